@@ -1,0 +1,146 @@
+# huella -- build, test, demo and benchmark.
+#
+#   make            build build/release/huella
+#   make demo       install missing Debian packages, build, run the main job
+#   make test       install, build, run every test, then again under ASan+UBSan
+#   make bench      benchmarks (never timed tests): throughput next to its floor
+#   make SANITIZE=address,undefined   any target with sanitizers
+#   make WERROR=1   warnings are errors (CI sets this through CI=true)
+#
+# Sources are found by wildcard: a new file in src/<stage>/ is built without
+# touching this file.  Objects go to build/<mode>/ so release and sanitizer
+# builds never mix.
+
+CC      ?= gcc
+CXX     ?= g++
+PKG_CONFIG ?= pkg-config
+PREFIX  ?= /usr/local
+
+PKGS := libzstd zlib simdjson libhs libpcre2-8 sqlite3 libmicrohttpd \
+        libmaxminddb yaml-0.1 libsodium
+
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+  MODE      := san
+  SANFLAGS  := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT       := -O1 -g
+else
+  MODE      := release
+  SANFLAGS  :=
+  OPT       := -O2 -g
+endif
+ifeq ($(CI),true)
+  WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+  WFLAGS_EXTRA := -Werror
+endif
+
+B := build/$(MODE)
+ifeq ($(V),1)
+  Q :=
+else
+  Q := @
+endif
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WFLAGS   := -Wall -Wextra -Wshadow -Wno-unused-parameter $(WFLAGS_EXTRA)
+CPPFLAGS := -Iinclude -Isrc -I. -D_GNU_SOURCE -DHU_VERSION='"$(VERSION)"' -DHU_GIT_REV='"$(GIT_REV)"'
+CFLAGS   := -std=c11 $(OPT) $(WFLAGS) $(SANFLAGS) -pthread
+CXXFLAGS := -std=c++17 $(OPT) $(WFLAGS) $(SANFLAGS) -pthread -fno-exceptions
+LDFLAGS  := $(SANFLAGS) -pthread
+LDLIBS    = $(PKG_LIBS) -lstdc++ -lm
+
+# The engine library: every stage under src/ except the CLI, plus the
+# simulator and evaluator (the CLI's simulate/eval commands use them).
+LIB_SRC  := $(wildcard src/core/*.c src/sketch/*.c src/ingest/*.c src/features/*.c \
+              src/profile/*.c src/link/*.c src/score/*.c src/store/*.c src/serve/*.c \
+              src/report/*.c sim/*.c eval/*.c)
+LIB_CXX  := $(wildcard src/*/*.cpp)
+CLI_SRC  := $(wildcard src/cli/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX:%.cpp=$(B)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
+LIB      := $(B)/libhuella.a
+BIN      := $(B)/huella
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+.PHONY: all deps demo test check unit cli-tests bench clean install torture lint
+all: $(BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)$(CXX) $(CPPFLAGS) $(PKG_CFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(B)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -ljson-c -ljansson -lcjson
+
+# ---- the two commands of the README ---------------------------------------
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BIN)
+
+# `make test`: every test in a release build, then every test again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.  The last line is the total
+# ("N passed, M failed") across both builds.
+test: deps
+	@mkdir -p build && rm -f build/test-results.txt
+	@$(MAKE) --no-print-directory check || echo "release build-or-run 0 1" >>build/test-results.txt
+	@$(MAKE) --no-print-directory check SANITIZE=address,undefined || echo "san build-or-run 0 1" >>build/test-results.txt
+	@sh tests/summary.sh build/test-results.txt
+
+check: $(BIN) $(UNIT_BIN)
+	@sh tests/run.sh $(B) build/test-results.txt
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@sh bench/run.sh $(B)
+
+torture: deps
+	@$(MAKE) --no-print-directory $(UNIT_BIN) SANITIZE=address
+	@sh tests/torture.sh build/san
+
+lint:
+	@sh scripts/checksrc.sh
+	@sh scripts/check-layers.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/huella
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,46 @@
+/*
+ * cli.h -- what every `huella CMD` shares: the command table, the exit
+ * codes of EVENTS.md, output-format and colour choices.
+ *
+ * Adding a command: write `int hu_cmd_NAME(int argc, char **argv)` and its
+ * help text in src/cli/cmd_NAME.c (or sim/, eval/), then add one row to
+ * HU_COMMAND_MAP below.  argv[0] is the command name; getopt_long works.
+ */
+#ifndef HU_CLI_H
+#define HU_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes (shared/docs/EVENTS.md): 0 the run completed, whatever it
+ * found; 1 internal failure; 2 bad usage or unreadable input. */
+enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
+
+/*        name        function            one-line summary */
+#define HU_COMMAND_MAP(X)                                                                  \
+    X(stats,    hu_cmd_stats,    "what an event file holds: lines, kinds, rejects, accounts, span") \
+    X(version,  hu_cmd_version,  "print the version")                                    \
+    X(help,     hu_cmd_help,     "help on a command")
+
+#define HU__CMD_DECL(name, fn, summary) \
+    int fn(int argc, char **argv);      \
+    extern const char fn##_help[];
+HU_COMMAND_MAP(HU__CMD_DECL)
+#undef HU__CMD_DECL
+
+enum hu_format { HU_FORMAT_TABLE = 0, HU_FORMAT_JSON };
+
+/* Parse "table" or "json"; -1 if neither. */
+int hu_cli_parse_format(const char *s);
+/* True when progress may be drawn: stderr is a terminal, not CI, not quiet. */
+int hu_cli_progress_enabled(void);
+/* True when stdout may carry ANSI colour (NO_COLOR unset or empty, a tty). */
+int hu_cli_color_enabled(void);
+/* Print "huella CMD: MSG" and the hint to run help; returns HU_EXIT_USAGE. */
+int hu_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print the help text of the command named `cmd` to `out`; 0 if known. */
+int hu_cli_print_help(const char *cmd, FILE *out);
+/* Set by --quiet. */
+extern int hu_cli_quiet;
+
+#endif

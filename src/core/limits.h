@@ -1,0 +1,67 @@
+/*
+ * limits.h -- every cap on untrusted input, in one place, with its reason.
+ *
+ * huella reads data written by the people it hunts.  Each limit below says
+ * what hostile input it stops and why the value is safe for honest traffic
+ * (SQLite sqliteLimit.h; curl's DYN_* maxima).  Input beyond a limit is a
+ * rejected line or a truncated field, counted by reason, never a crash.
+ */
+#ifndef HU_CORE_LIMITS_H
+#define HU_CORE_LIMITS_H
+
+/* ---- ingest ------------------------------------------------------------ */
+
+/* Longest input line, bytes.  Stops: a line without '\n' (a binary file,
+ * an attacker streaming one endless JSON value) growing the line buffer
+ * without bound.  Honest requests with long agentic conversations reach a
+ * few MB; 16 MiB keeps them while bounding memory per reader. */
+#define HU_MAX_LINE_BYTES        (16u << 20)
+
+/* Longest string field kept, bytes (prompt, system, one message).  Longer
+ * values are truncated to this length and counted (`field_truncated`): the
+ * text features of a 1 MB prompt are decided by its first 256 KB, and the
+ * per-event cost of normalisation stays bounded. */
+#define HU_MAX_FIELD_BYTES       (256u << 10)
+
+/* Longest identifier (account_id, ip, fingerprints, model, ...), bytes.
+ * Stops: identifiers used to smuggle text or blow up hash tables.  Real
+ * ids are < 100 bytes. */
+#define HU_MAX_ID_BYTES          512u
+
+/* Most `messages` entries examined per request.  Stops: 1e6-turn arrays
+ * costing O(n) per line; only the count and the last user turn matter. */
+#define HU_MAX_MESSAGES          4096u
+
+/* Most `tools` entries read per request; the rest are counted only.
+ * Stops: 100,000 declared tools.  Real agents declare < 200. */
+#define HU_MAX_TOOLS             256u
+
+/* Deepest JSON nesting accepted.  Stops: stack exhaustion from
+ * [[[[...]]]] (simdjson's own default is 1024; ours is tighter). */
+#define HU_MAX_JSON_DEPTH        64u
+
+/* Most rejected lines reported individually on stderr; the rest are only
+ * counted (and all of them go to --rejects FILE when given). */
+#define HU_MAX_REJECTS_SHOWN     10u
+
+/* Most --map rules.  A map names at most every contract field once. */
+#define HU_MAX_MAP_RULES         64u
+/* Longest JSON path in a --map rule, bytes. */
+#define HU_MAX_MAP_PATH          256u
+
+/* ---- profiles ---------------------------------------------------------- */
+
+/* Distinct items kept exactly per account in a bounded set (IPs, prefixes,
+ * ASNs, fingerprints, user agents, payment fingerprints).  Beyond it the
+ * set keeps the smallest hashes (a KMV/bottom-k sample) and estimates the
+ * cardinality: memory per account stays fixed however many addresses a
+ * rotating proxy gives it. */
+#define HU_PROFILE_SET_K         8u
+
+/* Heaviest templates tracked per account (space-saving counters). */
+#define HU_PROFILE_TOP_TEMPLATES 8u
+
+/* Models tracked per account for the release-pivot signal. */
+#define HU_PROFILE_MODELS        4u
+
+#endif
