@@ -1,0 +1,67 @@
+/*
+ * net.h -- addresses, networks and clients: what an IP and a User-Agent
+ * say about where a request came from.
+ *
+ * A struct hu_netdb holds the address databases given on the command line
+ * (--asn, --geo, CIDR class lists).  It is built once, then read-only and
+ * shared by all threads.  Without any database huella still works on
+ * prefixes: lookups then return asn 0 and HU_NET_UNKNOWN.
+ *
+ * Formats accepted by hu_netdb_load_asn():
+ *   - MaxMind DB (.mmdb), read with libmaxminddb (autonomous_system_number /
+ *     autonomous_system_organization, or the iptoasn/ip-location-db keys);
+ *   - CSV ranges `start,end,asn,"org"` (IPv4 or IPv6), plain or .gz, as in
+ *     shared/data/ip/asn-ipv4.csv.gz.
+ * hu_netdb_load_geo(): a .mmdb with a country code.
+ * hu_netdb_load_cidr(): lines `CIDR[,class]` with class one of residential,
+ *   mobile, datacenter, proxy, vpn, education ('#' comments); a list without
+ *   a class column marks its ranges as proxy.
+ */
+#ifndef HU_FEATURES_NET_H
+#define HU_FEATURES_NET_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "huella/hu_status.h"
+
+struct hu_ip {
+    uint8_t v6;            /* 0: IPv4 in bytes[0..3]; 1: IPv6 in bytes[0..15] */
+    uint8_t bytes[16];
+};
+
+/* Parse a textual IPv4 or IPv6 address (IPv4-mapped IPv6 becomes IPv4).
+ * HU_OK or HU_EPARSE.  No allocation. */
+int hu_ip_parse(const char *p, size_t len, struct hu_ip *out);
+/* Hash of the address itself, and of its network prefix: IPv4 /24,
+ * IPv6 /48 (the unit one customer or one proxy exit usually holds). */
+uint64_t hu_ip_hash(const struct hu_ip *ip);
+uint64_t hu_ip_prefix_hash(const struct hu_ip *ip);
+/* Print the prefix ("203.0.113.0/24", "2001:db8:1::/48") into buf. */
+void hu_ip_prefix_str(const struct hu_ip *ip, char *buf, size_t cap);
+
+struct hu_net_info {
+    uint32_t asn;          /* 0 when unknown */
+    uint8_t  net_class;    /* enum hu_net_class (features.h) */
+    char     country[2];   /* zeros when unknown */
+    const char *org;       /* AS organisation, borrowed from the db; NULL if unknown */
+};
+
+struct hu_netdb;
+
+HU_MUST_CHECK int hu_netdb_create(struct hu_netdb **out);
+void hu_netdb_destroy(struct hu_netdb *db);
+/* Load one database file; on failure errbuf says which file and line. */
+HU_MUST_CHECK int hu_netdb_load_asn(struct hu_netdb *db, const char *path, char *errbuf, size_t errcap);
+HU_MUST_CHECK int hu_netdb_load_geo(struct hu_netdb *db, const char *path, char *errbuf, size_t errcap);
+HU_MUST_CHECK int hu_netdb_load_cidr(struct hu_netdb *db, const char *path, char *errbuf, size_t errcap);
+/* Look one address up: O(log n) in the ranges loaded.  Thread-safe. */
+void hu_netdb_lookup(const struct hu_netdb *db, const struct hu_ip *ip, struct hu_net_info *out);
+
+/* User-agent family: product and major version with the rest dropped
+ * ("python-httpx/0.27.0" -> "python-httpx/0", "Mozilla/5.0 (...) Chrome/126.0"
+ * -> "chrome/126"), so that accounts running one client build link while
+ * patch versions do not split them.  Writes a NUL-terminated family into
+ * buf and returns its hash (0 for an empty agent). */
+uint64_t hu_ua_family(const char *ua, size_t len, char *buf, size_t cap);
+
+#endif
