@@ -1,0 +1,230 @@
+/* pairs.c -- candidate pairs from shared keys, see pairs.h. */
+#include "link/pairs.h"
+#include "core/alloc.h"
+#include "core/assert.h"
+#include "core/hash.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_codes[] = {
+#define HU__LK_CODE(name, code, desc) code,
+    HU_LINK_KIND_MAP(HU__LK_CODE)
+#undef HU__LK_CODE
+};
+static const char *const kind_descs[] = {
+#define HU__LK_DESC(name, code, desc) desc,
+    HU_LINK_KIND_MAP(HU__LK_DESC)
+#undef HU__LK_DESC
+};
+
+const char *hu_link_kind_code(enum hu_link_kind k)
+{
+    return (unsigned)k < HU_LINK_KIND_COUNT ? kind_codes[k] : "unknown";
+}
+
+const char *hu_link_kind_desc(enum hu_link_kind k)
+{
+    return (unsigned)k < HU_LINK_KIND_COUNT ? kind_descs[k] : "unknown";
+}
+
+float hu_link_rarity(const struct hu_pairs_config *cfg, enum hu_link_kind kind, uint32_t m)
+{
+    uint32_t free_size = cfg->rarity_free[kind] ? cfg->rarity_free[kind] : 1;
+    if (m <= free_size)
+        return 1.0f;
+    return 1.0f / (1.0f + log2f((float)m / (float)free_size));
+}
+
+static int cmp_posting(const void *x, const void *y)
+{
+    const struct hu_posting *a = x, *b = y;
+    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    if (a->sub != b->sub) return a->sub < b->sub ? -1 : 1;
+    if (a->account != b->account) return a->account < b->account ? -1 : 1;
+    return 0;
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const struct hu_pair *a = x, *b = y;
+    if (a->a != b->a) return a->a < b->a ? -1 : 1;
+    if (a->b != b->b) return a->b < b->b ? -1 : 1;
+    return 0;
+}
+
+static int rehash(struct hu_pairs *p, size_t n_slots)
+{
+    uint32_t *slots = hu_calloc(n_slots, sizeof *slots);
+    if (!slots)
+        return HU_ENOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        uint64_t key = (uint64_t)p->pairs[i].a << 32 | p->pairs[i].b;
+        size_t s = hu_hash_mix(key) & (n_slots - 1);
+        while (slots[s])
+            s = (s + 1) & (n_slots - 1);
+        slots[s] = (uint32_t)i + 1;
+    }
+    hu_free(p->slots);
+    p->slots = slots;
+    p->n_slots = n_slots;
+    return HU_OK;
+}
+
+static uint8_t quantize(float w)
+{
+    if (!(w > 0.0f)) return 0;
+    if (w >= 1.0f) return 255;
+    uint8_t q = (uint8_t)(w * 255.0f + 0.5f);
+    return q ? q : 1;     /* any evidence stays visible */
+}
+
+int hu_pairs_add(struct hu_pairs *p, uint32_t a, uint32_t b, enum hu_link_kind kind, float wf)
+{
+    if (a == b || (unsigned)kind >= HU_LINK_KIND_COUNT)
+        return HU_EINVAL;
+    uint8_t w = quantize(wf);
+    if (a > b) { uint32_t t = a; a = b; b = t; }
+    if ((p->n + 1) * 2 > p->n_slots) {
+        if (p->n >= UINT32_MAX - 1)
+            return HU_EFULL;
+        int rc = rehash(p, p->n_slots ? p->n_slots * 2 : 1024);
+        if (rc)
+            return rc;
+    }
+    uint64_t key = (uint64_t)a << 32 | b;
+    size_t s = hu_hash_mix(key) & (p->n_slots - 1);
+    while (p->slots[s]) {
+        struct hu_pair *pr = &p->pairs[p->slots[s] - 1];
+        if (pr->a == a && pr->b == b) {
+            pr->kinds |= 1u << kind;
+            if (w > pr->w[kind])
+                pr->w[kind] = w;
+            return HU_OK;
+        }
+        s = (s + 1) & (p->n_slots - 1);
+    }
+    int rc = hu_grow((void **)&p->pairs, &p->cap, p->n + 1, sizeof *p->pairs, 1024);
+    if (rc)
+        return rc;
+    struct hu_pair *pr = &p->pairs[p->n];
+    memset(pr, 0, sizeof *pr);
+    pr->a = a;
+    pr->b = b;
+    pr->kinds = 1u << kind;
+    pr->w[kind] = w;
+    p->slots[s] = (uint32_t)++p->n;
+    return HU_OK;
+}
+
+static int emit(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+                enum hu_link_kind kind, uint32_t a, uint32_t b, float w)
+{
+    if (cfg->sim && (cfg->similarity_kinds & (1u << kind))) {
+        float s = cfg->sim(cfg->sim_ctx, kind, a, b);
+        if (s <= 0.0f)
+            return HU_OK;
+        w *= s;
+    }
+    return hu_pairs_add(p, a, b, kind, w);
+}
+
+/* One group: postings[lo..hi) share (kind, key), sorted by (sub, account). */
+static int do_group(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+                    const struct hu_posting *g, size_t m)
+{
+    enum hu_link_kind kind = (enum hu_link_kind)g[0].kind;
+    p->groups++;
+    if (m > cfg->hub_max) {
+        p->ignored_groups++;
+        p->ignored_per_kind[kind]++;
+        return HU_OK;
+    }
+    float w = cfg->base_weight[kind] * hu_link_rarity(cfg, kind, (uint32_t)m);
+    if (w <= 0.0f)
+        return HU_OK;
+    int rc = HU_OK;
+    if (m <= cfg->pair_cap) {
+        for (size_t i = 0; i < m && !rc; i++)
+            for (size_t j = i + 1; j < m && !rc; j++)
+                rc = emit(p, cfg, kind, g[i].account, g[j].account, w);
+        return rc;
+    }
+    /* hub: ring within each sub-group */
+    p->hub_groups++;
+    size_t i = 0;
+    while (i < m && !rc) {
+        size_t j = i;
+        while (j < m && g[j].sub == g[i].sub)
+            j++;
+        size_t sm = j - i;
+        if (sm <= cfg->pair_cap) {
+            for (size_t x = i; x < j && !rc; x++)
+                for (size_t y = x + 1; y < j && !rc; y++)
+                    rc = emit(p, cfg, kind, g[x].account, g[y].account, w);
+        } else {
+            for (size_t x = i; x < j && !rc; x++) {
+                if (x + 1 < j) rc = emit(p, cfg, kind, g[x].account, g[x + 1].account, w);
+                if (!rc && x + 2 < j) rc = emit(p, cfg, kind, g[x].account, g[x + 2].account, w);
+            }
+        }
+        i = j;
+    }
+    return rc;
+}
+
+int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+                   struct hu_posting *postings, size_t n_postings)
+{
+    memset(p, 0, sizeof *p);
+    p->cfg = cfg;
+    p->postings = n_postings;
+    qsort(postings, n_postings, sizeof *postings, cmp_posting);
+    /* drop duplicate (kind, key, account) postings, keeping the first sub */
+    size_t w = 0;
+    for (size_t i = 0; i < n_postings; i++) {
+        if (w && postings[w - 1].kind == postings[i].kind && postings[w - 1].key == postings[i].key
+            && postings[w - 1].account == postings[i].account)
+            continue;
+        postings[w++] = postings[i];
+    }
+    n_postings = w;
+    int rc = HU_OK;
+    size_t i = 0;
+    while (i < n_postings && !rc) {
+        size_t j = i + 1;
+        while (j < n_postings && postings[j].kind == postings[i].kind && postings[j].key == postings[i].key)
+            j++;
+        if (j - i >= 2)
+            rc = do_group(p, cfg, postings + i, j - i);
+        i = j;
+    }
+    if (rc) {
+        hu_pairs_fini(p);
+        return rc;
+    }
+    hu_free(p->slots);
+    p->slots = NULL;
+    p->n_slots = 0;
+    if (p->n)
+        qsort(p->pairs, p->n, sizeof *p->pairs, cmp_pair);
+    return HU_OK;
+}
+
+float hu_pair_strength(const struct hu_pair *pr)
+{
+    float keep = 1.0f;
+    for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
+        if (pr->kinds & (1u << k))
+            keep *= 1.0f - hu_pair_weight(pr, (enum hu_link_kind)k);
+    return 1.0f - keep;
+}
+
+void hu_pairs_fini(struct hu_pairs *p)
+{
+    hu_free(p->pairs);
+    hu_free(p->slots);
+    memset(p, 0, sizeof *p);
+}
