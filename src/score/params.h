@@ -104,3 +104,34 @@
 #define HU_VOLUME_SCALE    200.0
 /* Fewest requests before template reuse is measured at all. */
 #define HU_TEMPLATE_MIN_REQUESTS 10
+
+/* ---- campaign score (score/campaign.c) ---------------------------------- */
+
+/* Logistic combination: z = BIAS + B*W_B + K*W_K + S*W_S, score =
+ * 1/(1+e^-z).  B is the members' request-weighted behaviour, K the mean
+ * strength of the strong links inside, S the size factor.  Behaviour has
+ * the largest weight: linked accounts that do nothing a distiller needs
+ * (a company's accounts on one card, students behind one NAT) must stay
+ * below the throttle threshold however tightly linked; and linked accounts
+ * harvesting at scale must reach block. */
+#define HU_CS_BIAS   (-7.0)
+#define HU_CS_W_B    9.0
+#define HU_CS_W_K    2.0
+#define HU_CS_W_S    2.0
+/* S = 1 - exp(-(n - 1) / SIZE_SCALE): 4 accounts 0.31, 10 0.68, 30 0.97. */
+#define HU_CS_SIZE_SCALE 8.0
+/* A campaign whose members nearly all (>= 90 %) belong to one declared,
+ * verified organisation is a customer's own fleet: its z is lowered by
+ * this much, so only strongly harvesting fleets stay flagged. */
+#define HU_CS_ORG_SHARE     0.90
+#define HU_CS_ORG_DISCOUNT  2.0
+
+/* Membership refinement: a member linked to its campaign only through
+ * shared network things (address, prefix, user agent, TLS fingerprint) --
+ * the position of a proxy service's ordinary customer -- stays a member
+ * only if its own behaviour reaches this fraction of the campaign's. */
+#define HU_MEMBER_INFRA_ONLY_MIN 0.6
+/* An account outside any campaign is scored from its own behaviour only,
+ * scaled so that behaviour alone never reaches the throttle threshold:
+ * a single account is never a campaign. */
+#define HU_SOLO_SCALE 0.45

@@ -1,0 +1,55 @@
+/*
+ * campaign.h -- from a graph of linked accounts to campaigns, scores and
+ * reasons.
+ *
+ * Input: per account its usage and behaviour score (usage.h), its org, and
+ * the candidate pairs of link/pairs.h.  Steps (all O(accounts + pairs)):
+ *
+ *   1. strong links (strength >= HU_STRONG_LINK) join accounts (union-find);
+ *   2. refinement: a member whose strong links are network-only (address,
+ *      prefix, user agent, TLS/header fingerprint) and whose own behaviour
+ *      is below HU_MEMBER_INFRA_ONLY_MIN of its group's is cut loose -- the
+ *      proxy service's honest customers share the pool, not the work;
+ *      union-find is then run again without its links;
+ *   3. groups of at least HU_MIN_CAMPAIGN accounts are campaigns, scored by
+ *      behaviour, coordination and size (params.h);
+ *   4. every account gets a score (campaign score scaled by how much of the
+ *      campaign's behaviour it shares; or its own behaviour, capped, when
+ *      it is in no campaign) and reasons.
+ *
+ * Indicators and evidence sentences that need profiles are added by the
+ * caller (analysis.c) after this step.
+ */
+#ifndef HU_SCORE_CAMPAIGN_H
+#define HU_SCORE_CAMPAIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "link/pairs.h"
+#include "score/results.h"
+#include "score/usage.h"
+
+struct hu_campaign_input {
+    size_t n;                           /* accounts */
+    const struct hu_usage *usage;       /* [n] */
+    const double *behaviour;            /* [n], hu_usage_behaviour() */
+    const struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS]; /* [n], may be NULL */
+    const uint64_t *org_hash;           /* [n], 0 = none; may be NULL */
+    const char *const *account_ids;     /* [n], borrowed */
+    const uint32_t *account_id_lens;    /* [n] */
+    const char *const *org_ids;         /* [n], NULL entries for none; may be NULL */
+    const uint32_t *org_id_lens;        /* [n] */
+    const struct hu_pairs *pairs;
+};
+
+/* Fill `out` (accounts in input order; campaigns strongest first, ids
+ * stable: derived from the smallest member's account id).  The policy
+ * decides actions.  HU_OK or HU_ENOMEM (out is then empty). */
+HU_MUST_CHECK int hu_campaigns_build(const struct hu_campaign_input *in,
+                                     const struct hu_policy *policy,
+                                     struct hu_results *out);
+
+/* Campaign score from its parts (exposed for tests and explanations). */
+double hu_campaign_score(double behaviour, double coordination, uint32_t size, int org_fleet);
+
+#endif
