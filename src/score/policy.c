@@ -256,7 +256,8 @@ static int parse_idlist(struct pctx *c, const yaml_node_t *seq, struct hu_idlist
             return HU_ENOMEM;
         l->n++;
     }
-    qsort(l->ids, l->n, sizeof *l->ids, cmp_str);
+    if (l->n > 1)
+        qsort(l->ids, l->n, sizeof *l->ids, cmp_str);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (w && !strcmp(l->ids[w - 1], l->ids[i])) { hu_free(l->ids[i]); continue; }

@@ -17,7 +17,7 @@
 enum { N = 24 };
 /* 0..9 ring, 10..15 company, 16..18 proxy customers, 19 lone heavy user,
  * 20..23 unrelated individuals */
-static char ids[N][8];
+static char ids[N][16];
 static const char *idp[N];
 static uint32_t idl[N];
 static struct hu_usage usage[N];
