@@ -61,6 +61,8 @@ enum hu_link_kind {
 #undef HU__LK_ENUM
     HU_LINK_KIND_COUNT
 };
+/* Kinds are bits of a uint32_t mask everywhere. */
+_Static_assert(HU_LINK_KIND_COUNT <= 32, "link kinds must fit a 32-bit mask");
 
 const char *hu_link_kind_code(enum hu_link_kind k);
 const char *hu_link_kind_desc(enum hu_link_kind k);

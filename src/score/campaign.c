@@ -39,6 +39,8 @@ struct camp_tmp {
     uint32_t n;
     double   score;
     uint32_t min_member;
+    double   behaviour, coordination;
+    int      org_fleet;
 };
 
 static int cmp_camp(const void *x, const void *y)
@@ -148,6 +150,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         c->n = uf.size[r];
         c->min_member = hu_uf_canonical(&uf, r);
         double coord = k_sum[2 * r + 1] > 0 ? k_sum[2 * r] / k_sum[2 * r + 1] : 0;
+        c->behaviour = grp_b[r];
+        c->coordination = coord;
         c->score = hu_campaign_score(grp_b[r], coord, c->n, 0);
     }
     /* org fleets: nearly all members in one declared, verified organisation.
@@ -177,6 +181,7 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
             if (top_n[r] >= HU_CS_ORG_SHARE * camps[c].n && verified[r] * 2 >= camps[c].n) {
                 double coord = k_sum[2 * r + 1] > 0 ? k_sum[2 * r] / k_sum[2 * r + 1] : 0;
                 camps[c].score = hu_campaign_score(grp_b[r], coord, camps[c].n, 1);
+                camps[c].org_fleet = 1;
             }
         }
         hu_free(cand); hu_free(cand_n); hu_free(top_n); hu_free(verified);
@@ -193,6 +198,9 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         if (!cr->members)
             goto fail;
         cr->score = camps[c].score;
+        cr->behaviour = camps[c].behaviour;
+        cr->coordination = camps[c].coordination;
+        cr->org_fleet = camps[c].org_fleet;
         cr->first_seen_ms = INT64_MAX;
         cr->last_seen_ms = INT64_MIN;
         uint32_t m = camps[c].min_member;
@@ -218,6 +226,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
             for (int t = 0; t < HU_TARGET_COUNT; t++)
                 cr->targets[t] += u->target_share[t] * (double)u->requests;
             cr->link_kinds |= kinds[i];
+            for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
+                cr->kind_members[k] += kind_edges[i][k] != 0;
             a->campaign = c;
             double share = grp_b[i] > 0 ? in->behaviour[i] / grp_b[i] : 1;
             if (share > 1) share = 1;
@@ -246,6 +256,15 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         hu_policy_decide(policy, &f, &d);
         a->action = d.action;
         a->would = d.would;
+    }
+    for (size_t e = 0; e < P->n; e++) {
+        const struct hu_pair *pr = &P->pairs[e];
+        if (!strong[e] || weak[pr->a] || weak[pr->b] || !out->accounts[pr->a].campaign)
+            continue;
+        struct hu_campaign_result *cr = &out->campaigns[out->accounts[pr->a].campaign - 1];
+        for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
+            if (pr->kinds & (1u << k))
+                cr->kind_links[k]++;
     }
     for (size_t c = 0; c < n_camps; c++) {
         struct hu_campaign_result *cr = &out->campaigns[c];

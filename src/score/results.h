@@ -67,6 +67,12 @@ struct hu_campaign_result {
     struct hu_evidence *evidence;
     uint32_t n_evidence;
     uint32_t link_kinds;            /* bit per enum hu_link_kind seen inside */
+    uint32_t kind_members[32];      /* members with a strong link of each kind
+                                     * (indexed by enum hu_link_kind) */
+    uint64_t kind_links[32];        /* strong links inside, per kind */
+    double   behaviour;             /* members' request-weighted behaviour score */
+    double   coordination;          /* mean strength of the strong links inside */
+    int      org_fleet;             /* one declared, verified organisation */
 };
 
 struct hu_results {
