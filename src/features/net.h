@@ -64,4 +64,25 @@ void hu_netdb_lookup(const struct hu_netdb *db, const struct hu_ip *ip, struct h
  * buf and returns its hash (0 for an empty agent). */
 uint64_t hu_ua_family(const char *ua, size_t len, char *buf, size_t cap);
 
+/* ---- additions (additive to the interface above) ----------------------- */
+
+/* Print the address itself in canonical form (dotted quad; RFC 5952 for
+ * IPv6) into buf, truncated to cap-1 bytes and NUL-terminated.  46 bytes
+ * always suffice. */
+void hu_ip_str(const struct hu_ip *ip, char *buf, size_t cap);
+
+/* Network class guessed from an AS organisation name (case-insensitive
+ * keywords, rules in docs/internals/net.md); HU_NET_UNKNOWN when no rule
+ * fires.  O(len * rules); len is capped at 255 bytes. */
+uint8_t hu_net_class_guess(const char *org, size_t len);
+/* "residential", "mobile", "datacenter", "proxy", "education" or
+ * "unknown"; never NULL. */
+const char *hu_net_class_name(unsigned net_class);
+
+/* Sizes of the tables built so far (after merging overlaps): ranges of the
+ * ASN, geo and CIDR tables, IPv4 and IPv6 together, and distinct AS
+ * organisations.  Any pointer may be NULL. */
+void hu_netdb_counts(const struct hu_netdb *db, size_t *asn_ranges, size_t *geo_ranges,
+                     size_t *cidr_ranges, size_t *orgs);
+
 #endif
