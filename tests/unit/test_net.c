@@ -898,6 +898,57 @@ static void load_alloc_failures(void **state)
     unlink(path);
 }
 
+/* Random bytes and mangled lines: every load either succeeds or names a
+ * line, and never crashes (ASan/UBSan run this too). */
+static void loaders_on_garbage(void **state)
+{
+    (void)state;
+    static const char *pieces[] = {
+        "1.0.0.0", "1.0.0.255", "2001:db8::", "2001:db8::ff", ",", ",", "\"", "\"\"", "AS",
+        "13335", "4294967296", "\n", "\r\n", "#", "/24", "/", "datacenter", "proxy", " ",
+        "::ffff:1.2.3.4", "x", "\t", "999.1.1.1",
+    };
+    char path[256];
+    tmpname(path, sizeof path, ".csv");
+    int ok = 0, bad = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        int n = (int)(rnd() % 60);
+        for (int k = 0; k < n; k++) {
+            if (rnd() % 8 == 0)
+                fputc((int)(rnd() & 0xff), f);
+            else
+                fputs(pieces[rnd() % (sizeof pieces / sizeof pieces[0])], f);
+        }
+        fclose(f);
+        struct hu_netdb *db;
+        char err[3][256];
+        int rcs[3];
+        assert_int_equal(hu_netdb_create(&db), HU_OK);
+        rcs[0] = hu_netdb_load_asn(db, path, err[0], sizeof err[0]);
+        rcs[1] = hu_netdb_load_cidr(db, path, err[1], sizeof err[1]);
+        rcs[2] = hu_netdb_load_geo(db, path, err[2], sizeof err[2]);
+        for (int k = 0; k < 3; k++) {
+            if (rcs[k] == HU_OK) {
+                ok++;
+                assert_string_equal(err[k], "");
+            } else {
+                bad++;
+                if (!strstr(err[k], path))
+                    fail_msg("loader %d rc %d err \"%s\"", k, rcs[k], err[k]);
+            }
+        }
+        struct hu_ip ip = ip_of("1.0.0.7");
+        struct hu_net_info ni;
+        hu_netdb_lookup(db, &ip, &ni);
+        hu_netdb_destroy(db);
+    }
+    assert_true(ok > 0);
+    assert_true(bad > 0);
+    unlink(path);
+}
+
 /* ---- real data ----------------------------------------------------------- */
 
 static void real_asn_csv(void **state)
@@ -1162,6 +1213,7 @@ int main(void)
         cmocka_unit_test(geo_csv),
         cmocka_unit_test(mmdb_asn_generated),
         cmocka_unit_test(load_alloc_failures),
+        cmocka_unit_test(loaders_on_garbage),
         cmocka_unit_test(real_asn_csv),
         cmocka_unit_test(real_mmdb_vs_libmaxminddb),
         cmocka_unit_test(class_heuristic),
