@@ -45,6 +45,13 @@
  * class heuristic runs once per distinct organisation.  A geo range's val
  * is the packed country code, a class range's val the enum hu_net_class.
  *
+ * Measured (bench/bench_net.c, 2-vCPU KVM, -O2, random addresses):
+ * asn-ipv4.csv.gz (412k lines) loads in ~0.2 s, asn-ipv6.csv.gz (103k) in
+ * ~0.1 s, the iptoasn country .mmdb (864k nodes -> 290k ranges) in ~35 ms;
+ * a lookup in the ASN and geo tables together costs ~50 ns, against
+ * ~120 ns for MMDB_lookup_sockaddr + MMDB_get_value on one .mmdb.  The
+ * /16 index halved lookups (binary search alone: 120-148 ns v4).
+ *
  * Errors name the file and, for text formats, the line:
  * "asn.csv:17: end address below start".  A bad line fails the load (a
  * database that is half read would silently misattribute).
