@@ -179,9 +179,11 @@ int main(int argc, char **argv)
     /* ---- user agents ---- */
     static const char *uas[] = {
         "python-httpx/0.27.0", "OpenAI/Python 1.35.0",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0"),
         "Python/3.11 aiohttp/3.9.1",
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/126.0.0.0 Safari/537.36"),
     };
     for (size_t u = 0; u < sizeof uas / sizeof uas[0]; u++) {
         char fam[64];
@@ -193,6 +195,24 @@ int main(int argc, char **argv)
         double b = now();
         printf("ua_family %-18s %.1f ns (%zu bytes)\n", fam, (b - a) * 1e9 / NADDR, l);
         (void)acc;
+    }
+    {
+        /* worst case: a Mozilla agent made of 1 KB of token starts that
+         * begin like the browser tokens */
+        static char bad[2048];
+        size_t l = (size_t)snprintf(bad, sizeof bad, "Mozilla/5.0 (");
+        while (l + 3 < 1100) {
+            bad[l++] = ' ';
+            bad[l] = "ECFHOSVYB"[l % 9];
+            l++;
+        }
+        bad[l] = 0;
+        char fam[64];
+        double a = now();
+        for (int i = 0; i < NADDR / 10; i++)
+            hu_ua_family(bad, l, fam, sizeof fam);
+        double b = now();
+        printf("ua_family adversarial %zu bytes: %.0f ns\n", l, (b - a) * 1e9 / (NADDR / 10));
     }
     return 0;
 }

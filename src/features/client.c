@@ -29,6 +29,7 @@
  * table entry, no allocation.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "features/net.h"
 #include "core/hash.h"
@@ -50,29 +51,6 @@ static int is_tchar(unsigned char c)
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-/* Case-insensitive search for `needle` in s[0..len) at a token start
- * (beginning, or after a blank, '(', ';' or ','); returns the offset just
- * after the needle or 0. */
-static size_t find_token(const char *s, size_t len, const char *needle)
-{
-    size_t n = strlen(needle);
-    if (n == 0 || n > len)
-        return 0;
-    for (size_t i = 0; i + n <= len; i++) {
-        if (i > 0) {
-            char b = s[i - 1];
-            if (b != ' ' && b != '(' && b != ';' && b != ',' && b != '\t')
-                continue;
-        }
-        size_t k = 0;
-        while (k < n && lc((unsigned char)s[i + k]) == lc((unsigned char)needle[k]))
-            k++;
-        if (k == n)
-            return i + n;
-    }
-    return 0;
 }
 
 /* Output builder: lower-cased, truncated at cap-1. */
@@ -113,11 +91,11 @@ static size_t version_len(const char *v, size_t len)
 }
 
 struct browser {
-    const char *token;     /* "Name/" searched at a token start */
-    const char *family;
+    const char *token;     /* "Name/" matched at a token start */
+    const char *family;    /* NULL: a helper token, not a browser */
 };
 
-/* Order matters: see rule 1. */
+/* Order matters: see rule 1.  The last three are helpers. */
 static const struct browser browsers[] = {
     {"Edg/", "edge"},       {"EdgA/", "edge"},      {"EdgiOS/", "edge"},
     {"Edge/", "edge"},      {"OPR/", "opera"},      {"OPiOS/", "opera"},
@@ -126,7 +104,44 @@ static const struct browser browsers[] = {
     {"HeadlessChrome/", "headlesschrome"},
     {"FxiOS/", "firefox"},  {"Firefox/", "firefox"},
     {"CriOS/", "chrome"},   {"Chrome/", "chrome"},  {"Chromium/", "chromium"},
+    {"Safari/", NULL},      {"Version/", NULL},     {"compatible;", NULL},
 };
+#define N_BROWSERS (sizeof browsers / sizeof browsers[0])
+enum { TOK_SAFARI = N_BROWSERS - 3, TOK_VERSION, TOK_COMPATIBLE };
+
+/* One pass over s: at[j] = offset just after the first occurrence of
+ * browsers[j].token at a token start (beginning, or after a blank, '(',
+ * ';' or ','), 0 if absent.  Case-insensitive.  A token is compared only
+ * where its first letter matches, so the cost is O(len x tokens sharing a
+ * first letter), at most 4: ~3 us for a hostile 1 KB agent. */
+static void find_browser_tokens(const char *s, size_t len, size_t at[N_BROWSERS])
+{
+    uint32_t by_initial[26] = {0};   /* bit j: token j starts with 'a' + i */
+    for (size_t j = 0; j < N_BROWSERS; j++)
+        by_initial[lc((unsigned char)browsers[j].token[0]) - 'a'] |= 1u << j;
+    memset(at, 0, N_BROWSERS * sizeof at[0]);
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0) {
+            char b = s[i - 1];
+            if (b != ' ' && b != '(' && b != ';' && b != ',' && b != '\t')
+                continue;
+        }
+        int c0 = lc((unsigned char)s[i]);
+        if (c0 < 'a' || c0 > 'z')
+            continue;
+        for (uint32_t m = by_initial[c0 - 'a']; m; m &= m - 1) {
+            size_t j = (size_t)__builtin_ctz(m);
+            const char *t = browsers[j].token;
+            if (at[j])
+                continue;
+            size_t k = 1;
+            while (t[k] && i + k < len && lc((unsigned char)s[i + k]) == lc((unsigned char)t[k]))
+                k++;
+            if (!t[k])
+                at[j] = i + k;
+        }
+    }
+}
 
 static const char *const runtimes[] = {
     "python", "node", "nodejs", "java", "go", "ruby", "php", "dalvik", "perl",
@@ -150,23 +165,23 @@ static int is_runtime(const char *s, size_t n)
 
 static int browser_family(const char *s, size_t len, struct out *o)
 {
-    for (size_t i = 0; i < sizeof browsers / sizeof browsers[0]; i++) {
-        size_t at = find_token(s, len, browsers[i].token);
-        if (at) {
-            put(o, browsers[i].family, strlen(browsers[i].family));
-            put_major(o, s + at, version_len(s + at, len - at));
+    size_t at[N_BROWSERS];
+    find_browser_tokens(s, len, at);
+    for (size_t j = 0; j < TOK_SAFARI; j++) {
+        if (at[j]) {
+            put(o, browsers[j].family, strlen(browsers[j].family));
+            put_major(o, s + at[j], version_len(s + at[j], len - at[j]));
             return 1;
         }
     }
-    size_t saf = find_token(s, len, "Safari/");
-    if (saf) {
-        size_t ver = find_token(s, len, "Version/");
+    if (at[TOK_SAFARI]) {
+        size_t ver = at[TOK_VERSION];
         put(o, "safari", 6);
         if (ver)
             put_major(o, s + ver, version_len(s + ver, len - ver));
         return 1;
     }
-    size_t comp = find_token(s, len, "compatible;");
+    size_t comp = at[TOK_COMPATIBLE];
     if (comp) {
         /* "(compatible; Googlebot/2.1; +http://...)": the first product */
         size_t i = comp;
@@ -235,9 +250,10 @@ static void emit_product(const char *s, size_t len, const struct product *pr, st
 uint64_t hu_ua_family(const char *ua, size_t len, char *buf, size_t cap)
 {
     struct out o = {buf, cap, 0};
-    if (cap)
-        buf[0] = 0;
-    if (!ua || !buf || cap < 2)
+    if (!buf || cap == 0)
+        return 0;
+    buf[0] = 0;
+    if (!ua || cap < 2)
         return 0;
     if (len > HU_MAX_UA_SCAN)
         len = HU_MAX_UA_SCAN;
@@ -248,7 +264,7 @@ uint64_t hu_ua_family(const char *ua, size_t len, char *buf, size_t cap)
     if (len == 0)
         return 0;
 
-    if (len >= 8 && find_token(ua, 8, "Mozilla/") == 8) {
+    if (len >= 8 && strncasecmp(ua, "Mozilla/", 8) == 0) {
         if (!browser_family(ua, len, &o)) {
             put(&o, "mozilla", 7);
             put_major(&o, ua + 8, version_len(ua + 8, len - 8));

@@ -208,6 +208,8 @@ int hu_ip_parse(const char *p, size_t len, struct hu_ip *out)
 
 uint64_t hu_ip_hash(const struct hu_ip *ip)
 {
+    if (!ip)
+        return 0;
     uint8_t k[17];
     size_t n = ip->v6 ? 16 : 4;
     k[0] = ip->v6 ? 6 : 4;
@@ -217,6 +219,8 @@ uint64_t hu_ip_hash(const struct hu_ip *ip)
 
 uint64_t hu_ip_prefix_hash(const struct hu_ip *ip)
 {
+    if (!ip)
+        return 0;
     uint8_t k[7];
     size_t n = ip->v6 ? 6 : 3;
     k[0] = ip->v6 ? 0x48 : 0x24;
@@ -277,6 +281,10 @@ static void copy_out(char *buf, size_t cap, const char *s)
 void hu_ip_prefix_str(const struct hu_ip *ip, char *buf, size_t cap)
 {
     char tmp[64];
+    if (!ip) {
+        copy_out(buf, cap, "");
+        return;
+    }
     if (!ip->v6) {
         snprintf(tmp, sizeof tmp, "%u.%u.%u.0/24", ip->bytes[0], ip->bytes[1], ip->bytes[2]);
     } else {
@@ -292,6 +300,10 @@ void hu_ip_prefix_str(const struct hu_ip *ip, char *buf, size_t cap)
 void hu_ip_str(const struct hu_ip *ip, char *buf, size_t cap)
 {
     char tmp[64];
+    if (!ip) {
+        copy_out(buf, cap, "");
+        return;
+    }
     if (!ip->v6)
         snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", ip->bytes[0], ip->bytes[1], ip->bytes[2], ip->bytes[3]);
     else

@@ -754,6 +754,7 @@ static int lines_open(struct lines *lr, const char *path, char *errbuf, size_t e
     lr->buf = hu_malloc(lr->cap);
     if (!lr->buf)
         return HU_ENOMEM;
+    errno = 0;
     lr->f = gzopen(path, "rb");
     if (!lr->f) {
         hu_free(lr->buf);
@@ -819,7 +820,7 @@ static int lines_next(struct lines *lr, const char **p, size_t *len)
 
 /* Read one field at line[*pos..len): quoted ("" is a quote) or not.  The
  * unescaped text goes to out (truncated at outcap-1, NUL-terminated) and
- * its length to *olen.  *pos moves past the field and its ','.  Returns
+ * its full length, before truncation, to *olen.  *pos moves past the field and its ','.  Returns
  * HU_OK, or HU_EPARSE with *why set. */
 static int csv_field(const char *line, size_t len, size_t *pos, char *out, size_t outcap,
                      size_t *olen, const char **why)
@@ -835,7 +836,8 @@ static int csv_field(const char *line, size_t len, size_t *pos, char *out, size_
             if (line[i] == '"') {
                 if (i + 1 < len && line[i + 1] == '"') {
                     if (o + 1 < outcap)
-                        out[o++] = '"';
+                        out[o] = '"';
+                    o++;
                     i += 2;
                     continue;
                 }
@@ -843,7 +845,8 @@ static int csv_field(const char *line, size_t len, size_t *pos, char *out, size_
                 break;
             }
             if (o + 1 < outcap)
-                out[o++] = line[i];
+                out[o] = line[i];
+            o++;
             i++;
         }
         if (i < len && line[i] != ',') {
@@ -853,11 +856,12 @@ static int csv_field(const char *line, size_t len, size_t *pos, char *out, size_
     } else {
         while (i < len && line[i] != ',') {
             if (o + 1 < outcap)
-                out[o++] = line[i];
+                out[o] = line[i];
+            o++;
             i++;
         }
     }
-    out[o] = 0;
+    out[o < outcap ? o : outcap - 1] = 0;
     *olen = o;
     *pos = i + 1;   /* past the ','; > len when this was the last field */
     return HU_OK;
@@ -942,8 +946,8 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
         }
         if ((rc = csv_field(line, len, &pos, f1, sizeof f1, &l1, &why)) != HU_OK)
             break;
-        if (hu_ip_parse(f1, l1, &a) != HU_OK) {
-            if (!seen++ && !has_digit(f1, l1))
+        if (l1 >= sizeof f1 || hu_ip_parse(f1, l1, &a) != HU_OK) {
+            if (!seen++ && !has_digit(f1, l1 < sizeof f1 ? l1 : sizeof f1 - 1))
                 continue;                       /* header */
             why = "bad start address";
             rc = HU_EPARSE;
@@ -956,7 +960,7 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
         }
         if ((rc = csv_field(line, len, &pos, f2, sizeof f2, &l2, &why)) != HU_OK)
             break;
-        if (hu_ip_parse(f2, l2, &b) != HU_OK) {
+        if (l2 >= sizeof f2 || hu_ip_parse(f2, l2, &b) != HU_OK) {
             why = "bad end address";
             rc = HU_EPARSE;
             break;
@@ -982,14 +986,14 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
             break;
         uint32_t val;
         if (kind == CSV_ASN) {
-            if (parse_u32(f3, l3, &asn) != HU_OK) {
+            if (l3 >= sizeof f3 || parse_u32(f3, l3, &asn) != HU_OK) {
                 why = "bad AS number";
                 rc = HU_EPARSE;
                 break;
             }
             if (pos <= len && (rc = csv_field(line, len, &pos, org, sizeof org, &l4, &why)) != HU_OK)
                 break;
-            int64_t oid = org_intern(db, org, l4);
+            int64_t oid = org_intern(db, org, l4 < sizeof org ? l4 : sizeof org - 1);
             if (oid < 0) {
                 rc = (int)oid;
                 why = hu_status_str(rc);

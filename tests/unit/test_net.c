@@ -448,6 +448,12 @@ static void csv_bad_lines(void **state)
     assert_int_equal(hu_netdb_create(&db), HU_OK);
     assert_int_equal(hu_netdb_load_asn(db, path, err, sizeof err), HU_ETOOBIG);
     assert_non_null(strstr(err, ":2: line too long"));
+    /* an over-long address field is an error, not a truncated address */
+    write_file(path, "1.0.0.0,1.0.0.255,1,a\n"
+                     "fe80::1%aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
+                     "fe80::2,2,b\n");
+    assert_int_equal(hu_netdb_load_asn(db, path, err, sizeof err), HU_EPARSE);
+    assert_non_null(strstr(err, ":2: bad start address"));
     /* a binary file is refused, not misread */
     write_file(path, "1.0.0.0,1.0.0.255,1,a\n\x01\x02\x00\x03,zz\n");
     assert_int_equal(hu_netdb_load_asn(db, path, err, sizeof err), HU_EPARSE);
