@@ -25,8 +25,10 @@
  *      'v' skipped, at most 9 digits); a product without a numeric version
  *      is the bare name ("curl").  No product token at all: empty family,
  *      hash 0.
- * Only the first HU_MAX_UA_SCAN bytes are examined: O(min(len, cap)) per
- * table entry, no allocation.
+ * Only the first HU_MAX_UA_SCAN bytes are examined, in one pass for the
+ * browser tokens and one for product tokens; no allocation.  Measured
+ * (bench/bench_net.c): 57-79 ns for SDK agents, 135-150 ns for Chrome and
+ * Edge agents, 2 us for a hostile 1.1 KB agent made of token starts.
  */
 #include <string.h>
 #include <strings.h>
