@@ -12,10 +12,15 @@
  *     autonomous_system_organization, or the iptoasn/ip-location-db keys);
  *   - CSV ranges `start,end,asn,"org"` (IPv4 or IPv6), plain or .gz, as in
  *     shared/data/ip/asn-ipv4.csv.gz.
- * hu_netdb_load_geo(): a .mmdb with a country code.
+ * hu_netdb_load_geo(): a .mmdb with a country code (country_code or
+ *   country.iso_code), or CSV ranges `start,end,CC`.
  * hu_netdb_load_cidr(): lines `CIDR[,class]` with class one of residential,
  *   mobile, datacenter, proxy, vpn, education ('#' comments); a list without
  *   a class column marks its ranges as proxy.
+ * Several files per kind may be loaded: earlier files win, later ones fill
+ * their gaps; inside one file the narrower of overlapping ranges wins.
+ * Loads are not thread-safe; lookups after the last load are.  Details,
+ * rules and numbers: docs/internals/net.md.
  */
 #ifndef HU_FEATURES_NET_H
 #define HU_FEATURES_NET_H

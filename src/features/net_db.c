@@ -317,7 +317,7 @@ static int64_t org_intern(struct hu_netdb *db, const char *s, size_t len)
     }
     if (len > HU_MAX_NET_ORG_BYTES)
         len = HU_MAX_NET_ORG_BYTES;
-    if (memchr(s, 0, len))
+    if (len > 0 && memchr(s, 0, len))
         len = strnlen(s, len);
     if (len == 0)
         return 0;
@@ -574,7 +574,8 @@ static int table_merge(struct table *t, struct rawvec *rv)
     for (size_t i = 0; i < t->n6; i++)
         if ((rc = raw_push(rv, t->lo6[i], t->hi6[i], t->val6[i], 0, 1)) != HU_OK)
             return rc;
-    qsort(rv->a, rv->n, sizeof *rv->a, raw_cmp_start);
+    if (rv->n > 1)
+        qsort(rv->a, rv->n, sizeof *rv->a, raw_cmp_start);
     size_t n4 = 0;
     while (n4 < rv->n && !rv->a[n4].v6)
         n4++;
