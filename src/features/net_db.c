@@ -260,8 +260,7 @@ uint8_t hu_net_class_guess(const char *org, size_t len)
     for (size_t r = 0; r < sizeof class_rules / sizeof class_rules[0]; r++) {
         const struct class_rule *cr = &class_rules[r];
         size_t kl = strlen(cr->kw);
-        const char *p = s;
-        while ((p = strstr(p, cr->kw)) != NULL) {
+        for (const char *p = strstr(s, cr->kw); p; p = strstr(p + 1, cr->kw)) {
             if (!cr->word)
                 return cr->cls;
             size_t at = (size_t)(p - s);
@@ -269,7 +268,6 @@ uint8_t hu_net_class_guess(const char *org, size_t len)
             int right = at + kl >= len || !is_alnum((unsigned char)s[at + kl]);
             if (left && right)
                 return cr->cls;
-            p++;
         }
     }
     return HU_NET_UNKNOWN;
@@ -553,8 +551,11 @@ static int sweep(const struct raw *r, size_t n, u128 maxkey, struct outvec *o)
         u128 end = top->hi;
         if (i < n && r[i].lo - 1 < end)
             end = r[i].lo - 1;
-        if (top->val != 0 && (rc = out_emit(o, cur, end, top->val)) != HU_OK)
-            break;
+        if (top->val != 0) {
+            rc = out_emit(o, cur, end, top->val);
+            if (rc != HU_OK)
+                break;
+        }
         if (end >= maxkey)
             break;
         cur = end + 1;
@@ -568,12 +569,16 @@ static int sweep(const struct raw *r, size_t n, u128 maxkey, struct outvec *o)
 static int table_merge(struct table *t, struct rawvec *rv)
 {
     int rc;
-    for (size_t i = 0; i < t->n4; i++)
-        if ((rc = raw_push(rv, t->lo4[i], t->hi4[i], t->val4[i], 0, 0)) != HU_OK)
+    for (size_t i = 0; i < t->n4; i++) {
+        rc = raw_push(rv, t->lo4[i], t->hi4[i], t->val4[i], 0, 0);
+        if (rc != HU_OK)
             return rc;
-    for (size_t i = 0; i < t->n6; i++)
-        if ((rc = raw_push(rv, t->lo6[i], t->hi6[i], t->val6[i], 0, 1)) != HU_OK)
+    }
+    for (size_t i = 0; i < t->n6; i++) {
+        rc = raw_push(rv, t->lo6[i], t->hi6[i], t->val6[i], 0, 1);
+        if (rc != HU_OK)
             return rc;
+    }
     if (rv->n > 1)
         qsort(rv->a, rv->n, sizeof *rv->a, raw_cmp_start);
     size_t n4 = 0;
@@ -934,7 +939,7 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
     const char *why = NULL;
     char f1[64], f2[64], f3[32], org[HU_MAX_NET_ORG_BYTES + 1];
     int seen = 0;          /* a data (or header) line was seen */
-    while ((rc = lines_next(&lr, &line, &len)) == HU_OK) {
+    for (rc = lines_next(&lr, &line, &len); rc == HU_OK; rc = lines_next(&lr, &line, &len)) {
         if (len == 0 || line[0] == '#')
             continue;
         size_t pos = 0, l1, l2, l3, l4 = 0;
@@ -945,7 +950,8 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
             rc = HU_EPARSE;
             break;
         }
-        if ((rc = csv_field(line, len, &pos, f1, sizeof f1, &l1, &why)) != HU_OK)
+        rc = csv_field(line, len, &pos, f1, sizeof f1, &l1, &why);
+        if (rc != HU_OK)
             break;
         if (l1 >= sizeof f1 || hu_ip_parse(f1, l1, &a) != HU_OK) {
             if (!seen++ && !has_digit(f1, l1 < sizeof f1 ? l1 : sizeof f1 - 1))
@@ -959,7 +965,8 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
             rc = HU_EPARSE;
             break;
         }
-        if ((rc = csv_field(line, len, &pos, f2, sizeof f2, &l2, &why)) != HU_OK)
+        rc = csv_field(line, len, &pos, f2, sizeof f2, &l2, &why);
+        if (rc != HU_OK)
             break;
         if (l2 >= sizeof f2 || hu_ip_parse(f2, l2, &b) != HU_OK) {
             why = "bad end address";
@@ -983,7 +990,8 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
             rc = HU_EPARSE;
             break;
         }
-        if ((rc = csv_field(line, len, &pos, f3, sizeof f3, &l3, &why)) != HU_OK)
+        rc = csv_field(line, len, &pos, f3, sizeof f3, &l3, &why);
+        if (rc != HU_OK)
             break;
         uint32_t val;
         if (kind == CSV_ASN) {
@@ -992,8 +1000,11 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
                 rc = HU_EPARSE;
                 break;
             }
-            if (pos <= len && (rc = csv_field(line, len, &pos, org, sizeof org, &l4, &why)) != HU_OK)
-                break;
+            if (pos <= len) {
+                rc = csv_field(line, len, &pos, org, sizeof org, &l4, &why);
+                if (rc != HU_OK)
+                    break;
+            }
             int64_t oid = org_intern(db, org, l4 < sizeof org ? l4 : sizeof org - 1);
             if (oid < 0) {
                 rc = (int)oid;
@@ -1025,9 +1036,12 @@ static int load_csv(struct hu_netdb *db, const char *path, enum csv_kind kind, s
                 break;
             }
         }
-        if (val && (rc = raw_push(rv, lo, hi, val, 1, a.v6)) != HU_OK) {
-            why = rc == HU_ETOOBIG ? "too many ranges (HU_MAX_NET_RANGES)" : hu_status_str(rc);
-            break;
+        if (val) {
+            rc = raw_push(rv, lo, hi, val, 1, a.v6);
+            if (rc != HU_OK) {
+                why = rc == HU_ETOOBIG ? "too many ranges (HU_MAX_NET_RANGES)" : hu_status_str(rc);
+                break;
+            }
         }
     }
     if (rc == HU_EOF_) {
@@ -1344,7 +1358,7 @@ static int load_cidr_file(const char *path, struct rawvec *rv, char *errbuf, siz
     const char *line, *why = NULL;
     size_t len;
     int seen = 0;
-    while ((rc = lines_next(&lr, &line, &len)) == HU_OK) {
+    for (rc = lines_next(&lr, &line, &len); rc == HU_OK; rc = lines_next(&lr, &line, &len)) {
         const char *hash = memchr(line, '#', len);
         if (hash)
             len = (size_t)(hash - line);
@@ -1390,7 +1404,8 @@ static int load_cidr_file(const char *path, struct rawvec *rv, char *errbuf, siz
             break;
         }
         seen = 1;
-        if ((rc = raw_push(rv, lo, hi, cls, 1, v6)) != HU_OK) {
+        rc = raw_push(rv, lo, hi, cls, 1, v6);
+        if (rc != HU_OK) {
             why = rc == HU_ETOOBIG ? "too many ranges (HU_MAX_NET_RANGES)" : hu_status_str(rc);
             break;
         }
