@@ -718,8 +718,9 @@ static void enc_map(uint8_t *b, size_t *n, int pairs)
     put8(b, n, (uint8_t)(7 << 5 | pairs));
 }
 
-/* Write an IPv6-tree .mmdb; returns nothing, asserts on failure. */
-static void mmdb_write(const char *path)
+/* Write a small .mmdb (IPv6 tree with IPv4 under ::/96 and an alias, or
+ * an IPv4-only tree); asserts on failure. */
+static void mmdb_write(const char *path, int ip_version)
 {
     struct mmw w = {0};
     mmw_node(&w);
@@ -748,6 +749,20 @@ static void mmdb_write(const char *path)
     enc_str(w.data, &w.dlen, "x");
 
     uint8_t p[16] = {0};
+    if (ip_version == 4) {
+        p[0] = 8; p[1] = 8; p[2] = 8;                  /* 8.8.8.0/24 */
+        mmw_set(&w, p, 24, -2 - 0);
+        memset(p, 0, 16);
+        p[0] = 1;                                      /* 1.0.0.0/24 */
+        mmw_set(&w, p, 24, -2 - 1);
+        memset(p, 0, 16);
+        p[0] = 9;                                      /* 9.0.0.0/8 */
+        mmw_set(&w, p, 8, -2 - 2);
+        memset(p, 0, 16);
+        p[0] = 255; p[1] = 255; p[2] = 255; p[3] = 255; /* 255.255.255.255/32 */
+        mmw_set(&w, p, 32, -2 - 0);
+        goto write;
+    }
     p[12] = 8; p[13] = 8; p[14] = 8;                   /* ::8.8.8.0/120 */
     mmw_set(&w, p, 120, -2 - 0);
     memset(p, 0, 16);
@@ -765,6 +780,7 @@ static void mmdb_write(const char *path)
     p[10] = p[11] = 0xff;
     mmw_set(&w, p, 96, v4start);
 
+write:;
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     for (int i = 0; i < w.n; i++) {
@@ -790,7 +806,7 @@ static void mmdb_write(const char *path)
     enc_str(m, &mn, "record_size");
     enc_uint(m, &mn, 5, 24);
     enc_str(m, &mn, "ip_version");
-    enc_uint(m, &mn, 5, 6);
+    enc_uint(m, &mn, 5, (uint64_t)ip_version);
     enc_str(m, &mn, "database_type");
     enc_str(m, &mn, "huella-test-asn");
     enc_str(m, &mn, "languages");
@@ -814,7 +830,7 @@ static void mmdb_asn_generated(void **state)
     (void)state;
     char path[256];
     tmpname(path, sizeof path, ".mmdb");
-    mmdb_write(path);
+    mmdb_write(path, 6);
     /* the writer itself, checked by libmaxminddb */
     MMDB_s mm;
     assert_int_equal(MMDB_open(path, MMDB_MODE_MMAP, &mm), MMDB_SUCCESS);
@@ -873,6 +889,33 @@ static void mmdb_asn_generated(void **state)
     unlink(path2);
 }
 
+static void mmdb_ipv4_tree(void **state)
+{
+    (void)state;
+    char path[256];
+    tmpname(path, sizeof path, ".mmdb");
+    mmdb_write(path, 4);
+    struct hu_netdb *db;
+    char err[256];
+    assert_int_equal(hu_netdb_create(&db), HU_OK);
+    assert_int_equal(hu_netdb_load_asn(db, path, err, sizeof err), HU_OK);
+    static const struct lookup_case lc[] = {
+        {"8.8.8.8", 15169, "Google LLC", HU_NET_DATACENTER},
+        {"8.8.7.255", 0, NULL, HU_NET_UNKNOWN},
+        {"1.0.0.255", 13335, "Cloudflare, Inc.", HU_NET_DATACENTER},
+        {"255.255.255.255", 15169, "Google LLC", HU_NET_DATACENTER},
+        {"255.255.255.254", 0, NULL, HU_NET_UNKNOWN},
+        {"9.1.2.3", 0, NULL, HU_NET_UNKNOWN},
+        {"2001:4860::1", 0, NULL, HU_NET_UNKNOWN},
+    };
+    check_lookups(db, lc, sizeof lc / sizeof lc[0]);
+    size_t na;
+    hu_netdb_counts(db, &na, NULL, NULL, NULL);
+    assert_int_equal(na, 3);
+    hu_netdb_destroy(db);
+    unlink(path);
+}
+
 /* Failing each allocation in turn: every load either succeeds or returns
  * a status, never crashes or leaks (ASan checks the leaks). */
 static void load_alloc_failures(void **state)
@@ -880,7 +923,7 @@ static void load_alloc_failures(void **state)
     (void)state;
     char path[256];
     tmpname(path, sizeof path, ".mmdb");
-    mmdb_write(path);
+    mmdb_write(path, 6);
     int succeeded = 0;
     for (long n = 0; n < 400 && !succeeded; n++) {
         struct hu_netdb *db = NULL;
@@ -1251,6 +1294,7 @@ int main(void)
         cmocka_unit_test(cidr_lists),
         cmocka_unit_test(geo_csv),
         cmocka_unit_test(mmdb_asn_generated),
+        cmocka_unit_test(mmdb_ipv4_tree),
         cmocka_unit_test(load_alloc_failures),
         cmocka_unit_test(loaders_on_garbage),
         cmocka_unit_test(real_asn_csv),
