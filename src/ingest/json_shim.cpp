@@ -743,9 +743,25 @@ hu_reject parse_contract(hu__json *j, const char *p, size_t len, hu_event *ev, c
     if (e) {
         if (e != simdjson::INCORRECT_TYPE)
             return HU_REJECT_NOT_JSON;
-        /* a scalar or array: valid JSON but not an object? */
+        /* An array or a scalar: is it valid JSON (not_object) or not? */
         od::json_type t;
-        return doc.type().get(t) ? HU_REJECT_NOT_JSON : HU_REJECT_NOT_OBJECT;
+        if (doc.type().get(t))
+            return HU_REJECT_NOT_JSON;
+        bool valid;
+        switch (t) {
+        case od::json_type::array: {
+            od::array a;
+            std::string_view raw;
+            valid = !doc.get_array().get(a) && !a.raw_json().get(raw);
+            break;
+        }
+        case od::json_type::string: { std::string_view sv; valid = !doc.get_string().get(sv); break; }
+        case od::json_type::number: { double d; valid = !doc.get_double().get(d); break; }
+        case od::json_type::boolean: { bool b; valid = !doc.get_bool().get(b); break; }
+        case od::json_type::null: { bool nul; valid = !doc.is_null().get(nul) && nul; break; }
+        default: valid = false;
+        }
+        return valid ? HU_REJECT_NOT_OBJECT : HU_REJECT_NOT_JSON;
     }
     for (auto f_res : obj) {
         od::field f;

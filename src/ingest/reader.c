@@ -363,6 +363,9 @@ int hu_reader_next(struct hu_reader *r, struct hu_line *line)
             }
         }
         if (r->eof) {
+            /* A decoder error cuts the last line: drop it, keep the rest. */
+            if (r->err_pending && !r->skipping)
+                r->start = r->scan = r->end;
             if (!r->skipping && r->end > r->start) {   /* last line, no '\n' */
                 line->ptr = r->buf + r->start;
                 line->len = line->raw_len = r->end - r->start;
