@@ -1019,6 +1019,94 @@ extern "C" int hu__json_too_deep(const char *p, size_t len, unsigned max)
     return 0;
 }
 
+/* ---- benchmark hook: visit every value ------------------------------------- */
+
+namespace {
+
+/* Visit v and everything under it, decoding strings and numbers: what a
+ * DOM parser does, so that bench_json compares like with like. */
+error_code walk(od::value v, uint64_t *n, unsigned depth)
+{
+    if (depth > HU_MAX_JSON_DEPTH)
+        return simdjson::DEPTH_ERROR;
+    od::json_type t;
+    error_code e = v.type().get(t);
+    if (e)
+        return e;
+    (*n)++;
+    switch (t) {
+    case od::json_type::object: {
+        od::object o;
+        if ((e = v.get_object().get(o)))
+            return e;
+        for (auto f_res : o) {
+            od::field f;
+            if ((e = std::move(f_res).get(f)))
+                return e;
+            std::string_view k;
+            if ((e = f.unescaped_key().get(k)))
+                return e;
+            if ((e = walk(f.value(), n, depth + 1)))
+                return e;
+        }
+        return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+        od::array a;
+        if ((e = v.get_array().get(a)))
+            return e;
+        for (auto x_res : a) {
+            od::value x;
+            if ((e = std::move(x_res).get(x)))
+                return e;
+            if ((e = walk(x, n, depth + 1)))
+                return e;
+        }
+        return simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+        std::string_view sv;
+        return v.get_string().get(sv);
+    }
+    case od::json_type::number: {
+        double d;
+        return v.get_double().get(d);
+    }
+    case od::json_type::boolean: {
+        bool b;
+        return v.get_bool().get(b);
+    }
+    default: {
+        bool nul;
+        return v.is_null().get(nul);
+    }
+    }
+}
+
+} // namespace
+
+extern "C" long hu__json_walk_all(struct hu__json *j, const char *p, size_t len)
+{
+    od::document doc;
+    if (j->od.iterate(p, len, len + simdjson::SIMDJSON_PADDING).get(doc))
+        return -1;
+    od::object o;
+    if (doc.get_object().get(o))
+        return -1;
+    uint64_t n = 1;
+    for (auto f_res : o) {
+        od::field f;
+        if (std::move(f_res).get(f))
+            return -1;
+        std::string_view k;
+        if (f.unescaped_key().get(k))
+            return -1;
+        if (walk(f.value(), &n, 2))
+            return -1;
+    }
+    return (long)n;
+}
+
 /* ---- C interface ----------------------------------------------------------- */
 
 extern "C" int hu__json_create(struct hu__json **out)

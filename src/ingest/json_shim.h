@@ -41,6 +41,11 @@ enum hu_reject hu__json_parse_mapped(struct hu__json *j, const struct hu_map *ma
 /* 1 if p[0..len) nests arrays/objects deeper than max (strings skipped). */
 int hu__json_too_deep(const char *p, size_t len, unsigned max);
 
+/* Benchmark hook (bench/bench_json.c): parse p[0..len) and visit every
+ * value, decoding strings and numbers, as a DOM parser would.  Returns the
+ * number of values, or -1 if the line is not a valid JSON object. */
+long hu__json_walk_all(struct hu__json *j, const char *p, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -781,7 +781,7 @@ static void map_errors(void **state)
     char err[256];
     assert_int_equal(hu_map_load(&m, tmp_path("no-such.map"), err, sizeof err), HU_ENOENT);
     /* ingest with a bad map fails at create */
-    write_file(tmp_path("bad.map"), "ts = a\nfoo = b\n", 15);
+    write_file(tmp_path("bad.map"), "ts = a\nfoo = b\n", strlen("ts = a\nfoo = b\n"));
     write_file(tmp_path("one.jsonl"), "{}\n", 3);
     struct hu_ingest *ing;
     struct hu_ingest_opts o = { .map_path = tmp_path("bad.map"), .quiet = 1 };
@@ -820,7 +820,8 @@ static void buffer_entry_point(void **state)
 static void allocation_failures_are_clean(void **state)
 {
     (void)state;
-    write_file(tmp_path("oom.jsonl"), "{\"ts\":1,\"account_id\":\"a\",\"prompt\":[\"x\"]}\n", 43);
+    const char *oom = "{\"ts\":1,\"account_id\":\"a\",\"prompt\":[\"x\"]}\n";
+    write_file(tmp_path("oom.jsonl"), oom, strlen(oom));
     const char *paths[] = { tmp_path("oom.jsonl") };
     struct hu_ingest_opts o = { .quiet = 1 };
     int ok = 0;
