@@ -293,8 +293,10 @@ int hu_cmd_stats(int argc, char **argv)
     opts.quiet = hu_cli_quiet;
     optind = 1;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "+f:m:r:q", longopts, NULL)) != -1) {
+    for (;;) {
+        int ch = getopt_long(argc, argv, "+f:m:r:q", longopts, NULL);
+        if (ch == -1)
+            break;
         switch (ch) {
         case 'f':
             format = hu_cli_parse_format(optarg);
@@ -335,7 +337,10 @@ int hu_cmd_stats(int argc, char **argv)
     double last = now_s();
     struct hu_event ev;
     uint64_t n = 0;
-    while ((rc = hu_ingest_next(ing, &ev)) == 1) {
+    for (;;) {
+        rc = hu_ingest_next(ing, &ev);
+        if (rc != 1)
+            break;
         if (observe(&st, &ev) != HU_OK) {
             rc = HU_ENOMEM;
             break;

@@ -43,6 +43,7 @@
 
 extern "C" {
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "core/buf.h"
 #include "ingest/json_shim.h"
 }
@@ -51,6 +52,26 @@ static_assert(HU_JSON_PADDING >= simdjson::SIMDJSON_PADDING,
               "HU_JSON_PADDING must cover simdjson's padding");
 
 namespace od = simdjson::ondemand;
+
+/* Propagate a simdjson error as a reject reason / raw error / fixed reason
+ * (no assignment inside conditions, STYLE.md 19). */
+#define HU__TRY(expr)                          \
+    do {                                       \
+        error_code hu_e_ = (expr);             \
+        if (hu_e_)                             \
+            return from_error(hu_e_);          \
+    } while (0)
+#define HU__TRY_RAW(expr)                      \
+    do {                                       \
+        error_code hu_e_ = (expr);             \
+        if (hu_e_)                             \
+            return hu_e_;                      \
+    } while (0)
+#define HU__TRY_AS(expr, reason)               \
+    do {                                       \
+        if ((expr) != simdjson::SUCCESS)       \
+            return (reason);                   \
+    } while (0)
 namespace dom = simdjson::dom;
 using simdjson::error_code;
 
@@ -89,8 +110,9 @@ struct field_index {
         for (unsigned f = 0; f < HU__F_COUNT; f++) {
             unsigned h = key_hash(FIELDS[f].name, FIELDS[f].len);
             unsigned w = 0;
-            while (slot[h][w] >= 0)
-                w++;                      /* checked by the unit test: no overflow */
+            while (w < HWAYS && slot[h][w] >= 0)
+                w++;
+            hu_assert(w < HWAYS);         /* a new field collides: widen the table */
             slot[h][w] = (signed char)f;
         }
     }
@@ -320,15 +342,12 @@ hu_reject get_prose(ctx &c, od::value &v, od::json_type t, scratch &s, hu_span *
     bool any_text = false;
     for (auto el_res : arr) {
         od::value el;
-        if ((e = std::move(el_res).get(el)))
-            return from_error(e);
+        HU__TRY(std::move(el_res).get(el));
         od::json_type et;
-        if ((e = el.type().get(et)))
-            return from_error(e);
+        HU__TRY(el.type().get(et));
         if (et == od::json_type::string) {
             std::string_view sv;
-            if ((e = el.get_string().get(sv)))
-                return from_error(e);
+            HU__TRY(el.get_string().get(sv));
             if (!scratch_append(s, sv.data(), sv.size())) {
                 c.oom = true;
                 return HU_REJECT_NOT_JSON;
@@ -339,27 +358,22 @@ hu_reject get_prose(ctx &c, od::value &v, od::json_type t, scratch &s, hu_span *
         if (et != od::json_type::object)
             continue;                  /* null or odd entries: ignored */
         od::object bo;
-        if ((e = el.get_object().get(bo)))
-            return from_error(e);
+        HU__TRY(el.get_object().get(bo));
         std::string_view btype, btext;
         bool has_text = false;
         for (auto f_res : bo) {
             od::field f;
-            if ((e = std::move(f_res).get(f)))
-                return from_error(e);
+            HU__TRY(std::move(f_res).get(f));
             std::string_view k;
-            if ((e = f.unescaped_key().get(k)))
-                return from_error(e);
+            HU__TRY(f.unescaped_key().get(k));
             if (k == "type") {
                 if (f.value().get_string().get(btype))
                     btype = {};
             } else if (k == "text") {
                 od::json_type tt;
-                if ((e = f.value().type().get(tt)))
-                    return from_error(e);
+                HU__TRY(f.value().type().get(tt));
                 if (tt == od::json_type::string) {
-                    if ((e = f.value().get_string().get(btext)))
-                        return from_error(e);
+                    HU__TRY(f.value().get_string().get(btext));
                     has_text = true;
                 }
             }
@@ -402,14 +416,12 @@ hu_reject get_messages(ctx &c, od::value &v, od::json_type t)
     hu_event *ev = c.ev;
     for (auto m_res : arr) {
         od::value m;
-        if ((e = std::move(m_res).get(m)))
-            return from_error(e);
+        HU__TRY(std::move(m_res).get(m));
         ev->n_messages++;
         if (ev->n_messages > HU_MAX_MESSAGES)
             continue;                  /* counted, not examined */
         od::json_type mt;
-        if ((e = m.type().get(mt)))
-            return from_error(e);
+        HU__TRY(m.type().get(mt));
         if (mt == od::json_type::null)
             continue;
         if (mt != od::json_type::object)
@@ -418,32 +430,26 @@ hu_reject get_messages(ctx &c, od::value &v, od::json_type t)
         while (work == user_buf || work == sys_buf)
             work++;
         od::object mo;
-        if ((e = m.get_object().get(mo)))
-            return from_error(e);
+        HU__TRY(m.get_object().get(mo));
         std::string_view role;
         hu_span content = HU_SPAN_NULL;
         for (auto f_res : mo) {
             od::field f;
-            if ((e = std::move(f_res).get(f)))
-                return from_error(e);
+            HU__TRY(std::move(f_res).get(f));
             std::string_view k;
-            if ((e = f.unescaped_key().get(k)))
-                return from_error(e);
+            HU__TRY(f.unescaped_key().get(k));
             if (k == "role") {
                 od::json_type rt;
-                if ((e = f.value().type().get(rt)))
-                    return from_error(e);
+                HU__TRY(f.value().type().get(rt));
                 if (rt == od::json_type::null)
                     continue;
                 if (rt != od::json_type::string)
                     return HU_REJECT_WRONG_TYPE;
-                if ((e = f.value().get_string().get(role)))
-                    return from_error(e);
+                HU__TRY(f.value().get_string().get(role));
             } else if (k == "content") {
                 od::value cv = f.value();
                 od::json_type ct;
-                if ((e = cv.type().get(ct)))
-                    return from_error(e);
+                HU__TRY(cv.type().get(ct));
                 if (ct == od::json_type::null)
                     continue;
                 hu_reject r = get_prose(c, cv, ct, c.j->msg[work], &content, true);
@@ -482,40 +488,32 @@ hu_reject get_tools(ctx &c, od::value &v, od::json_type t)
     hu_event *ev = c.ev;
     for (auto el_res : arr) {
         od::value el;
-        if ((e = std::move(el_res).get(el)))
-            return from_error(e);
+        HU__TRY(std::move(el_res).get(el));
         ev->tools_total++;
         if (ev->n_tools >= HU_MAX_TOOLS)
             continue;
         od::json_type et;
-        if ((e = el.type().get(et)))
-            return from_error(e);
+        HU__TRY(el.type().get(et));
         std::string_view name;
         bool have = false;
         if (et == od::json_type::string) {
-            if ((e = el.get_string().get(name)))
-                return from_error(e);
+            HU__TRY(el.get_string().get(name));
             have = true;
         } else if (et == od::json_type::object) {
             od::object o;
-            if ((e = el.get_object().get(o)))
-                return from_error(e);
+            HU__TRY(el.get_object().get(o));
             std::string_view fname;
             bool have_f = false;
             for (auto f_res : o) {
                 od::field f;
-                if ((e = std::move(f_res).get(f)))
-                    return from_error(e);
+                HU__TRY(std::move(f_res).get(f));
                 std::string_view k;
-                if ((e = f.unescaped_key().get(k)))
-                    return from_error(e);
+                HU__TRY(f.unescaped_key().get(k));
                 if (k == "name") {
                     od::json_type nt;
-                    if ((e = f.value().type().get(nt)))
-                        return from_error(e);
+                    HU__TRY(f.value().type().get(nt));
                     if (nt == od::json_type::string) {
-                        if ((e = f.value().get_string().get(name)))
-                            return from_error(e);
+                        HU__TRY(f.value().get_string().get(name));
                         have = true;
                     } else if (nt != od::json_type::null) {
                         return HU_REJECT_WRONG_TYPE;
@@ -526,11 +524,9 @@ hu_reject get_tools(ctx &c, od::value &v, od::json_type t)
                         continue;
                     for (auto g_res : fo) {
                         od::field g;
-                        if ((e = std::move(g_res).get(g)))
-                            return from_error(e);
+                        HU__TRY(std::move(g_res).get(g));
                         std::string_view gk;
-                        if ((e = g.unescaped_key().get(gk)))
-                            return from_error(e);
+                        HU__TRY(g.unescaped_key().get(gk));
                         if (gk == "name" && !g.value().get_string().get(fname))
                             have_f = true;
                     }
@@ -569,25 +565,21 @@ hu_reject get_thinking(ctx &c, od::value &v, od::json_type t)
 {
     c.field = "thinking";
     hu_event *ev = c.ev;
-    error_code e;
     switch (t) {
     case od::json_type::boolean: {
         bool b;
-        if ((e = v.get_bool().get(b)))
-            return from_error(e);
+        HU__TRY(v.get_bool().get(b));
         ev->thinking = b;
         return HU_REJECT_NONE;
     }
     case od::json_type::number: {
         double d;
-        if ((e = v.get_double().get(d)))
-            return from_error(e);
+        HU__TRY(v.get_double().get(d));
         return set_thinking_budget(ev, d);
     }
     case od::json_type::string: {
         std::string_view s;
-        if ((e = v.get_string().get(s)))
-            return from_error(e);
+        HU__TRY(v.get_string().get(s));
         if (s == "enabled" || s == "adaptive")
             ev->thinking = 1;
         else if (s == "disabled")
@@ -598,16 +590,13 @@ hu_reject get_thinking(ctx &c, od::value &v, od::json_type t)
     }
     case od::json_type::object: {  /* Anthropic {"type":"enabled","budget_tokens":N} */
         od::object o;
-        if ((e = v.get_object().get(o)))
-            return from_error(e);
+        HU__TRY(v.get_object().get(o));
         int on = -1;
         for (auto f_res : o) {
             od::field f;
-            if ((e = std::move(f_res).get(f)))
-                return from_error(e);
+            HU__TRY(std::move(f_res).get(f));
             std::string_view k;
-            if ((e = f.unescaped_key().get(k)))
-                return from_error(e);
+            HU__TRY(f.unescaped_key().get(k));
             if (k == "type") {
                 std::string_view s;
                 if (f.value().get_string().get(s))
@@ -669,8 +658,7 @@ hu_reject one_field(ctx &c, int f, od::value &v)
         if (t != od::json_type::string)
             return HU_REJECT_WRONG_TYPE;
         std::string_view s;
-        if ((e = v.get_string().get(s)))
-            return from_error(e);
+        HU__TRY(v.get_string().get(s));
         if (s.size() > HU_MAX_ID_BYTES)
             return HU_REJECT_ID_TOO_LONG;
         hu_span *dst = span_at(ev, row.off);
@@ -682,8 +670,7 @@ hu_reject one_field(ctx &c, int f, od::value &v)
         if (t != od::json_type::string)
             return HU_REJECT_WRONG_TYPE;
         std::string_view s;
-        if ((e = v.get_string().get(s)))
-            return from_error(e);
+        HU__TRY(v.get_string().get(s));
         set_text(c, span_at(ev, row.off), s);
         return HU_REJECT_NONE;
     }
@@ -711,11 +698,9 @@ hu_reject one_field(ctx &c, int f, od::value &v)
         if (t != od::json_type::object)
             return HU_REJECT_WRONG_TYPE;
         od::object o;
-        if ((e = v.get_object().get(o)))
-            return from_error(e);
+        HU__TRY(v.get_object().get(o));
         std::string_view raw;
-        if ((e = o.raw_json().get(raw)))
-            return from_error(e);
+        HU__TRY(o.raw_json().get(raw));
         while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' ||
                                 raw.back() == '\r'))
             raw.remove_suffix(1);
@@ -765,11 +750,9 @@ hu_reject parse_contract(hu__json *j, const char *p, size_t len, hu_event *ev, c
     }
     for (auto f_res : obj) {
         od::field f;
-        if ((e = std::move(f_res).get(f)))
-            return HU_REJECT_NOT_JSON;
+        HU__TRY_AS(std::move(f_res).get(f), HU_REJECT_NOT_JSON);
         std::string_view k;
-        if ((e = f.unescaped_key().get(k)))
-            return HU_REJECT_NOT_JSON;
+        HU__TRY_AS(f.unescaped_key().get(k), HU_REJECT_NOT_JSON);
         int id = INDEX.find(k);
         if (id < 0)
             continue;                   /* unknown field: skipped by simdjson */
@@ -1037,30 +1020,23 @@ error_code walk(od::value v, uint64_t *n, unsigned depth)
     switch (t) {
     case od::json_type::object: {
         od::object o;
-        if ((e = v.get_object().get(o)))
-            return e;
+        HU__TRY_RAW(v.get_object().get(o));
         for (auto f_res : o) {
             od::field f;
-            if ((e = std::move(f_res).get(f)))
-                return e;
+            HU__TRY_RAW(std::move(f_res).get(f));
             std::string_view k;
-            if ((e = f.unescaped_key().get(k)))
-                return e;
-            if ((e = walk(f.value(), n, depth + 1)))
-                return e;
+            HU__TRY_RAW(f.unescaped_key().get(k));
+            HU__TRY_RAW(walk(f.value(), n, depth + 1));
         }
         return simdjson::SUCCESS;
     }
     case od::json_type::array: {
         od::array a;
-        if ((e = v.get_array().get(a)))
-            return e;
+        HU__TRY_RAW(v.get_array().get(a));
         for (auto x_res : a) {
             od::value x;
-            if ((e = std::move(x_res).get(x)))
-                return e;
-            if ((e = walk(x, n, depth + 1)))
-                return e;
+            HU__TRY_RAW(std::move(x_res).get(x));
+            HU__TRY_RAW(walk(x, n, depth + 1));
         }
         return simdjson::SUCCESS;
     }

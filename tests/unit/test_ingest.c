@@ -843,6 +843,107 @@ static void allocation_failures_are_clean(void **state)
     assert_true(ok);
 }
 
+
+/* Random byte edits of valid lines, in both modes: never a crash, never a
+ * read past the line (ASan run), always an event or a reason, and an
+ * accepted event keeps the invariants of event.h. */
+static void mutated_lines_never_crash(void **state)
+{
+    (void)state;
+    const char *mt = "ts = ts\naccount_id = account_id\nprompt = messages[-1].content\n"
+                     "tools = tools\nmodel = model\nstatus = status\n";
+    struct hu_map *m;
+    char err[128];
+    assert_int_equal(hu_map_parse(&m, mt, strlen(mt), "m", err, sizeof err), HU_OK);
+    struct hu_line_parser *mlp;
+    assert_int_equal(hu_line_parser_create(&mlp, m), HU_OK);
+    static const char *seeds[] = {
+        FULL,
+        "{\"ts\":1,\"account_id\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+        "\"text\":\"x\\u00e9\"}]}],\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":5}}",
+    };
+    static const char alphabet[] = "{}[]\",:\\0123456789.-eE ntrfu\xc3\xa9\xff\x00";
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    char buf[2048];
+    for (int it = 0; it < 20000; it++) {
+        const char *seed = seeds[it % 2];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n);
+        int edits = 1 + it % 4;
+        for (int e = 0; e < edits; e++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            size_t at = (size_t)(x % n);
+            int op = (int)((x >> 32) % 3);
+            char c = alphabet[(x >> 40) % (sizeof alphabet - 1)];
+            if (op == 0) {
+                buf[at] = c;
+            } else if (op == 1 && n + 1 < sizeof buf) {
+                memmove(buf + at + 1, buf + at, n - at);
+                buf[at] = c;
+                n++;
+            } else if (n > 1) {
+                memmove(buf + at, buf + at + 1, n - at - 1);
+                n--;
+            }
+        }
+        char *copy = malloc(n);
+        memcpy(copy, buf, n);
+        struct hu_line_parser *p = (it & 1) ? mlp : LP;
+        enum hu_reject r = hu_line_parse(p, copy, n, &EV);
+        assert_true(r >= HU_REJECT_NONE && r < HU_REJECT_COUNT);
+        if (r == HU_REJECT_NONE) {
+            assert_true(EV.ts_ms >= 0);
+            if (EV.kind != HU_EV_MODEL_RELEASE)
+                assert_true(EV.account_id.len >= 1 && EV.account_id.len <= HU_MAX_ID_BYTES);
+            assert_true(EV.n_tools <= HU_MAX_TOOLS && EV.n_tools <= EV.tools_total);
+            assert_true(!EV.prompt.ptr || EV.prompt.len <= HU_MAX_FIELD_BYTES);
+        }
+        free(copy);
+    }
+    hu_line_parser_destroy(mlp);
+    hu_map_destroy(m);
+}
+
+/* Contract input and the same input through an identity map give the same
+ * event (the map path reuses the contract parser). */
+static void identity_map_matches_contract(void **state)
+{
+    (void)state;
+    char mt[2048];
+    size_t k = 0;
+    static const char *f[] = { "kind", "ts", "account_id", "org_id", "api_key_id", "ip", "country",
+                               "user_agent", "client_fp", "headers_fp", "endpoint", "model", "system",
+                               "prompt", "tools", "thinking", "max_tokens", "input_tokens",
+                               "output_tokens", "status", "payment_fp", "features", "label" };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        k += (size_t)snprintf(mt + k, sizeof mt - k, "%s = %s\n", f[i], f[i]);
+    struct hu_map *m;
+    char err[128];
+    assert_int_equal(hu_map_parse(&m, mt, k, "id", err, sizeof err), HU_OK);
+    struct hu_line_parser *mlp;
+    assert_int_equal(hu_line_parser_create(&mlp, m), HU_OK);
+    struct hu_event a, b;
+    assert_int_equal(hu_line_parse(LP, FULL, strlen(FULL), &a), HU_REJECT_NONE);
+    assert_int_equal(hu_line_parse(mlp, FULL, strlen(FULL), &b), HU_REJECT_NONE);
+    assert_int_equal(a.ts_ms, b.ts_ms);
+    assert_int_equal(a.kind, b.kind);
+    struct hu_span *sa = &a.account_id, *sb = &b.account_id;
+    /* every span member from account_id to features_json */
+    size_t n_spans = (size_t)(&a.features_json - &a.account_id) + 1;
+    for (size_t i = 0; i < n_spans; i++) {
+        assert_int_equal(sa[i].len, sb[i].len);
+        assert_int_equal(sa[i].ptr == NULL, sb[i].ptr == NULL);
+        if (sa[i].ptr && memcmp(sa[i].ptr, sb[i].ptr, sa[i].len))
+            fail_msg("span %zu differs", i);
+    }
+    assert_int_equal(a.n_tools, b.n_tools);
+    assert_int_equal(a.max_tokens, b.max_tokens);
+    assert_int_equal(a.thinking, b.thinking);
+    assert_int_equal(a.status, b.status);
+    hu_line_parser_destroy(mlp);
+    hu_map_destroy(m);
+}
+
 /* ---- u64set vs a sorted-array reference ------------------------------------- */
 
 static int cmp_u64(const void *a, const void *b)
@@ -920,6 +1021,8 @@ int main(void)
         cmocka_unit_test(map_errors),
         cmocka_unit_test(buffer_entry_point),
         cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(mutated_lines_never_crash),
+        cmocka_unit_test(identity_map_matches_contract),
         cmocka_unit_test(u64set_matches_reference),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
