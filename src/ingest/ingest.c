@@ -176,6 +176,7 @@ struct hu_ingest {
     int rd_open;
     struct hu_reader rd;
     uint64_t rd_bytes_in_seen;       /* bytes_in of rd already counted */
+    uint64_t rd_framed_seen;         /* bytes_framed of rd already counted */
 
     struct hu_line_parser *lp;
     struct hu_map *own_map;          /* from opts.map_path */
@@ -336,11 +337,22 @@ static void count_bytes_in(struct hu_ingest *ing, struct hu_ingest_source *s)
     ing->total.bytes_in += d;
 }
 
+/* Line bytes come from the reader's own count, so that the discarded tail
+ * of an over-long line is counted too. */
+static void count_framed(struct hu_ingest *ing, struct hu_ingest_source *s)
+{
+    uint64_t d = ing->rd.bytes_framed - ing->rd_framed_seen;
+    ing->rd_framed_seen = ing->rd.bytes_framed;
+    s->c.bytes += d;
+    ing->total.bytes += d;
+}
+
 static void end_source(struct hu_ingest *ing, int status)
 {
     struct hu_ingest_source *s = &ing->src[ing->cur];
     if (ing->rd_open) {
         count_bytes_in(ing, s);
+        count_framed(ing, s);
         hu_reader_fini(&ing->rd);
         ing->rd_open = 0;
     }
@@ -406,6 +418,7 @@ int hu_ingest_next(struct hu_ingest *ing, struct hu_event *ev)
             }
             ing->rd_open = 1;
             ing->rd_bytes_in_seen = 0;
+            ing->rd_framed_seen = 0;
             s->codec = ing->rd.codec;
         }
         struct hu_line line;
@@ -423,9 +436,8 @@ int hu_ingest_next(struct hu_ingest *ing, struct hu_event *ev)
         }
         uint64_t line_no = ing->rd.lines;
         s->c.lines++;
-        s->c.bytes += line.raw_len;
         ing->total.lines++;
-        ing->total.bytes += line.raw_len;
+        count_framed(ing, s);
         if ((line_no & 1023) == 0)
             count_bytes_in(ing, s);
         if (line.too_long) {

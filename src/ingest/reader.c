@@ -330,10 +330,13 @@ int hu_reader_next(struct hu_reader *r, struct hu_line *line)
         if (r->skipping) {
             char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
             if (nl) {
-                r->start = r->scan = (size_t)(nl - r->buf) + 1;
+                size_t at = (size_t)(nl - r->buf) + 1;
+                r->bytes_framed += at - r->start;
+                r->start = r->scan = at;
                 r->skipping = 0;
                 continue;
             }
+            r->bytes_framed += r->end - r->start;
             r->start = r->end = r->scan = 0;
         } else {
             char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
@@ -349,6 +352,7 @@ int hu_reader_next(struct hu_reader *r, struct hu_line *line)
                     line->len--;
                 r->start = r->scan = at + 1;
                 r->lines++;
+                r->bytes_framed += line->raw_len;
                 return 1;
             }
             r->scan = r->end;
@@ -359,6 +363,7 @@ int hu_reader_next(struct hu_reader *r, struct hu_line *line)
                 r->skipping = 1;
                 r->start = r->end = r->scan = 0;
                 r->lines++;
+                r->bytes_framed += line->raw_len;
                 return 1;
             }
         }
@@ -374,6 +379,7 @@ int hu_reader_next(struct hu_reader *r, struct hu_line *line)
                     line->len--;
                 r->start = r->scan = r->end;
                 r->lines++;
+                r->bytes_framed += line->raw_len;
                 return 1;
             }
             r->skipping = 0;

@@ -45,6 +45,7 @@ struct hu_reader {
     int err;                    /* sticky: HU_ECORRUPT / HU_EIO once seen */
     int err_pending;            /* err is reported once the buffered lines are out */
     uint64_t lines;             /* lines returned */
+    uint64_t bytes_framed;      /* bytes of those lines, '\n' and skipped tails included */
     uint64_t bytes_in;          /* bytes read from fd */
     char errmsg[256];           /* "x.zst: truncated zstd frame after 12 lines" */
 };

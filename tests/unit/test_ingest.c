@@ -598,6 +598,19 @@ static void reader_framing_and_long_lines(void **state)
     /* the buffer entry point refuses it too */
     assert_int_equal(hu_line_parse(LP, s, big + 10, &EV), HU_REJECT_LINE_TOO_LONG);
     free(s);
+    /* a line far over the cap (past the buffer's maximum): skipped in O(1)
+     * memory, its bytes still counted, the next line read */
+    size_t huge = (size_t)HU_MAX_LINE_BYTES + (4u << 20);
+    s = malloc(huge + 100);
+    memset(s, 'z', huge);
+    s[huge] = '\n';
+    k = huge + 1 + (size_t)sprintf(s + huge + 1, "{\"ts\":9,\"account_id\":\"a9\"}\n");
+    write_file(tmp_path("huge.jsonl"), s, k);
+    assert_int_equal(ingest_count(tmp_path("huge.jsonl"), &c, NULL), 1);
+    assert_int_equal(c.lines, 2);
+    assert_int_equal(c.rejects_by_reason[HU_REJECT_LINE_TOO_LONG], 1);
+    assert_int_equal(c.bytes, k);
+    free(s);
     /* an over-long line at the end without a newline */
     s = malloc(big + 100);
     k = (size_t)sprintf(s, "{\"ts\":1,\"account_id\":\"a1\"}\n");
