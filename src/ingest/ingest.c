@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- names -------------------------------------------------------------- */
@@ -269,16 +270,22 @@ int hu_ingest_create_with_map(struct hu_ingest **out, const char *const *paths, 
             }
             continue;
         }
-        /* Open now to fail early on a typo; read later, in order. */
-        struct hu_reader probe;
-        int prc = hu_reader_open(&probe, paths[i]);
-        if (prc != HU_OK) {
-            report(ing, "cannot read %s", probe.errmsg);
-            rc = prc;
+        /* Check now, to fail on a typo before any work; open later, in
+         * order.  stat + access, never open: opening and closing a FIFO
+         * (`<(zcat x)`) would make its writer lose its data. */
+        struct stat st;
+        int e = 0;
+        if (stat(paths[i], &st) != 0)
+            e = errno;
+        else if (S_ISDIR(st.st_mode))
+            e = EISDIR;
+        else if (access(paths[i], R_OK) != 0)
+            e = errno;
+        if (e) {
+            report(ing, "cannot read %s: %s", paths[i], strerror(e));
+            rc = e == ENOENT ? HU_ENOENT : HU_EIO;
             goto fail;
         }
-        ing->src[i].codec = probe.codec;
-        hu_reader_fini(&probe);
     }
     if (!map && opts->map_path) {
         char msg[512];

@@ -28,6 +28,13 @@ out=$("$HUELLA" stats --format json - <"$C/contract.jsonl" 2>/dev/null); rc=$?
 check "stdin '-' exits 0" [ $rc -eq 0 ]
 check "stdin gives the same events" has "$out" '"events":5,'
 
+if mkfifo "$TMP/fifo" 2>/dev/null; then
+    cat "$C/contract.jsonl" >"$TMP/fifo" &
+    out=$("$HUELLA" stats --format json -q "$TMP/fifo"); rc=$?
+    wait
+    check "a FIFO is read once, whole (no probe read)" has "$out" '"events":5,'
+fi
+
 gzip -c "$C/contract.jsonl" >"$TMP/c.gz"
 zstd -q -c "$C/contract.jsonl" >"$TMP/c.bin" 2>/dev/null || cp "$TMP/c.gz" "$TMP/c.bin"
 out=$("$HUELLA" stats --format json -q "$TMP/c.gz" "$TMP/c.bin"); rc=$?
