@@ -131,9 +131,9 @@ struct hu_ingest_opts {
 struct hu_ingest;
 
 /* Prepare to read `paths[0..n)` in order ("-" is standard input, at most
- * once).  Every path is opened once here to check that it is readable, so
- * that a typo fails before any work; the map file is parsed and the
- * rejects file created.  `paths` are copied; `opts` may be NULL.
+ * once).  Every path is checked here (stat + access, not opened: a FIFO
+ * keeps its data) so that a typo fails before any work; the map file is
+ * parsed and the rejects file created.  `paths` are copied; `opts` may be NULL.
  * Returns HU_OK; HU_EINVAL (n == 0, "-" twice); HU_ENOENT / HU_EIO (a
  * path is unreadable); HU_EPARSE (bad map file); HU_ENOMEM.  On failure
  * *out is NULL and a message naming the file (and map line) is in
