@@ -115,8 +115,9 @@ static int open_common(struct hu_reader *r, int fd, int own, const char *name)
         r->cs->zd = ZSTD_createDCtx();
         if (!r->cs->zd)
             goto nomem;
-        /* Cap the window a frame may demand (zstd's default 128 MiB limit
-         * would let one hostile header take that much memory). */
+        /* The window a frame may demand, explicitly: 2^27 = 128 MiB (what
+         * `zstd --long` writes).  A frame asking for more is refused as
+         * corrupt instead of allocating it. */
         ZSTD_DCtx_setParameter(r->cs->zd, ZSTD_d_windowLogMax, 27);
     }
     return HU_OK;
