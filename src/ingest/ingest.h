@@ -13,7 +13,7 @@
  *          if (hu_ingest_create(&ing, paths, n, &opts) != HU_OK) ...exit 2
  *          struct hu_event ev;
  *          int rc;
- *          while ((rc = hu_ingest_next(ing, &ev)) == 1) use(&ev);
+ *          while (hu_ingest_next(ing, &ev) == 1) use(&ev);   (rc < 0: failure)
  *          if (rc < 0) ...internal failure (out of memory)
  *          hu_ingest_destroy(ing);
  *
