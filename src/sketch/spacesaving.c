@@ -133,6 +133,14 @@ size_t hu_ss_top(const struct hu_ss *ss, struct hu_ss_entry *out, size_t cap)
 
 void hu_ss_merge(struct hu_ss *dst, const struct hu_ss *src)
 {
+    /* an empty side makes the merge an exact copy (sharded profiles are
+     * merged into empty ones and must come out unchanged) */
+    if (src->total == 0)
+        return;
+    if (dst->total == 0) {
+        *dst = *src;
+        return;
+    }
     struct hu_ss_entry cand[2 * HU_SS_K];
     size_t nc = 0;
     uint32_t min_d = hu_ss_min_count(dst), min_s = hu_ss_min_count(src);

@@ -62,7 +62,8 @@ size_t hu_ss_top(const struct hu_ss *ss, struct hu_ss_entry *out, size_t cap);
  * (as count and as err), then the k largest are kept.  The bounds
  * count - err <= true <= count and "untracked => true <= min_count" hold
  * after any sequence of merges; the heavy-hitter threshold weakens from
- * N/k to 2N/k at worst.  Result entries are in hu_ss_top() order.  O(k^2). */
+ * N/k to 2N/k at worst.  Merging with an empty summary is an exact copy;
+ * otherwise result entries are in hu_ss_top() order.  O(k^2). */
 void hu_ss_merge(struct hu_ss *dst, const struct hu_ss *src);
 
 /* ---- serialization ------------------------------------------------------ */
