@@ -29,12 +29,13 @@
  *   +---------+-------+---------+-----------------------------------+
  *
  * Error.  Relative standard error 1.04/sqrt(m) = 6.5 % at p = 8.
- * test_sketch_hll measures it over 200 seeds at cardinalities 100, 1,000,
- * 10,000, 100,000: RMSE 4.4-6.6 %, mean bias under 1 %, and fewer than 1 %
- * of runs beyond three standard errors (docs/internals/sketch.md).
+ * test_sketch_hll measures it against an exact hash set over 30-200 seeds
+ * at about 100, 1,000, 10,000 and 100,000 distinct items: RMSE 4.9, 6.1,
+ * 5.8 and 6.4 %, mean bias within +-1.8 %, and 1 run in 530 beyond three
+ * standard errors (docs/internals/sketch.md).
  *
- * Cost.  Dense add: one mix, one clz, one compare (about 2 ns); sparse add:
- * a binary search and a memmove of up to 256 bytes.  count(): O(m).
+ * Cost (bench_sketch, AMD EPYC VM): dense add 2.9 ns, sparse add 4.0 ns
+ * (a binary search and a memmove of up to 256 bytes), count() 200 ns.
  */
 #include <math.h>
 #include <string.h>
