@@ -147,15 +147,20 @@ void hu_profile_init(struct hu_profile *p, uint64_t account_hash)
 
 /* ---- inter-arrival ----------------------------------------------------- */
 
-static void add_gap(struct hu_profile *p, int64_t gap_ms)
+/* later - earlier for later >= earlier, without signed overflow. */
+static inline uint64_t ts_diff(int64_t later, int64_t earlier)
 {
-    if (gap_ms > HU_PROFILE_SESSION_GAP_MS) {
+    return (uint64_t)later - (uint64_t)earlier;
+}
+
+static void add_gap(struct hu_profile *p, uint64_t g)
+{
+    if (g > HU_PROFILE_SESSION_GAP_MS) {
         inc32(&p->n_breaks);
         return;
     }
-    uint64_t g = (uint64_t)gap_ms;
     inc32(&p->n_gaps);
-    if (gap_ms < HU_PROFILE_BURST_GAP_MS)
+    if (g < HU_PROFILE_BURST_GAP_MS)
         inc32(&p->n_burst_gaps);
     uint64_t u = g / HU_PROFILE_GAP_UNIT_MS;
     p->gap_sum = sat64(p->gap_sum, u);
@@ -252,7 +257,7 @@ void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
         p->head_ts = ts;
         p->last_ts = ts;
     } else if (ts >= p->last_ts) {
-        add_gap(p, ts - p->last_ts);
+        add_gap(p, ts_diff(ts, p->last_ts));
         p->last_ts = ts;
     } else {
         inc32(&p->n_late);
@@ -450,7 +455,7 @@ int hu_profile_merge(struct hu_profile *d, const struct hu_profile *s)
         d->last_ts = s->last_ts;
     } else {
         if (s->head_ts >= d->last_ts)
-            add_gap(d, s->head_ts - d->last_ts);
+            add_gap(d, ts_diff(s->head_ts, d->last_ts));
         else
             inc32(&d->n_late);
         if (s->last_ts > d->last_ts)
@@ -901,8 +906,9 @@ const char *hu_profile_validate(const struct hu_profile *p)
             return "first_ts <= head_ts <= last_ts violated";
         if ((uint64_t)p->n_gaps + p->n_breaks + p->n_late > n - 1 && n < UINT32_MAX)
             return "more gaps than requests";
-        if (p->ring_end == INT64_MIN)
-            return "requests without a ring";
+        /* also keeps ring arithmetic far from overflow on loaded bytes */
+        if (p->ring_end != floor_div(p->last_ts, HU_PROFILE_BUCKET_MS))
+            return "ring does not end at the latest request";
     }
     if (p->n_burst_gaps > p->n_gaps)
         return "burst gaps exceed gaps";

@@ -156,6 +156,35 @@ static void observe_basics(void **state)
     assert_null(hu_profile_validate(&p));
 }
 
+/* Hostile timestamps: no overflow (the sanitizer pass traps signed
+ * overflow), a valid profile, and a clean round trip. */
+static void extreme_timestamps(void **state)
+{
+    (void)state;
+    const int64_t ts[] = { INT64_MAX, INT64_MIN, 0, INT64_MIN + 1, INT64_MAX - 1, -1 };
+    struct hu_profile p, q, g;
+    hu_profile_init(&p, 1);
+    hu_profile_init(&q, 1);
+    struct hu_event ev;
+    for (unsigned i = 0; i < 6; i++) {
+        ev_request(&ev, ts[i]);
+        ev.model = sp("m");
+        hu_profile_observe_request(i < 3 ? &p : &q, &ev, NULL);
+        assert_null(hu_profile_validate(i < 3 ? &p : &q));
+    }
+    assert_int_equal(hu_profile_merge(&p, &q), HU_OK);
+    assert_null(hu_profile_validate(&p));
+    assert_int_equal(p.n_req, 6);
+    double b, a;
+    int rc = hu_profile_model_pivot(&p, hu_hash("m", 1), INT64_MIN, 24, &b, &a);
+    assert_true(rc == HU_OK || rc == HU_EINVAL);
+    rc = hu_profile_model_pivot(&p, hu_hash("m", 1), INT64_MAX, UINT32_MAX, &b, &a);
+    assert_int_equal(rc, HU_EINVAL);
+    uint8_t buf[HU_PROFILE_SERIALIZED_MAX];
+    size_t n = ser(&p, buf);
+    assert_int_equal(hu_profile_deserialize_safe(&g, buf, n), (int)n);
+}
+
 static void interarrival(void **state)
 {
     (void)state;
@@ -703,6 +732,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(observe_basics),
+        cmocka_unit_test(extreme_timestamps),
         cmocka_unit_test(interarrival),
         cmocka_unit_test(account_facts),
         cmocka_unit_test(model_pivot),
