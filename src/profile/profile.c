@@ -738,11 +738,6 @@ static void io_sketch(struct pio *c, void *sk, size_fn sz, ser_fn ser, deser_fn 
     static size_t pre##_sz_(const void *x) { return pre##_serialized_size((const type *)x); } \
     static size_t pre##_ser_(const void *x, void *b) { return pre##_serialize((const type *)x, b); } \
     static int pre##_de_(void *x, const void *b, size_t n) { return pre##_deserialize_safe((type *)x, b, n); }
-static size_t hu_minhash_serialized_size(const struct hu_minhash *x)
-{
-    (void)x;
-    return HU_MINHASH_SERIALIZED_SIZE;
-}
 HU__IO_ADAPT(hu_hll, struct hu_hll)
 HU__IO_ADAPT(hu_ss, struct hu_ss)
 HU__IO_ADAPT(hu_minhash, struct hu_minhash)

@@ -23,7 +23,8 @@
  * known to be present already (profile.c), so k = 64 multiply-adds are paid
  * once per new template and once per new 10-minute slot, not per request.
  *
- * Layout: k x u32, slot 0 first (256 bytes at k = 64).
+ * Layout: k x u32, slot 0 first (256 bytes at k = 64); serialized, an
+ * empty signature is the bare 16-byte header (flags = 1).
  *
  * Error.  test_sketch_minhash: over 300 random set pairs with J from 0 to
  * 1 (exact Jaccard from a hash set), |estimate - J| must stay within
@@ -178,13 +179,23 @@ double hu_minhash_lsh_prob(double j, unsigned bands, unsigned rows)
 
 /* ---- serialization ------------------------------------------------------ */
 
+size_t hu_minhash_serialized_size(const struct hu_minhash *mh)
+{
+    return hu_minhash_is_empty(mh) ? HU__SKETCH_HDR : HU_MINHASH_SERIALIZED_MAX;
+}
+
+/* flags 1 = empty signature, no payload; flags 0 = k values. */
 size_t hu_minhash_serialize(const struct hu_minhash *mh, void *buf)
 {
+    if (hu_minhash_is_empty(mh)) {
+        hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 1, 0);
+        return HU__SKETCH_HDR;
+    }
     uint8_t *p = (uint8_t *)buf + HU__SKETCH_HDR;
     for (unsigned i = 0; i < HU_MINHASH_K; i++)
         hu__put_u32(p + 4 * i, mh->v[i]);
     hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 0, 4u * HU_MINHASH_K);
-    return HU_MINHASH_SERIALIZED_SIZE;
+    return HU_MINHASH_SERIALIZED_MAX;
 }
 
 const char *hu_minhash_validate(const struct hu_minhash *mh)
@@ -206,17 +217,20 @@ int hu_minhash_deserialize_safe(struct hu_minhash *mh, const void *buf, size_t l
     uint8_t flags;
     uint32_t pl;
     int rc = hu__sketch_hdr_get(buf, len, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, &flags,
-                                &pl, 4u * HU_MINHASH_K, 4u * HU_MINHASH_K);
+                                &pl, 0, 4u * HU_MINHASH_K);
     if (rc != HU_OK)
         return rc;
-    if (flags != 0)
+    if (flags == 1 && pl == 0)
+        return (int)HU__SKETCH_HDR;            /* empty: *mh already is */
+    if (flags != 0 || pl != 4u * HU_MINHASH_K)
         return HU_ECORRUPT;
     const uint8_t *p = (const uint8_t *)buf + HU__SKETCH_HDR;
     for (unsigned i = 0; i < HU_MINHASH_K; i++)
         mh->v[i] = hu__get_u32(p + 4 * i);
-    if (hu_minhash_validate(mh)) {
+    /* an all-empty payload must use the empty form (one canonical encoding) */
+    if (hu_minhash_validate(mh) || hu_minhash_is_empty(mh)) {
         hu_minhash_init(mh);
         return HU_ECORRUPT;
     }
-    return (int)HU_MINHASH_SERIALIZED_SIZE;
+    return (int)HU_MINHASH_SERIALIZED_MAX;
 }

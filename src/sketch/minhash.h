@@ -29,7 +29,8 @@ struct hu_minhash {
 
 #define HU_MINHASH_EMPTY        UINT32_MAX
 #define HU_MINHASH_VERSION      1
-#define HU_MINHASH_SERIALIZED_SIZE (16u + 4u * HU_MINHASH_K)
+/* Largest serialized size; an empty signature takes just the 16-byte header. */
+#define HU_MINHASH_SERIALIZED_MAX (16u + 4u * HU_MINHASH_K)
 
 /* Empty signature.  O(k). */
 void hu_minhash_init(struct hu_minhash *mh);
@@ -62,7 +63,10 @@ double hu_minhash_lsh_prob(double j, unsigned bands, unsigned rows);
 
 /* ---- serialization ------------------------------------------------------ */
 
-/* Writes HU_MINHASH_SERIALIZED_SIZE bytes; returns that size. */
+/* 16 bytes when empty, else 16 + 4 k. */
+size_t hu_minhash_serialized_size(const struct hu_minhash *mh);
+/* Writes hu_minhash_serialized_size() bytes (<= HU_MINHASH_SERIALIZED_MAX);
+ * returns that size. */
 size_t hu_minhash_serialize(const struct hu_minhash *mh, void *buf);
 /* Bytes consumed (> 0), or HU_ECORRUPT / HU_EVERSION / HU_EINVAL; never
  * reads past len; on failure *mh is empty. */

@@ -178,13 +178,15 @@ static void serialization(void **state)
     (void)state;
     struct hu_minhash a, g;
     hu_minhash_init(&a);
-    uint8_t buf[HU_MINHASH_SERIALIZED_SIZE];
-    assert_int_equal(hu_minhash_serialize(&a, buf), HU_MINHASH_SERIALIZED_SIZE);
-    assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), (int)sizeof buf);
+    uint8_t buf[HU_MINHASH_SERIALIZED_MAX];
+    assert_int_equal(hu_minhash_serialize(&a, buf), 16);
+    assert_int_equal(hu_minhash_serialized_size(&a), 16);
+    assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), 16);
     assert_true(hu_minhash_is_empty(&g));
+    assert_int_equal(test_damage_accepted(buf, 16, deser, &g, 1), 0);
     for (uint64_t i = 0; i < 10; i++)
         hu_minhash_update(&a, i);
-    hu_minhash_serialize(&a, buf);
+    assert_int_equal(hu_minhash_serialize(&a, buf), HU_MINHASH_SERIALIZED_MAX);
     assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), (int)sizeof buf);
     assert_memory_equal(&a, &g, sizeof a);
     assert_int_equal(test_damage_accepted(buf, sizeof buf, deser, &g, 1), 0);
@@ -194,6 +196,10 @@ static void serialization(void **state)
     assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), HU_ECORRUPT);
     assert_true(hu_minhash_is_empty(&g));
     hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 1, 4 * HU_MINHASH_K);
+    assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), HU_ECORRUPT);
+    /* all-empty values in the long form: not canonical, rejected */
+    memset(buf + 16, 0xff, 4 * HU_MINHASH_K);
+    hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 0, 4 * HU_MINHASH_K);
     assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), HU_ECORRUPT);
 }
 
