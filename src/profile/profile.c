@@ -866,13 +866,15 @@ const char *hu_profile_validate(const struct hu_profile *p)
 {
     if (!p)
         return "null profile";
-    const char *why;
-    if ((why = hu_hll_validate(&p->templates)) || (why = hu_ss_validate(&p->top_templates)) ||
-        (why = hu_minhash_validate(&p->template_mh)) || (why = hu_minhash_validate(&p->slot_mh)))
-        return why;
+    const char *why[4 + HU_PSET_COUNT] = {
+        hu_hll_validate(&p->templates), hu_ss_validate(&p->top_templates),
+        hu_minhash_validate(&p->template_mh), hu_minhash_validate(&p->slot_mh),
+    };
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        if ((why = hu_kmv_validate(&p->set[i])))
-            return why;
+        why[4 + i] = hu_kmv_validate(&p->set[i]);
+    for (size_t i = 0; i < HU_ARRAY_LEN(why); i++)
+        if (why[i])
+            return why[i];
     uint64_t n = p->n_req;
     const uint32_t per_req[] = { p->n_thinking, p->n_tools, p->n_images, p->n_max_tokens,
                                  p->n_prompt, p->n_status, p->n_4xx, p->n_429, p->n_5xx,
