@@ -56,6 +56,15 @@ int hu_lang_guess(const char *norm, size_t len)
         size_t adv = 1;
         uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
         i += adv;
+        if (cp == '<') {           /* slot tokens ("<num>") are not text */
+            size_t j = i;
+            while (j < len && j < i + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > i) {
+                i = j + 1;
+                continue;
+            }
+        }
         if (cp < 0x80) {
             if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
                 latin++;
