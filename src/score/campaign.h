@@ -11,9 +11,12 @@
  *      is below HU_MEMBER_INFRA_ONLY_MIN of its group's is cut loose -- the
  *      proxy service's honest customers share the pool, not the work;
  *      union-find is then run again without its links;
- *   3. groups of at least HU_MIN_CAMPAIGN accounts are campaigns, scored by
- *      behaviour, coordination and size (params.h);
- *   4. every account gets a score (campaign score scaled by how much of the
+ *   3. fragment merge: groups (and single accounts) that harvest and share
+ *      a usage fingerprint are joined (LSH over fingerprint MinHashes,
+ *      confirmed by the estimated Jaccard; params.h HU_MERGE_*);
+ *   4. groups of at least HU_MIN_CAMPAIGN accounts are campaigns, scored by
+ *      behaviour, concealment, coordination and size (params.h);
+ *   5. every account gets a score (campaign score scaled by how much of the
  *      campaign's behaviour it shares; or its own behaviour, capped, when
  *      it is in no campaign) and reasons.
  *
@@ -26,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "link/pairs.h"
+#include "sketch/minhash.h"
 #include "score/results.h"
 #include "score/usage.h"
 
@@ -33,6 +37,9 @@ struct hu_campaign_input {
     size_t n;                           /* accounts */
     const struct hu_usage *usage;       /* [n] */
     const double *behaviour;            /* [n], hu_usage_behaviour() */
+    const double *concealment;          /* [n], hu_usage_concealment(); may be NULL */
+    const struct hu_minhash *fingerprint; /* [n] usage-fingerprint token MinHash for the
+                                         * fragment merge; may be NULL (no merge) */
     const struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS]; /* [n], may be NULL */
     const uint64_t *org_hash;           /* [n], 0 = none; may be NULL */
     const char *const *account_ids;     /* [n], borrowed */
@@ -50,6 +57,7 @@ HU_MUST_CHECK int hu_campaigns_build(const struct hu_campaign_input *in,
                                      struct hu_results *out);
 
 /* Campaign score from its parts (exposed for tests and explanations). */
-double hu_campaign_score(double behaviour, double coordination, uint32_t size, int org_fleet);
+double hu_campaign_score(double behaviour, double concealment, double coordination,
+                         uint32_t size, int org_fleet);
 
 #endif
