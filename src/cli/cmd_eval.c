@@ -182,7 +182,8 @@ static int read_results(const char *dir, struct table *t, struct names *preds)
             break;
         lineno++;
         if (lineno == 1) {
-            if (strncmp(line, "account_id,score,flagged,action,campaign_id,requests,reasons", 61)) {
+            static const char header[] = "account_id,score,flagged,action,campaign_id,requests,reasons";
+            if (strncmp(line, header, sizeof header - 1)) {
                 fprintf(stderr, "huella eval: %s: not an accounts.csv (unexpected header)\n", path);
                 rc = HU_EXIT_USAGE;
                 break;
