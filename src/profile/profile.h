@@ -118,7 +118,7 @@ struct hu_profile_facts {
  * hashes. */
 struct hu_profile {
     uint64_t account_hash;      /* hu_hash(account_id) */
-    uint64_t org_hash;          /* last org_id seen on a request or account event */
+    uint64_t org_hash;          /* last org_id seen on a request (account events: facts) */
 
     /* ---- requests: counters (saturating) ---- */
     uint64_t n_req;
