@@ -629,6 +629,30 @@ double hu_profile_error_share(const struct hu_profile *p)
     return frac((uint64_t)p->n_4xx + p->n_5xx, p->n_status);
 }
 
+double hu_profile_prompt_chars_mean(const struct hu_profile *p)
+{
+    return frac(p->prompt_chars_sum, p->n_prompt);
+}
+
+double hu_profile_prompt_chars_std(const struct hu_profile *p)
+{
+    if (!p->n_prompt)
+        return 0.0;
+    double n = p->n_prompt, mean = (double)p->prompt_chars_sum / n;
+    double var = (double)p->prompt_chars_sumsq / n - mean * mean;
+    return sqrt(var > 0 ? var : 0);
+}
+
+double hu_profile_output_input_ratio(const struct hu_profile *p)
+{
+    return frac(p->output_tokens, p->input_tokens);
+}
+
+double hu_profile_max_tokens_mean(const struct hu_profile *p)
+{
+    return frac(p->max_tokens_sum, p->n_max_tokens);
+}
+
 double hu_profile_set_count(const struct hu_profile *p, enum hu_pset s)
 {
     return (unsigned)s < HU_PSET_COUNT ? hu_kmv_count(&p->set[s]) : 0.0;
