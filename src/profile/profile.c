@@ -250,6 +250,7 @@ static inline uint64_t tokens(int64_t v)
 void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
                                 const struct hu_req_features *f)
 {
+    hu_assert(p && ev);
     const int64_t ts = ev->ts_ms;
 
     /* time and inter-arrival */
@@ -369,6 +370,7 @@ void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
 void hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
                                 const struct hu_req_features *f)
 {
+    hu_assert(p && ev);
     struct hu_profile_facts *a = &p->facts;
     inc32(&a->n_events);
     if (ev->ts_ms < a->signup_ts) {
