@@ -29,3 +29,5 @@ section() {
 section bench_json "JSON Lines: floor, simdjson, cJSON, json-c, jansson, huella ingest (64 MB, median of 3)" 64 3
 
 exit $status
+section bench_sketch "sketch ops, profile observe/serialize/merge, bytes per profile"
+section bench_net "address parsing, prefix hashing, ASN/geo lookups, loads of the real CSV files"

@@ -250,6 +250,7 @@ static inline uint64_t tokens(int64_t v)
 void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
                                 const struct hu_req_features *f)
 {
+    hu_assert(p && ev);
     const int64_t ts = ev->ts_ms;
 
     /* time and inter-arrival */
@@ -369,6 +370,7 @@ void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
 void hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
                                 const struct hu_req_features *f)
 {
+    hu_assert(p && ev);
     struct hu_profile_facts *a = &p->facts;
     inc32(&a->n_events);
     if (ev->ts_ms < a->signup_ts) {
@@ -627,6 +629,30 @@ double hu_profile_tools_share(const struct hu_profile *p) { return frac(p->n_too
 double hu_profile_error_share(const struct hu_profile *p)
 {
     return frac((uint64_t)p->n_4xx + p->n_5xx, p->n_status);
+}
+
+double hu_profile_prompt_chars_mean(const struct hu_profile *p)
+{
+    return frac(p->prompt_chars_sum, p->n_prompt);
+}
+
+double hu_profile_prompt_chars_std(const struct hu_profile *p)
+{
+    if (!p->n_prompt)
+        return 0.0;
+    double n = p->n_prompt, mean = (double)p->prompt_chars_sum / n;
+    double var = (double)p->prompt_chars_sumsq / n - mean * mean;
+    return sqrt(var > 0 ? var : 0);
+}
+
+double hu_profile_output_input_ratio(const struct hu_profile *p)
+{
+    return frac(p->output_tokens, p->input_tokens);
+}
+
+double hu_profile_max_tokens_mean(const struct hu_profile *p)
+{
+    return frac(p->max_tokens_sum, p->n_max_tokens);
 }
 
 double hu_profile_set_count(const struct hu_profile *p, enum hu_pset s)

@@ -118,7 +118,7 @@ struct hu_profile_facts {
  * hashes. */
 struct hu_profile {
     uint64_t account_hash;      /* hu_hash(account_id) */
-    uint64_t org_hash;          /* last org_id seen on a request or account event */
+    uint64_t org_hash;          /* last org_id seen on a request (account events: facts) */
 
     /* ---- requests: counters (saturating) ---- */
     uint64_t n_req;
@@ -222,6 +222,16 @@ double   hu_profile_hour_entropy(const struct hu_profile *p);
 double   hu_profile_thinking_share(const struct hu_profile *p);
 double   hu_profile_tools_share(const struct hu_profile *p);
 double   hu_profile_error_share(const struct hu_profile *p);   /* 4xx + 5xx over stated statuses */
+/* Prompt length in code points over requests with a prompt: mean and
+ * standard deviation (0 without prompts).  Harvesting scripts send
+ * templated prompts of near-constant length. */
+double   hu_profile_prompt_chars_mean(const struct hu_profile *p);
+double   hu_profile_prompt_chars_std(const struct hu_profile *p);
+/* Output tokens per input token over the account (0 if no input tokens):
+ * distillation wants long answers to short prompts. */
+double   hu_profile_output_input_ratio(const struct hu_profile *p);
+/* Mean max_tokens over requests that stated it (0 if none). */
+double   hu_profile_max_tokens_mean(const struct hu_profile *p);
 /* Estimated distinct items of a bounded set. */
 double   hu_profile_set_count(const struct hu_profile *p, enum hu_pset s);
 /* The model slot of model_hash, or NULL. */

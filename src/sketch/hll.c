@@ -34,8 +34,9 @@
  * 5.8 and 6.4 %, mean bias within +-1.8 %, and 1 run in 530 beyond three
  * standard errors (docs/internals/sketch.md).
  *
- * Cost (bench_sketch, AMD EPYC VM): dense add 2.9 ns, sparse add 4.0 ns
- * (a binary search and a memmove of up to 256 bytes), count() 200 ns.
+ * Cost (bench_sketch, shared 2-core AMD EPYC VM): dense add 3-5 ns,
+ * sparse add 4-9 ns (a binary search and a memmove of up to 256 bytes),
+ * count() 200-280 ns.
  */
 #include <math.h>
 #include <string.h>

@@ -142,6 +142,9 @@ static void observe_basics(void **state)
     assert_int_equal(p.first_ts, T0);
     assert_int_equal(p.last_ts, T0 + 60000);
     assert_true(hu_profile_hour_entropy(&p) == 0.0);
+    assert_true(hu_profile_output_input_ratio(&p) == 20.0);
+    assert_true(hu_profile_max_tokens_mean(&p) == 1000.0);
+    assert_true(hu_profile_prompt_chars_mean(&p) == 0.0);   /* prompt_chars 0, but a template */
     uint32_t local[24];
     hu_profile_hours_local(&p, 8 * 60, local);       /* UTC+8: 22 h local */
     assert_int_equal(local[22], 2);
@@ -209,6 +212,17 @@ static void interarrival(void **state)
     printf("# cv bot %.4f human %.4f; log-gap std bot %.3f human %.3f\n", cb, ch,
            hu_profile_log_gap_std(&bot), hu_profile_log_gap_std(&human));
     assert_true(cb >= 0 && cb < 0.01);
+    /* prompt length moments: lengths 100 and 300 -> mean 200, std 100 */
+    struct hu_profile pl;
+    hu_profile_init(&pl, 9);
+    struct hu_req_features f;
+    memset(&f, 0, sizeof f);
+    f.prompt_chars = 100;
+    hu_profile_observe_request(&pl, &ev, &f);
+    f.prompt_chars = 300;
+    hu_profile_observe_request(&pl, &ev, &f);
+    assert_true(hu_profile_prompt_chars_mean(&pl) == 200.0);
+    assert_true(fabs(hu_profile_prompt_chars_std(&pl) - 100.0) < 1e-9);
     assert_true(ch > 0.7 && ch < 1.3);              /* exponential: cv = 1 */
     assert_true(hu_profile_log_gap_std(&bot) < 0.05);
     assert_true(fabs(hu_profile_log_gap_mean(&bot) - log2(30001.0)) < 0.1);
@@ -339,8 +353,6 @@ static void bounded_memory(void **state)
     struct hu_event ev;
     struct hu_req_features f;
     memset(&f, 0, sizeof f);
-    struct ref_set ips;
-    ref_set_init(&ips);
     uint64_t allocs = hu_alloc_count();
     size_t max_ser = 0;
     uint8_t *buf = malloc(HU_PROFILE_SERIALIZED_MAX);
@@ -382,7 +394,6 @@ static void bounded_memory(void **state)
     free(buf2);
     free(buf);
     free(p);
-    ref_set_fini(&ips);
 }
 
 /* ---- merge equivalence ---------------------------------------------------- */
