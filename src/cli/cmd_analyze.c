@@ -32,6 +32,8 @@ const char hu_cmd_analyze_help[] =
     "  --rejects FILE     write every rejected line's number and reason (JSON Lines)\n"
     "  --disable FAMILY   switch a signal family off (content, template, timing,\n"
     "                     network, identity, pivot); repeatable; for evaluation\n"
+    "  --dump-graph FILE  write the weighted account graph that was clustered\n"
+    "                     (TSV: account, account, strength, evidence)\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n\n"
     "Exit status: 0 the run completed, whatever it found; 2 bad usage or\n"
@@ -124,8 +126,10 @@ int hu_cmd_analyze(int argc, char **argv)
         { "policy", required_argument, NULL, 'p' }, { "map", required_argument, NULL, 'm' },
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
+        { "dump-graph", required_argument, NULL, 'G' },
         { NULL, 0, NULL, 0 },
     };
+    const char *dump_graph = NULL;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
     const char *asn[MAX_FILES], *cidr[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0;
@@ -133,7 +137,7 @@ int hu_cmd_analyze(int argc, char **argv)
     int format = HU_FORMAT_TABLE, quiet = 0, c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:q", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -151,6 +155,7 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'm': map = optarg; break;
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
+        case 'G': dump_graph = optarg; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -188,7 +193,7 @@ int hu_cmd_analyze(int argc, char **argv)
     struct hu_analysis_config cfg = {
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
                       .cidr_files = cidr, .n_cidr_files = n_cidr },
-        .policy = policy, .disabled_families = disabled,
+        .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (st != HU_OK) {

@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hash.h"
+#include "core/u64map.h"
 #include "features/net.h"
 #include "link/pairs.h"
 #include "link/params.h"
@@ -238,11 +239,15 @@ static void usage_of(const struct hu_analysis *a, const struct hu_profile *p, st
         }
     u->distinct_ips = hu_profile_set_count(p, HU_PSET_IP);
     u->distinct_prefixes = hu_profile_set_count(p, HU_PSET_PREFIX);
+    /* ASN 0 (unknown) is never added to the set, so no database -> 0 */
+    u->distinct_asns = hu_profile_set_count(p, HU_PSET_ASN);
     u->first_ms = p->n_req ? p->first_ts : HU_EV_ABSENT;
     u->last_ms = p->n_req ? p->last_ts : HU_EV_ABSENT;
     u->signup_ms = p->facts.signup_ts == INT64_MAX ? HU_EV_ABSENT : p->facts.signup_ts;
     u->program = program_of(p->facts.type);
     u->verified_id = p->facts.verification == HU_VERIF_ID || p->facts.verification == HU_VERIF_BUSINESS;
+    u->weak_identity = p->facts.verification == HU_VERIF_NONE || p->facts.verification == HU_VERIF_EMAIL ? 2
+                     : p->facts.verification == HU_VERIF_PHONE ? 1 : 0;
     u->has_org = p->org_hash != 0;
 }
 
@@ -591,6 +596,94 @@ static int build_evidence(struct hu_analysis *a, struct hu_results *r, const str
     return rc;
 }
 
+/* ---- usage fingerprints ------------------------------------------------------------ */
+
+/* The things an account's usage is recognised by, as typed tokens: the
+ * client and header fingerprints, exact user agents, ASNs, system prompt
+ * templates, tool sets and payment instruments it used. */
+static const int fp_sets[] = { HU_PSET_CLIENT_FP, HU_PSET_HEADERS_FP, HU_PSET_UA, HU_PSET_ASN,
+                               HU_PSET_SYSTEM, HU_PSET_TOOLS, HU_PSET_PAYMENT };
+
+static uint64_t fp_token(int set, uint64_t item)
+{
+    return hu_hash_combine(item, 0x46500000u + (uint64_t)set);
+}
+
+/* Per-account MinHash over its fingerprint tokens that identify a way of
+ * working rather than a crowd: a token is kept when at least two accounts
+ * use it and either few accounts do (<= HU_TOKEN_MIN_DF_FLOOR) or most of
+ * its users (>= HU_TOKEN_HARVEST_SHARE) harvest themselves (behaviour >=
+ * HU_MERGE_MIN_BEHAVIOUR).  The default fingerprint of a popular SDK, used
+ * by thousands of ordinary accounts, is dropped; the tool set of a
+ * harvesting script, used by thousands of campaign accounts, is kept. */
+static int build_fingerprints(struct hu_analysis *a, size_t n, const double *beh,
+                              struct hu_minhash *out)
+{
+    struct hu_u64map df, dfh;
+    if (hu_u64map_init(&df, n * 4))
+        return HU_ENOMEM;
+    if (hu_u64map_init(&dfh, n)) {
+        hu_u64map_fini(&df);
+        return HU_ENOMEM;
+    }
+    int rc = HU_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct hu_profile *p = a->prof[i];
+        int harvesting = beh[i] >= HU_MERGE_MIN_BEHAVIOUR;
+        for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0] && !rc; s++)
+            for (unsigned k = 0; k < p->set[fp_sets[s]].n && !rc; k++) {
+                uint64_t t = fp_token(fp_sets[s], p->set[fp_sets[s]].h[k]);
+                rc = hu_u64map_add(&df, t, 1);
+                if (!rc && harvesting)
+                    rc = hu_u64map_add(&dfh, t, 1);
+            }
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct hu_profile *p = a->prof[i];
+        hu_minhash_init(&out[i]);
+        if (beh[i] < HU_MERGE_MIN_BEHAVIOUR)
+            continue;               /* only harvesting accounts ever merge */
+        for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0]; s++)
+            for (unsigned k = 0; k < p->set[fp_sets[s]].n; k++) {
+                uint64_t t = fp_token(fp_sets[s], p->set[fp_sets[s]].h[k]);
+                uint32_t c = hu_u64map_get(&df, t);
+                uint32_t ch = hu_u64map_get(&dfh, t);
+                if (c >= 2 && (c <= HU_TOKEN_MIN_DF_FLOOR || ch >= HU_TOKEN_HARVEST_SHARE * c))
+                    hu_minhash_update(&out[i], t);
+            }
+    }
+    hu_u64map_fini(&df);
+    hu_u64map_fini(&dfh);
+    return rc;
+}
+
+/* ---- --dump-graph ---------------------------------------------------------------- */
+
+/* The graph huella clustered, as a TSV edge list another tool can read
+ * (igraph's Graph.Read_Ncol reads the first three columns):
+ *   account_a <TAB> account_b <TAB> strength <TAB> kind=weight,kind=weight */
+static int dump_graph(const char *path, const struct hu_pairs *pairs, const char *const *ids,
+                      const uint32_t *id_lens)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return HU_EIO;
+    for (size_t e = 0; e < pairs->n; e++) {
+        const struct hu_pair *pr = &pairs->pairs[e];
+        fprintf(f, "%.*s\t%.*s\t%.4f\t", (int)id_lens[pr->a], ids[pr->a], (int)id_lens[pr->b], ids[pr->b],
+                hu_pair_strength(pr));
+        int first = 1;
+        for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
+            if (pr->kinds & (1u << k)) {
+                fprintf(f, "%s%s=%.3f", first ? "" : ",", hu_link_kind_code((enum hu_link_kind)k),
+                        hu_pair_weight(pr, (enum hu_link_kind)k));
+                first = 0;
+            }
+        fputc('\n', f);
+    }
+    return fclose(f) == 0 ? HU_OK : HU_EIO;
+}
+
 /* ---- finish -------------------------------------------------------------------- */
 
 int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
@@ -599,7 +692,8 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     size_t n = hu_profile_table_count(a->table);
     int rc = HU_ENOMEM;
     struct hu_usage *usage = NULL;
-    double *beh = NULL;
+    double *beh = NULL, *conceal = NULL;
+    struct hu_minhash *fprint = NULL;
     struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS] = NULL;
     uint64_t *org = NULL;
     const char **ids = NULL;
@@ -612,11 +706,13 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     a->prof = hu_malloc((n ? n : 1) * sizeof *a->prof);
     usage = hu_calloc(n ? n : 1, sizeof *usage);
     beh = hu_calloc(n ? n : 1, sizeof *beh);
+    conceal = hu_calloc(n ? n : 1, sizeof *conceal);
+    fprint = hu_malloc((n ? n : 1) * sizeof *fprint);
     parts = hu_calloc(n ? n : 1, sizeof *parts);
     org = hu_calloc(n ? n : 1, sizeof *org);
     ids = hu_calloc(n ? n : 1, sizeof *ids);
     id_lens = hu_calloc(n ? n : 1, sizeof *id_lens);
-    if (!a->prof || !usage || !beh || !parts || !org || !ids || !id_lens)
+    if (!a->prof || !usage || !beh || !conceal || !fprint || !parts || !org || !ids || !id_lens)
         goto out;
     uint32_t kinds = enabled_kinds(a->cfg.disabled_families);
     for (size_t i = 0; i < n; i++) {
@@ -628,9 +724,18 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
         org[i] = p->org_hash;
         usage_of(a, p, &usage[i]);
         beh[i] = hu_usage_behaviour(&usage[i], parts[i]);
+        conceal[i] = hu_usage_concealment(&usage[i], NULL);
         rc = hu_postings_add_profile(&post, p, (uint32_t)i, a->releases, a->n_releases, kinds);
         if (rc)
             goto out;
+    }
+    if (!(a->cfg.disabled_families & (1u << HU_FAMILY_IDENTITY))) {
+        rc = build_fingerprints(a, n, beh, fprint);
+        if (rc)
+            goto out;
+    } else {
+        hu_free(fprint);
+        fprint = NULL;
     }
     double t1 = now_s();
     a->t.postings = t1 - t0;
@@ -641,11 +746,16 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     if (rc)
         goto out;
     a->n_pairs = pairs.n;
+    if (a->cfg.dump_graph_path) {
+        rc = dump_graph(a->cfg.dump_graph_path, &pairs, ids, id_lens);
+        if (rc)
+            goto out;
+    }
     hu_postings_fini(&post);
     double t2 = now_s();
     a->t.pairs = t2 - t1;
     struct hu_campaign_input in = {
-        .n = n, .usage = usage, .behaviour = beh,
+        .n = n, .usage = usage, .behaviour = beh, .concealment = conceal, .fingerprint = fprint,
         .parts = (const struct hu_behaviour_part (*)[HU_BEHAVIOUR_PARTS])parts,
         .org_hash = org, .account_ids = ids, .account_id_lens = id_lens, .pairs = &pairs,
     };
@@ -669,6 +779,8 @@ out:
     hu_pairs_fini(&pairs);
     hu_free(usage);
     hu_free(beh);
+    hu_free(conceal);
+    hu_free(fprint);
     hu_free(parts);
     hu_free(org);
     hu_free(ids);

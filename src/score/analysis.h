@@ -49,6 +49,9 @@ struct hu_analysis_config {
     struct hu_features_config features;
     const struct hu_policy *policy;      /* borrowed; NULL = default policy */
     uint32_t disabled_families;          /* bit per enum hu_family */
+    /* --dump-graph: write the weighted account graph (every candidate pair
+     * with its strength and evidence) to this file; NULL: don't. */
+    const char *dump_graph_path;
 };
 
 /* Wall-clock seconds spent per stage, for `--timings` and benchmarks. */

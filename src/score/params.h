@@ -53,6 +53,14 @@
  * reaching 1 - 1/e at ROTATION_SCALE more. */
 #define HU_ROTATION_FREE_PREFIXES 3.0
 #define HU_ROTATION_SCALE         8.0
+/* Autonomous systems an honest account plausibly uses (home ISP, mobile
+ * carrier; an app's one cloud).  An app on a cloud egress pool changes
+ * /24s all day inside one AS; a residential proxy pool changes AS.  So
+ * rotation is measured in ASNs when an ASN database is loaded, and in
+ * prefixes, at half weight, when not. */
+#define HU_ROTATION_FREE_ASNS     2.0
+#define HU_ROTATION_ASN_SCALE     3.0
+#define HU_ROTATION_PREFIX_ONLY   0.5
 /* Address rotation weighs more than an unverified identity: most honest
  * individuals verify by e-mail only. */
 #define HU_CW_ROTATION  0.7
@@ -80,7 +88,7 @@
  * verified organisation is a customer's own fleet: its z is lowered by
  * this much, so only strongly harvesting fleets stay flagged. */
 #define HU_CS_ORG_SHARE     0.90
-#define HU_CS_ORG_DISCOUNT  3.0
+#define HU_CS_ORG_DISCOUNT  5.0
 
 /* Fragment merge (level 2).  Groups of strongly linked accounts -- and
  * single accounts -- whose own usage looks like harvesting (behaviour >=
@@ -93,12 +101,13 @@
  * organisation's fleet stays its own group. */
 #define HU_MERGE_MIN_BEHAVIOUR 0.50
 #define HU_MERGE_MIN_JACCARD   0.30
-/* A fingerprint token shared by more than this share of all accounts is
- * too common to identify anyone (the default SDK fingerprint, a popular
- * agent's system prompt) and is left out of fingerprints; so is one used
- * by a single account. */
-#define HU_TOKEN_MAX_DF_SHARE  0.02
+/* A fingerprint token (a client fingerprint, a tool set, ...) used by more
+ * than MIN_DF_FLOOR accounts identifies a way of working only if at least
+ * HARVEST_SHARE of its users harvest: otherwise it is a crowd (the default
+ * fingerprint of a popular SDK, a popular agent's system prompt) and is
+ * left out.  A token of one account is left out too: it links nobody. */
 #define HU_TOKEN_MIN_DF_FLOOR  50
+#define HU_TOKEN_HARVEST_SHARE 0.5
 
 /* Membership refinement: a member linked to its campaign only through
  * shared network things (address, prefix, user agent, TLS fingerprint) --

@@ -72,6 +72,7 @@ struct hu_campaign_result {
     uint64_t kind_links[32];        /* strong links inside, per kind */
     double   behaviour;             /* members' request-weighted behaviour score */
     double   coordination;          /* mean strength of the strong links inside */
+    double   concealment;           /* members' mean concealment score */
     int      org_fleet;             /* one declared, verified organisation */
 };
 

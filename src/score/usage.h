@@ -28,7 +28,7 @@ struct hu_usage {
     double   gap_cv;                         /* coefficient of variation of inter-arrival gaps */
     double   pivot_share;                    /* share of traffic moved to a new model in the
                                               * 24 h after its release (0 if no release) */
-    double   distinct_ips, distinct_prefixes;
+    double   distinct_ips, distinct_prefixes, distinct_asns;  /* asns: 0 without a database */
     int64_t  first_ms, last_ms, signup_ms;   /* signup_ms: HU_EV_ABSENT if unknown */
     enum hu_program program;
     int      verified_id;                    /* verification id or business */
