@@ -604,22 +604,33 @@ static int build_evidence(struct hu_analysis *a, struct hu_results *r, const str
 static const int fp_sets[] = { HU_PSET_CLIENT_FP, HU_PSET_HEADERS_FP, HU_PSET_UA, HU_PSET_ASN,
                                HU_PSET_SYSTEM, HU_PSET_TOOLS, HU_PSET_PAYMENT };
 
+static int cmp_u64_tok(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
 static uint64_t fp_token(int set, uint64_t item)
 {
     return hu_hash_combine(item, 0x46500000u + (uint64_t)set);
 }
 
-/* Per-account MinHash over its fingerprint tokens that identify a way of
- * working rather than a crowd: a token is kept when at least two accounts
- * use it and either few accounts do (<= HU_TOKEN_MIN_DF_FLOOR) or most of
- * its users (>= HU_TOKEN_HARVEST_SHARE) harvest themselves (behaviour >=
- * HU_MERGE_MIN_BEHAVIOUR).  The default fingerprint of a popular SDK, used
- * by thousands of ordinary accounts, is dropped; the tool set of a
- * harvesting script, used by thousands of campaign accounts, is kept. */
+/* Per-account fingerprint tokens (CSR, sorted and distinct per account)
+ * that identify a way of working rather than a crowd: a token is kept when
+ * at least two accounts use it and either few accounts do (<=
+ * HU_TOKEN_MIN_DF_FLOOR) or most of its users (>= HU_TOKEN_HARVEST_SHARE)
+ * harvest themselves (behaviour >= HU_MERGE_MIN_BEHAVIOUR).  The default
+ * fingerprint of a popular SDK, used by thousands of ordinary accounts, is
+ * dropped; the tool set of a harvesting script, used by thousands of
+ * campaign accounts, is kept.  Only harvesting accounts get tokens: only
+ * they ever merge. */
 static int build_fingerprints(struct hu_analysis *a, size_t n, const double *beh,
-                              struct hu_minhash *out)
+                              uint64_t **tokens_out, uint32_t **off_out)
 {
     struct hu_u64map df, dfh;
+    uint64_t *tok = NULL;
+    uint32_t *off = NULL;
+    size_t n_tok = 0, cap_tok = 0;
     if (hu_u64map_init(&df, n * 4))
         return HU_ENOMEM;
     if (hu_u64map_init(&dfh, n)) {
@@ -638,23 +649,43 @@ static int build_fingerprints(struct hu_analysis *a, size_t n, const double *beh
                     rc = hu_u64map_add(&dfh, t, 1);
             }
     }
+    off = hu_malloc((n + 1) * sizeof *off);
+    if (!off)
+        rc = HU_ENOMEM;
     for (size_t i = 0; i < n && !rc; i++) {
         const struct hu_profile *p = a->prof[i];
-        hu_minhash_init(&out[i]);
+        off[i] = (uint32_t)n_tok;
         if (beh[i] < HU_MERGE_MIN_BEHAVIOUR)
-            continue;               /* only harvesting accounts ever merge */
-        for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0]; s++)
-            for (unsigned k = 0; k < p->set[fp_sets[s]].n; k++) {
+            continue;
+        for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0] && !rc; s++)
+            for (unsigned k = 0; k < p->set[fp_sets[s]].n && !rc; k++) {
                 uint64_t t = fp_token(fp_sets[s], p->set[fp_sets[s]].h[k]);
                 uint32_t c = hu_u64map_get(&df, t);
                 uint32_t ch = hu_u64map_get(&dfh, t);
-                if (c >= 2 && (c <= HU_TOKEN_MIN_DF_FLOOR || ch >= HU_TOKEN_HARVEST_SHARE * c))
-                    hu_minhash_update(&out[i], t);
+                if (c < 2 || (c > HU_TOKEN_MIN_DF_FLOOR && ch < HU_TOKEN_HARVEST_SHARE * c))
+                    continue;
+                if (hu_grow((void **)&tok, &cap_tok, n_tok + 1, sizeof *tok, 4096)) {
+                    rc = HU_ENOMEM;
+                    break;
+                }
+                tok[n_tok++] = t;
             }
+        /* sorted and distinct (a profile's sets hold distinct items per set,
+         * and tokens of different sets differ by construction) */
+        qsort(tok + off[i], n_tok - off[i], sizeof *tok, cmp_u64_tok);
     }
+    if (!rc)
+        off[n] = (uint32_t)n_tok;
     hu_u64map_fini(&df);
     hu_u64map_fini(&dfh);
-    return rc;
+    if (rc) {
+        hu_free(tok);
+        hu_free(off);
+        return rc;
+    }
+    *tokens_out = tok;
+    *off_out = off;
+    return HU_OK;
 }
 
 /* ---- --dump-graph ---------------------------------------------------------------- */
@@ -693,7 +724,8 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     int rc = HU_ENOMEM;
     struct hu_usage *usage = NULL;
     double *beh = NULL, *conceal = NULL;
-    struct hu_minhash *fprint = NULL;
+    uint64_t *fp_tokens = NULL;
+    uint32_t *fp_off = NULL;
     struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS] = NULL;
     uint64_t *org = NULL;
     const char **ids = NULL;
@@ -707,12 +739,11 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     usage = hu_calloc(n ? n : 1, sizeof *usage);
     beh = hu_calloc(n ? n : 1, sizeof *beh);
     conceal = hu_calloc(n ? n : 1, sizeof *conceal);
-    fprint = hu_malloc((n ? n : 1) * sizeof *fprint);
     parts = hu_calloc(n ? n : 1, sizeof *parts);
     org = hu_calloc(n ? n : 1, sizeof *org);
     ids = hu_calloc(n ? n : 1, sizeof *ids);
     id_lens = hu_calloc(n ? n : 1, sizeof *id_lens);
-    if (!a->prof || !usage || !beh || !conceal || !fprint || !parts || !org || !ids || !id_lens)
+    if (!a->prof || !usage || !beh || !conceal || !parts || !org || !ids || !id_lens)
         goto out;
     uint32_t kinds = enabled_kinds(a->cfg.disabled_families);
     for (size_t i = 0; i < n; i++) {
@@ -730,12 +761,9 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
             goto out;
     }
     if (!(a->cfg.disabled_families & (1u << HU_FAMILY_IDENTITY))) {
-        rc = build_fingerprints(a, n, beh, fprint);
+        rc = build_fingerprints(a, n, beh, &fp_tokens, &fp_off);
         if (rc)
             goto out;
-    } else {
-        hu_free(fprint);
-        fprint = NULL;
     }
     double t1 = now_s();
     a->t.postings = t1 - t0;
@@ -755,7 +783,8 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     double t2 = now_s();
     a->t.pairs = t2 - t1;
     struct hu_campaign_input in = {
-        .n = n, .usage = usage, .behaviour = beh, .concealment = conceal, .fingerprint = fprint,
+        .n = n, .usage = usage, .behaviour = beh, .concealment = conceal,
+        .fp_tokens = fp_tokens, .fp_off = fp_off,
         .parts = (const struct hu_behaviour_part (*)[HU_BEHAVIOUR_PARTS])parts,
         .org_hash = org, .account_ids = ids, .account_id_lens = id_lens, .pairs = &pairs,
     };
@@ -780,7 +809,8 @@ out:
     hu_free(usage);
     hu_free(beh);
     hu_free(conceal);
-    hu_free(fprint);
+    hu_free(fp_tokens);
+    hu_free(fp_off);
     hu_free(parts);
     hu_free(org);
     hu_free(ids);

@@ -16,6 +16,7 @@
 #include "score/campaign.h"
 #include "core/alloc.h"
 #include "core/hash.h"
+#include "core/u64map.h"
 #include "link/params.h"
 #include "link/uf.h"
 #include "score/params.h"
@@ -28,7 +29,8 @@
 /* Link kinds that only say "same network path": what a proxy service's
  * customers share with the campaigns it also carries. */
 #define INFRA_KINDS ((1u << HU_LINK_IP) | (1u << HU_LINK_PREFIX) | (1u << HU_LINK_USER_AGENT) \
-                     | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP))
+                     | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP) \
+                     | (1u << HU_LINK_SIGNUP_NET))
 
 double hu_campaign_score(double behaviour, double concealment, double coordination,
                          uint32_t size, int org_fleet)
@@ -46,6 +48,7 @@ struct group {
     double wb, w;          /* request-weighted behaviour sum and weight */
     double c;              /* concealment sum */
     double k, k_n;         /* strong-link strength sum and count */
+    uint32_t linked;       /* members with a strong link inside the group */
     uint32_t n;
     uint64_t org_cand;     /* majority vote state */
     uint32_t org_votes, org_top, verified;
@@ -54,7 +57,10 @@ struct group {
 
 static double grp_behaviour(const struct group *g) { return g->w > 0 ? g->wb / g->w : 0; }
 static double grp_conceal(const struct group *g) { return g->n ? g->c / g->n : 0; }
-static double grp_coord(const struct group *g) { return g->k_n > 0 ? g->k / g->k_n : 0; }
+static double grp_coord(const struct group *g)
+{
+    return g->k_n > 0 && g->n ? ((double)g->linked / g->n) * (g->k / g->k_n) : 0;
+}
 
 /* Recompute every group's statistics for the current union-find. */
 static void group_stats(const struct hu_campaign_input *in, struct hu_uf *uf, const uint8_t *strong,
@@ -95,17 +101,36 @@ static void group_stats(const struct hu_campaign_input *in, struct hu_uf *uf, co
         g[ra].k += hu_pair_strength(pr);
         g[ra].k_n += 1;
     }
+    /* members with at least one strong link inside their group */
+    uint8_t *seen = hu_calloc(n ? n : 1, 1);
+    if (!seen)
+        return;     /* linked stays 0: coordination reads 0, never too high */
+    for (size_t e = 0; e < in->pairs->n; e++) {
+        const struct hu_pair *pr = &in->pairs->pairs[e];
+        if (!strong[e] || weak[pr->a] || weak[pr->b] || hu_uf_find(uf, pr->a) != hu_uf_find(uf, pr->b))
+            continue;
+        seen[pr->a] = seen[pr->b] = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        g[hu_uf_find(uf, (uint32_t)i)].linked += seen[i];
+    hu_free(seen);
 }
 
 /* ---- level 2: fragments that share a usage fingerprint ------------------- */
 
-struct band_entry { uint64_t key; uint32_t frag; };
+struct tok_post { uint64_t tok; uint32_t frag; };
 
-static int cmp_band(const void *x, const void *y)
+static int cmp_tok_post(const void *x, const void *y)
 {
-    const struct band_entry *a = x, *b = y;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    const struct tok_post *a = x, *b = y;
+    if (a->tok != b->tok) return a->tok < b->tok ? -1 : 1;
     return (a->frag > b->frag) - (a->frag < b->frag);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
 }
 
 /* Join fragments whose fingerprints overlap.  Returns HU_OK or HU_ENOMEM. */
@@ -114,10 +139,12 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
 {
     const size_t n = in->n;
     int rc = HU_ENOMEM;
-    uint32_t *frag_of_root = NULL, *root_of_frag = NULL;
-    struct hu_minhash *fmh = NULL;
-    struct band_entry *bands = NULL;
-    size_t n_frag = 0;
+    uint32_t *frag_of_root = NULL, *root_of_frag = NULL, *frag_ntok = NULL, *order = NULL;
+    uint32_t *first_acc = NULL, *next_acc = NULL;
+    struct tok_post *post = NULL;
+    uint64_t *scratch = NULL;
+    struct hu_u64map shared = { 0 };
+    size_t n_frag = 0, n_post = 0, cap_post = 0;
 
     frag_of_root = hu_malloc(n * sizeof *frag_of_root);
     if (!frag_of_root)
@@ -132,58 +159,132 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
         rc = HU_OK;
         goto out;
     }
+    /* members of each fragment as linked lists (first_acc/next_acc) */
     root_of_frag = hu_malloc(n_frag * sizeof *root_of_frag);
-    fmh = hu_malloc(n_frag * sizeof *fmh);
-    bands = hu_malloc(n_frag * HU_LSH_BANDS * sizeof *bands);
-    if (!root_of_frag || !fmh || !bands)
+    frag_ntok = hu_calloc(n_frag, sizeof *frag_ntok);
+    first_acc = hu_malloc(n_frag * sizeof *first_acc);
+    next_acc = hu_malloc(n * sizeof *next_acc);
+    if (!root_of_frag || !frag_ntok || !first_acc || !next_acc)
         goto out;
     for (size_t f = 0; f < n_frag; f++)
-        hu_minhash_init(&fmh[f]);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = hu_uf_find(uf, (uint32_t)i);
-        uint32_t f = frag_of_root[r];
+        first_acc[f] = UINT32_MAX;
+    for (size_t i = n; i-- > 0;) {
+        uint32_t f = frag_of_root[hu_uf_find(uf, (uint32_t)i)];
         if (f == UINT32_MAX)
             continue;
-        root_of_frag[f] = r;
-        hu_minhash_merge(&fmh[f], &in->fingerprint[i]);
+        root_of_frag[f] = hu_uf_find(uf, (uint32_t)i);
+        next_acc[i] = first_acc[f];
+        first_acc[f] = (uint32_t)i;
     }
-    size_t nb = 0;
+    /* each fragment's distinct tokens, at most HU_MERGE_MAX_TOKENS of them
+     * (the most used inside the fragment first), as postings */
     for (size_t f = 0; f < n_frag; f++) {
-        if (hu_minhash_is_empty(&fmh[f]))
+        size_t m = 0;
+        for (uint32_t i = first_acc[f]; i != UINT32_MAX; i = next_acc[i])
+            m += in->fp_off[i + 1] - in->fp_off[i];
+        if (!m)
             continue;
-        uint64_t keys[HU_LSH_BANDS];
-        if (hu_minhash_bands(&fmh[f], HU_LSH_BANDS, HU_LSH_ROWS, keys) != HU_OK)
-            continue;
-        for (unsigned b = 0; b < HU_LSH_BANDS; b++)
-            bands[nb++] = (struct band_entry){ keys[b], (uint32_t)f };
+        uint64_t *t = hu_malloc(m * sizeof *t);
+        if (!t)
+            goto out;
+        size_t k = 0;
+        for (uint32_t i = first_acc[f]; i != UINT32_MAX; i = next_acc[i])
+            for (uint32_t j = in->fp_off[i]; j < in->fp_off[i + 1]; j++)
+                t[k++] = in->fp_tokens[j];
+        qsort(t, m, sizeof *t, cmp_u64);
+        /* distinct tokens with their use counts, most used first */
+        size_t nd = 0;
+        for (size_t x = 0; x < m; ) {
+            size_t y = x;
+            while (y < m && t[y] == t[x]) y++;
+            t[nd] = t[x];
+            /* stash the count in the high bits of a parallel pass: reuse
+             * the tail of t for counts (y - x fits 32 bits) */
+            t[m - 1 - nd] = (uint64_t)(y - x);
+            nd++;
+            x = y;
+        }
+        size_t keep = nd;
+        if (keep > HU_MERGE_MAX_TOKENS) {
+            /* keep the HU_MERGE_MAX_TOKENS most used: selection by count
+             * threshold (deterministic: ties broken by token order) */
+            uint64_t *cnt = hu_malloc(nd * sizeof *cnt);
+            if (!cnt) { hu_free(t); goto out; }
+            for (size_t x = 0; x < nd; x++) cnt[x] = t[m - 1 - x];
+            uint64_t *sorted = hu_malloc(nd * sizeof *sorted);
+            if (!sorted) { hu_free(cnt); hu_free(t); goto out; }
+            memcpy(sorted, cnt, nd * sizeof *sorted);
+            qsort(sorted, nd, sizeof *sorted, cmp_u64);
+            uint64_t thr = sorted[nd - HU_MERGE_MAX_TOKENS];
+            size_t w = 0, above = 0;
+            for (size_t x = 0; x < nd; x++) above += cnt[x] > thr;
+            size_t at_thr_left = HU_MERGE_MAX_TOKENS - above;
+            for (size_t x = 0; x < nd; x++) {
+                if (cnt[x] > thr || (cnt[x] == thr && at_thr_left && at_thr_left--))
+                    t[w++] = t[x];
+            }
+            keep = w;
+            hu_free(cnt);
+            hu_free(sorted);
+        }
+        if (hu_grow((void **)&post, &cap_post, n_post + keep, sizeof *post, 1024)) {
+            hu_free(t);
+            goto out;
+        }
+        for (size_t x = 0; x < keep; x++)
+            post[n_post++] = (struct tok_post){ t[x], (uint32_t)f };
+        frag_ntok[f] = (uint32_t)keep;
+        hu_free(t);
     }
-    qsort(bands, nb, sizeof *bands, cmp_band);
-    /* Within a bucket, compare each fragment with the next few only: a
-     * bucket of m fragments costs O(m) comparisons, and a chain of
-     * confirmed merges still joins the bucket's whole campaign. */
-    for (size_t i = 0; i < nb; ) {
-        size_t j = i + 1;
-        while (j < nb && bands[j].key == bands[i].key)
-            j++;
-        for (size_t x = i; x < j; x++) {
-            for (size_t y = x + 1; y < j && y <= x + 3; y++) {
-                uint32_t fa = bands[x].frag, fb = bands[y].frag;
-                uint32_t ra = root_of_frag[fa], rb = root_of_frag[fb];
-                if (hu_uf_find(uf, ra) == hu_uf_find(uf, rb))
-                    continue;
-                if (hu_minhash_jaccard(&fmh[fa], &fmh[fb]) < HU_MERGE_MIN_JACCARD)
-                    continue;
-                hu_uf_union(uf, ra, rb);
+    qsort(post, n_post, sizeof *post, cmp_tok_post);
+    /* shared-token counts per candidate fragment pair */
+    if (hu_u64map_init(&shared, n_post))
+        goto out;
+    for (size_t x = 0; x < n_post; ) {
+        size_t y = x;
+        while (y < n_post && post[y].tok == post[x].tok) y++;
+        size_t m = y - x;
+        for (size_t i = x; i < y; i++) {
+            size_t lim = m <= HU_PAIR_CAP ? y : (i + 3 < y ? i + 3 : y);
+            for (size_t j = i + 1; j < lim; j++) {
+                uint64_t key = (uint64_t)post[i].frag << 32 | post[j].frag;
+                if (hu_u64map_add(&shared, key + 1, 1))
+                    goto out;
             }
         }
-        i = j;
+        x = y;
     }
+    /* join pairs that share enough: scan the map in key order for
+     * determinism (collect, sort, then union) */
+    order = hu_malloc((shared.n ? shared.n : 1) * sizeof *order);
+    scratch = hu_malloc((shared.n ? shared.n : 1) * sizeof *scratch);
+    if (!order || !scratch)
+        goto out;
+    size_t n_keys = 0;
+    for (size_t i = 0; i < shared.cap; i++) {
+        if (!shared.keys[i] || shared.vals[i] < HU_MERGE_MIN_SHARED)
+            continue;
+        uint64_t key = shared.keys[i] - 1;
+        uint32_t fa = (uint32_t)(key >> 32), fb = (uint32_t)key;
+        uint32_t small = frag_ntok[fa] < frag_ntok[fb] ? frag_ntok[fa] : frag_ntok[fb];
+        if ((double)shared.vals[i] < HU_MERGE_MIN_OVERLAP * (double)small)
+            continue;
+        scratch[n_keys++] = key;
+    }
+    qsort(scratch, n_keys, sizeof *scratch, cmp_u64);
+    for (size_t i = 0; i < n_keys; i++)
+        hu_uf_union(uf, root_of_frag[scratch[i] >> 32], root_of_frag[(uint32_t)scratch[i]]);
     rc = HU_OK;
 out:
+    hu_u64map_fini(&shared);
     hu_free(frag_of_root);
     hu_free(root_of_frag);
-    hu_free(fmh);
-    hu_free(bands);
+    hu_free(frag_ntok);
+    hu_free(first_acc);
+    hu_free(next_acc);
+    hu_free(post);
+    hu_free(order);
+    hu_free(scratch);
     return rc;
 }
 
@@ -264,7 +365,7 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
     /* 3. fragment merge */
     for (size_t i = 0; i < n; i++)
         frag_root[i] = hu_uf_find(&uf, (uint32_t)i);
-    if (in->fingerprint) {
+    if (in->fp_off) {
         if (merge_fragments(in, &uf, g))
             goto fail;
         for (size_t i = 0; i < n; i++) {

@@ -12,8 +12,11 @@
  *      proxy service's honest customers share the pool, not the work;
  *      union-find is then run again without its links;
  *   3. fragment merge: groups (and single accounts) that harvest and share
- *      a usage fingerprint are joined (LSH over fingerprint MinHashes,
- *      confirmed by the estimated Jaccard; params.h HU_MERGE_*);
+ *      a usage fingerprint are joined: an inverted index from fingerprint
+ *      token to fragments gives candidate fragment pairs (bounded like
+ *      link/pairs.h: all pairs up to a cap, rings beyond), joined when
+ *      they share at least HU_MERGE_MIN_SHARED tokens and that is at least
+ *      HU_MERGE_MIN_OVERLAP of the smaller fragment's tokens;
  *   4. groups of at least HU_MIN_CAMPAIGN accounts are campaigns, scored by
  *      behaviour, concealment, coordination and size (params.h);
  *   5. every account gets a score (campaign score scaled by how much of the
@@ -29,7 +32,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "link/pairs.h"
-#include "sketch/minhash.h"
 #include "score/results.h"
 #include "score/usage.h"
 
@@ -38,8 +40,11 @@ struct hu_campaign_input {
     const struct hu_usage *usage;       /* [n] */
     const double *behaviour;            /* [n], hu_usage_behaviour() */
     const double *concealment;          /* [n], hu_usage_concealment(); may be NULL */
-    const struct hu_minhash *fingerprint; /* [n] usage-fingerprint token MinHash for the
-                                         * fragment merge; may be NULL (no merge) */
+    /* Usage-fingerprint tokens per account for the fragment merge, in CSR
+     * form: account i's sorted, distinct tokens are
+     * fp_tokens[fp_off[i] .. fp_off[i+1]).  fp_off == NULL: no merge. */
+    const uint64_t *fp_tokens;
+    const uint32_t *fp_off;                /* [n + 1] */
     const struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS]; /* [n], may be NULL */
     const uint64_t *org_hash;           /* [n], 0 = none; may be NULL */
     const char *const *account_ids;     /* [n], borrowed */

@@ -70,14 +70,17 @@
 
 /* Logistic combination: z = BIAS + B*W_B + C*W_C + K*W_K + S*W_S, score
  * = 1/(1+e^-z).  B is the members' request-weighted behaviour, C their
- * mean concealment, K the mean strength of the strong links inside, S the
- * size factor.  Behaviour has the largest weight: linked accounts that do
+ * mean concealment, K the coordination (share of members with a strong
+ * link inside, times the mean strength of those links), S the size factor.
+ * With no coordination and no concealment, behaviour alone (even 0.8 over
+ * hundreds of accounts) stays below the throttle threshold: a crowd of
+ * independent heavy users of one popular tool is not a campaign.  Behaviour has the largest weight: linked accounts that do
  * nothing a distiller needs (a company's accounts on one card, students
  * behind one NAT) must stay below the throttle threshold however tightly
  * linked; linked accounts harvesting at scale must reach block.
  * Concealment separates a campaign from an honest heavy user of the same
  * capability (a coding-agent product): the campaign hides. */
-#define HU_CS_BIAS   (-8.0)
+#define HU_CS_BIAS   (-9.0)
 #define HU_CS_W_B    8.0
 #define HU_CS_W_C    3.0
 #define HU_CS_W_K    2.0
@@ -100,7 +103,11 @@
  * honest groups (low behaviour) never merge, and a declared, verified
  * organisation's fleet stays its own group. */
 #define HU_MERGE_MIN_BEHAVIOUR 0.50
-#define HU_MERGE_MIN_JACCARD   0.30
+#define HU_MERGE_MIN_SHARED    2
+#define HU_MERGE_MIN_OVERLAP   0.5
+/* Tokens kept per fragment (the most used inside it first): a fragment of
+ * thousands of accounts has a bounded fingerprint. */
+#define HU_MERGE_MAX_TOKENS    128
 /* A fingerprint token (a client fingerprint, a tool set, ...) used by more
  * than MIN_DF_FLOOR accounts identifies a way of working only if at least
  * HARVEST_SHARE of its users harvest: otherwise it is a crowd (the default
