@@ -317,6 +317,48 @@ static void allocation_failures_are_clean(void **state)
     assert_true(succeeded);
 }
 
+static void cidr_class_from_netdb(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/hu_fx_cidr_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *body = "# test list\n198.51.100.0/24,datacenter\n";
+    assert_int_equal(write(fd, body, strlen(body)), (long)strlen(body));
+    close(fd);
+    const char *files[] = { path };
+    struct hu_features_config cfg = { .cidr_files = files, .n_cidr_files = 1 };
+    struct hu_features *f2 = NULL;
+    struct hu_fx_worker *w2 = NULL;
+    char err[256];
+    int rc = hu_features_create(&cfg, &f2, err, sizeof err);
+    remove(path);
+    if (rc == HU_EUNSUPP)           /* local stand-in for net.c without loaders */
+        skip();
+    assert_int_equal(rc, HU_OK);
+    assert_int_equal(hu_fx_worker_create(f2, &w2), HU_OK);
+    struct hu_event ev;
+    struct hu_req_features r;
+    ev_init(&ev);
+    ev.ip = S("198.51.100.9");
+    hu_features_extract(w2, &ev, &r);
+    assert_int_equal(r.net_class, HU_NET_DATACENTER);
+    ev.ip = S("192.0.2.1");
+    hu_features_extract(w2, &ev, &r);
+    assert_int_equal(r.net_class, HU_NET_UNKNOWN);
+    assert_true(r.ip_hash != 0);
+    hu_fx_worker_destroy(w2);
+    hu_features_destroy(f2);
+
+    /* a missing file fails create and names it */
+    const char *missing[] = { "/nonexistent/cidr.txt" };
+    cfg.cidr_files = missing;
+    f2 = NULL;
+    rc = hu_features_create(&cfg, &f2, err, sizeof err);
+    assert_true(rc != HU_OK);
+    assert_null(f2);
+}
+
 static void target_codes(void **state)
 {
     (void)state;
@@ -348,6 +390,7 @@ int main(void)
         cmocka_unit_test(oversized_and_hostile_prompt),
         cmocka_unit_test(model_file_is_used_and_validated),
         cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(cidr_class_from_netdb),
         cmocka_unit_test(target_codes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
