@@ -12,6 +12,7 @@
  * Short prompts ("hola", "ok") are the weak spot; nothing downstream relies
  * on the language of a single request.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "features/lang.h"
@@ -44,6 +45,53 @@ static const struct stopword stops[] = {
     { "do", L_PT }, { "da", L_PT }, { "em", L_PT }, { "como", L_PT },
 };
 
+/* Stop words packed into a uint64 (up to 8 bytes, little-endian, zero
+ * padded) with the language in the low byte of a second array, sorted for
+ * binary search: a token costs one pack and ~7 compares. */
+#define N_STOPS (sizeof stops / sizeof stops[0])
+static uint64_t packed[N_STOPS];
+static unsigned char packed_lang[N_STOPS];
+static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
+
+static uint64_t pack(const char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return v;
+}
+
+static void packed_init(void)
+{
+    for (size_t i = 0; i < N_STOPS; i++) {
+        packed[i] = pack(stops[i].w, strlen(stops[i].w));
+        packed_lang[i] = stops[i].lang;
+    }
+    for (size_t i = 1; i < N_STOPS; i++)       /* insertion sort, 70 items */
+        for (size_t j = i; j > 0 && packed[j - 1] > packed[j]; j--) {
+            uint64_t t = packed[j];
+            packed[j] = packed[j - 1];
+            packed[j - 1] = t;
+            unsigned char l = packed_lang[j];
+            packed_lang[j] = packed_lang[j - 1];
+            packed_lang[j - 1] = l;
+        }
+}
+
+static int stop_lang(const char *p, size_t n)
+{
+    uint64_t v = pack(p, n);
+    size_t lo = 0, hi = N_STOPS;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (packed[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < N_STOPS && packed[lo] == v) ? packed_lang[lo] : -1;
+}
+
 int hu_lang_guess(const char *norm, size_t len)
 {
     const unsigned char *u = (const unsigned char *)norm;
@@ -52,6 +100,7 @@ int hu_lang_guess(const char *norm, size_t len)
 
     if (norm == NULL || len == 0)
         return HU_LANG_NONE;
+    pthread_once(&packed_once, packed_init);
     for (size_t i = 0; i < len;) {
         size_t adv = 1;
         uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
@@ -103,11 +152,11 @@ int hu_lang_guess(const char *norm, size_t len)
     while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
         size_t n = pos - start;
         ntok++;
-        if (n > 6)
+        if (n > 8)
             continue;
-        for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++)
-            if (strlen(stops[k].w) == n && memcmp(stops[k].w, norm + start, n) == 0)
-                score[stops[k].lang]++;
+        int l = stop_lang(norm + start, n);
+        if (l >= 0)
+            score[l]++;
     }
     int best = -1;
     unsigned bs = 0;

@@ -21,14 +21,23 @@
  * scan, so the sum is over distinct phrases); the scan is a single pass
  * whatever the number of rows (shared/docs/DEPENDENCIES.md section 3:
  * 200 mixed patterns at ~200 MB/s, literals at ~800 MB/s).
+ *
+ * Compile time matters (every process and every test binary compiles the
+ * table): bounded wildcards over UTF-8 are expensive to compile --
+ * ".{0,300}" alone took 9.8 s -- so gaps are written as "(\S+ ){0,3}"
+ * (word counts) or an unbounded ".*" (text is one line after
+ * normalisation).  tools/ctime in docs/internals/features.md shows how to
+ * find a slow row.
  */
 #include <hs.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "features/targets.h"
 #include "core/alloc.h"
+#include "core/assert.h"
 
 #define R HU_TARGET_COT
 #define G HU_TARGET_GRADING
@@ -193,7 +202,7 @@ static const struct hu_target_pattern table[] = {
     { "tool[_ ]calls?|function[_ ]calls?|tool[_ ]use|tool[_ ]results?|tool_choice|function_call", T, 1.0, "en", "" },
     { "(multi[- ]step|agentic|autonomous) (task|plan|workflow|agent|trajectory|trajectories)", T, 0.8, "en", "" },
     { "orchestrat|sub-?agents?|planner agent|executor agent", T, 0.6, "en", "" },
-    { "\\baction: .{0,300}\\bobservation:|action input:", T, 1.2, "en", "ReAct trajectory format" },
+    { "\\baction: .*\\bobservation:|action input:", T, 1.2, "en", "ReAct trajectory format" },
     { "json schema", T, 0.4, "en", "" },
     { "调用(工具|函数|接口|api)|工具调用|函数调用", T, 1.0, "zh", "" },
     { "(可用|以下|下列)的?工具", T, 1.0, "zh", "" },
@@ -215,7 +224,7 @@ static const struct hu_target_pattern table[] = {
     { "x ?= ?<num>,? y ?= ?<num>", U, 0.8, "en", "" },
     { "xdotool|pyautogui|selenium|playwright|puppeteer|browser_use", U, 0.8, "en", "automation tooling" },
     { "mouse|cursor|keyboard shortcut|keystrokes?", U, 0.4, "en", "weak: web developers style cursors and mouse events" },
-    { "scroll (down|up)|navigate to|open (the |a )?(browser|website|web page|url)|fill (in|out) the form|type .{0,40} into the", U, 0.9, "en", "" },
+    { "scroll (down|up)|navigate to|open (the |a )?(browser|website|web page|url)|fill (in|out) the form|type (\\S+ ){1,4}into the", U, 0.9, "en", "" },
     { "computer[- ]use|desktop|browser automation|web agent|\\bgui\\b", U, 0.6, "en", "" },
     { "on the screen|(screen|display) (shows|state)", U, 0.6, "en", "" },
     { "截图|屏幕截图|截屏", U, 1.0, "zh", "" },
@@ -282,16 +291,22 @@ struct hu_targets_scratch {
     hs_scratch_t *scratch;
 };
 
-int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
+/* The compiled table is process-wide and reference-counted: compiling
+ * takes 0.3-0.7 s (bench/bench_features.c), the result is immutable and
+ * Hyperscan databases may be shared by any number of threads, so a second
+ * hu_features_create() (a reload, a test, a second engine) reuses it.
+ * Invariant: shared_db != NULL iff shared_refs > 0. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hu_targets *shared_db;
+static unsigned long shared_refs;
+
+static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
 {
     const char *exprs[N_PATTERNS];
     unsigned flags[N_PATTERNS], ids[N_PATTERNS];
     hs_compile_error_t *cerr = NULL;
     struct hu_targets *t = NULL;
 
-    if (out == NULL)
-        return HU_EINVAL;
-    *out = NULL;
     for (size_t i = 0; i < N_PATTERNS; i++) {
         exprs[i] = table[i].re;
         flags[i] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
@@ -303,25 +318,52 @@ int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
     t = hu_calloc(1, sizeof *t);
     if (t == NULL)
         return HU_ENOMEM;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)N_PATTERNS, HS_MODE_BLOCK, NULL, &t->db,
-                         &cerr) != HS_SUCCESS) {
+    hs_error_t rc = hs_compile_multi(exprs, flags, ids, (unsigned)N_PATTERNS, HS_MODE_BLOCK, NULL,
+                                     &t->db, &cerr);
+    if (rc != HS_SUCCESS) {
+        /* an allocation failure inside the compiler reports as an error
+         * without a pattern index */
+        int bad_row = cerr != NULL && cerr->expression >= 0;
         if (errbuf && errcap)
             snprintf(errbuf, errcap, "target pattern %d does not compile: %s",
                      cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
         hs_free_compile_error(cerr);
         hu_free(t);
-        return HU_EINTERNAL;
+        return bad_row ? HU_EINTERNAL : HU_ENOMEM;
     }
     *out = t;
     return HU_OK;
+}
+
+int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
+{
+    int rc = HU_OK;
+    if (out == NULL)
+        return HU_EINVAL;
+    *out = NULL;
+    pthread_mutex_lock(&shared_lock);
+    if (shared_db == NULL)
+        rc = compile_table(&shared_db, errbuf, errcap);
+    if (rc == HU_OK) {
+        shared_refs++;
+        *out = shared_db;
+    }
+    pthread_mutex_unlock(&shared_lock);
+    return rc;
 }
 
 void hu_targets_destroy(struct hu_targets *t)
 {
     if (t == NULL)
         return;
-    hs_free_database(t->db);
-    hu_free(t);
+    pthread_mutex_lock(&shared_lock);
+    hu_assert(t == shared_db && shared_refs > 0);
+    if (--shared_refs == 0) {
+        hs_free_database(shared_db->db);
+        hu_free(shared_db);
+        shared_db = NULL;
+    }
+    pthread_mutex_unlock(&shared_lock);
 }
 
 int hu_targets_scratch_create(const struct hu_targets *t, struct hu_targets_scratch **out)

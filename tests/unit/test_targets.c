@@ -443,7 +443,10 @@ static void linear_fit_deterministic_and_roundtrip(void **state)
     assert_int_equal(hu_linear_load(path, &d, err, sizeof err), HU_OK);
     assert_memory_equal(d->w, a->w, sizeof(float) * HU_TARGET_COUNT * ((size_t)1 << a->log2_buckets));
     remove(path);
+    hu_linear_destroy(c);
+    c = NULL;
     assert_int_equal(hu_linear_load("/nonexistent/model.bin", &c, err, sizeof err), HU_ENOENT);
+    assert_null(c);
     assert_non_null(strstr(err, "/nonexistent/model.bin"));
     hu_linear_destroy(a);
     hu_linear_destroy(b);
