@@ -26,11 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Link kinds that only say "same network path": what a proxy service's
- * customers share with the campaigns it also carries. */
+/* Link kinds that say "same network path" or "same moment": what a proxy
+ * service's customers share with the campaigns it also carries (its exits,
+ * its TLS stack, its busy hours, and an early adopter's move to a new
+ * model).  A member linked by nothing else must share the work too. */
 #define INFRA_KINDS ((1u << HU_LINK_IP) | (1u << HU_LINK_PREFIX) | (1u << HU_LINK_USER_AGENT) \
                      | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP) \
-                     | (1u << HU_LINK_SIGNUP_NET))
+                     | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_PIVOT) | (1u << HU_LINK_SYNC))
 
 double hu_campaign_score(double behaviour, double concealment, double coordination,
                          uint32_t size, int org_fleet)
