@@ -588,7 +588,9 @@ static int build_evidence(struct hu_analysis *a, struct hu_results *r, const str
                               "%u of %u accounts moved %.0f%% of their traffic to a newly released model within 24 hours of its release.",
                               pivoted, c->n_members, 100.0 * pivot / pivoted);
         if (!rc && c->org_fleet)
-            rc = add_evidence(c, 0.1, "Nearly all accounts belong to one declared, verified organisation (score discounted).");
+            rc = add_evidence(c, 0.1, "%u of %u accounts belong to one declared organisation and %u are verified by id or as a business: "
+                              "an identified customer's fleet, so the score is discounted.",
+                              c->org_members, c->n_members, c->verified_members);
         if (!rc)
             qsort(c->evidence, c->n_evidence, sizeof *c->evidence, cmp_evidence);
     }

@@ -411,6 +411,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         cr->concealment = grp_conceal(gr);
         cr->coordination = grp_coord(gr);
         cr->org_fleet = gr->fleet;
+        cr->org_members = gr->org_cand ? gr->org_top : 0;
+        cr->verified_members = gr->verified;
         cr->first_seen_ms = INT64_MAX;
         cr->last_seen_ms = INT64_MIN;
         uint32_t m = camps[c].min_member;

@@ -74,6 +74,8 @@ struct hu_campaign_result {
     double   coordination;          /* mean strength of the strong links inside */
     double   concealment;           /* members' mean concealment score */
     int      org_fleet;             /* one declared, verified organisation */
+    uint32_t org_members;           /* members in the campaign's commonest organisation */
+    uint32_t verified_members;      /* members verified by id or as a business */
 };
 
 struct hu_results {
