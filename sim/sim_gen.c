@@ -112,6 +112,7 @@ struct stream {
     uint8_t  waves;
     int64_t  t_on, t_off;  /* active span, ms */
     double   R, W;         /* expected requests; sum of the shape */
+    double   sess_mean;    /* mean of the session-length draw before truncation */
     double   draw_mean;    /* mean requests per session after truncation */
     uint8_t  sess_cap, gap_lo, gap_hi;
     float    skew;
@@ -311,6 +312,7 @@ static int add_stream(struct hu_sim *sim, const struct sim_row *row, uint16_t ro
     }
     /* the mean of a geometric truncated at cap: (1 - (1-p)^cap) / p */
     double p = 1.0 / mean;
+    s->sess_mean = mean;
     s->draw_mean = mean <= 1.0 ? 1.0 : (1.0 - pow(1.0 - p, s->sess_cap)) / p;
     /* root of the label ("code-sweep") + infrastructure generation */
     const char *slash = strchr(row->label, '/');
@@ -621,8 +623,10 @@ struct acct {
     uint64_t group;      /* company / university / product / customer key */
     uint8_t  type, verif, lang, ua, rt, nkeys, msgs_style;
     uint8_t  hydra;      /* traffic goes through the hydra relays */
-    const char *email;   /* borrowed, or NULL when email_buf is used */
-    char     email_buf[48];
+    const char *email;   /* borrowed, or NULL: formatted from the parts below */
+    const char *mail_w;  /* word, number, tld of a formatted domain */
+    unsigned mail_n;
+    const char *mail_tld;
     char     cc[3];
     uint8_t  country;
 };
@@ -690,16 +694,18 @@ static void set_mail(struct acct *a, const char *const *list, size_t n, uint64_t
     a->email = list[sim_hbelow(h, (uint32_t)n)];
 }
 
+/* Domains are formatted only when an account line is written. */
 static void set_mail_fmt(struct acct *a, const char *w1, unsigned num, const char *tld)
 {
-    snprintf(a->email_buf, sizeof a->email_buf, "%s%u.%s", w1, num, tld);
     a->email = NULL;
+    a->mail_w = w1;
+    a->mail_n = num;
+    a->mail_tld = tld;
 }
 
 static void uni_domain(struct acct *a, uint32_t uni)
 {
-    snprintf(a->email_buf, sizeof a->email_buf, "students.univ%02u.edu", uni);
-    a->email = NULL;
+    set_mail_fmt(a, "students.univ", 10 + uni, "edu");
 }
 
 /* Shared card pools of a campaign: `size` accounts per card. */
@@ -879,7 +885,12 @@ static char *put_acct_id(char *p, uint64_t key)
 
 static char *put_email(char *p, const struct acct *a)
 {
-    return put_raw(p, a->email ? a->email : a->email_buf);
+    if (a->email)
+        return put_raw(p, a->email);
+    p = put_raw(p, a->mail_w);
+    p = put_u64(p, a->mail_n);
+    *p++ = '.';
+    return put_raw(p, a->mail_tld);
 }
 
 /* ---- addresses per request ---------------------------------------------------- */
@@ -1564,9 +1575,7 @@ static int gen_slice(struct hu_sim *sim, int h, int sub, int64_t a, int64_t b)
             if (!ne)
                 continue;
             uint32_t acct = pick_account(s, ne, &r);
-            uint32_t L = sim_geom(&r, s->draw_mean > 1 ? (double)kinds[s->kind].sess_mean : 1.0, s->sess_cap);
-            if ((ev & HU_SIM_EVADE_SLOW) && sim_kind_is_campaign(s->kind) && L > 2)
-                L = 2;
+            uint32_t L = sim_geom(&r, s->sess_mean, s->sess_cap);
             int64_t ts = t;
             for (uint32_t j = 0; j < L; j++) {
                 if (j)
