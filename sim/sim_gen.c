@@ -130,8 +130,20 @@ struct rec {
 };
 enum { REC_REQUEST = 0, REC_ACCOUNT, REC_RELEASE };
 
+/* Rendered fragments that depend only on their key (an app's system
+ * prompt, a product's tool list): rendered once, then copied.  Direct
+ * mapped; a miss renders again, so the output never depends on it. */
+#define FRAG_SLOTS 1024
+#define FRAG_MAX   1536
+struct frag {
+    uint64_t key;
+    uint32_t len;
+    char     data[FRAG_MAX];
+};
+
 struct hu_sim {
     const struct sim_scenario *sc;
+    struct frag *frags;
     struct hu_sim_opts opts;
     struct sim_text *text;
     struct fp_tab *fp;
@@ -439,7 +451,8 @@ int hu_sim_create(const struct hu_sim_opts *opts, struct hu_sim **out, char *err
     sim->k = hu_calloc((size_t)sim->hours, 1);
     sim->out = hu_malloc(OUT_CAP);
     sim->fp = hu_malloc(sizeof *sim->fp);
-    if (!sim->st || !sim->k || !sim->out || !sim->fp)
+    sim->frags = hu_calloc(FRAG_SLOTS, sizeof *sim->frags);
+    if (!sim->st || !sim->k || !sim->out || !sim->fp || !sim->frags)
         goto nomem;
     fp_build(sim->fp);
     (void)sim_addr_blocks(NET_CLOUD);   /* builds the address-plan index */
@@ -485,6 +498,7 @@ void hu_sim_destroy(struct hu_sim *sim)
         return;
     sim_text_destroy(sim->text);
     hu_free(sim->fp);
+    hu_free(sim->frags);
     hu_free(sim->st);
     hu_free(sim->k);
     hu_free(sim->buf);
@@ -1108,6 +1122,28 @@ static char *text(const struct hu_sim *sim, char *p, int intent, int lang, uint6
     return sim_text_write(sim->text, p, intent, lang, &r, fix, topic);
 }
 
+/* Copy the fragment cached under key, or render it with fn and keep it. */
+static int frag_get(struct hu_sim *sim, uint64_t key, char **p)
+{
+    struct frag *f = &sim->frags[key & (FRAG_SLOTS - 1)];
+    if (f->key != key || !key)
+        return 0;
+    memcpy(*p, f->data, f->len);
+    *p += f->len;
+    return 1;
+}
+
+static void frag_put(struct hu_sim *sim, uint64_t key, const char *from, const char *to)
+{
+    size_t n = (size_t)(to - from);
+    if (!key || n > FRAG_MAX)
+        return;
+    struct frag *f = &sim->frags[key & (FRAG_SLOTS - 1)];
+    f->key = key;
+    f->len = (uint32_t)n;
+    memcpy(f->data, from, n);
+}
+
 static const char *const code_tools[] = {"bash", "str_replace_based_edit_tool", "read_file", "list_directory",
                                          "run_tests", "grep_search", "write_file", "git"};
 static const char *const agent_tools[] = {"web_search", "fetch_url", "python", "computer",
@@ -1382,8 +1418,13 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     if (q.sys_intent >= 0) {
         LIT(p, ",\"system\":\"");
         char *t0 = p;
-        p = text(sim, p, q.sys_intent, SIM_EN, sim_key(q.sys_fix ? q.sys_fix : rc->seed, 0x5e5), q.sys_fix,
-                 q.sys_topic);
+        /* a pinned system prompt is a function of (intent, fix, topic) */
+        uint64_t fk = q.sys_fix ? sim_key(sim_key(q.sys_fix, q.sys_topic), (uint64_t)q.sys_intent) : 0;
+        if (!frag_get(sim, fk, &p)) {
+            p = text(sim, p, q.sys_intent, SIM_EN, sim_key(q.sys_fix ? q.sys_fix : rc->seed, 0x5e5), q.sys_fix,
+                     q.sys_topic);
+            frag_put(sim, fk, t0, p);
+        }
         sys_len = (size_t)(p - t0);
         *p++ = '"';
     }
@@ -1392,7 +1433,11 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     if (q.tools) {
         int objects = !(bk == SIM_CODING_AGENT && (sim_hu01(s->key ^ 0x70) < 0.3));
         char *t0 = p;
-        p = put_tools(p, q.tools, q.tools_key, q.tools_min, objects);
+        uint64_t fk = sim_key(sim_key(q.tools_key, (uintptr_t)q.tools), q.tools_min * 2u + (unsigned)objects);
+        if (!frag_get(sim, fk, &p)) {
+            p = put_tools(p, q.tools, q.tools_key, q.tools_min, objects);
+            frag_put(sim, fk, t0, p);
+        }
         ntools = (unsigned)((p - t0) / 40) + 1;
     }
     /* reasoning and output caps: habits of the client, not of the label */
