@@ -1329,7 +1329,7 @@ static char *put_conversation(const struct hu_sim *sim, char *p, const struct ac
         const char *const *tools = q->tools;
         const char *tool = tools[(sim_hbelow(q->tools_key ^ 1, 8) + 3 * sim_hbelow(sim_key(rc->seed, rc->turn), 3)) % 8];
         LIT(p, "\"},{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"");
-        p = text(sim, p, T_ASSISTANT, SIM_EN, sim_key(rc->seed, rc->turn * 2u + 1), 0, 0);
+        p = text(sim, p, T_ASSIST_TOOL, SIM_EN, sim_key(rc->seed, rc->turn * 2u + 1), 0, 0);
         LIT(p, "\"},{\"type\":\"tool_use\",\"id\":\"toolu_");
         p = put_hex(p, sim_key(rc->seed, rc->turn), 12);
         LIT(p, "\",\"name\":\"");
@@ -1445,23 +1445,28 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     switch (bk) {
     case SIM_COT:
         if (tu < 0.9) LIT(p, ",\"thinking\":16000");
-        LIT(p, ",\"max_tokens\":16000");
+        LIT(p, ",\"max_tokens\":32000");
         break;
     case SIM_BENCHMARK:
         if (tu < 0.6) LIT(p, ",\"thinking\":8000");
         LIT(p, ",\"max_tokens\":16000");
         break;
     case SIM_AGENTIC: case SIM_CODE_HYDRA: case SIM_CODE_FARMED: case SIM_CODING_AGENT:
-        if (tu < (bk == SIM_CODING_AGENT ? 0.3 : 0.45)) LIT(p, ",\"thinking\":8000");
+        if (tu < (bk == SIM_CODING_AGENT ? 0.3 : 0.45)) LIT(p, ",\"thinking\":4000");
         else if (tu < 0.55) LIT(p, ",\"thinking\":true");
         LIT(p, ",\"max_tokens\":8192");
         break;
     default: {
-        static const unsigned caps[6] = {1024, 2048, 4096, 8192, 16000, 4096};
+        /* the SDK default or the user's habit; a numeric budget stays under the cap */
+        static const unsigned caps[6] = {1024, 2048, 4096, 8192, 16000, 32000};
+        unsigned cap = caps[sim_hbelow(a.key ^ 0x3a, 6)];
         if (tu < 0.12) LIT(p, ",\"thinking\":true");
-        else if (tu < 0.16) LIT(p, ",\"thinking\":16000");
+        else if (tu < 0.16 && cap >= 4096) {
+            LIT(p, ",\"thinking\":");
+            p = put_u64(p, cap / 2);
+        }
         LIT(p, ",\"max_tokens\":");
-        p = put_u64(p, caps[sim_hbelow(a.key ^ 0x3a, 6)]);
+        p = put_u64(p, cap);
     }
     }
     /* tokens: ~3.8 bytes per token of escaped text (CJK ~2.2), plus tools */

@@ -89,6 +89,7 @@ enum sim_intent {
     T_CODE_SWEEP,    /* campaign 3: agentic coding task from a sweep list */
     T_APP_USER,      /* an app's end-user message */
     T_ASSISTANT,     /* a short earlier assistant turn */
+    T_ASSIST_TOOL,   /* an agent's words before a tool call */
     T_TOOL_OUT,      /* a tool result */
     T_SYS_APP,       /* system prompt of an app */
     T_SYS_CODER,     /* system prompt of a coding agent */
