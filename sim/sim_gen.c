@@ -1176,6 +1176,7 @@ struct req_shape {
     int intent, sys_intent, lang;
     uint64_t fix, topic, sys_topic, sys_fix;
     int loop;                   /* agentic tool loop: later turns carry tool results */
+    int independent;            /* a session is a run of separate one-turn requests */
     const char *const *tools;
     uint64_t tools_key;
     unsigned tools_min;
@@ -1202,6 +1203,7 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
         break;
     case SIM_APP:
         q->intent = T_APP_USER;
+        q->independent = 1;
         q->sys_intent = T_SYS_APP;
         q->sys_topic = a->group;
         q->sys_fix = a->group | 1;
@@ -1225,6 +1227,7 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
     }
     case SIM_BENCHMARK:
         q->intent = T_BENCH;
+        q->independent = 1;                  /* a suite: one item per request */
         q->fix = s->key | 1;                 /* the customer's harness */
         q->lang = sim_hu01(s->key ^ 0x1c) < 0.2 ? SIM_ZH : SIM_EN;
         break;
@@ -1283,11 +1286,12 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
 static char *put_conversation(const struct hu_sim *sim, char *p, const struct acct *a, const struct rec *rc,
                               const struct req_shape *q, size_t *text_len)
 {
-    uint64_t s0 = sim_key(rc->seed, 0x7a5c);
+    uint64_t s0 = sim_key(rc->seed, 0x7a5c + (q->independent ? rc->turn : 0u));
     char *t0, *t1;
     size_t tl = 0;
     int style = a->msgs_style;
-    if (rc->turn == 0 && style == 0) {
+    int turn = q->independent ? 0 : rc->turn;
+    if (turn == 0 && style == 0) {
         LIT(p, ",\"prompt\":\"");
         t0 = p;
         p = text(sim, p, q->intent, q->lang, s0, q->fix, q->topic);
@@ -1296,7 +1300,7 @@ static char *put_conversation(const struct hu_sim *sim, char *p, const struct ac
         return p;
     }
     LIT(p, ",\"messages\":[");
-    if (rc->turn == 0) {
+    if (turn == 0) {
         LIT(p, "{\"role\":\"user\",\"content\":");
         if (style == 2 || q->image) {
             LIT(p, "[");

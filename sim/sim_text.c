@@ -535,6 +535,12 @@ static char *slot(struct ctx *c, char s, char *p)
     case 'n': return put_uint(p, 2 + sim_below(r, 98));
     case 'm': return put_uint(p, 100 + sim_below(r, 9900));
     case 'y': return put_uint(p, 1950 + sim_below(r, 76));
+    case 'j': {   /* day of month, two digits */
+        unsigned d = 1 + sim_below(r, 28);
+        *p++ = (char)('0' + d / 10);
+        *p++ = (char)('0' + d % 10);
+        return p;
+    }
     case 'd': p = put_uint(p, 1 + sim_below(r, 200)); *p++ = '.'; return put_uint(p, 10 + sim_below(r, 90));
     case 'k':
         if (!c->k)
