@@ -154,6 +154,105 @@ static void lines_counts_and_order(void **state)
     free(s.p);
 }
 
+/* Seconds since the window start of a "2026-01-DDTHH:MM:SS.mmmZ" stamp
+ * (the scenarios all start on 2026-01-12 and last < 20 days). */
+static double ts_rel(const char *v)
+{
+    int d = (v[8] - '0') * 10 + (v[9] - '0');
+    int h = (v[11] - '0') * 10 + (v[12] - '0'), m = (v[14] - '0') * 10 + (v[15] - '0');
+    int sec = (v[17] - '0') * 10 + (v[18] - '0');
+    return (d - 12) * 86400.0 + h * 3600.0 + m * 60.0 + sec;
+}
+
+static int line_has(const char *p, const char *nl, const char *s)
+{
+    return memmem(p, (size_t)(nl - p), s, strlen(s)) != NULL;
+}
+
+/* The behaviours the scenario promises, measured on its output: the
+ * release pivot, farmed sign-up waves, cot-harvest's shifts, and what the
+ * residential and jitter knobs take away. */
+static void behaviours(void **state)
+{
+    (void)state;
+    int64_t t0, rel;
+    int days;
+    assert_int_equal(hu_sim_scenario_window("smoke", &t0, &days, &rel), HU_OK);
+    double r = (double)(rel - t0);
+    struct sink s;
+    struct hu_sim_counts n;
+    run("smoke", 1.0, 2026, 0, &s, &n);
+    unsigned cs_new = 0, cs_all = 0, ind_new = 0, ind_all = 0, before_new = 0, waves_bad = 0, farmed = 0;
+    unsigned cot_all = 0, cot_shift = 0;
+    const char *p = s.p, *end = s.p + s.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *v;
+        size_t vl;
+        field(p, nl, "ts", &v, &vl);
+        double t = ts_rel(v);
+        int acct = !strncmp(p, "{\"kind\":\"account\"", 17), req = p[2] == 't';
+        int newm = line_has(p, nl, "\"model\":\"helix-3\"");
+        if (req && newm && t < r)
+            before_new++;
+        if (req && t > r + 18 * 3600 && t < r + 36 * 3600) {
+            if (line_has(p, nl, "\"label\":\"code-sweep/")) { cs_all++; cs_new += newm; }
+            if (line_has(p, nl, "\"label\":\"benign/individual\"")) { ind_all++; ind_new += newm; }
+        }
+        if (acct && line_has(p, nl, "code-sweep/farmed")) {
+            /* smoke: 2 waves of 3 h from day 0.2, the second 1.5 days later */
+            double w0 = 0.2 * 86400, w1 = w0 + 0.75 * 2.8 * 86400 / 2;
+            int in0 = t >= w0 && t < w0 + 3 * 3600, in1 = t >= w1 && t < w1 + 3 * 3600;
+            waves_bad += !(in0 || in1);
+            farmed++;
+        }
+        if (req && line_has(p, nl, "\"label\":\"cot-harvest/")) {
+            int uh = (int)(t / 3600) % 24;
+            cot_all++;
+            cot_shift += (uh >= 1 && uh < 9) || (uh >= 13 && uh < 17);
+        }
+        p = nl + 1;
+    }
+    assert_int_equal(before_new, 0);
+    assert_true(cs_all > 200 && ind_all > 50);
+    double cs_share = (double)cs_new / cs_all, ind_share = (double)ind_new / ind_all;
+    if (cs_share < 0.38 || cs_share > 0.62 || ind_share > 0.3)
+        fail_msg("new-model share 18-36 h after release: campaign %.2f, people %.2f", cs_share, ind_share);
+    assert_int_equal(farmed, 12);
+    assert_int_equal(waves_bad, 0);
+    assert_true(cot_shift > 0.9 * cot_all);
+    free(s.p);
+
+    /* --evade residential: no campaign request from hosting, cloud or proxy-dc space;
+     * --evade jitter: cot-harvest leaves its shifts */
+    run("smoke", 1.0, 2026, HU_SIM_EVADE_RESIDENTIAL | HU_SIM_EVADE_JITTER, &s, &n);
+    unsigned dc = 0, camp = 0;
+    cot_all = cot_shift = 0;
+    p = s.p;
+    end = s.p + s.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *v;
+        size_t vl;
+        if (p[2] == 't' && !line_has(p, nl, "\"label\":\"benign")) {
+            camp++;
+            field(p, nl, "ip", &v, &vl);
+            dc += !strncmp(v, "45.", 3) || !strncmp(v, "52.", 3) || !strncmp(v, "185.", 4) || !strncmp(v, "37.", 3);
+            if (line_has(p, nl, "\"label\":\"cot-harvest/")) {
+                field(p, nl, "ts", &v, &vl);
+                int uh = (int)(ts_rel(v) / 3600) % 24;
+                cot_all++;
+                cot_shift += (uh >= 1 && uh < 9) || (uh >= 13 && uh < 17);
+            }
+        }
+        p = nl + 1;
+    }
+    assert_true(camp > 1000);
+    assert_int_equal(dc, 0);
+    assert_true(cot_shift < 0.8 * cot_all);
+    free(s.p);
+}
+
 /* Evasion knobs change the output; unique-payment gives each campaign
  * account its own card. */
 static void evade_knobs(void **state)
@@ -366,6 +465,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_same_bytes),
         cmocka_unit_test(lines_counts_and_order),
+        cmocka_unit_test(behaviours),
         cmocka_unit_test(evade_knobs),
         cmocka_unit_test(bad_options),
         cmocka_unit_test(sink_failure_stops),
