@@ -784,6 +784,8 @@ static void acct_derive(const struct hu_sim *sim, const struct stream *s, uint32
             acc += sizes[c];
         }
         a->group = sim_key(s->key ^ 0xc0, per * 8 + c);
+        if (s->row->group_size)   /* one entity across every cohort */
+            a->group = sim_key(sim_key(sim->seed, s->row_no) ^ 0xc1, idx / s->row->group_size);
         a->org = a->group;
         a->pay = sim_key(a->group, 0xca7d);
         a->type = sim_hu01(a->group) < 0.7 ? TY_ENTERPRISE : TY_STARTUP;

@@ -54,6 +54,7 @@ struct sim_row {
     float       day0, day1; /* active span in days from the start; day1 0 = to the end */
     uint8_t     infra;      /* 0 the original infrastructure; 1 fresh (after a ban) */
     const char *what;       /* one line for --list */
+    uint32_t    group_size; /* SIM_COMPANY: accounts per company (0: sizes 5..60) */
 };
 
 struct sim_scenario {
