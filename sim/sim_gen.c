@@ -49,6 +49,7 @@
 #define N_UA 14
 /* Client strings, built once per run. */
 struct fp_tab {
+    uint8_t ua_len[N_UA][4];
     char ua[N_UA][4][192];
     char cfp[N_UA][3][40];
     char hfp[N_UA][3][20];
@@ -681,10 +682,11 @@ static uint8_t pick_ua(int kind, uint64_t h)
         [SIM_HYDRA_CUSTOMER] = {35, 15, 10, 5, 10, 0, 5, 0, 0, 10, 5, 5, 0, 0},
         [SIM_SECURITY]       = {60, 0, 0, 10, 10, 0, 20, 0, 0, 0, 0, 0, 0, 0},
     };
-    unsigned tot = 0;
-    for (unsigned i = 0; i < N_UA; i++)
-        tot += w[kind][i];
-    unsigned x = sim_hbelow(h, tot);
+    static unsigned tot[SIM_KIND_N];   /* sums, computed on first use (same value every time) */
+    if (!tot[kind])
+        for (unsigned i = 0; i < N_UA; i++)
+            tot[kind] += w[kind][i];
+    unsigned x = sim_hbelow(h, tot[kind]);
     for (unsigned i = 0; i < N_UA; i++) {
         if (x < w[kind][i])
             return (uint8_t)i;
@@ -1098,7 +1100,8 @@ static void fp_build(struct fp_tab *f)
         for (unsigned v = 0; v < 4; v++) {
             unsigned a = 20 + v * 3 + i % 3, b = v * 2 + 1;
             /* formats take at most two numbers; extra ones are ignored */
-            snprintf(f->ua[i][v], sizeof f->ua[i][v], ua_fmt[i], a % 60, b);
+            int n = snprintf(f->ua[i][v], sizeof f->ua[i][v], ua_fmt[i], a % 60, b);
+            f->ua_len[i][v] = (uint8_t)(n < 0 ? 0 : n >= 192 ? 191 : n);
         }
         for (unsigned v = 0; v < 3; v++) {
             /* runtime variants of one SDK: a few TLS stacks and header orders */
@@ -1401,17 +1404,22 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     *p++ = ip.cc[1];
     unsigned uv = camp && s->kind == SIM_COT ? 1 : sim_hbelow(a.key ^ 0x88, 4);
     LIT(p, "\",\"user_agent\":\"");
-    p = put_raw(p, fp->ua[a.ua][uv]);
+    memcpy(p, fp->ua[a.ua][uv], fp->ua_len[a.ua][uv]);
+    p += fp->ua_len[a.ua][uv];
     LIT(p, "\",\"client_fp\":\"");
     if (a.hydra) {
         unsigned relay = sim_hbelow(a.key ^ 0x4e1a, 3);
-        p = put_raw(p, fp->relay_cfp[relay]);
+        memcpy(p, fp->relay_cfp[relay], 36);   /* t13dNNNNh2_<12 hex>_<12 hex> */
+        p += 36;
         LIT(p, "\",\"headers_fp\":\"");
-        p = put_raw(p, fp->relay_hfp[relay]);
+        memcpy(p, fp->relay_hfp[relay], 16);
+        p += 16;
     } else {
-        p = put_raw(p, fp->cfp[a.ua][a.rt]);
+        memcpy(p, fp->cfp[a.ua][a.rt], 36);
+        p += 36;
         LIT(p, "\",\"headers_fp\":\"");
-        p = put_raw(p, fp->hfp[a.ua][a.rt]);
+        memcpy(p, fp->hfp[a.ua][a.rt], 16);
+        p += 16;
     }
     int compat = a.ua == 2 || (a.ua == 11 && (a.key & 1));
     if (compat)
