@@ -15,6 +15,7 @@
 #include <string.h>
 #include <stdarg.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Exit codes of shared/docs/EVENTS.md (cli.h's HU_EXIT_*). */
 enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_USAGE = 2 };
@@ -161,6 +162,8 @@ int hu_cmd_simulate(int argc, char **argv)
     if (plan_only)
         return SIM_EXIT_OK;
 
+    if ((!out_path || !strcmp(out_path, "-")) && isatty(STDOUT_FILENO))
+        return usage_error("refusing to write millions of events to a terminal: use --out FILE or a pipe");
     char err[512] = "";
     struct hu_sim *sim = NULL;
     int rc = hu_sim_create(&opts, &sim, err, sizeof err);
