@@ -1,0 +1,88 @@
+#!/bin/sh
+# `huella export`: STIX bundles valid against the official OASIS 2.1 JSON
+# Schemas (ajv, tests/stix/validate.js) and huella's own checks, byte-
+# identical on re-export, no account ids or raw payment fingerprints,
+# keyed payment hashes, TLP levels, Ed25519 keys, signing and verifying.
+. "$SRC/tests/cli/lib.sh"
+CASES="$SRC/tests/cases/stix"
+SCHEMAS="${HUELLA_STIX_SCHEMAS:-$SRC/../shared/stix2-json-schemas}"
+[ -d "$SCHEMAS/schemas" ] || SCHEMAS=/work/shared/stix2-json-schemas
+
+# npm packages (ajv, ajv-formats) cached under build/, installed on first use.
+NODE_PATH=$(sh "$SRC/tests/stix/setup.sh" "$SRC/build/stix-npm" 2>"$TMP/npm.log"); rc=$?
+check "npm set-up of ajv + ajv-formats (tests/stix/setup.sh)" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || cat "$TMP/npm.log"
+export NODE_PATH
+validate() { node "$SRC/tests/stix/validate.js" "$SCHEMAS" "$@" >"$TMP/ajv.log" 2>&1 || { cat "$TMP/ajv.log"; return 1; }; }
+
+printf 'partners-shared-secret-2026\n' >"$TMP/share.key"
+for c in basic empty hostile; do
+    "$HUELLA" export --stix "$CASES/$c" >"$TMP/$c.json" 2>"$TMP/$c.err"; rc=$?
+    check "export $c exits 0" [ $rc -eq 0 ]
+    check "export $c: huella's checks (timestamps, refs, patterns)" "$HUELLA" export --check "$TMP/$c.json"
+    check "export $c: valid against the OASIS STIX 2.1 schemas" validate "$TMP/$c.json"
+done
+for t in clear green amber amber+strict red; do
+    "$HUELLA" export --stix "$CASES/basic" --tlp "$t" --producer "Example AI" --share-key "$TMP/share.key" \
+        --out "$TMP/tlp-$t.json" 2>/dev/null
+    check "--tlp $t: schema-valid" validate "$TMP/tlp-$t.json"
+    check "--tlp $t: the TLP 2.0 marking is used" grep -q "\"tlp_2_0\":\"$t\"" "$TMP/tlp-$t.json"
+done
+
+"$HUELLA" export --stix "$CASES/basic" >"$TMP/again.json" 2>/dev/null
+check "re-export is byte-identical" cmp -s "$TMP/basic.json" "$TMP/again.json"
+check "no account id is exported" sh -c "! grep -q acct- '$TMP/basic.json' '$TMP/tlp-red.json'"
+check "no raw payment fingerprint is exported" sh -c "! grep -q pfp-9f8e7d6c5b4a '$TMP/basic.json' '$TMP/tlp-red.json'"
+check "without --share-key payment indicators are omitted, with a note" grep -q "payment fingerprint(s) omitted" "$TMP/basic.err"
+check "without --share-key there is no payment_hmac" sh -c "! grep -q payment_hmac '$TMP/basic.json'"
+hmac=$(/usr/bin/python3 -c "import hmac,hashlib;print(hmac.new(b'partners-shared-secret-2026',b'pfp-9f8e7d6c5b4a',hashlib.sha256).hexdigest())")
+check "with --share-key the payment fingerprint is HMAC-SHA256 under the key" grep -q "$hmac" "$TMP/tlp-red.json"
+check "patterns: IPv4, IPv6 prefix, ASN, user agent" sh -c "grep -q \"\\[ipv4-addr:value = '198.51.100.7'\\]\" '$TMP/basic.json' &&
+    grep -q \"\\[ipv6-addr:value ISSUBSET '2001:db8:1::/48'\\]\" '$TMP/basic.json' &&
+    grep -q '\\[autonomous-system:number = 64500\\]' '$TMP/basic.json' &&
+    grep -q \"network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'python-httpx/0.27.0'\" '$TMP/basic.json'"
+check "hostile values never reach a pattern unquoted" sh -c "! grep -q \"= '1.1.1.1'\\]\" '$TMP/hostile.json'"
+check "text in a template field is not exported" sh -c "! grep -q 'step by step' '$TMP/hostile.json'"
+
+"$HUELLA" export --stix "$CASES/basic" --now >"$TMP/now.json" 2>/dev/null
+check "--now bundle is valid" validate "$TMP/now.json"
+check "--now changes modified" sh -c "! cmp -s '$TMP/basic.json' '$TMP/now.json'"
+
+"$HUELLA" export --stix "$CASES/basic" --tlp purple >/dev/null 2>&1; rc=$?
+check "bad --tlp exits 2" [ $rc -eq 2 ]
+"$HUELLA" export --stix "$TMP/nope" >/dev/null 2>&1; rc=$?
+check "missing DIR exits 2" [ $rc -eq 2 ]
+mkdir -p "$TMP/garbage"; printf '[{"id":' >"$TMP/garbage/campaigns.json"
+"$HUELLA" export --stix "$TMP/garbage" >/dev/null 2>&1; rc=$?
+check "truncated campaigns.json exits 2" [ $rc -eq 2 ]
+printf 'short\n' >"$TMP/short.key"
+"$HUELLA" export --stix "$CASES/basic" --share-key "$TMP/short.key" >/dev/null 2>&1; rc=$?
+check "a share key under 16 bytes is refused" [ $rc -eq 2 ]
+
+# keys, signing, verifying
+"$HUELLA" export --keygen "$TMP/k" >/dev/null; rc=$?
+check "--keygen exits 0" [ $rc -eq 0 ]
+check "secret key is mode 0600" [ "$(stat -c %a "$TMP/k.key")" = 600 ]
+"$HUELLA" export --keygen "$TMP/k" >/dev/null 2>&1; rc=$?
+check "--keygen refuses to overwrite" [ $rc -eq 2 ]
+"$HUELLA" export --keygen "$TMP/other" >/dev/null
+"$HUELLA" export --stix "$CASES/basic" --out "$TMP/signed.json" --sign "$TMP/k.key" 2>/dev/null
+check "--sign writes FILE.sig" [ -s "$TMP/signed.json.sig" ]
+check "signed bundle equals the unsigned one (detached signature)" cmp -s "$TMP/signed.json" "$TMP/basic.json"
+check "--verify accepts the right key" "$HUELLA" export --verify "$TMP/k.pub" --bundle "$TMP/signed.json"
+"$HUELLA" export --verify "$TMP/other.pub" --bundle "$TMP/signed.json" >/dev/null 2>&1; rc=$?
+check "--verify rejects another key (exit 1)" [ $rc -eq 1 ]
+sed 's/C-0123456789ab/C-0123456789ac/' "$TMP/signed.json" >"$TMP/tampered.json"
+cp "$TMP/signed.json.sig" "$TMP/tampered.json.sig"
+"$HUELLA" export --verify "$TMP/k.pub" --bundle "$TMP/tampered.json" >/dev/null 2>&1; rc=$?
+check "--verify rejects a tampered bundle (exit 1)" [ $rc -eq 1 ]
+"$HUELLA" export --verify "$TMP/k.pub" --bundle "$TMP/basic.json" >/dev/null 2>&1; rc=$?
+check "--verify rejects an unsigned bundle (exit 1)" [ $rc -eq 1 ]
+"$HUELLA" export --stix "$CASES/basic" --sign "$TMP/k.key" >/dev/null 2>&1; rc=$?
+check "--sign without --out is a usage error" [ $rc -eq 2 ]
+
+# the C check catches a dangling reference
+sed 's/"target_ref":"campaign--d/"target_ref":"campaign--e/' "$TMP/basic.json" >"$TMP/dangling.json"
+"$HUELLA" export --check "$TMP/dangling.json" >/dev/null 2>&1; rc=$?
+check "--check rejects a dangling target_ref" [ $rc -eq 1 ]
+finish
