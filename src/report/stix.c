@@ -220,12 +220,19 @@ static void indicator(struct ctx *x, const struct camp *cp, const char *kind, co
     char name[160];
     snprintf(name, sizeof name, "%s shared by huella campaign %s", kind, cp->cid);
     kv(w, "name", name);
-    if (acc >= 0) {
-        char desc[200];
+    char desc[300] = "";
+    if (acc >= 0)
         snprintf(desc, sizeof desc, "Shared by %ld account(s) of the campaign and %ld account(s) outside it.",
                  acc, outside < 0 ? 0 : outside);
-        kv(w, "description", desc);
+    if (!strcmp(kind, "payment_hmac")) {
+        size_t dl = strlen(desc);
+        snprintf(desc + dl, sizeof desc - dl, "%sThe value is HMAC-SHA256 of a payment fingerprint under the "
+                 "share key with key id %s.", dl ? " " : "", x->key_id);
+    } else if (!strcmp(kind, "usage")) {
+        snprintf(desc, sizeof desc, "Usage profile of the campaign: share of requests per capability targeted.");
     }
+    if (desc[0])
+        kv(w, "description", desc);
     put(w, ",\"indicator_types\":[\"malicious-activity\"]");
     kv(w, "pattern", pattern);
     put(w, ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"");
@@ -579,6 +586,8 @@ int hu_stix_export(const char *json, size_t len, const struct hu_stix_opts *o, s
     put(&w, ",\"version\":\"1.0\",\"extension_types\":[\"new-sco\"]}");
 
     struct ctx x = { &w, o, producer, producer_id, st, { 0 }, "" };
+    if (o->share_key)
+        hu_share_key_id(o->share_key, o->share_key_len, x.key_id);
     hu_buf_init(&x.rels, out->max);
     struct hu_buf scratch;
     hu_buf_init(&scratch, 1u << 20);
