@@ -57,7 +57,7 @@ struct entry {
 struct hu_ioc_set {
     struct entry *e;
     size_t n, cap;
-    uint32_t *table;
+    uint64_t *table;        /* slot: hash >> 32 << 32 | (entry index + 1); 0 = empty */
     size_t table_cap;       /* power of two */
     char **strs;            /* producers and sources, deduplicated */
     size_t n_strs, strs_cap;
@@ -108,19 +108,22 @@ static long find(const struct hu_ioc_set *s, uint8_t kind, const uint8_t *key, s
     if (!s->table_cap)
         return -1;
     size_t mask = s->table_cap - 1;
-    for (size_t i = key_hash(kind, key, len) & mask;; i = (i + 1) & mask) {
-        uint32_t v = s->table[i];
+    uint64_t h = key_hash(kind, key, len), tag = h >> 32 << 32;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t v = s->table[i];
         if (!v)
             return -1;
-        const struct entry *e = &s->e[v - 1];
+        if ((v & ~0xffffffffull) != tag)   /* the stored hash bits spare a cache miss */
+            continue;
+        const struct entry *e = &s->e[(uint32_t)v - 1];
         if (e->kind == kind && e->key_len == len && !memcmp(e->key, key, len))
-            return (long)(v - 1);
+            return (long)((uint32_t)v - 1);
     }
 }
 
 static int rebuild(struct hu_ioc_set *s, size_t cap)
 {
-    uint32_t *t = hu_calloc(cap, sizeof *t);
+    uint64_t *t = hu_calloc(cap, sizeof *t);
     if (!t)
         return HU_ENOMEM;
     hu_free(s->table);
@@ -130,10 +133,11 @@ static int rebuild(struct hu_ioc_set *s, size_t cap)
     memset(s->v6_lens, 0, sizeof s->v6_lens);
     for (size_t j = 0; j < s->n; j++) {
         const struct entry *e = &s->e[j];
-        size_t i = key_hash(e->kind, e->key, e->key_len) & (cap - 1);
+        uint64_t h = key_hash(e->kind, e->key, e->key_len);
+        size_t i = h & (cap - 1);
         while (t[i])
             i = (i + 1) & (cap - 1);
-        t[i] = (uint32_t)(j + 1);
+        t[i] = (h >> 32 << 32) | (uint64_t)(j + 1);
         if (e->kind == HU_IOC_PREFIX) {
             unsigned plen = e->key[e->key_len - 1];
             if (e->key_len == 5) s->v4_lens |= 1ull << plen;
@@ -143,8 +147,18 @@ static int rebuild(struct hu_ioc_set *s, size_t cap)
     return HU_OK;
 }
 
+/* Distinct producer and source names kept; beyond, producers are named
+ * OVERFLOW_NAME.  Bounds the linear scan below against a bundle whose every
+ * indicator names another creator. */
+#define MAX_NAMES 1024
+static const char OVERFLOW_NAME[] = "(one of too many producers)";
+
 static long intern(struct hu_ioc_set *s, const char *str, size_t len)
 {
+    if (s->n_strs >= MAX_NAMES) {
+        str = OVERFLOW_NAME;
+        len = sizeof OVERFLOW_NAME - 1;
+    }
     for (size_t i = 0; i < s->n_strs; i++)
         if (strlen(s->strs[i]) == len && !memcmp(s->strs[i], str, len))
             return (long)i;
@@ -405,6 +419,8 @@ int hu_ioc_set_load_buf(struct hu_ioc_set *s, const char *buf, size_t len, const
     struct loader L = { 0 };
     struct scratch sc = { 0 };
     struct hu_pattern *pt = NULL;
+    uint32_t *idn = NULL;
+    size_t idn_cap = 0;
     size_t old_n = s->n;
     char jerr[128] = "";
     int rc = hu_jtree_parse(buf, len, HU_MAX_JSON_DEPTH, &t, jerr, sizeof jerr);
@@ -426,6 +442,21 @@ int hu_ioc_set_load_buf(struct hu_ioc_set *s, const char *buf, size_t len, const
     }
     pt = hu_malloc(sizeof *pt);
     if (!pt) { rc = HU_ENOMEM; goto out; }
+    /* Identities by id (open addressing, load <= 1/2): the producer of
+     * each indicator is found in O(1), not by a scan of the bundle. */
+    idn_cap = 16;
+    while (objs && idn_cap < (size_t)objs->n * 2) idn_cap *= 2;
+    idn = hu_calloc(idn_cap, sizeof *idn);
+    if (!idn) { rc = HU_ENOMEM; goto out; }
+    for (uint32_t i = 0; objs && i < objs->n; i++) {
+        uint32_t il = 0;
+        const char *iid = hu_jv_str(&objs->kids[i], "id", &il);
+        if (!iid || !hu_jv_is(hu_jv_get(&objs->kids[i], "type"), "identity"))
+            continue;
+        size_t h = hu_hash(iid, il) & (idn_cap - 1);
+        while (idn[h]) h = (h + 1) & (idn_cap - 1);
+        idn[h] = i + 1;
+    }
     uint64_t n_ind = 0, n_revoked = 0;
     for (uint32_t i = 0; objs && i < objs->n; i++) {
         const struct hu_jv *ob = &objs->kids[i];
@@ -472,15 +503,16 @@ int hu_ioc_set_load_buf(struct hu_ioc_set *s, const char *buf, size_t len, const
         if (cby) {
             tmpl.producer = cby;
             tmpl.producer_len = cl;
-            for (uint32_t j = 0; j < objs->n; j++) {
-                const struct hu_jv *idn = &objs->kids[j];
+            for (size_t h = hu_hash(cby, cl) & (idn_cap - 1); idn[h]; h = (h + 1) & (idn_cap - 1)) {
+                const struct hu_jv *io = &objs->kids[idn[h] - 1];
                 uint32_t il = 0, nl = 0;
-                const char *iid = hu_jv_str(idn, "id", &il);
-                const char *nm = hu_jv_str(idn, "name", &nl);
-                if (iid && nm && nl && il == cl && !memcmp(iid, cby, cl) &&
-                    hu_jv_is(hu_jv_get(idn, "type"), "identity")) {
-                    tmpl.producer = nm;
-                    tmpl.producer_len = nl;
+                const char *iid = hu_jv_str(io, "id", &il);
+                const char *nm = hu_jv_str(io, "name", &nl);
+                if (il == cl && !memcmp(iid, cby, cl)) {
+                    if (nm && nl) {
+                        tmpl.producer = nm;
+                        tmpl.producer_len = nl;
+                    }
                     break;
                 }
             }
@@ -537,9 +569,10 @@ int hu_ioc_set_load_buf(struct hu_ioc_set *s, const char *buf, size_t len, const
         e->producer = (uint32_t)prod;
         e->source = (uint32_t)src;
         s->n++;
-        size_t mask = s->table_cap - 1, h = key_hash(e->kind, e->key, e->key_len) & mask;
+        uint64_t full = key_hash(e->kind, e->key, e->key_len);
+        size_t mask = s->table_cap - 1, h = full & mask;
         while (s->table[h]) h = (h + 1) & mask;
-        s->table[h] = (uint32_t)s->n;
+        s->table[h] = (full >> 32 << 32) | (uint64_t)s->n;
         if (e->kind == HU_IOC_PREFIX) {
             unsigned plen = e->key[e->key_len - 1];
             if (e->key_len == 5) s->v4_lens |= 1ull << plen;
@@ -572,6 +605,7 @@ out:
     if (rc == HU_ENOMEM && err && !*err)
         set_err(err, errcap, name, "out of memory", NULL);
     hu_free(pt);
+    hu_free(idn);
     hu_free(L.p);
     hu_free(sc.buf);
     hu_jtree_destroy(t);

@@ -31,6 +31,7 @@
 #include "features/ioc_pattern.h"
 #include "features/ioc_sign.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/limits.h"
 
 #include <arpa/inet.h>
@@ -624,12 +625,41 @@ int hu_stix_export(const char *json, size_t len, const struct hu_stix_opts *o, s
 
 /* ---- check ------------------------------------------------------------ */
 
-static int has_id(const struct hu_jv *objs, const char *id, uint32_t n)
+/* Ids of a bundle in an open-addressing table (indexes + 1 into objs;
+ * load <= 1/2), so the check is O(objects + references). */
+struct idset {
+    const struct hu_jv *objs;
+    uint32_t *t;
+    size_t cap;
+};
+
+static const char *obj_id(const struct hu_jv *objs, uint32_t i, uint32_t *len)
 {
-    for (uint32_t i = 0; i < objs->n; i++) {
-        uint32_t l = 0;
-        const char *s = hu_jv_str(&objs->kids[i], "id", &l);
-        if (s && l == n && !memcmp(s, id, n))
+    return hu_jv_str(&objs->kids[i], "id", len);
+}
+
+/* Insert object i: 1 inserted, 0 duplicate. */
+static int idset_add(struct idset *s, uint32_t i)
+{
+    uint32_t l = 0;
+    const char *id = obj_id(s->objs, i, &l);
+    size_t h = hu_hash(id, l) & (s->cap - 1);
+    for (; s->t[h]; h = (h + 1) & (s->cap - 1)) {
+        uint32_t jl = 0;
+        const char *jd = obj_id(s->objs, s->t[h] - 1, &jl);
+        if (jl == l && !memcmp(jd, id, l))
+            return 0;
+    }
+    s->t[h] = i + 1;
+    return 1;
+}
+
+static int has_id(const struct idset *s, const char *id, uint32_t n)
+{
+    for (size_t h = hu_hash(id, n) & (s->cap - 1); s->t[h]; h = (h + 1) & (s->cap - 1)) {
+        uint32_t jl = 0;
+        const char *jd = obj_id(s->objs, s->t[h] - 1, &jl);
+        if (jl == n && !memcmp(jd, id, n))
             return 1;
     }
     return 0;
@@ -638,6 +668,8 @@ static int has_id(const struct hu_jv *objs, const char *id, uint32_t n)
 int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
 {
     struct hu_jtree *t = NULL;
+    struct idset ids = { NULL, NULL, 0 };
+    struct hu_pattern *pt = NULL;
     char m[300];
     int rc = hu_jtree_parse(json, len, HU_MAX_JSON_DEPTH, &t, m, sizeof m);
     if (rc) { set_err(err, errcap, m); return HU_EPARSE; }
@@ -651,20 +683,23 @@ int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
                                          "first_seen", "last_seen", "published" };
     static const char *const refs[] = { "created_by_ref", "source_ref", "target_ref", "sighting_of_ref" };
     static const char *const ref_lists[] = { "object_marking_refs", "object_refs", "where_sighted_refs" };
-    /* O(n^2) id resolution: fine for the self-check of exports and tests
-     * (thousands of objects); not used on partners' bundles. */
+    ids.objs = objs;
+    ids.cap = 16;
+    while (ids.cap < (size_t)objs->n * 2) ids.cap *= 2;
+    ids.t = hu_calloc(ids.cap, sizeof *ids.t);
+    if (!ids.t) { rc = HU_ENOMEM; goto out; }
+    for (uint32_t i = 0; i < objs->n; i++) {
+        uint32_t il = 0;
+        const char *id = hu_jv_str(&objs->kids[i], "id", &il);
+        if (!id) { snprintf(m, sizeof m, "object %u has no id", i); set_err(err, errcap, m); goto out; }
+        if (!idset_add(&ids, i)) {
+            snprintf(m, sizeof m, "duplicate id %.80s", id); set_err(err, errcap, m); goto out;
+        }
+    }
     for (uint32_t i = 0; i < objs->n; i++) {
         const struct hu_jv *ob = &objs->kids[i];
         uint32_t il = 0;
         const char *id = hu_jv_str(ob, "id", &il);
-        if (!id) { snprintf(m, sizeof m, "object %u has no id", i); set_err(err, errcap, m); goto out; }
-        for (uint32_t j = 0; j < i; j++) {
-            uint32_t jl = 0;
-            const char *jd = hu_jv_str(&objs->kids[j], "id", &jl);
-            if (jd && jl == il && !memcmp(jd, id, il)) {
-                snprintf(m, sizeof m, "duplicate id %.80s", id); set_err(err, errcap, m); goto out;
-            }
-        }
         for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
             uint32_t tl = 0;
             const struct hu_jv *tv = hu_jv_get(ob, times[k]);
@@ -681,7 +716,7 @@ int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
         }
         for (size_t k = 0; k < sizeof refs / sizeof refs[0]; k++) {
             const struct hu_jv *r = hu_jv_get(ob, refs[k]);
-            if (r && (r->type != HU_JV_STR || !has_id(objs, r->s, r->n))) {
+            if (r && (r->type != HU_JV_STR || !has_id(&ids, r->s, r->n))) {
                 snprintf(m, sizeof m, "%.80s: %s does not resolve in the bundle", id, refs[k]);
                 set_err(err, errcap, m); goto out;
             }
@@ -690,7 +725,7 @@ int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
             const struct hu_jv *r = hu_jv_get(ob, ref_lists[k]);
             for (uint32_t j = 0; r && j < (r->type == HU_JV_ARR ? r->n : 1); j++) {
                 const struct hu_jv *e = r->type == HU_JV_ARR ? &r->kids[j] : r;
-                if (e->type != HU_JV_STR || !has_id(objs, e->s, e->n)) {
+                if (e->type != HU_JV_STR || !has_id(&ids, e->s, e->n)) {
                     snprintf(m, sizeof m, "%.80s: %s[%u] does not resolve in the bundle", id, ref_lists[k], j);
                     set_err(err, errcap, m); goto out;
                 }
@@ -699,11 +734,9 @@ int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
         if (hu_jv_is(hu_jv_get(ob, "type"), "indicator") && hu_jv_is(hu_jv_get(ob, "pattern_type"), "stix")) {
             uint32_t pl = 0;
             const char *p = hu_jv_str(ob, "pattern", &pl);
-            struct hu_pattern *pt = hu_malloc(sizeof *pt);
-            if (!pt) { rc = HU_ENOMEM; goto out; }
+            if (!pt && !(pt = hu_malloc(sizeof *pt))) { rc = HU_ENOMEM; goto out; }
             char perr[200] = "no pattern";
             int prc = p ? hu_pattern_parse(p, pl, pt, perr, sizeof perr) : HU_EPARSE;
-            hu_free(pt);
             if (prc) {
                 snprintf(m, sizeof m, "%.80s: bad pattern: %s", id, perr); set_err(err, errcap, m); goto out;
             }
@@ -711,6 +744,8 @@ int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
     }
     rc = HU_OK;
 out:
+    hu_free(pt);
+    hu_free(ids.t);
     hu_jtree_destroy(t);
     return rc;
 }
