@@ -614,7 +614,12 @@ int hu_stix_export(const char *json, size_t len, const struct hu_stix_opts *o, s
         return rc;
     }
     char cerr[300];
-    if (hu_stix_check(out->ptr + start, out->len - start, cerr, sizeof cerr) != HU_OK) {
+    rc = hu_stix_check(out->ptr + start, out->len - start, cerr, sizeof cerr);
+    if (rc == HU_ENOMEM) {
+        set_err(err, errcap, hu_status_str(rc));
+        return rc;
+    }
+    if (rc != HU_OK) {
         char m[360];
         snprintf(m, sizeof m, "internal: exported bundle fails its own check: %s", cerr);
         set_err(err, errcap, m);
@@ -672,7 +677,7 @@ int hu_stix_check(const char *json, size_t len, char *err, size_t errcap)
     struct hu_pattern *pt = NULL;
     char m[300];
     int rc = hu_jtree_parse(json, len, HU_MAX_JSON_DEPTH, &t, m, sizeof m);
-    if (rc) { set_err(err, errcap, m); return HU_EPARSE; }
+    if (rc) { set_err(err, errcap, m); return rc == HU_ENOMEM ? rc : HU_EPARSE; }
     const struct hu_jv *root = hu_jtree_root(t), *objs = hu_jv_get(root, "objects");
     rc = HU_ECORRUPT;
     if (!hu_jv_is(hu_jv_get(root, "type"), "bundle") || !objs || objs->type != HU_JV_ARR) {

@@ -392,6 +392,53 @@ static void loader_survives_allocation_failures(void **state)
     hu_buf_fini(&a);
 }
 
+static void export_rejects_hostile_input(void **state)
+{
+    (void)state;
+    size_t len;
+    char *json = slurp("tests/cases/stix/basic/campaigns.json", &len);
+    struct hu_stix_opts o = { NULL, HU_TLP_AMBER, KEY, sizeof KEY - 1, -1 };
+    struct hu_stix_stats st;
+    char err[300];
+    struct hu_buf b;
+    hu_buf_init(&b, 1u << 24);
+    for (size_t cut = 0; cut + 2 < len; cut += 5) {   /* every truncation fails cleanly */
+        hu_buf_reset(&b);
+        err[0] = '\0';
+        assert_int_not_equal(hu_stix_export(json, cut, &o, &b, &st, err, sizeof err), HU_OK);
+        assert_true(err[0] != '\0');
+    }
+    /* wrong types everywhere: still a valid, checked bundle or a clean error */
+    static const char *odd[] = {
+        "[{\"id\":\"C-1\",\"first_seen\":\"2026-01-01T00:00:00Z\",\"last_seen\":\"2026-01-01T00:00:00Z\","
+        "\"indicators\":{\"ips\":[1,null,{}],\"asns\":[\"x\",1.5,{}],\"user_agents\":[[]],\"templates\":7},"
+        "\"targets\":[],\"evidence\":{},\"accounts\":7,\"score\":\"high\"}]",
+        "[{\"id\":\"C-1\",\"first_seen\":\"2026-01-01T00:00:00Z\",\"last_seen\":\"2026-01-01T00:00:00Z\","
+        "\"indicators\":[],\"targets\":{\"\\u0000\":0.5},\"evidence\":[\"\\u0000\"]}]",
+        "[1]", "[{\"id\":\"\\u0000\",\"first_seen\":\"2026-01-01T00:00:00Z\",\"last_seen\":\"2026-01-01T00:00:00Z\"}]",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        hu_buf_reset(&b);
+        int rc = hu_stix_export(odd[i], strlen(odd[i]), &o, &b, &st, err, sizeof err);
+        assert_true(rc == HU_OK || rc == HU_EPARSE);
+        if (rc == HU_OK) assert_int_equal(hu_stix_check(b.ptr, b.len, err, sizeof err), HU_OK);
+    }
+    /* allocation failures: a clean status every time, then success */
+    int done = 0;
+    for (long n = 0; n < 5000 && !done; n++) {
+        hu_buf_fini(&b);
+        hu_buf_init(&b, 1u << 24);
+        hu_alloc_fail_after(n);
+        int rc = hu_stix_export(json, len, &o, &b, &st, err, sizeof err);
+        hu_alloc_fail_after(-1);
+        if (rc == HU_OK) done = 1;
+        else assert_int_equal(rc, HU_ENOMEM);
+    }
+    assert_true(done);
+    hu_buf_fini(&b);
+    hu_free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +447,7 @@ int main(void)
         cmocka_unit_test(time_matches_gmtime),
         cmocka_unit_test(pattern_parser),
         cmocka_unit_test(export_is_private_and_deterministic),
+        cmocka_unit_test(export_rejects_hostile_input),
         cmocka_unit_test(loader_round_trip),
         cmocka_unit_test(loader_rejects_bad_bundles),
         cmocka_unit_test(loader_survives_allocation_failures),
