@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/limits.h"
+#include "features/ioc.h"
 #include "features/ioc_sign.h"
 #include "report/stix.h"
 
@@ -18,7 +19,8 @@ const char hu_cmd_export_help[] =
     "                     [--now] [--out FILE [--sign KEYFILE]]\n"
     "       huella export --keygen PREFIX\n"
     "       huella export --verify PUBKEY --bundle FILE\n"
-    "       huella export --check FILE\n\n"
+    "       huella export --check FILE\n"
+    "       huella export --inspect [--require-signed PUBKEY] BUNDLE...\n\n"
     "Write the campaigns of an analyze output directory (DIR/campaigns.json) as\n"
     "a STIX 2.1 bundle for sharing with other providers (docs/stix.md).\n\n"
     "  --stix DIR          analyze output directory to export\n"
@@ -33,7 +35,10 @@ const char hu_cmd_export_help[] =
     "  --sign KEYFILE      also write FILE.sig, an Ed25519 signature of FILE's bytes\n"
     "  --keygen PREFIX     write a key pair PREFIX.key (mode 0600) and PREFIX.pub\n"
     "  --verify PUBKEY     check FILE.sig against FILE (with --bundle FILE)\n"
-    "  --check FILE        check a bundle's timestamps, references and patterns\n\n"
+    "  --check FILE        check a bundle's timestamps, references and patterns\n"
+    "  --inspect           load BUNDLEs as `analyze --iocs` does and count what it\n"
+    "                      would use, per kind; --require-signed PUBKEY (repeatable)\n"
+    "                      demands a BUNDLE.sig that verifies with one of the keys\n\n"
     "Exit status: 0 done (--verify: signature good); 1 failure or bad signature;\n"
     "2 bad usage or unreadable input.\n";
 
@@ -94,21 +99,53 @@ static int do_check(const char *path)
     return HU_EXIT_OK;
 }
 
+#define MAX_PUBKEYS 16
+
+static int do_inspect(char **files, int n, const char *const *pubs, int n_pubs)
+{
+    uint8_t keys[MAX_PUBKEYS][HU_ED25519_PK];
+    for (int i = 0; i < n_pubs; i++) {
+        int rc = hu_sign_load_public(pubs[i], keys[i]);
+        if (rc) return hu_cli_usage_error("export", "cannot read public key %s: %s", pubs[i], hu_status_str(rc));
+    }
+    struct hu_ioc_opts o = { (const uint8_t (*)[HU_ED25519_PK])keys, (size_t)n_pubs };
+    struct hu_ioc_set *s = NULL;
+    char err[512];
+    int rc = hu_ioc_set_create_from_files((const char *const *)files, (size_t)n, &o, &s, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "huella export: rejected: %s\n", err);
+        return rc == HU_ENOENT || rc == HU_EIO ? HU_EXIT_USAGE : HU_EXIT_FAIL;
+    }
+    const struct hu_ioc_stats *st = hu_ioc_set_stats(s);
+    printf("bundles %llu, indicators %llu, values %llu, duplicates %llu, unsupported %llu, revoked %llu\n",
+           (unsigned long long)st->bundles, (unsigned long long)st->indicators,
+           (unsigned long long)st->values, (unsigned long long)st->duplicates,
+           (unsigned long long)st->skipped_unsupported, (unsigned long long)st->skipped_revoked);
+    for (int k = 0; k < HU_IOC_KIND_COUNT; k++)
+        if (st->by_kind[k])
+            printf("  %-14s %llu\n", hu_ioc_kind_code((enum hu_ioc_kind)k), (unsigned long long)st->by_kind[k]);
+    hu_ioc_set_destroy(s);
+    return HU_EXIT_OK;
+}
+
 int hu_cmd_export(int argc, char **argv)
 {
     enum { O_STIX = 1000, O_PRODUCER, O_TLP, O_SHARE, O_NOW, O_OUT, O_SIGN, O_KEYGEN, O_VERIFY, O_BUNDLE,
-           O_CHECK, O_HELP };
+           O_CHECK, O_INSPECT, O_REQSIGNED, O_HELP };
     static const struct option opts[] = {
         { "stix", required_argument, 0, O_STIX }, { "producer", required_argument, 0, O_PRODUCER },
         { "tlp", required_argument, 0, O_TLP }, { "share-key", required_argument, 0, O_SHARE },
         { "now", no_argument, 0, O_NOW }, { "out", required_argument, 0, O_OUT },
         { "sign", required_argument, 0, O_SIGN }, { "keygen", required_argument, 0, O_KEYGEN },
         { "verify", required_argument, 0, O_VERIFY }, { "bundle", required_argument, 0, O_BUNDLE },
-        { "check", required_argument, 0, O_CHECK }, { "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
+        { "check", required_argument, 0, O_CHECK }, { "inspect", no_argument, 0, O_INSPECT },
+        { "require-signed", required_argument, 0, O_REQSIGNED }, { "help", no_argument, 0, O_HELP },
+        { 0, 0, 0, 0 },
     };
     const char *dir = NULL, *producer = "huella", *share = NULL, *out = NULL, *sign = NULL,
                *keygen = NULL, *verify = NULL, *bundle = NULL, *check = NULL;
-    int tlp = HU_TLP_AMBER, now = 0, c;
+    const char *pubs[MAX_PUBKEYS];
+    int tlp = HU_TLP_AMBER, now = 0, inspect = 0, n_pubs = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
@@ -126,10 +163,21 @@ int hu_cmd_export(int argc, char **argv)
         case O_VERIFY: verify = optarg; break;
         case O_BUNDLE: bundle = optarg; break;
         case O_CHECK: check = optarg; break;
+        case O_INSPECT: inspect = 1; break;
+        case O_REQSIGNED:
+            if (n_pubs == MAX_PUBKEYS) return hu_cli_usage_error("export", "at most %d --require-signed keys", MAX_PUBKEYS);
+            pubs[n_pubs++] = optarg;
+            break;
         case O_HELP: fputs(hu_cmd_export_help, stdout); return HU_EXIT_OK;
         default: return hu_cli_usage_error("export", "unknown option");
         }
     }
+    if (inspect) {
+        if (optind >= argc) return hu_cli_usage_error("export", "--inspect needs BUNDLE files");
+        return do_inspect(argv + optind, argc - optind, pubs, n_pubs);
+    }
+    if (n_pubs)
+        return hu_cli_usage_error("export", "--require-signed goes with --inspect");
     if (optind < argc)
         return hu_cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
     if (keygen) {
@@ -158,7 +206,8 @@ int hu_cmd_export(int argc, char **argv)
     uint8_t key[HU_SHARE_KEY_MAX], sk[HU_ED25519_SK];
     size_t key_len = 0;
     struct hu_buf b;
-    hu_buf_init(&b, (size_t)HU_MAX_STIX_BYTES * 4);
+    /* Cap the bundle at what a partner's huella will load (HU_MAX_STIX_BYTES). */
+    hu_buf_init(&b, HU_MAX_STIX_BYTES);
     snprintf(path, sizeof path, "%s/campaigns.json", dir);
     int rc = hu_ioc_read_file(path, HU_MAX_STIX_BYTES, &json, &len);
     if (rc) { ret = hu_cli_usage_error("export", "cannot read %s: %s", path, hu_status_str(rc)); goto done; }

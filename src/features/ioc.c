@@ -177,7 +177,7 @@ struct pending {
     uint8_t kind;
     uint8_t key_len;
     uint8_t key[17];            /* binary keys (ip, prefix, asn) */
-    const char *str;            /* string keys: borrowed from the tree */
+    size_t str_off;             /* string keys: offset + 1 into the loader's scratch; 0 = none */
     uint32_t str_len;
     const char *indicator_id;
     const char *producer;
@@ -291,22 +291,22 @@ static int add_pending(struct loader *L, const struct pending *p)
     return HU_OK;
 }
 
-/* Values of one parsed pattern.  The string values point into the
- * pattern's store, so they are copied out by the caller's scratch: we
- * keep them in `strs` (a hu_buf-like arena owned by the loader call). */
+/* String values are copied out of the pattern's store (reused for the
+ * next indicator) into one growing scratch buffer; pending values keep
+ * offsets, because the buffer moves as it grows. */
 struct scratch {
     char *buf;
     size_t len, cap;
 };
 
-static const char *keep(struct scratch *sc, const char *s, size_t len)
+/* Offset + 1 of a copy of s, or 0 when out of memory. */
+static size_t keep(struct scratch *sc, const char *s, size_t len)
 {
-    /* Offsets, not pointers: the buffer may move; resolved after phase 1. */
     if (hu_grow((void **)&sc->buf, &sc->cap, sc->len + len + 1, 1, 4096))
-        return NULL;
+        return 0;
     memcpy(sc->buf + sc->len, s, len);
     sc->buf[sc->len + len] = '\0';
-    const char *off = (const char *)(uintptr_t)(sc->len + 1); /* +1: never NULL */
+    size_t off = sc->len + 1;
     sc->len += len + 1;
     return off;
 }
@@ -337,9 +337,9 @@ static int pattern_values(struct loader *L, struct scratch *sc, const struct hu_
         }
         struct pending p = *tmpl;
         p.kind = (uint8_t)kind;
-        p.str = keep(sc, v->val, v->val_len);
+        p.str_off = keep(sc, v->val, v->val_len);
         p.str_len = v->val_len;
-        if (!p.str) return HU_ENOMEM;
+        if (!p.str_off) return HU_ENOMEM;
         return add_pending(L, &p);
     }
     for (uint32_t i = 0; i < pt->n; i++) {
@@ -349,9 +349,9 @@ static int pattern_values(struct loader *L, struct scratch *sc, const struct hu_
             continue;
         }
         if (p.kind == HU_IOC_USER_AGENT) {
-            p.str = keep(sc, pt->cmp[i].val, pt->cmp[i].val_len);
+            p.str_off = keep(sc, pt->cmp[i].val, pt->cmp[i].val_len);
             p.str_len = pt->cmp[i].val_len;
-            if (!p.str) return HU_ENOMEM;
+            if (!p.str_off) return HU_ENOMEM;
         }
         if (add_pending(L, &p)) return HU_ENOMEM;
     }
@@ -531,7 +531,7 @@ int hu_ioc_set_load_buf(struct hu_ioc_set *s, const char *buf, size_t len, const
     uint64_t added = 0, dup = 0, by_kind[HU_IOC_KIND_COUNT] = { 0 };
     for (size_t i = 0; i < L.n; i++) {
         struct pending *p = &L.p[i];
-        const char *str = p->str ? sc.buf + ((uintptr_t)p->str - 1) : NULL;
+        const char *str = p->str_off ? sc.buf + p->str_off - 1 : NULL;
         char lower[80];
         const uint8_t *key = p->key;
         size_t key_len = p->key_len;

@@ -205,7 +205,7 @@ static int scalar(struct ps *s, struct hu_pat_cmp *c)
     }
     if ((ch == 't' || ch == 'h' || ch == 'b') && s->p + 1 < s->end && s->p[1] == '\'') {
         s->p++;
-        c->vtype = ch == 't' ? HU_PAT_OTHER : HU_PAT_OTHER;
+        c->vtype = HU_PAT_OTHER;   /* timestamp, hex or binary literal */
         return quoted(s, &c->val, &c->val_len);
     }
     if (kw(s, "true") || kw(s, "false")) {

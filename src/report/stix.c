@@ -610,7 +610,9 @@ int hu_stix_export(const char *json, size_t len, const struct hu_stix_opts *o, s
     hu_free(cps);
     hu_jtree_destroy(tree);
     if (rc) {
-        set_err(err, errcap, rc == HU_ETOOBIG ? "bundle larger than the output cap" : hu_status_str(rc));
+        set_err(err, errcap, rc == HU_ETOOBIG ? "the bundle would pass the output cap (HU_MAX_STIX_BYTES for the "
+                                            "CLI: what a partner's huella loads); export fewer campaigns"
+                                          : hu_status_str(rc));
         return rc;
     }
     char cerr[300];

@@ -81,6 +81,33 @@ check "--verify rejects an unsigned bundle (exit 1)" [ $rc -eq 1 ]
 "$HUELLA" export --stix "$CASES/basic" --sign "$TMP/k.key" >/dev/null 2>&1; rc=$?
 check "--sign without --out is a usage error" [ $rc -eq 2 ]
 
+# import: what `analyze --iocs` would load (features/ioc.c), through --inspect
+"$HUELLA" export --inspect "$TMP/tlp-red.json" >"$TMP/inspect.txt"; rc=$?
+check "--inspect loads a huella bundle" [ $rc -eq 0 ]
+check "--inspect reads every exported indicator" grep -q "indicators 18, values 18, duplicates 0, unsupported 0" "$TMP/inspect.txt"
+check "--inspect reads the keyed payment hash" grep -q "payment_hmac *1" "$TMP/inspect.txt"
+"$HUELLA" export --inspect --require-signed "$TMP/k.pub" "$TMP/signed.json" >/dev/null; rc=$?
+check "--require-signed accepts a signed bundle" [ $rc -eq 0 ]
+"$HUELLA" export --inspect --require-signed "$TMP/other.pub" --require-signed "$TMP/k.pub" "$TMP/signed.json" >/dev/null; rc=$?
+check "--require-signed accepts any of several keys" [ $rc -eq 0 ]
+"$HUELLA" export --inspect --require-signed "$TMP/k.pub" "$TMP/basic.json" >/dev/null 2>"$TMP/unsigned.err"; rc=$?
+check "--require-signed rejects an unsigned bundle (exit 1)" [ $rc -eq 1 ]
+check "... with a clear message" grep -q "unsigned" "$TMP/unsigned.err"
+"$HUELLA" export --inspect --require-signed "$TMP/k.pub" "$TMP/tampered.json" >/dev/null 2>&1; rc=$?
+check "--require-signed rejects a tampered bundle" [ $rc -eq 1 ]
+head -c 1500 "$TMP/basic.json" >"$TMP/truncated.json"
+"$HUELLA" export --inspect "$TMP/truncated.json" >/dev/null 2>"$TMP/trunc.err"; rc=$?
+check "a truncated bundle is rejected (exit 1), not a crash" [ $rc -eq 1 ]
+check "... naming the file" grep -q "truncated.json" "$TMP/trunc.err"
+head -c 3000 /dev/urandom >"$TMP/garbage.json"
+"$HUELLA" export --inspect "$TMP/garbage.json" >/dev/null 2>&1; rc=$?
+check "a garbage bundle is rejected (exit 1)" [ $rc -eq 1 ]
+truncate -s 65M "$TMP/huge.json"
+"$HUELLA" export --inspect "$TMP/huge.json" >/dev/null 2>"$TMP/huge.err"; rc=$?
+check "an oversized bundle is rejected (exit 1)" [ $rc -eq 1 ]
+check "... with the limit named" grep -q "HU_MAX_STIX_BYTES" "$TMP/huge.err"
+rm -f "$TMP/huge.json"
+
 # the C check catches a dangling reference
 sed 's/"target_ref":"campaign--d/"target_ref":"campaign--e/' "$TMP/basic.json" >"$TMP/dangling.json"
 "$HUELLA" export --check "$TMP/dangling.json" >/dev/null 2>&1; rc=$?
