@@ -23,6 +23,11 @@ int hu_ioc_read_file(const char *path, size_t max, char **out, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? HU_ENOENT : HU_EIO;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max) {
+        fclose(f);      /* refuse before reading a byte; pipes are still capped below */
+        return HU_ETOOBIG;
+    }
     size_t cap = 0, n = 0;
     char *buf = NULL;
     int rc = HU_OK;
