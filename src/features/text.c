@@ -316,6 +316,25 @@ static void wr_cp(struct wr *w, uint32_t cp)
     w->last = SLOT_NONE;
 }
 
+/* n ASCII bytes, A-Z lowered: one capacity check for a whole word. */
+static void wr_ascii_lower(struct wr *w, const char *s, size_t n)
+{
+    wr_space(w);
+    if (w->full)
+        return;
+    if (w->len + n > w->cap) {
+        w->full = 1;
+        return;
+    }
+    char *o = w->out + w->len;
+    for (size_t k = 0; k < n; k++) {
+        char c = s[k];
+        o[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    w->len += n;
+    w->last = SLOT_NONE;
+}
+
 static void wr_slot(struct wr *w, enum slot s)
 {
     /* "John Smith" and "555 1234" are one name, one number: merge a name or
@@ -713,10 +732,18 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
         /* words */
         if (hu__is_letter(cp)) {
             size_t j = i, lead = 0;   /* lead: letters before an apostrophe */
-            int latin = is_latin_letter(cp), seen_apos = 0;
+            int latin = is_latin_letter(cp), seen_apos = 0, ascii = 1;
             while (j < len) {
                 size_t a2;
+                if (((u[j] | 0x20) >= 'a' && (u[j] | 0x20) <= 'z')) {   /* fast path */
+                    if (!seen_apos)
+                        lead++;
+                    j++;
+                    continue;
+                }
                 uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+                if (dc >= 0x80)
+                    ascii = 0;
                 if (hu__is_letter(dc) || is_combining(dc)) {
                     if (!seen_apos)
                         lead++;
@@ -737,6 +764,15 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
             if (name)
                 wr_slot(&d.t, SLOT_NAME);
+            if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
+                if (!name)
+                    wr_ascii_lower(&d.t, p + i, j - i);
+                if (d.has_s)
+                    wr_ascii_lower(&d.s, p + i, j - i);
+                i = j;
+                sent_start = 0;
+                continue;
+            }
             for (size_t k = i; k < j;) {
                 size_t a2;
                 uint32_t f = fold(hu__utf8_decode(u + k, j - k, &a2));

@@ -55,7 +55,9 @@ size_t hu_text_template(const char *p, size_t len, char *out, size_t cap);
 size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                          char *scan, size_t scap, size_t *scan_len);
 
-/* Code points in p[0..len) (each invalid byte counts as one).  O(len). */
+/* Code points in p[0..len): bytes that are not UTF-8 continuation bytes
+ * (exact for valid UTF-8; a stray continuation byte is not counted).
+ * O(len). */
 size_t hu_text_chars(const char *p, size_t len);
 
 /* Decode one code point at p[0..len), len >= 1: returns it and stores its

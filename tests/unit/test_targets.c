@@ -510,6 +510,58 @@ static void linear_rejects_corrupt(void **state)
     hu_linear_destroy(m);
 }
 
+/* Random corruption of a valid image: every load either succeeds with
+ * finite weights or fails with a reason; never a crash (ASan run). */
+static void linear_load_survives_mutations(void **state)
+{
+    (void)state;
+    struct hu_linear_model *m = NULL, *got = NULL;
+    assert_int_equal(hu_linear_create(8, &m), HU_OK);
+    for (size_t i = 0; i < ((size_t)HU_TARGET_COUNT << 8); i++)
+        m->w[i] = (float)((int)(i % 17) - 8) * 0.125f;
+    struct hu_buf b;
+    hu_buf_init(&b, 1u << 20);
+    assert_int_equal(hu_linear_save_buf(m, &b), HU_OK);
+    unsigned char *img = malloc(b.len);
+    uint64_t r = 99;
+    size_t ok = 0;
+    for (int it = 0; it < 2000; it++) {
+        memcpy(img, b.ptr, b.len);
+        size_t len = b.len;
+        r = hu_hash_mix(r);
+        int kind = (int)(r % 3);
+        if (kind == 0) {
+            len = (size_t)(r >> 8) % b.len;             /* truncate */
+        } else {
+            for (int k = 0; k < 1 + (int)(r >> 60); k++) {
+                r = hu_hash_mix(r);
+                img[(r >> 8) % b.len] = (unsigned char)r;
+            }
+            if (kind == 2)
+                reseal(img, len);                     /* get past the checksum */
+        }
+        unsigned char *exact = malloc(len ? len : 1);  /* exact size: ASan sees overreads */
+        memcpy(exact, img, len);
+        const char *why = NULL;
+        int rc = hu_linear_load_buf(exact, len, &got, &why);
+        if (rc == HU_OK) {
+            ok++;
+            for (size_t i = 0; i < ((size_t)HU_TARGET_COUNT << got->log2_buckets); i++)
+                assert_true(isfinite(got->w[i]) && fabsf(got->w[i]) <= HU_LINEAR_MAX_WEIGHT);
+            hu_linear_destroy(got);
+            got = NULL;
+        } else {
+            assert_null(got);
+            assert_non_null(why);
+        }
+        free(exact);
+    }
+    print_message("mutated model images accepted: %zu of 2000 (resealed weight edits)\n", ok);
+    free(img);
+    hu_buf_fini(&b);
+    hu_linear_destroy(m);
+}
+
 static void linear_features_count(void **state)
 {
     (void)state;
@@ -540,6 +592,7 @@ int main(void)
         cmocka_unit_test(linear_fit_separates),
         cmocka_unit_test(linear_fit_deterministic_and_roundtrip),
         cmocka_unit_test(linear_rejects_corrupt),
+        cmocka_unit_test(linear_load_survives_mutations),
         cmocka_unit_test(linear_features_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
