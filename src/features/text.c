@@ -552,6 +552,7 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                                 nl = { NONE, 0 };
     const unsigned char *u = (const unsigned char *)p;
     int sent_start = 1;      /* the next word starts a sentence */
+    size_t atom_until = 0;   /* atoms already classified up to here */
     size_t i = 0;
 
     if (scan_len)
@@ -651,7 +652,7 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
         }
 
         /* ASCII atoms: e-mail, hex, uuid, key-like tokens */
-        if (ascii_alnum(c) && (i == 0 || !ascii_alnum(u[i - 1]))) {
+        if (ascii_alnum(c) && i >= atom_until && (i == 0 || !ascii_alnum(u[i - 1]))) {
             size_t e = i;
             while (e < len && (ascii_alnum(u[e]) || u[e] == '.' || u[e] == '_' || u[e] == '%' ||
                                u[e] == '+' || u[e] == '-' || u[e] == '@'))
@@ -667,6 +668,9 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                     continue;
                 }
             }
+            /* No atom starts again before e: "a.a.a.a..." would otherwise
+             * rescan the rest of the run from every word (quadratic). */
+            atom_until = e;
         }
 
         /* numbers: digits with thousands separators and a decimal part */
@@ -820,27 +824,47 @@ static int is_word_char(uint32_t cp)
     return hu__is_letter(cp) || is_combining(cp) || digit_value(cp) >= 0;
 }
 
+static inline int ascii_word(unsigned char c)
+{
+    return ascii_alnum(c) || c == '_' || c == '<' || c == '>';
+}
+
 int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int *cjk)
 {
     const unsigned char *u = (const unsigned char *)norm;
     size_t i = *pos;
     while (i < len) {
         size_t adv = 1;
-        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
-        if (hu__is_cjk(cp)) {
-            *start = i;
-            *pos = i + adv;
-            *cjk = 1;
-            return 1;
-        }
-        if (!is_word_char(cp)) {
-            i += adv;
-            continue;
+        uint32_t cp;
+        if (u[i] < 0x80) {                      /* fast path: ASCII */
+            if (!ascii_word(u[i])) {
+                i++;
+                continue;
+            }
+            cp = u[i];
+        } else {
+            cp = hu__utf8_decode(u + i, len - i, &adv);
+            if (hu__is_cjk(cp)) {
+                *start = i;
+                *pos = i + adv;
+                *cjk = 1;
+                return 1;
+            }
+            if (!is_word_char(cp)) {
+                i += adv;
+                continue;
+            }
         }
         size_t j = i + adv;
         while (j < len) {
+            if (u[j] < 0x80) {
+                if (!ascii_word(u[j]))
+                    break;
+                j++;
+                continue;
+            }
             size_t a2 = 1;
-            uint32_t d = u[j] < 0x80 ? u[j] : hu__utf8_decode(u + j, len - j, &a2);
+            uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
             if (!is_word_char(d) || hu__is_cjk(d))
                 break;
             j += a2;

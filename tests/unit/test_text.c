@@ -236,6 +236,36 @@ static void unmatched_openers_are_literal(void **state)
     assert_string_equal(tpl("'quote never closed, don't"), "'quote never closed, don't");
 }
 
+/* Inputs that would make a naive scanner quadratic ("a.a.a..." rescanning
+ * the rest of the run from every word, unmatched quotes searched again
+ * from every opener).  No timing here: a regression shows as this test
+ * taking seconds instead of milliseconds (64 KiB quadratic is ~1e9 steps
+ * per case); bench/bench_features.c has the speed numbers. */
+static void adversarial_inputs_are_linear(void **state)
+{
+    (void)state;
+    static const char *const units[] = {
+        "a.", "'a", "1.", "www.", "``", "«a", "\"a", "Jo ", "a@", "x-1", "\xe2\x80\x9c" "a",
+        "\xe4\xb8\x80", "http://a", "0x", "-a1b2c3d4",
+    };
+    size_t n = 64 << 10;
+    char *in = malloc(n);
+    char *out = malloc(HU_TEXT_OUT_CAP(n)), *sc = malloc(HU_TEXT_OUT_CAP(n));
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t l = strlen(units[u]);
+        for (size_t i = 0; i < n; i++)
+            in[i] = units[u][i % l];
+        size_t sl = 0;
+        size_t m = hu_text_normalise(in, n, out, HU_TEXT_OUT_CAP(n), sc, HU_TEXT_OUT_CAP(n), &sl);
+        assert_true(m > 0);
+        assert_true(valid_utf8((const unsigned char *)out, m));
+        (void)hu_text_simhash(out, m);
+    }
+    free(in);
+    free(out);
+    free(sc);
+}
+
 static void output_cut_keeps_whole_tokens(void **state)
 {
     (void)state;
@@ -397,6 +427,7 @@ int main(void)
         cmocka_unit_test(template_non_equivalence),
         cmocka_unit_test(invalid_bytes_and_bounds),
         cmocka_unit_test(unmatched_openers_are_literal),
+        cmocka_unit_test(adversarial_inputs_are_linear),
         cmocka_unit_test(output_cut_keeps_whole_tokens),
         cmocka_unit_test(char_count),
         cmocka_unit_test(simhash_matches_reference),
