@@ -104,6 +104,9 @@ static void masks_each_kind_es(void **state)
                         "traduce <str> y <str> al inglés");
     assert_string_equal(tpl("Ver https://ejemplo.es y escribir a ana@ejemplo.es"),
                         "ver <url> y escribir a <email>");
+    assert_string_equal(tpl("Corrige `x = 1` y la clave 3f2a9c1e77b0, después ```\nfoo()\n``` fin"),
+                        "corrige <code> y la clave <hex>, después <code> fin");
+    assert_string_equal(tpl("小明的邮箱 ab12cd34ef56 是十六进制"), "小明的邮箱 <hex> 是<num>进制");
 }
 
 static void digits_of_other_scripts(void **state)
