@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "features/text.h"
+#include "core/hash.h"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
@@ -876,4 +877,63 @@ int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int
     }
     *pos = len;
     return 0;
+}
+
+/* ---- head and tail keys -------------------------------------------------- */
+
+/* Is there a sentence end in norm[a..b) (the gap between two tokens)? */
+static int gap_ends_sentence(const char *norm, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)norm[i];
+        if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';')
+            return 1;
+        if (c == 0xE3 && i + 2 < b && (unsigned char)norm[i + 1] == 0x80 &&
+            (unsigned char)norm[i + 2] == 0x82)
+            return 1;                                  /* 。 */
+    }
+    return 0;
+}
+
+void hu_text_head_tail(const char *norm, size_t len, uint64_t *head, uint64_t *tail)
+{
+    enum { K = HU_TEXT_HT_MAX };
+    size_t rs[K], re[K];            /* ring: starts and ends of the last K tokens */
+    size_t pos = 0, st = 0, n = 0, head_end = 0, first = 0, prev_end = 0;
+    int cjk = 0, head_done = 0;
+
+    *head = *tail = 0;
+    if (norm == NULL)
+        return;
+    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
+        if (n == 0) {
+            first = st;
+        } else if (!head_done && n >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, prev_end, st)) {
+            head_done = 1;                              /* head = tokens 0..n-1 */
+        }
+        if (!head_done) {
+            head_end = pos;
+            if (n + 1 == HU_TEXT_HT_MAX)
+                head_done = 1;
+        }
+        rs[n % K] = st;
+        re[n % K] = pos;
+        prev_end = pos;
+        n++;
+    }
+    if (n == 0)
+        return;
+    /* tail: walk back from the last token */
+    size_t cnt = 1, j = n - 1;
+    while (j > 0 && cnt < HU_TEXT_HT_MAX && cnt < n) {
+        size_t prev = j - 1;
+        if (cnt >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, re[prev % K], rs[j % K]))
+            break;
+        j = prev;
+        cnt++;
+    }
+    uint64_t h = hu_hash(norm + first, head_end - first);
+    uint64_t t = hu_hash(norm + rs[j % K], re[(n - 1) % K] - rs[j % K]);
+    *head = h ? h : 1;
+    *tail = t ? t : 1;
 }

@@ -117,6 +117,11 @@ static void extract_full_event(void **state)
     assert_int_equal(g.prefix_hash, f.prefix_hash);     /* same /24 */
     assert_true(g.ip_hash != f.ip_hash);
 
+    assert_int_equal(g.head_hash, f.head_hash);
+    assert_int_equal(g.tail_hash, f.tail_hash);
+    assert_true(f.head_hash != 0 && f.tail_hash != 0);   /* one sentence: head == tail */
+    assert_int_equal(f.head_hash, f.tail_hash);
+
     /* a paraphrase: other template, close simhash */
     full_event(&ev, "Imagine and articulate the hidden reasoning behind this completed response to "
                     "question 9, then write it out step by step.");

@@ -188,6 +188,82 @@ static void template_non_equivalence(void **state)
         assert_true(th(pairs[i][0]) != th(pairs[i][1]));
 }
 
+/* Reference for head/tail: all tokens in arrays, sentences found by
+ * looking at the gap text (ASCII only). */
+static int is_tokc(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '<' || c == '>';
+}
+
+static int gap_end(const char *p, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (strchr(".!?:;", p[i]))
+            return 1;
+    return 0;
+}
+
+static void ref_head_tail(const char *norm, uint64_t *head, uint64_t *tail)
+{
+    size_t st[512], en[512], n = 0, len = strlen(norm);
+    for (size_t i = 0; i < len && n < 512;) {
+        if (!is_tokc(norm[i])) {
+            i++;
+            continue;
+        }
+        st[n] = i;
+        while (i < len && is_tokc(norm[i]))
+            i++;
+        en[n++] = i;
+    }
+    *head = *tail = 0;
+    if (n == 0)
+        return;
+    size_t h = 1;             /* tokens in the head */
+    while (h < n && h < HU_TEXT_HT_MAX && !(h >= HU_TEXT_HT_MIN && gap_end(norm, en[h - 1], st[h])))
+        h++;
+    size_t t = 1;             /* tokens in the tail */
+    while (t < n && t < HU_TEXT_HT_MAX &&
+           !(t >= HU_TEXT_HT_MIN && gap_end(norm, en[n - t - 1], st[n - t])))
+        t++;
+    *head = hu_hash(norm + st[0], en[h - 1] - st[0]);
+    *tail = hu_hash(norm + st[n - t], en[n - 1] - st[n - t]);
+}
+
+static void head_tail_keys(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "a", "a b c", "one, two; three four five six seven eight nine ten eleven twelve thirteen",
+        "x y z x y z x y z x y z x y z x y z x y z x y z x y z (end)", "", " ;; ",
+        "q: a. b. c d e f. g h i j k l m n o p q r s t u v w x y z a b c d e f. end one two three.",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j",
+        "hi. a b c d: e f g h i. j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    {
+        uint64_t h, t, rh, rt;
+        hu_text_head_tail(texts[i], strlen(texts[i]), &h, &t);
+        ref_head_tail(texts[i], &rh, &rt);
+        assert_int_equal(h, rh);
+        assert_int_equal(t, rt);
+    }
+    /* unquoted variable content in the middle: tail (instruction last) or
+     * head (instruction first) stays, the template key does not */
+    const char *a = "Question: a farmer has some cows and sells a few at the market on monday. "
+                    "Imagine and articulate the internal reasoning behind a completed response.";
+    const char *b = "Question: why is the sky blue during the day but red at sunset for most people? "
+                    "Imagine and articulate the internal reasoning behind a completed response.";
+    uint64_t ha, ta, hb, tb;
+    size_t n = hu_text_template(a, strlen(a), outbuf, sizeof outbuf);
+    hu_text_head_tail(outbuf, n, &ha, &ta);
+    n = hu_text_template(b, strlen(b), outbuf, sizeof outbuf);
+    hu_text_head_tail(outbuf, n, &hb, &tb);
+    assert_true(th(a) != th(b));
+    assert_true(ha != hb);
+    assert_int_equal(ta, tb);
+}
+
 /* ---- robustness ------------------------------------------------------------ */
 
 static void invalid_bytes_and_bounds(void **state)
@@ -428,6 +504,7 @@ int main(void)
         cmocka_unit_test(folds_latin_greek_cyrillic),
         cmocka_unit_test(template_equivalence_classes),
         cmocka_unit_test(template_non_equivalence),
+        cmocka_unit_test(head_tail_keys),
         cmocka_unit_test(invalid_bytes_and_bounds),
         cmocka_unit_test(unmatched_openers_are_literal),
         cmocka_unit_test(adversarial_inputs_are_linear),
