@@ -562,6 +562,33 @@ static void linear_load_survives_mutations(void **state)
     hu_linear_destroy(m);
 }
 
+static void linear_fit_allocation_failures(void **state)
+{
+    (void)state;
+    struct hu_linear_example ex[N_TRAIN];
+    for (size_t i = 0; i < N_TRAIN; i++) {
+        ex[i] = train_set[i];
+        ex[i].len = strlen(ex[i].text);
+    }
+    struct hu_linear_fit_params p = { .log2_buckets = 8, .epochs = 2, .seed = 1 };
+    int succeeded = 0;
+    for (long n = 0; n < 100 && !succeeded; n++) {
+        struct hu_linear_model *m = NULL;
+        hu_alloc_fail_after(n);
+        int rc = hu_linear_fit(ex, N_TRAIN, &p, &m);
+        hu_alloc_fail_after(-1);
+        if (rc == HU_OK) {
+            succeeded = 1;
+            assert_non_null(m);
+        } else {
+            assert_int_equal(rc, HU_ENOMEM);
+            assert_null(m);
+        }
+        hu_linear_destroy(m);
+    }
+    assert_true(succeeded);
+}
+
 static void linear_features_count(void **state)
 {
     (void)state;
@@ -593,6 +620,7 @@ int main(void)
         cmocka_unit_test(linear_fit_deterministic_and_roundtrip),
         cmocka_unit_test(linear_rejects_corrupt),
         cmocka_unit_test(linear_load_survives_mutations),
+        cmocka_unit_test(linear_fit_allocation_failures),
         cmocka_unit_test(linear_features_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
