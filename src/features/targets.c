@@ -26,8 +26,8 @@
  * table): bounded wildcards over UTF-8 are expensive to compile --
  * ".{0,300}" alone took 9.8 s -- so gaps are written as "(\S+ ){0,3}"
  * (word counts) or an unbounded ".*" (text is one line after
- * normalisation).  tools/ctime in docs/internals/features.md shows how to
- * find a slow row.
+ * normalisation).  To find a slow row, compile each row alone with
+ * hs_compile() and time it (docs/internals/features.md).
  */
 #include <hs.h>
 #include <math.h>
