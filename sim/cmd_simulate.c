@@ -1,7 +1,11 @@
 /*
  * cmd_simulate.c -- `huella simulate`: labelled traffic for evaluation.
+ *
+ * The command table in src/cli/cli.h declares hu_cmd_simulate and its help.
+ * This file includes nothing from cli/ (scripts/check-layers.sh: the
+ * simulator may include only core/), so it keeps its own usage-error
+ * printer with the same wording and the exit codes of EVENTS.md.
  */
-#include "cli/cli.h"
 #include "sim/sim.h"
 
 #include <errno.h>
@@ -9,7 +13,26 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Exit codes of shared/docs/EVENTS.md (cli.h's HU_EXIT_*). */
+enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_USAGE = 2 };
+
+int hu_cmd_simulate(int argc, char **argv);
+extern const char hu_cmd_simulate_help[];
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("huella simulate: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'huella help simulate'.\n", stderr);
+    return SIM_EXIT_USAGE;
+}
 
 const char hu_cmd_simulate_help[] =
     "usage: huella simulate [--scenario NAME] [--scale X] [--seed N] [--out FILE]\n"
@@ -47,13 +70,13 @@ static int write_plan(const char *path, int cidr)
 {
     FILE *f = fopen(path, "w");
     if (!f)
-        return hu_cli_usage_error("simulate", "cannot write '%s': %s", path, strerror(errno));
+        return usage_error("cannot write '%s': %s", path, strerror(errno));
     int rc = cidr ? hu_sim_write_cidr_classes(f) : hu_sim_write_asn_csv(f);
     if (fclose(f) != 0 || rc != HU_OK) {
         fprintf(stderr, "huella simulate: writing '%s' failed\n", path);
-        return HU_EXIT_FAIL;
+        return SIM_EXIT_FAIL;
     }
-    return HU_EXIT_OK;
+    return SIM_EXIT_OK;
 }
 
 int hu_cmd_simulate(int argc, char **argv)
@@ -68,12 +91,15 @@ int hu_cmd_simulate(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     struct hu_sim_opts opts = {"seed-2026", 1.0, 2026, 0, NULL};
     const char *out_path = NULL, *asn_out = NULL, *cidr_out = NULL;
-    int list = 0, plan_only = 0, format = HU_FORMAT_TABLE, quiet = hu_cli_quiet;
+    int list = 0, plan_only = 0, json = 0, quiet = 0;
     char *end;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:q", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "o:q", longopts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 's': opts.scenario = optarg; break;
         case 'x':
@@ -81,20 +107,20 @@ int hu_cmd_simulate(int argc, char **argv)
             opts.scale = strtod(optarg, &end);
             if (errno || end == optarg || *end || !isfinite(opts.scale) || opts.scale < HU_SIM_SCALE_MIN ||
                 opts.scale > HU_SIM_SCALE_MAX)
-                return hu_cli_usage_error("simulate", "--scale must be a number from %g to %g, not '%s'",
+                return usage_error("--scale must be a number from %g to %g, not '%s'",
                                           HU_SIM_SCALE_MIN, HU_SIM_SCALE_MAX, optarg);
             break;
         case 'S':
             errno = 0;
             opts.seed = strtoull(optarg, &end, 0);
             if (errno || end == optarg || *end || optarg[0] == '-')
-                return hu_cli_usage_error("simulate", "--seed must be a non-negative integer, not '%s'", optarg);
+                return usage_error("--seed must be a non-negative integer, not '%s'", optarg);
             break;
         case 'o': out_path = optarg; break;
         case 'e': {
             char bad[64];
             if (hu_sim_parse_evade(optarg, &opts.evade, bad, sizeof bad) != HU_OK)
-                return hu_cli_usage_error("simulate", "unknown --evade knob '%s' (paraphrase, jitter, "
+                return usage_error("unknown --evade knob '%s' (paraphrase, jitter, "
                                           "residential, unique-payment, mix, slow, all)", bad);
             break;
         }
@@ -104,47 +130,51 @@ int hu_cmd_simulate(int argc, char **argv)
         case 'P': plan_only = 1; break;
         case 'l': list = 1; break;
         case 'f':
-            format = hu_cli_parse_format(optarg);
-            if (format < 0)
-                return hu_cli_usage_error("simulate", "--format must be table or json");
+            if (!strcmp(optarg, "json"))
+                json = 1;
+            else if (strcmp(optarg, "table") != 0)
+                return usage_error("--format must be table or json");
             break;
         case 'q': quiet = 1; break;
         default:
-            return hu_cli_usage_error("simulate", "unknown or incomplete option '%s'", argv[optind - 1]);
+            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return hu_cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
+        return usage_error("unexpected argument '%s'", argv[optind]);
     if (list) {
-        hu_sim_list(stdout, opts.scale, format == HU_FORMAT_JSON);
-        return HU_EXIT_OK;
+        hu_sim_list(stdout, opts.scale, json);
+        return SIM_EXIT_OK;
     }
     int64_t t0;
     int days;
     int64_t rel;
     if (hu_sim_scenario_window(opts.scenario, &t0, &days, &rel) != HU_OK)
-        return hu_cli_usage_error("simulate", "unknown scenario '%s' (huella simulate --list)", opts.scenario);
+        return usage_error("unknown scenario '%s' (huella simulate --list)", opts.scenario);
     if (plan_only && !asn_out && !cidr_out)
-        return hu_cli_usage_error("simulate", "--plan-only needs --asn-out or --cidr-out");
-    int ex;
-    if (asn_out && (ex = write_plan(asn_out, 0)) != HU_EXIT_OK)
+        return usage_error("--plan-only needs --asn-out or --cidr-out");
+    int ex = asn_out ? write_plan(asn_out, 0) : SIM_EXIT_OK;
+    if (ex != SIM_EXIT_OK)
         return ex;
-    if (cidr_out && (ex = write_plan(cidr_out, 1)) != HU_EXIT_OK)
+    ex = cidr_out ? write_plan(cidr_out, 1) : SIM_EXIT_OK;
+    if (ex != SIM_EXIT_OK)
         return ex;
     if (plan_only)
-        return HU_EXIT_OK;
+        return SIM_EXIT_OK;
 
+    if ((!out_path || !strcmp(out_path, "-")) && isatty(STDOUT_FILENO))
+        return usage_error("refusing to write millions of events to a terminal: use --out FILE or a pipe");
     char err[512] = "";
     struct hu_sim *sim = NULL;
     int rc = hu_sim_create(&opts, &sim, err, sizeof err);
     if (rc != HU_OK)
-        return rc == HU_ENOMEM ? (fprintf(stderr, "huella simulate: %s\n", err), HU_EXIT_FAIL)
-                               : hu_cli_usage_error("simulate", "%s", err);
+        return rc == HU_ENOMEM ? (fprintf(stderr, "huella simulate: %s\n", err), SIM_EXIT_FAIL)
+                               : usage_error("%s", err);
     struct hu_sim_out *o = NULL;
     rc = hu_sim_out_open(out_path, &o, err, sizeof err);
     if (rc != HU_OK) {
         hu_sim_destroy(sim);
-        return hu_cli_usage_error("simulate", "%s", err);
+        return usage_error("%s", err);
     }
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -156,7 +186,7 @@ int hu_cmd_simulate(int argc, char **argv)
     if (rc != HU_OK || crc != HU_OK) {
         fprintf(stderr, "huella simulate: writing the events failed (%s)\n",
                 hu_status_str(rc != HU_OK ? rc : crc));
-        return HU_EXIT_FAIL;
+        return SIM_EXIT_FAIL;
     }
     if (!quiet) {
         double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
@@ -168,5 +198,5 @@ int hu_cmd_simulate(int argc, char **argv)
                 (unsigned long long)n.releases, (double)n.bytes / 1e6, s,
                 s > 0 ? (double)n.lines / s / 1e6 : 0.0);
     }
-    return HU_EXIT_OK;
+    return SIM_EXIT_OK;
 }

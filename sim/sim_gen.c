@@ -49,6 +49,7 @@
 #define N_UA 14
 /* Client strings, built once per run. */
 struct fp_tab {
+    uint8_t ua_len[N_UA][4];
     char ua[N_UA][4][192];
     char cfp[N_UA][3][40];
     char hfp[N_UA][3][20];
@@ -112,6 +113,7 @@ struct stream {
     uint8_t  waves;
     int64_t  t_on, t_off;  /* active span, ms */
     double   R, W;         /* expected requests; sum of the shape */
+    double   sess_mean;    /* mean of the session-length draw before truncation */
     double   draw_mean;    /* mean requests per session after truncation */
     uint8_t  sess_cap, gap_lo, gap_hi;
     float    skew;
@@ -129,8 +131,20 @@ struct rec {
 };
 enum { REC_REQUEST = 0, REC_ACCOUNT, REC_RELEASE };
 
+/* Rendered fragments that depend only on their key (an app's system
+ * prompt, a product's tool list): rendered once, then copied.  Direct
+ * mapped; a miss renders again, so the output never depends on it. */
+#define FRAG_SLOTS 1024
+#define FRAG_MAX   1536
+struct frag {
+    uint64_t key;
+    uint32_t len;
+    char     data[FRAG_MAX];
+};
+
 struct hu_sim {
     const struct sim_scenario *sc;
+    struct frag *frags;
     struct hu_sim_opts opts;
     struct sim_text *text;
     struct fp_tab *fp;
@@ -311,6 +325,7 @@ static int add_stream(struct hu_sim *sim, const struct sim_row *row, uint16_t ro
     }
     /* the mean of a geometric truncated at cap: (1 - (1-p)^cap) / p */
     double p = 1.0 / mean;
+    s->sess_mean = mean;
     s->draw_mean = mean <= 1.0 ? 1.0 : (1.0 - pow(1.0 - p, s->sess_cap)) / p;
     /* root of the label ("code-sweep") + infrastructure generation */
     const char *slash = strchr(row->label, '/');
@@ -437,7 +452,8 @@ int hu_sim_create(const struct hu_sim_opts *opts, struct hu_sim **out, char *err
     sim->k = hu_calloc((size_t)sim->hours, 1);
     sim->out = hu_malloc(OUT_CAP);
     sim->fp = hu_malloc(sizeof *sim->fp);
-    if (!sim->st || !sim->k || !sim->out || !sim->fp)
+    sim->frags = hu_calloc(FRAG_SLOTS, sizeof *sim->frags);
+    if (!sim->st || !sim->k || !sim->out || !sim->fp || !sim->frags)
         goto nomem;
     fp_build(sim->fp);
     (void)sim_addr_blocks(NET_CLOUD);   /* builds the address-plan index */
@@ -483,6 +499,7 @@ void hu_sim_destroy(struct hu_sim *sim)
         return;
     sim_text_destroy(sim->text);
     hu_free(sim->fp);
+    hu_free(sim->frags);
     hu_free(sim->st);
     hu_free(sim->k);
     hu_free(sim->buf);
@@ -621,8 +638,10 @@ struct acct {
     uint64_t group;      /* company / university / product / customer key */
     uint8_t  type, verif, lang, ua, rt, nkeys, msgs_style;
     uint8_t  hydra;      /* traffic goes through the hydra relays */
-    const char *email;   /* borrowed, or NULL when email_buf is used */
-    char     email_buf[48];
+    const char *email;   /* borrowed, or NULL: formatted from the parts below */
+    const char *mail_w;  /* word, number, tld of a formatted domain */
+    unsigned mail_n;
+    const char *mail_tld;
     char     cc[3];
     uint8_t  country;
 };
@@ -663,10 +682,11 @@ static uint8_t pick_ua(int kind, uint64_t h)
         [SIM_HYDRA_CUSTOMER] = {35, 15, 10, 5, 10, 0, 5, 0, 0, 10, 5, 5, 0, 0},
         [SIM_SECURITY]       = {60, 0, 0, 10, 10, 0, 20, 0, 0, 0, 0, 0, 0, 0},
     };
-    unsigned tot = 0;
-    for (unsigned i = 0; i < N_UA; i++)
-        tot += w[kind][i];
-    unsigned x = sim_hbelow(h, tot);
+    static unsigned tot[SIM_KIND_N];   /* sums, computed on first use (same value every time) */
+    if (!tot[kind])
+        for (unsigned i = 0; i < N_UA; i++)
+            tot[kind] += w[kind][i];
+    unsigned x = sim_hbelow(h, tot[kind]);
     for (unsigned i = 0; i < N_UA; i++) {
         if (x < w[kind][i])
             return (uint8_t)i;
@@ -690,16 +710,18 @@ static void set_mail(struct acct *a, const char *const *list, size_t n, uint64_t
     a->email = list[sim_hbelow(h, (uint32_t)n)];
 }
 
+/* Domains are formatted only when an account line is written. */
 static void set_mail_fmt(struct acct *a, const char *w1, unsigned num, const char *tld)
 {
-    snprintf(a->email_buf, sizeof a->email_buf, "%s%u.%s", w1, num, tld);
     a->email = NULL;
+    a->mail_w = w1;
+    a->mail_n = num;
+    a->mail_tld = tld;
 }
 
 static void uni_domain(struct acct *a, uint32_t uni)
 {
-    snprintf(a->email_buf, sizeof a->email_buf, "students.univ%02u.edu", uni);
-    a->email = NULL;
+    set_mail_fmt(a, "students.univ", 10 + uni, "edu");
 }
 
 /* Shared card pools of a campaign: `size` accounts per card. */
@@ -764,6 +786,8 @@ static void acct_derive(const struct hu_sim *sim, const struct stream *s, uint32
             acc += sizes[c];
         }
         a->group = sim_key(s->key ^ 0xc0, per * 8 + c);
+        if (s->row->group_size)   /* one entity across every cohort */
+            a->group = sim_key(sim_key(sim->seed, s->row_no) ^ 0xc1, idx / s->row->group_size);
         a->org = a->group;
         a->pay = sim_key(a->group, 0xca7d);
         a->type = sim_hu01(a->group) < 0.7 ? TY_ENTERPRISE : TY_STARTUP;
@@ -879,7 +903,12 @@ static char *put_acct_id(char *p, uint64_t key)
 
 static char *put_email(char *p, const struct acct *a)
 {
-    return put_raw(p, a->email ? a->email : a->email_buf);
+    if (a->email)
+        return put_raw(p, a->email);
+    p = put_raw(p, a->mail_w);
+    p = put_u64(p, a->mail_n);
+    *p++ = '.';
+    return put_raw(p, a->mail_tld);
 }
 
 /* ---- addresses per request ---------------------------------------------------- */
@@ -1071,7 +1100,8 @@ static void fp_build(struct fp_tab *f)
         for (unsigned v = 0; v < 4; v++) {
             unsigned a = 20 + v * 3 + i % 3, b = v * 2 + 1;
             /* formats take at most two numbers; extra ones are ignored */
-            snprintf(f->ua[i][v], sizeof f->ua[i][v], ua_fmt[i], a % 60, b);
+            int n = snprintf(f->ua[i][v], sizeof f->ua[i][v], ua_fmt[i], a % 60, b);
+            f->ua_len[i][v] = (uint8_t)(n < 0 ? 0 : n >= 192 ? 191 : n);
         }
         for (unsigned v = 0; v < 3; v++) {
             /* runtime variants of one SDK: a few TLS stacks and header orders */
@@ -1095,6 +1125,28 @@ static char *text(const struct hu_sim *sim, char *p, int intent, int lang, uint6
     struct sim_rng r;
     sim_rng_seed(&r, seed);
     return sim_text_write(sim->text, p, intent, lang, &r, fix, topic);
+}
+
+/* Copy the fragment cached under key, or render it with fn and keep it. */
+static int frag_get(struct hu_sim *sim, uint64_t key, char **p)
+{
+    struct frag *f = &sim->frags[key & (FRAG_SLOTS - 1)];
+    if (f->key != key || !key)
+        return 0;
+    memcpy(*p, f->data, f->len);
+    *p += f->len;
+    return 1;
+}
+
+static void frag_put(struct hu_sim *sim, uint64_t key, const char *from, const char *to)
+{
+    size_t n = (size_t)(to - from);
+    if (!key || n > FRAG_MAX)
+        return;
+    struct frag *f = &sim->frags[key & (FRAG_SLOTS - 1)];
+    f->key = key;
+    f->len = (uint32_t)n;
+    memcpy(f->data, from, n);
 }
 
 static const char *const code_tools[] = {"bash", "str_replace_based_edit_tool", "read_file", "list_directory",
@@ -1129,6 +1181,7 @@ struct req_shape {
     int intent, sys_intent, lang;
     uint64_t fix, topic, sys_topic, sys_fix;
     int loop;                   /* agentic tool loop: later turns carry tool results */
+    int independent;            /* a session is a run of separate one-turn requests */
     const char *const *tools;
     uint64_t tools_key;
     unsigned tools_min;
@@ -1155,6 +1208,7 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
         break;
     case SIM_APP:
         q->intent = T_APP_USER;
+        q->independent = 1;
         q->sys_intent = T_SYS_APP;
         q->sys_topic = a->group;
         q->sys_fix = a->group | 1;
@@ -1178,6 +1232,7 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
     }
     case SIM_BENCHMARK:
         q->intent = T_BENCH;
+        q->independent = 1;                  /* a suite: one item per request */
         q->fix = s->key | 1;                 /* the customer's harness */
         q->lang = sim_hu01(s->key ^ 0x1c) < 0.2 ? SIM_ZH : SIM_EN;
         break;
@@ -1236,11 +1291,12 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
 static char *put_conversation(const struct hu_sim *sim, char *p, const struct acct *a, const struct rec *rc,
                               const struct req_shape *q, size_t *text_len)
 {
-    uint64_t s0 = sim_key(rc->seed, 0x7a5c);
+    uint64_t s0 = sim_key(rc->seed, 0x7a5c + (q->independent ? rc->turn : 0u));
     char *t0, *t1;
     size_t tl = 0;
     int style = a->msgs_style;
-    if (rc->turn == 0 && style == 0) {
+    int turn = q->independent ? 0 : rc->turn;
+    if (turn == 0 && style == 0) {
         LIT(p, ",\"prompt\":\"");
         t0 = p;
         p = text(sim, p, q->intent, q->lang, s0, q->fix, q->topic);
@@ -1249,7 +1305,7 @@ static char *put_conversation(const struct hu_sim *sim, char *p, const struct ac
         return p;
     }
     LIT(p, ",\"messages\":[");
-    if (rc->turn == 0) {
+    if (turn == 0) {
         LIT(p, "{\"role\":\"user\",\"content\":");
         if (style == 2 || q->image) {
             LIT(p, "[");
@@ -1282,7 +1338,7 @@ static char *put_conversation(const struct hu_sim *sim, char *p, const struct ac
         const char *const *tools = q->tools;
         const char *tool = tools[(sim_hbelow(q->tools_key ^ 1, 8) + 3 * sim_hbelow(sim_key(rc->seed, rc->turn), 3)) % 8];
         LIT(p, "\"},{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"");
-        p = text(sim, p, T_ASSISTANT, SIM_EN, sim_key(rc->seed, rc->turn * 2u + 1), 0, 0);
+        p = text(sim, p, T_ASSIST_TOOL, SIM_EN, sim_key(rc->seed, rc->turn * 2u + 1), 0, 0);
         LIT(p, "\"},{\"type\":\"tool_use\",\"id\":\"toolu_");
         p = put_hex(p, sim_key(rc->seed, rc->turn), 12);
         LIT(p, "\",\"name\":\"");
@@ -1348,17 +1404,22 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     *p++ = ip.cc[1];
     unsigned uv = camp && s->kind == SIM_COT ? 1 : sim_hbelow(a.key ^ 0x88, 4);
     LIT(p, "\",\"user_agent\":\"");
-    p = put_raw(p, fp->ua[a.ua][uv]);
+    memcpy(p, fp->ua[a.ua][uv], fp->ua_len[a.ua][uv]);
+    p += fp->ua_len[a.ua][uv];
     LIT(p, "\",\"client_fp\":\"");
     if (a.hydra) {
         unsigned relay = sim_hbelow(a.key ^ 0x4e1a, 3);
-        p = put_raw(p, fp->relay_cfp[relay]);
+        memcpy(p, fp->relay_cfp[relay], 36);   /* t13dNNNNh2_<12 hex>_<12 hex> */
+        p += 36;
         LIT(p, "\",\"headers_fp\":\"");
-        p = put_raw(p, fp->relay_hfp[relay]);
+        memcpy(p, fp->relay_hfp[relay], 16);
+        p += 16;
     } else {
-        p = put_raw(p, fp->cfp[a.ua][a.rt]);
+        memcpy(p, fp->cfp[a.ua][a.rt], 36);
+        p += 36;
         LIT(p, "\",\"headers_fp\":\"");
-        p = put_raw(p, fp->hfp[a.ua][a.rt]);
+        memcpy(p, fp->hfp[a.ua][a.rt], 16);
+        p += 16;
     }
     int compat = a.ua == 2 || (a.ua == 11 && (a.key & 1));
     if (compat)
@@ -1371,8 +1432,13 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     if (q.sys_intent >= 0) {
         LIT(p, ",\"system\":\"");
         char *t0 = p;
-        p = text(sim, p, q.sys_intent, SIM_EN, sim_key(q.sys_fix ? q.sys_fix : rc->seed, 0x5e5), q.sys_fix,
-                 q.sys_topic);
+        /* a pinned system prompt is a function of (intent, fix, topic) */
+        uint64_t fk = q.sys_fix ? sim_key(sim_key(q.sys_fix, q.sys_topic), (uint64_t)q.sys_intent) : 0;
+        if (!frag_get(sim, fk, &p)) {
+            p = text(sim, p, q.sys_intent, SIM_EN, sim_key(q.sys_fix ? q.sys_fix : rc->seed, 0x5e5), q.sys_fix,
+                     q.sys_topic);
+            frag_put(sim, fk, t0, p);
+        }
         sys_len = (size_t)(p - t0);
         *p++ = '"';
     }
@@ -1381,7 +1447,11 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     if (q.tools) {
         int objects = !(bk == SIM_CODING_AGENT && (sim_hu01(s->key ^ 0x70) < 0.3));
         char *t0 = p;
-        p = put_tools(p, q.tools, q.tools_key, q.tools_min, objects);
+        uint64_t fk = sim_key(sim_key(q.tools_key, (uintptr_t)q.tools), q.tools_min * 2u + (unsigned)objects);
+        if (!frag_get(sim, fk, &p)) {
+            p = put_tools(p, q.tools, q.tools_key, q.tools_min, objects);
+            frag_put(sim, fk, t0, p);
+        }
         ntools = (unsigned)((p - t0) / 40) + 1;
     }
     /* reasoning and output caps: habits of the client, not of the label */
@@ -1389,23 +1459,28 @@ static void out_request(struct hu_sim *sim, const struct rec *rc)
     switch (bk) {
     case SIM_COT:
         if (tu < 0.9) LIT(p, ",\"thinking\":16000");
-        LIT(p, ",\"max_tokens\":16000");
+        LIT(p, ",\"max_tokens\":32000");
         break;
     case SIM_BENCHMARK:
         if (tu < 0.6) LIT(p, ",\"thinking\":8000");
         LIT(p, ",\"max_tokens\":16000");
         break;
     case SIM_AGENTIC: case SIM_CODE_HYDRA: case SIM_CODE_FARMED: case SIM_CODING_AGENT:
-        if (tu < (bk == SIM_CODING_AGENT ? 0.3 : 0.45)) LIT(p, ",\"thinking\":8000");
+        if (tu < (bk == SIM_CODING_AGENT ? 0.3 : 0.45)) LIT(p, ",\"thinking\":4000");
         else if (tu < 0.55) LIT(p, ",\"thinking\":true");
         LIT(p, ",\"max_tokens\":8192");
         break;
     default: {
-        static const unsigned caps[6] = {1024, 2048, 4096, 8192, 16000, 4096};
+        /* the SDK default or the user's habit; a numeric budget stays under the cap */
+        static const unsigned caps[6] = {1024, 2048, 4096, 8192, 16000, 32000};
+        unsigned cap = caps[sim_hbelow(a.key ^ 0x3a, 6)];
         if (tu < 0.12) LIT(p, ",\"thinking\":true");
-        else if (tu < 0.16) LIT(p, ",\"thinking\":16000");
+        else if (tu < 0.16 && cap >= 4096) {
+            LIT(p, ",\"thinking\":");
+            p = put_u64(p, cap / 2);
+        }
         LIT(p, ",\"max_tokens\":");
-        p = put_u64(p, caps[sim_hbelow(a.key ^ 0x3a, 6)]);
+        p = put_u64(p, cap);
     }
     }
     /* tokens: ~3.8 bytes per token of escaped text (CJK ~2.2), plus tools */
@@ -1564,9 +1639,7 @@ static int gen_slice(struct hu_sim *sim, int h, int sub, int64_t a, int64_t b)
             if (!ne)
                 continue;
             uint32_t acct = pick_account(s, ne, &r);
-            uint32_t L = sim_geom(&r, s->draw_mean > 1 ? (double)kinds[s->kind].sess_mean : 1.0, s->sess_cap);
-            if ((ev & HU_SIM_EVADE_SLOW) && sim_kind_is_campaign(s->kind) && L > 2)
-                L = 2;
+            uint32_t L = sim_geom(&r, s->sess_mean, s->sess_cap);
             int64_t ts = t;
             for (uint32_t j = 0; j < L; j++) {
                 if (j)

@@ -54,6 +54,7 @@ struct sim_row {
     float       day0, day1; /* active span in days from the start; day1 0 = to the end */
     uint8_t     infra;      /* 0 the original infrastructure; 1 fresh (after a ban) */
     const char *what;       /* one line for --list */
+    uint32_t    group_size; /* SIM_COMPANY: accounts per company (0: sizes 5..60) */
 };
 
 struct sim_scenario {
@@ -89,6 +90,7 @@ enum sim_intent {
     T_CODE_SWEEP,    /* campaign 3: agentic coding task from a sweep list */
     T_APP_USER,      /* an app's end-user message */
     T_ASSISTANT,     /* a short earlier assistant turn */
+    T_ASSIST_TOOL,   /* an agent's words before a tool call */
     T_TOOL_OUT,      /* a tool result */
     T_SYS_APP,       /* system prompt of an app */
     T_SYS_CODER,     /* system prompt of a coding agent */

@@ -337,8 +337,10 @@ static int load_dir(struct sim_text *t, const char *dir, char *err, size_t errca
     /* read names, sort them: directory order must not change the output */
     char *names[256];
     size_t nn = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && nn < 256) {
+    for (;;) {
+        struct dirent *de = readdir(d);
+        if (!de || nn >= 256)
+            break;
         size_t l = strlen(de->d_name);
         if (l > 6 && !strcmp(de->d_name + l - 6, ".jsonl"))
             names[nn++] = hu_strdup(de->d_name);
@@ -367,7 +369,10 @@ static int load_dir(struct sim_text *t, const char *dir, char *err, size_t errca
         size_t got;
         int skipping = 0;
         hu_buf_reset(&line);
-        while (rc == HU_OK && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        while (rc == HU_OK) {
+            got = fread(chunk, 1, sizeof chunk, f);
+            if (!got)
+                break;
             const char *p = chunk, *end = chunk + got;
             while (p < end && rc == HU_OK) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -530,6 +535,12 @@ static char *slot(struct ctx *c, char s, char *p)
     case 'n': return put_uint(p, 2 + sim_below(r, 98));
     case 'm': return put_uint(p, 100 + sim_below(r, 9900));
     case 'y': return put_uint(p, 1950 + sim_below(r, 76));
+    case 'j': {   /* day of month, two digits */
+        unsigned d = 1 + sim_below(r, 28);
+        *p++ = (char)('0' + d / 10);
+        *p++ = (char)('0' + d % 10);
+        return p;
+    }
     case 'd': p = put_uint(p, 1 + sim_below(r, 200)); *p++ = '.'; return put_uint(p, 10 + sim_below(r, 90));
     case 'k':
         if (!c->k)
@@ -548,7 +559,8 @@ static char *slot(struct ctx *c, char s, char *p)
         sim_rng_seed(&sub, sim_key(c->topic ? c->topic : sim_next(r), c->k));
         struct sim_rng *save = c->r;
         c->r = &sub;
-        if ((pl = pool_for(c, P_MATH)))
+        pl = pool_for(c, P_MATH);
+        if (pl)
             p = put_pool(c, pl, sim_below(&sub, pl->n), p);
         else
             p = render_sym(c, S_MATH, p);
@@ -565,27 +577,33 @@ static char *slot(struct ctx *c, char s, char *p)
         return p;
     }
     case 'B':
-        if ((pl = pool_for(c, chat_pool(c->lang))))
+        pl = pool_for(c, chat_pool(c->lang));
+        if (pl)
             return put_pool(c, pl, sim_below(r, pl->n), p);
         return c->depth < 3 ? render_sym(c, T_CHAT, p) : render_sym(c, S_TOPIC, p);
     case 'P':
-        if ((pl = pool_for(c, P_MATH)) && (c->lang == SIM_EN || sim_chance(r, 0.5)))
+        pl = pool_for(c, P_MATH);
+        if (pl && (c->lang == SIM_EN || sim_chance(r, 0.5)))
             return put_pool(c, pl, sim_below(r, pl->n), p);
         return render_sym(c, S_MATH, p);
     case 'Q':
-        if ((pl = pool_for(c, P_EXAM)))
+        pl = pool_for(c, P_EXAM);
+        if (pl)
             return put_pool(c, pl, sim_below(r, pl->n), p);
         return render_sym(c, S_EXAM, p);
     case 'K':
-        if ((pl = pool_for(c, P_CODE)))
+        pl = pool_for(c, P_CODE);
+        if (pl)
             return put_pool(c, pl, sim_below(r, pl->n), p);
         return render_sym(c, S_CODETASK, p);
     case 'A':
-        if ((pl = pool_for(c, P_AGENT)))
+        pl = pool_for(c, P_AGENT);
+        if (pl)
             return put_pool(c, pl, sim_below(r, pl->n), p);
         return render_sym(c, S_AGENTTASK, p);
     case 'I':
-        if ((pl = pool_for(c, P_INSTR)) && sim_chance(r, 0.5))
+        pl = pool_for(c, P_INSTR);
+        if (pl && sim_chance(r, 0.5))
             return put_pool(c, pl, sim_below(r, pl->n), p);
         return render_sym(c, S_INSTR, p);
     case 'V':

@@ -233,6 +233,7 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
         size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
         out->template_hash = text_hash(w->tpl, tl);
         out->simhash = hu_text_simhash(w->tpl, tl);
+        hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
         out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
         hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
         if (w->fx->model != NULL) {

@@ -328,7 +328,8 @@ int hu_linear_load(const char *path, struct hu_linear_model **out, char *errbuf,
         why = "cannot open";
         goto fail;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    sz = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (sz < 0 || fseek(f, 0, SEEK_SET) != 0) {
         rc = HU_EIO;
         why = "cannot read";
         goto fail;

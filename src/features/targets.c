@@ -26,8 +26,8 @@
  * table): bounded wildcards over UTF-8 are expensive to compile --
  * ".{0,300}" alone took 9.8 s -- so gaps are written as "(\S+ ){0,3}"
  * (word counts) or an unbounded ".*" (text is one line after
- * normalisation).  tools/ctime in docs/internals/features.md shows how to
- * find a slow row.
+ * normalisation).  To find a slow row, compile each row alone with
+ * hs_compile() and time it (docs/internals/features.md).
  */
 #include <hs.h>
 #include <math.h>
@@ -60,6 +60,13 @@ static const struct hu_target_pattern table[] = {
     { "(show|reveal|write out|output|display|give me|print|include|expose) (me )?(your|the|all|full|complete|entire|detailed) (\\S+ ){0,2}(chain[- ]of[- ]thought|reasoning (trace|steps|process)|thought process|inner monologue|scratchpad|thinking process)",
       R, 1.5, "en", "asks for the trace itself" },
     { "reasoning traces?", R, 1.2, "en", "dataset vocabulary" },
+    { "(reasoning|thought process|derivation|chain[- ]of[- ]thought|thinking|steps)( process| steps| trace)? (that |which )?(leads?|led|leading|gets|got|lead) to (the|this|that|your|its|a) (\\S+ )?(answer|solution|result|conclusion)",
+      R, 1.3, "en", "reasoning towards a given answer" },
+    { "(problem|question|task)s? and (its|the|their) (final |correct |given |reference )?(answer|solution)s?", R, 0.6, "en", "a finished answer is supplied with the task (answer keys in tutoring too)" },
+    { "how to (reach|arrive at|get to|obtain|derive) (the|this|that) (\\S+ )?(answer|solution|result)", R, 0.6, "en", "" },
+    { "internal monologue|think(ing)? out loud|stream of consciousness", R, 0.8, "en", "" },
+    { "(show|write down|write out|include|give|present) (all (of )?)?(your|the) (\\S+ )?(reasoning|chain[- ]of[- ]thought|thought process)\\b", R, 0.8, "en", "\"show your work\" (homework) is not matched" },
+    { "do not skip any steps?|don't skip any steps?|every intermediate step|each intermediate step|(walk|go) through (every|each) step of the reasoning", R, 0.8, "en", "" },
     { "(verbatim|full|complete|raw|entire|unabridged) (chain[- ]of[- ]thought|reasoning|thinking)", R, 1.0, "en", "" },
     { "(step[ -]by[ -]step|detailed|explicit) (reasoning|rationale|derivation|justification) (for|behind|of|leading to) (the|this|a|each) (\\S+ ){0,2}(answer|response|solution)",
       R, 1.2, "en", "rationale for a given answer" },
@@ -73,6 +80,8 @@ static const struct hu_target_pattern table[] = {
     { "思维链|推理链|推理轨迹", R, 0.9, "zh", "" },
     { "(内部|内在|隐藏|背后)的?(推理|思考|思路)", R, 1.2, "zh", "internal reasoning" },
     { "(你是如何|你是怎么|是如何|怎样|如何)(得出|得到|推导出|推出)(这个|该|此|最终)?(答案|结论|结果)", R, 1.2, "zh", "" },
+    { "(得到|得出|推导出|推出)(这个|该|此|最终)?(答案|结论|结果)的", R, 0.9, "zh", "reasoning towards a given answer" },
+    { "不要跳过任何步骤|每一步都要写清楚|写出每一步", R, 0.6, "zh", "" },
     { "(一步一步|一步步|逐步|分步)地?(思考|推理|分析|解释|说明|推导)", R, 0.35, "zh", "common in honest maths help: weak" },
     { "paso a paso", R, 0.3, "es", "weak" },
     { "(explica|describe|muestra|escribe|detalla|reconstruye)( \\S+){0,3} (tu|el|su) (razonamiento|proceso de pensamiento|cadena de pensamiento|proceso de razonamiento)",
@@ -80,6 +89,8 @@ static const struct hu_target_pattern table[] = {
     { "cadena de pensamiento", R, 0.8, "es", "" },
     { "c[oó]mo (llegaste|llegaste|se lleg[oó]|has llegado) a (la|esta|tu|esa) (respuesta|soluci[oó]n|conclusi[oó]n)", R, 1.4, "es", "" },
     { "razonamiento (interno|detallado|completo|oculto)", R, 1.0, "es", "" },
+    { "razonamiento que (lleva|conduce|llev[oó]|condujo) a (la|esa|esta|tu) (respuesta|soluci[oó]n|conclusi[oó]n)", R, 1.3, "es", "" },
+    { "(escribe|muestra|explica),? paso a paso,? (todo )?(el|tu) razonamiento", R, 0.8, "es", "" },
     { "(étape par étape|pas à pas)", R, 0.3, "fr", "weak" },
     { "(explique|montre|détaille|expliquez|montrez)( \\S+){0,2} (ton|votre|le) raisonnement", R, 1.1, "fr", "" },
     { "cha[iî]ne de pens[ée]e", R, 0.8, "fr", "" },
@@ -105,6 +116,8 @@ static const struct hu_target_pattern table[] = {
       G, 1.4, "en", "pairwise preference (reward data)" },
     { "(response|assistant|answer|output|completion) a\\b.*\\b(response|assistant|answer|output|completion) b\\b", G, 0.8, "en", "pairwise layout" },
     { "\\[\\[a\\]\\]|\\[\\[b\\]\\]|\\[\\[<num>\\]\\]", G, 0.8, "en", "LLM-as-judge verdict format (also used by benchmark runners)" },
+    { "(decide|determine|tell me|judge|say) which (one |response |answer )?(is|was) (better|more helpful|preferred|best)|which (one|of the two) is better", G, 0.9, "en", "" },
+    { "(for each|per) criterion|overall score|score per criterion", G, 0.6, "en", "" },
     { "(impartial|fair|expert|strict) (judge|grader|evaluator)", G, 1.0, "en", "" },
     { "(reward model|preference data|pairwise comparison|preference pair)", G, 0.6, "en", "" },
     { "(output|give|provide|assign|return) (a|your|the|an overall) (numeric |numerical |final )?(score|rating|grade)", G, 0.6, "en", "" },
@@ -135,10 +148,12 @@ static const struct hu_target_pattern table[] = {
 
     /* ---- censored / "safe" rewrites of sensitive questions ---- */
     { "politically sensitive", W, 1.2, "en", "" },
-    { "sensitive (political |politically )?(topic|question|issue|subject|content|prompt)s?", W, 0.6, "en", "" },
+    { "sensitive (political |politically )?(topic|question|issue|subject|content|prompt|framing|wording|phrasing|aspect|part)s?", W, 0.6, "en", "" },
+    { "(answered|answer it|respond) safely|without (any )?controversy|(conservative|strict) content polic(y|ies)|policy[- ]compliant", W, 0.7, "en", "" },
     { "(rewrite|rephrase|reword|revise|sanitize|sanitise|transform|paraphrase)( \\S+){0,4} (to be|so (that )?it('s| is)|into a|in a|as a|to make it) (\\S+ ){0,2}(safe|safer|harmless|neutral|appropriate|compliant|non-controversial|politically correct|inoffensive|sanitized)",
       W, 1.4, "en", "the safe-rewrite task of campaign 1" },
-    { "(safe|safer|harmless|sanitized|sanitised|censored|compliant|neutralized|neutralised) (version|rewrite|alternative|rephrasing|phrasing|form)", W, 1.0, "en", "" },
+    { "(rewrite|rephrase|reword|revise|paraphrase)( \\S+){0,8} (safely|neutrally|without controversy|non-sensitive|policy-compliant|inoffensive)\\b", W, 1.0, "en", "" },
+    { "(safe|safer|harmless|sanitized|sanitised|censored|compliant|policy-compliant|neutralized|neutralised|non-sensitive) (version|rewrite|alternative|rephrasing|phrasing|form|wording)", W, 1.0, "en", "" },
     { "(core )?socialist (core )?values", W, 1.0, "en", "" },
     { "tiananmen|june fourth|falun gong|dalai lama|xinjiang|uyghur|tibetan? independence|taiwan(ese)? independence|xi jinping|cultural revolution|hong kong protests?",
       W, 0.5, "en", "topic alone: history students and journalists ask about these" },
@@ -146,7 +161,7 @@ static const struct hu_target_pattern table[] = {
     { "(comply|compliant|in line|consistent) with (chinese |china's |local |government )?(regulations|censorship|content polic(y|ies)|laws|guidelines)", W, 0.7, "en", "" },
     { "政治敏感|敏感话题|敏感问题|敏感内容|敏感词|敏感信息", W, 1.2, "zh", "" },
     { "社会主义核心价值观", W, 1.0, "zh", "" },
-    { "(改写|重写|改述|转述|润色|改成|修改)(成|为|得)?.{0,8}(安全|合规|中立|正面|无害|积极)", W, 1.4, "zh", "" },
+    { "(改写|重写|改述|转述|润色|改成|修改)(成|为|得)?.{0,8}(安全|合规|中立|中性|不敏感|稳妥|正面|无害|积极)", W, 1.4, "zh", "" },
     { "(安全|合规|无害|正面)的?(版本|回答|表述|说法|改写)", W, 1.0, "zh", "" },
     { "六四|天安门|法轮功|达赖|台独|藏独|疆独|新疆|西藏|习近平|文化大革命|文革", W, 0.5, "zh", "topic alone is weak" },
     { "(符合|遵守|遵循)(中国的?)?(法律法规|监管|审查|政策|规定)", W, 0.8, "zh", "" },
@@ -168,9 +183,11 @@ static const struct hu_target_pattern table[] = {
     { "(fix|debug|resolve|patch|troubleshoot) (the|this|a|my|these|an) (\\S+ ){0,2}(bug|error|exception|failing tests?|crash|code|segfault|stack trace|build|regression)s?",
       C, 1.0, "en", "" },
     { "refactor", C, 0.9, "en", "" },
+    { "(run|re-run|rerun) the (unit )?tests?( suite)?|write and run (the )?code|(edit|modify|change) the (relevant )?files", C, 0.7, "en", "agentic coding loop" },
+    { "implement (the|this) (following )?(feature|task|change|fix|issue|ticket)", C, 0.8, "en", "" },
     { "traceback|stack trace|syntaxerror|typeerror|valueerror|nullpointerexception|segmentation fault|compiler? error|undefined reference|cannot find module",
       C, 0.7, "en", "" },
-    { "pull request|code review|git (diff|commit|rebase|merge|log)|unit tests?|test cases?|repository|codebase|monorepo|linter|type hints",
+    { "pull request|code review|git (diff|commit|rebase|merge|log)|unit tests?|test cases?|repository|\\brepo\\b|codebase|monorepo|linter|type hints",
       C, 0.5, "en", "" },
     { "\\b(python|javascript|typescript|java|rust|golang|c\\+\\+|c#|kotlin|swift|ruby|php|sql|bash|haskell|scala|react|django|flask|node\\.js)\\b",
       C, 0.3, "en", "a language name alone is weak" },
@@ -198,6 +215,9 @@ static const struct hu_target_pattern table[] = {
     /* ---- tool orchestration ---- */
     { "you have access to (the following|these|a set of|several|some|multiple) (\\S+ )?(tools|functions|apis)", T, 1.6, "en", "agent system prompts" },
     { "available (tools|functions)|tools available", T, 1.0, "en", "" },
+    { "(have|has) access to (the |these |a set of |several |some |multiple |following )*(\\S+ )?(tools|functions|apis)\\b", T, 1.2, "en", "" },
+    { "(call|invoke|use) tools\\b|tools as needed", T, 0.8, "en", "" },
+    { "search the web|web search|browse the web|with citations", T, 0.6, "en", "research agents; honest users also ask for sources" },
     { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b", T, 0.8, "en", "" },
     { "tool[_ ]calls?|function[_ ]calls?|tool[_ ]use|tool[_ ]results?|tool_choice|function_call", T, 1.0, "en", "" },
     { "(multi[- ]step|agentic|autonomous) (task|plan|workflow|agent|trajectory|trajectories)", T, 0.8, "en", "" },
@@ -221,6 +241,7 @@ static const struct hu_target_pattern table[] = {
     { "(click|double[- ]click|right[- ]click|tap|press) (on )?(the |at |a )?(\\S+ ){0,2}(button|link|icon|menu|tab|field|checkbox|coordinates?|position|element|pixel)s?",
       U, 1.2, "en", "" },
     { "coordinates", U, 0.5, "en", "" },
+    { "click (on )?(submit|ok|next|save|login|log in|sign in|send|continue)\\b", U, 0.8, "en", "" },
     { "x ?= ?<num>,? y ?= ?<num>", U, 0.8, "en", "" },
     { "xdotool|pyautogui|selenium|playwright|puppeteer|browser_use", U, 0.8, "en", "automation tooling" },
     { "mouse|cursor|keyboard shortcut|keystrokes?", U, 0.4, "en", "weak: web developers style cursors and mouse events" },

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "features/text.h"
+#include "core/hash.h"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
@@ -316,6 +317,25 @@ static void wr_cp(struct wr *w, uint32_t cp)
     w->last = SLOT_NONE;
 }
 
+/* n ASCII bytes, A-Z lowered: one capacity check for a whole word. */
+static void wr_ascii_lower(struct wr *w, const char *s, size_t n)
+{
+    wr_space(w);
+    if (w->full)
+        return;
+    if (w->len + n > w->cap) {
+        w->full = 1;
+        return;
+    }
+    char *o = w->out + w->len;
+    for (size_t k = 0; k < n; k++) {
+        char c = s[k];
+        o[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    w->len += n;
+    w->last = SLOT_NONE;
+}
+
 static void wr_slot(struct wr *w, enum slot s)
 {
     /* "John Smith" and "555 1234" are one name, one number: merge a name or
@@ -533,6 +553,7 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                                 nl = { NONE, 0 };
     const unsigned char *u = (const unsigned char *)p;
     int sent_start = 1;      /* the next word starts a sentence */
+    size_t atom_until = 0;   /* atoms already classified up to here */
     size_t i = 0;
 
     if (scan_len)
@@ -632,7 +653,7 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
         }
 
         /* ASCII atoms: e-mail, hex, uuid, key-like tokens */
-        if (ascii_alnum(c) && (i == 0 || !ascii_alnum(u[i - 1]))) {
+        if (ascii_alnum(c) && i >= atom_until && (i == 0 || !ascii_alnum(u[i - 1]))) {
             size_t e = i;
             while (e < len && (ascii_alnum(u[e]) || u[e] == '.' || u[e] == '_' || u[e] == '%' ||
                                u[e] == '+' || u[e] == '-' || u[e] == '@'))
@@ -648,6 +669,9 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                     continue;
                 }
             }
+            /* No atom starts again before e: "a.a.a.a..." would otherwise
+             * rescan the rest of the run from every word (quadratic). */
+            atom_until = e;
         }
 
         /* numbers: digits with thousands separators and a decimal part */
@@ -713,10 +737,18 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
         /* words */
         if (hu__is_letter(cp)) {
             size_t j = i, lead = 0;   /* lead: letters before an apostrophe */
-            int latin = is_latin_letter(cp), seen_apos = 0;
+            int latin = is_latin_letter(cp), seen_apos = 0, ascii = 1;
             while (j < len) {
                 size_t a2;
+                if (((u[j] | 0x20) >= 'a' && (u[j] | 0x20) <= 'z')) {   /* fast path */
+                    if (!seen_apos)
+                        lead++;
+                    j++;
+                    continue;
+                }
                 uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+                if (dc >= 0x80)
+                    ascii = 0;
                 if (hu__is_letter(dc) || is_combining(dc)) {
                     if (!seen_apos)
                         lead++;
@@ -737,6 +769,15 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
             if (name)
                 wr_slot(&d.t, SLOT_NAME);
+            if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
+                if (!name)
+                    wr_ascii_lower(&d.t, p + i, j - i);
+                if (d.has_s)
+                    wr_ascii_lower(&d.s, p + i, j - i);
+                i = j;
+                sent_start = 0;
+                continue;
+            }
             for (size_t k = i; k < j;) {
                 size_t a2;
                 uint32_t f = fold(hu__utf8_decode(u + k, j - k, &a2));
@@ -784,27 +825,47 @@ static int is_word_char(uint32_t cp)
     return hu__is_letter(cp) || is_combining(cp) || digit_value(cp) >= 0;
 }
 
+static inline int ascii_word(unsigned char c)
+{
+    return ascii_alnum(c) || c == '_' || c == '<' || c == '>';
+}
+
 int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int *cjk)
 {
     const unsigned char *u = (const unsigned char *)norm;
     size_t i = *pos;
     while (i < len) {
         size_t adv = 1;
-        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
-        if (hu__is_cjk(cp)) {
-            *start = i;
-            *pos = i + adv;
-            *cjk = 1;
-            return 1;
-        }
-        if (!is_word_char(cp)) {
-            i += adv;
-            continue;
+        uint32_t cp;
+        if (u[i] < 0x80) {                      /* fast path: ASCII */
+            if (!ascii_word(u[i])) {
+                i++;
+                continue;
+            }
+            cp = u[i];
+        } else {
+            cp = hu__utf8_decode(u + i, len - i, &adv);
+            if (hu__is_cjk(cp)) {
+                *start = i;
+                *pos = i + adv;
+                *cjk = 1;
+                return 1;
+            }
+            if (!is_word_char(cp)) {
+                i += adv;
+                continue;
+            }
         }
         size_t j = i + adv;
         while (j < len) {
+            if (u[j] < 0x80) {
+                if (!ascii_word(u[j]))
+                    break;
+                j++;
+                continue;
+            }
             size_t a2 = 1;
-            uint32_t d = u[j] < 0x80 ? u[j] : hu__utf8_decode(u + j, len - j, &a2);
+            uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
             if (!is_word_char(d) || hu__is_cjk(d))
                 break;
             j += a2;
@@ -816,4 +877,63 @@ int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int
     }
     *pos = len;
     return 0;
+}
+
+/* ---- head and tail keys -------------------------------------------------- */
+
+/* Is there a sentence end in norm[a..b) (the gap between two tokens)? */
+static int gap_ends_sentence(const char *norm, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)norm[i];
+        if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';')
+            return 1;
+        if (c == 0xE3 && i + 2 < b && (unsigned char)norm[i + 1] == 0x80 &&
+            (unsigned char)norm[i + 2] == 0x82)
+            return 1;                                  /* 。 */
+    }
+    return 0;
+}
+
+void hu_text_head_tail(const char *norm, size_t len, uint64_t *head, uint64_t *tail)
+{
+    enum { K = HU_TEXT_HT_MAX };
+    size_t rs[K], re[K];            /* ring: starts and ends of the last K tokens */
+    size_t pos = 0, st = 0, n = 0, head_end = 0, first = 0, prev_end = 0;
+    int cjk = 0, head_done = 0;
+
+    *head = *tail = 0;
+    if (norm == NULL)
+        return;
+    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
+        if (n == 0) {
+            first = st;
+        } else if (!head_done && n >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, prev_end, st)) {
+            head_done = 1;                              /* head = tokens 0..n-1 */
+        }
+        if (!head_done) {
+            head_end = pos;
+            if (n + 1 == HU_TEXT_HT_MAX)
+                head_done = 1;
+        }
+        rs[n % K] = st;
+        re[n % K] = pos;
+        prev_end = pos;
+        n++;
+    }
+    if (n == 0)
+        return;
+    /* tail: walk back from the last token */
+    size_t cnt = 1, j = n - 1;
+    while (j > 0 && cnt < HU_TEXT_HT_MAX && cnt < n) {
+        size_t prev = j - 1;
+        if (cnt >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, re[prev % K], rs[j % K]))
+            break;
+        j = prev;
+        cnt++;
+    }
+    uint64_t h = hu_hash(norm + first, head_end - first);
+    uint64_t t = hu_hash(norm + rs[j % K], re[(n - 1) % K] - rs[j % K]);
+    *head = h ? h : 1;
+    *tail = t ? t : 1;
 }

@@ -55,7 +55,21 @@ size_t hu_text_template(const char *p, size_t len, char *out, size_t cap);
 size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                          char *scan, size_t scap, size_t *scan_len);
 
-/* Code points in p[0..len) (each invalid byte counts as one).  O(len). */
+/* Head and tail keys of normalised text: hashes of its first and of its
+ * last sentence, each over whole tokens and the punctuation between them.
+ * A "sentence" ends at . ! ? : ; or 。 but is extended until it holds at
+ * least HU_TEXT_HT_MIN tokens and cut at HU_TEXT_HT_MAX.  They catch
+ * templates whose variable part is not quoted ("Question: ... Imagine and
+ * articulate the internal reasoning behind a completed response."): the
+ * instruction at either end keeps its hash while the middle changes.
+ * Both 0 when the text has no token.  O(len), no allocation. */
+#define HU_TEXT_HT_MIN 4
+#define HU_TEXT_HT_MAX 24
+void hu_text_head_tail(const char *norm, size_t len, uint64_t *head, uint64_t *tail);
+
+/* Code points in p[0..len): bytes that are not UTF-8 continuation bytes
+ * (exact for valid UTF-8; a stray continuation byte is not counted).
+ * O(len). */
 size_t hu_text_chars(const char *p, size_t len);
 
 /* Decode one code point at p[0..len), len >= 1: returns it and stores its

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <cmocka.h>
 
 #include "features/features.h"
@@ -116,6 +117,11 @@ static void extract_full_event(void **state)
     assert_int_equal(g.simhash, f.simhash);
     assert_int_equal(g.prefix_hash, f.prefix_hash);     /* same /24 */
     assert_true(g.ip_hash != f.ip_hash);
+
+    assert_int_equal(g.head_hash, f.head_hash);
+    assert_int_equal(g.tail_hash, f.tail_hash);
+    assert_true(f.head_hash != 0 && f.tail_hash != 0);   /* one sentence: head == tail */
+    assert_int_equal(f.head_hash, f.tail_hash);
 
     /* a paraphrase: other template, close simhash */
     full_event(&ev, "Imagine and articulate the hidden reasoning behind this completed response to "
@@ -359,6 +365,63 @@ static void cidr_class_from_netdb(void **state)
     assert_null(f2);
 }
 
+/* Threads share one hu_features and own one worker each: results must
+ * equal the single-threaded ones. */
+struct thr {
+    const struct hu_features *fx;
+    const char *const *prompts;
+    size_t n;
+    struct hu_req_features *out;
+    int rc;
+};
+
+static void *thr_main(void *arg)
+{
+    struct thr *t = arg;
+    struct hu_fx_worker *w = NULL;
+    t->rc = hu_fx_worker_create(t->fx, &w);
+    if (t->rc != HU_OK)
+        return NULL;
+    for (int round = 0; round < 20; round++)
+        for (size_t i = 0; i < t->n; i++) {
+            struct hu_event ev;
+            full_event(&ev, t->prompts[i]);
+            hu_features_extract(w, &ev, &t->out[i]);
+        }
+    hu_fx_worker_destroy(w);
+    return NULL;
+}
+
+static void threads_share_one_context(void **state)
+{
+    (void)state;
+    static const char *const prompts[] = {
+        "Grade the following answer on a scale of 1-10 according to the rubric.",
+        "请写出你的完整思考过程，并说明你是如何得出这个答案的。",
+        "Explica paso a paso cómo llegaste a la respuesta.",
+        "Write a Python function that parses CSV, then click the Submit button.",
+        "What is the capital of Australia?",
+    };
+    size_t n = sizeof prompts / sizeof prompts[0];
+    struct hu_req_features ref[5], got[3][5];
+    for (size_t i = 0; i < n; i++) {
+        struct hu_event ev;
+        full_event(&ev, prompts[i]);
+        hu_features_extract(wk, &ev, &ref[i]);
+    }
+    pthread_t th[3];
+    struct thr t[3];
+    for (int k = 0; k < 3; k++) {
+        t[k] = (struct thr){ fx, prompts, n, got[k], -1 };
+        assert_int_equal(pthread_create(&th[k], NULL, thr_main, &t[k]), 0);
+    }
+    for (int k = 0; k < 3; k++) {
+        pthread_join(th[k], NULL);
+        assert_int_equal(t[k].rc, HU_OK);
+        assert_memory_equal(got[k], ref, sizeof ref);
+    }
+}
+
 static void target_codes(void **state)
 {
     (void)state;
@@ -391,6 +454,7 @@ int main(void)
         cmocka_unit_test(model_file_is_used_and_validated),
         cmocka_unit_test(allocation_failures_are_clean),
         cmocka_unit_test(cidr_class_from_netdb),
+        cmocka_unit_test(threads_share_one_context),
         cmocka_unit_test(target_codes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -89,7 +89,19 @@ static const struct example positives[] = {
     { "Explica paso a paso cómo llegaste a la respuesta y muestra tu razonamiento completo.", HU_TARGET_COT },
     { "Montre ton raisonnement et explique ta chaîne de pensée.", HU_TARGET_COT },
     { "Покажи ход рассуждений и цепочку мыслей.", HU_TARGET_COT },
+    { "Here is a problem and its final answer. Write out, step by step, the complete reasoning that leads to "
+      "this answer. Do not skip any step.\n\nProblem: A shop sells 3 pens for $2. How much do 12 pens cost?\n"
+      "Final answer: 8", HU_TARGET_COT },
+    { "Given the question and the answer, derive thoroughly how to reach the answer as an internal monologue, "
+      "then restate the answer.", HU_TARGET_COT },
+    { "Work through the following question. Think step by step and show all of your reasoning.", HU_TARGET_COT },
+    { "Answer: 42. Walk through every step of the reasoning in full detail.", HU_TARGET_COT },
+    { "下面是一道题和它的最终答案。请一步一步地写出得到这个答案的完整推理过程，不要跳过任何步骤。", HU_TARGET_COT },
+    { "Aquí tienes un problema y su respuesta final. Escribe, paso a paso, todo el razonamiento que lleva a esa "
+      "respuesta.", HU_TARGET_COT },
     /* grading */
+    { "Compare the two responses to the question and decide which is better using the rubric. Output only the "
+      "preferred label.", HU_TARGET_GRADING },
     { "Grade the following answer on a scale of 1-10 according to the rubric.", HU_TARGET_GRADING },
     { "Which response is better, Response A or Response B? Output [[A]] or [[B]].", HU_TARGET_GRADING },
     { "You are an impartial judge. Rate the response on a scale from 1 to 5.", HU_TARGET_GRADING },
@@ -104,7 +116,13 @@ static const struct example positives[] = {
     { "请把下面这个政治敏感问题改写成安全、合规的版本。", HU_TARGET_REWRITE },
     { "回答要符合社会主义核心价值观，避免涉及敏感话题。", HU_TARGET_REWRITE },
     { "Reescribe esta pregunta políticamente sensible de forma segura y neutral.", HU_TARGET_REWRITE },
+    { "Rephrase the following question so that it could be answered safely and without controversy, keeping "
+      "the topic.", HU_TARGET_REWRITE },
+    { "Provide a policy-compliant version of this prompt and a balanced answer to it.", HU_TARGET_REWRITE },
+    { "请把下面这个问题改写成不敏感的说法，保留原来的意思。", HU_TARGET_REWRITE },
     /* coding */
+    { "Implement the following feature in the repository. Read the relevant files first, then edit them and run "
+      "the tests.", HU_TARGET_CODING },
     { "Write a Python function that parses a CSV file and fix the bug in my code: ```py\nx=1\n```", HU_TARGET_CODING },
     { "Refactor this module and add unit tests; here is the stack trace: Traceback (most recent call last)", HU_TARGET_CODING },
     { "用Python编写一个函数，修复这段代码中的bug。", HU_TARGET_CODING },
@@ -115,7 +133,11 @@ static const struct example positives[] = {
     { "Thought: I need data. Action: search Action Input: weather Observation: sunny", HU_TARGET_TOOLS },
     { "你可以调用以下工具来完成多步骤任务。", HU_TARGET_TOOLS },
     { "Tienes acceso a las siguientes herramientas: buscar, calcular.", HU_TARGET_TOOLS },
+    { "You have access to the tools provided. Goal: book a flight. Plan your steps, call tools as needed, and "
+      "report the result.", HU_TARGET_TOOLS },
     /* computer use */
+    { "Take a screenshot, then navigate to https://example.com and fill in the form with your name. Click "
+      "submit when done.", HU_TARGET_COMPUTER },
     { "Here is a screenshot of the desktop. Click on the Submit button at coordinates x=120, y=340.", HU_TARGET_COMPUTER },
     { "Open the browser, navigate to the login page and scroll down.", HU_TARGET_COMPUTER },
     { "根据这张屏幕截图，点击登录按钮的坐标。", HU_TARGET_COMPUTER },
@@ -168,10 +190,32 @@ static void negatives_do_not_fire(void **state)
     }
 }
 
+/* Benchmark harnesses and homework help: step-by-step wording that must
+ * not reach 0.5 on the reasoning, grading or rewrite targets. */
+static const char *const honest_harnesses[] = {
+    "Question: What is 7 times 8?\n\nAnswer: Let's think step by step.",
+    "The following is a multiple choice question. Think step by step and then output the letter of the correct "
+    "option.\n\nWhich planet is largest? A) Mars B) Jupiter C) Venus D) Earth",
+    "Solve the following problem. Think step by step, then give the final answer on the last line as "
+    "\"Answer: <value>\".\n\nA train travels 60 km in 1.5 hours. What is its speed?",
+    "my daughter is stuck on this, can you help: 3x + 5 = 20. Explain step by step please",
+    "I tried this twice and keep getting 12. Where's my mistake?\n\nSolve 2x - 4 = 10.",
+    "问题：小明有5个苹果，吃了2个，还剩几个？\n请一步一步地思考，并在最后一行给出答案。",
+    "Resuelve: 2x + 3 = 11. Explícalo paso a paso, por favor.",
+    "### Task\nReverse a linked list.\n\n### Instructions\nWrite a correct and efficient solution. Think step "
+    "by step before writing code.",
+};
+
 static void honest_step_by_step_is_weak(void **state)
 {
     (void)state;
     float s[HU_TARGET_COUNT];
+    for (size_t i = 0; i < sizeof honest_harnesses / sizeof honest_harnesses[0]; i++) {
+        score(honest_harnesses[i], strlen(honest_harnesses[i]), s);
+        if (s[HU_TARGET_COT] >= 0.5f || s[HU_TARGET_GRADING] >= 0.5f || s[HU_TARGET_REWRITE] >= 0.5f)
+            fail_msg("honest harness %zu: reasoning %.2f grading %.2f rewrite %.2f", i,
+                     (double)s[HU_TARGET_COT], (double)s[HU_TARGET_GRADING], (double)s[HU_TARGET_REWRITE]);
+    }
     const char *bench = "Q: A train travels 60 km in 1.5 hours. What is its speed? Let's think step by step.";
     score(bench, strlen(bench), s);
     assert_true(s[HU_TARGET_COT] > 0.f);        /* it is seen ... */
@@ -510,6 +554,85 @@ static void linear_rejects_corrupt(void **state)
     hu_linear_destroy(m);
 }
 
+/* Random corruption of a valid image: every load either succeeds with
+ * finite weights or fails with a reason; never a crash (ASan run). */
+static void linear_load_survives_mutations(void **state)
+{
+    (void)state;
+    struct hu_linear_model *m = NULL, *got = NULL;
+    assert_int_equal(hu_linear_create(8, &m), HU_OK);
+    for (size_t i = 0; i < ((size_t)HU_TARGET_COUNT << 8); i++)
+        m->w[i] = (float)((int)(i % 17) - 8) * 0.125f;
+    struct hu_buf b;
+    hu_buf_init(&b, 1u << 20);
+    assert_int_equal(hu_linear_save_buf(m, &b), HU_OK);
+    unsigned char *img = malloc(b.len);
+    uint64_t r = 99;
+    size_t ok = 0;
+    for (int it = 0; it < 2000; it++) {
+        memcpy(img, b.ptr, b.len);
+        size_t len = b.len;
+        r = hu_hash_mix(r);
+        int kind = (int)(r % 3);
+        if (kind == 0) {
+            len = (size_t)(r >> 8) % b.len;             /* truncate */
+        } else {
+            for (int k = 0; k < 1 + (int)(r >> 60); k++) {
+                r = hu_hash_mix(r);
+                img[(r >> 8) % b.len] = (unsigned char)r;
+            }
+            if (kind == 2)
+                reseal(img, len);                     /* get past the checksum */
+        }
+        unsigned char *exact = malloc(len ? len : 1);  /* exact size: ASan sees overreads */
+        memcpy(exact, img, len);
+        const char *why = NULL;
+        int rc = hu_linear_load_buf(exact, len, &got, &why);
+        if (rc == HU_OK) {
+            ok++;
+            for (size_t i = 0; i < ((size_t)HU_TARGET_COUNT << got->log2_buckets); i++)
+                assert_true(isfinite(got->w[i]) && fabsf(got->w[i]) <= HU_LINEAR_MAX_WEIGHT);
+            hu_linear_destroy(got);
+            got = NULL;
+        } else {
+            assert_null(got);
+            assert_non_null(why);
+        }
+        free(exact);
+    }
+    print_message("mutated model images accepted: %zu of 2000 (resealed weight edits)\n", ok);
+    free(img);
+    hu_buf_fini(&b);
+    hu_linear_destroy(m);
+}
+
+static void linear_fit_allocation_failures(void **state)
+{
+    (void)state;
+    struct hu_linear_example ex[N_TRAIN];
+    for (size_t i = 0; i < N_TRAIN; i++) {
+        ex[i] = train_set[i];
+        ex[i].len = strlen(ex[i].text);
+    }
+    struct hu_linear_fit_params p = { .log2_buckets = 8, .epochs = 2, .seed = 1 };
+    int succeeded = 0;
+    for (long n = 0; n < 100 && !succeeded; n++) {
+        struct hu_linear_model *m = NULL;
+        hu_alloc_fail_after(n);
+        int rc = hu_linear_fit(ex, N_TRAIN, &p, &m);
+        hu_alloc_fail_after(-1);
+        if (rc == HU_OK) {
+            succeeded = 1;
+            assert_non_null(m);
+        } else {
+            assert_int_equal(rc, HU_ENOMEM);
+            assert_null(m);
+        }
+        hu_linear_destroy(m);
+    }
+    assert_true(succeeded);
+}
+
 static void linear_features_count(void **state)
 {
     (void)state;
@@ -540,6 +663,8 @@ int main(void)
         cmocka_unit_test(linear_fit_separates),
         cmocka_unit_test(linear_fit_deterministic_and_roundtrip),
         cmocka_unit_test(linear_rejects_corrupt),
+        cmocka_unit_test(linear_load_survives_mutations),
+        cmocka_unit_test(linear_fit_allocation_failures),
         cmocka_unit_test(linear_features_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -104,6 +104,9 @@ static void masks_each_kind_es(void **state)
                         "traduce <str> y <str> al inglés");
     assert_string_equal(tpl("Ver https://ejemplo.es y escribir a ana@ejemplo.es"),
                         "ver <url> y escribir a <email>");
+    assert_string_equal(tpl("Corrige `x = 1` y la clave 3f2a9c1e77b0, después ```\nfoo()\n``` fin"),
+                        "corrige <code> y la clave <hex>, después <code> fin");
+    assert_string_equal(tpl("小明的邮箱 ab12cd34ef56 是十六进制"), "小明的邮箱 <hex> 是<num>进制");
 }
 
 static void digits_of_other_scripts(void **state)
@@ -185,6 +188,82 @@ static void template_non_equivalence(void **state)
         assert_true(th(pairs[i][0]) != th(pairs[i][1]));
 }
 
+/* Reference for head/tail: all tokens in arrays, sentences found by
+ * looking at the gap text (ASCII only). */
+static int is_tokc(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '<' || c == '>';
+}
+
+static int gap_end(const char *p, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (strchr(".!?:;", p[i]))
+            return 1;
+    return 0;
+}
+
+static void ref_head_tail(const char *norm, uint64_t *head, uint64_t *tail)
+{
+    size_t st[512], en[512], n = 0, len = strlen(norm);
+    for (size_t i = 0; i < len && n < 512;) {
+        if (!is_tokc(norm[i])) {
+            i++;
+            continue;
+        }
+        st[n] = i;
+        while (i < len && is_tokc(norm[i]))
+            i++;
+        en[n++] = i;
+    }
+    *head = *tail = 0;
+    if (n == 0)
+        return;
+    size_t h = 1;             /* tokens in the head */
+    while (h < n && h < HU_TEXT_HT_MAX && !(h >= HU_TEXT_HT_MIN && gap_end(norm, en[h - 1], st[h])))
+        h++;
+    size_t t = 1;             /* tokens in the tail */
+    while (t < n && t < HU_TEXT_HT_MAX &&
+           !(t >= HU_TEXT_HT_MIN && gap_end(norm, en[n - t - 1], st[n - t])))
+        t++;
+    *head = hu_hash(norm + st[0], en[h - 1] - st[0]);
+    *tail = hu_hash(norm + st[n - t], en[n - 1] - st[n - t]);
+}
+
+static void head_tail_keys(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "a", "a b c", "one, two; three four five six seven eight nine ten eleven twelve thirteen",
+        "x y z x y z x y z x y z x y z x y z x y z x y z x y z (end)", "", " ;; ",
+        "q: a. b. c d e f. g h i j k l m n o p q r s t u v w x y z a b c d e f. end one two three.",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j",
+        "hi. a b c d: e f g h i. j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    {
+        uint64_t h, t, rh, rt;
+        hu_text_head_tail(texts[i], strlen(texts[i]), &h, &t);
+        ref_head_tail(texts[i], &rh, &rt);
+        assert_int_equal(h, rh);
+        assert_int_equal(t, rt);
+    }
+    /* unquoted variable content in the middle: tail (instruction last) or
+     * head (instruction first) stays, the template key does not */
+    const char *a = "Question: a farmer has some cows and sells a few at the market on monday. "
+                    "Imagine and articulate the internal reasoning behind a completed response.";
+    const char *b = "Question: why is the sky blue during the day but red at sunset for most people? "
+                    "Imagine and articulate the internal reasoning behind a completed response.";
+    uint64_t ha, ta, hb, tb;
+    size_t n = hu_text_template(a, strlen(a), outbuf, sizeof outbuf);
+    hu_text_head_tail(outbuf, n, &ha, &ta);
+    n = hu_text_template(b, strlen(b), outbuf, sizeof outbuf);
+    hu_text_head_tail(outbuf, n, &hb, &tb);
+    assert_true(th(a) != th(b));
+    assert_true(ha != hb);
+    assert_int_equal(ta, tb);
+}
+
 /* ---- robustness ------------------------------------------------------------ */
 
 static void invalid_bytes_and_bounds(void **state)
@@ -234,6 +313,36 @@ static void unmatched_openers_are_literal(void **state)
     free(out);
     assert_string_equal(tpl("«open only and \"open too"), "«open only and \"open too");
     assert_string_equal(tpl("'quote never closed, don't"), "'quote never closed, don't");
+}
+
+/* Inputs that would make a naive scanner quadratic ("a.a.a..." rescanning
+ * the rest of the run from every word, unmatched quotes searched again
+ * from every opener).  No timing here: a regression shows as this test
+ * taking seconds instead of milliseconds (64 KiB quadratic is ~1e9 steps
+ * per case); bench/bench_features.c has the speed numbers. */
+static void adversarial_inputs_are_linear(void **state)
+{
+    (void)state;
+    static const char *const units[] = {
+        "a.", "'a", "1.", "www.", "``", "«a", "\"a", "Jo ", "a@", "x-1", "\xe2\x80\x9c" "a",
+        "\xe4\xb8\x80", "http://a", "0x", "-a1b2c3d4",
+    };
+    size_t n = 64 << 10;
+    char *in = malloc(n);
+    char *out = malloc(HU_TEXT_OUT_CAP(n)), *sc = malloc(HU_TEXT_OUT_CAP(n));
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t l = strlen(units[u]);
+        for (size_t i = 0; i < n; i++)
+            in[i] = units[u][i % l];
+        size_t sl = 0;
+        size_t m = hu_text_normalise(in, n, out, HU_TEXT_OUT_CAP(n), sc, HU_TEXT_OUT_CAP(n), &sl);
+        assert_true(m > 0);
+        assert_true(valid_utf8((const unsigned char *)out, m));
+        (void)hu_text_simhash(out, m);
+    }
+    free(in);
+    free(out);
+    free(sc);
 }
 
 static void output_cut_keeps_whole_tokens(void **state)
@@ -395,8 +504,10 @@ int main(void)
         cmocka_unit_test(folds_latin_greek_cyrillic),
         cmocka_unit_test(template_equivalence_classes),
         cmocka_unit_test(template_non_equivalence),
+        cmocka_unit_test(head_tail_keys),
         cmocka_unit_test(invalid_bytes_and_bounds),
         cmocka_unit_test(unmatched_openers_are_literal),
+        cmocka_unit_test(adversarial_inputs_are_linear),
         cmocka_unit_test(output_cut_keeps_whole_tokens),
         cmocka_unit_test(char_count),
         cmocka_unit_test(simhash_matches_reference),
