@@ -9,6 +9,7 @@
  */
 #include "score/analysis.h"
 #include "core/alloc.h"
+#include "core/sort.h"
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/u64map.h"
@@ -463,7 +464,7 @@ static int build_indicators(struct hu_analysis *a, struct hu_results *r)
                 picks[c][n_picks[c]++] = (struct ind_pick){ m.hash[i], m.count[i], m.type[i] };
         cmap_free(&m);
         if (rc) break;
-        qsort(picks[c], n_picks[c], sizeof **picks, cmp_pick);
+        hu_sort(picks[c], n_picks[c], sizeof **picks, cmp_pick);
         /* keep the first MAX per type */
         size_t w = 0, run = 0;
         for (size_t i = 0; i < n_picks[c]; i++) {
@@ -592,7 +593,7 @@ static int build_evidence(struct hu_analysis *a, struct hu_results *r, const str
                               "an identified customer's fleet, so the score is discounted.",
                               c->org_members, c->n_members, c->verified_members);
         if (!rc)
-            qsort(c->evidence, c->n_evidence, sizeof *c->evidence, cmp_evidence);
+            hu_sort(c->evidence, c->n_evidence, sizeof *c->evidence, cmp_evidence);
     }
     (void)a;
     return rc;
@@ -674,7 +675,7 @@ static int build_fingerprints(struct hu_analysis *a, size_t n, const double *beh
             }
         /* sorted and distinct (a profile's sets hold distinct items per set,
          * and tokens of different sets differ by construction) */
-        qsort(tok + off[i], n_tok - off[i], sizeof *tok, cmp_u64_tok);
+        hu_sort(tok + off[i], n_tok - off[i], sizeof *tok, cmp_u64_tok);
     }
     if (!rc)
         off[n] = (uint32_t)n_tok;

@@ -15,6 +15,7 @@
  */
 #include "score/campaign.h"
 #include "core/alloc.h"
+#include "core/sort.h"
 #include "core/hash.h"
 #include "core/u64map.h"
 #include "link/params.h"
@@ -193,7 +194,7 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
         for (uint32_t i = first_acc[f]; i != UINT32_MAX; i = next_acc[i])
             for (uint32_t j = in->fp_off[i]; j < in->fp_off[i + 1]; j++)
                 t[k++] = in->fp_tokens[j];
-        qsort(t, m, sizeof *t, cmp_u64);
+        hu_sort(t, m, sizeof *t, cmp_u64);
         /* distinct tokens with their use counts, most used first */
         size_t nd = 0;
         for (size_t x = 0; x < m; ) {
@@ -216,7 +217,7 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
             uint64_t *sorted = hu_malloc(nd * sizeof *sorted);
             if (!sorted) { hu_free(cnt); hu_free(t); goto out; }
             memcpy(sorted, cnt, nd * sizeof *sorted);
-            qsort(sorted, nd, sizeof *sorted, cmp_u64);
+            hu_sort(sorted, nd, sizeof *sorted, cmp_u64);
             uint64_t thr = sorted[nd - HU_MERGE_MAX_TOKENS];
             size_t w = 0, above = 0;
             for (size_t x = 0; x < nd; x++) above += cnt[x] > thr;
@@ -238,7 +239,7 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
         frag_ntok[f] = (uint32_t)keep;
         hu_free(t);
     }
-    qsort(post, n_post, sizeof *post, cmp_tok_post);
+    hu_sort(post, n_post, sizeof *post, cmp_tok_post);
     /* shared-token counts per candidate fragment pair */
     if (hu_u64map_init(&shared, n_post))
         goto out;
@@ -273,7 +274,7 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
             continue;
         scratch[n_keys++] = key;
     }
-    qsort(scratch, n_keys, sizeof *scratch, cmp_u64);
+    hu_sort(scratch, n_keys, sizeof *scratch, cmp_u64);
     for (size_t i = 0; i < n_keys; i++)
         hu_uf_union(uf, root_of_frag[scratch[i] >> 32], root_of_frag[(uint32_t)scratch[i]]);
     rc = HU_OK;
@@ -394,7 +395,7 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         c->score = hu_campaign_score(grp_behaviour(&g[r]), grp_conceal(&g[r]), grp_coord(&g[r]),
                                      g[r].n, g[r].fleet);
     }
-    qsort(camps, n_camps, sizeof *camps, cmp_camp);
+    hu_sort(camps, n_camps, sizeof *camps, cmp_camp);
     out->campaigns = hu_calloc(n_camps ? n_camps : 1, sizeof *out->campaigns);
     if (!out->campaigns)
         goto fail;

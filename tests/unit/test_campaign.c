@@ -116,6 +116,50 @@ static void ring_company_proxy_and_loner(void **state)
     hu_pairs_fini(&p);
 }
 
+static void fingerprints_merge_harvesting_fragments_only(void **state)
+{
+    (void)state;
+    setup_accounts();
+    /* two harvesting pairs (0-1 and 2-3 on their own cards) share two
+     * fingerprint tokens: one campaign of four.  Two honest pairs (10-11,
+     * 12-13) share the same tokens but do not harvest: they stay apart. */
+    for (int i = 0; i < 4; i++) { beh[i] = 0.85; conceal[i] = 0.7; }
+    struct hu_pairs p;
+    memset(&p, 0, sizeof p);
+    link(&p, 0, 1, HU_LINK_PAYMENT, 0.85f);
+    link(&p, 2, 3, HU_LINK_PAYMENT, 0.85f);
+    link(&p, 10, 11, HU_LINK_PAYMENT, 0.85f);
+    link(&p, 12, 13, HU_LINK_PAYMENT, 0.85f);
+    static uint64_t tok[N * 2];
+    static uint32_t off[N + 1];
+    uint32_t k = 0;
+    for (int i = 0; i < N; i++) {
+        off[i] = k;
+        if (i < 4 || (i >= 10 && i < 14)) { tok[k++] = 111; tok[k++] = 222; }
+    }
+    off[N] = k;
+    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal,
+                                    .org_hash = NULL, .account_ids = idp, .account_id_lens = idl,
+                                    .pairs = &p, .fp_tokens = tok, .fp_off = off };
+    struct hu_policy *pol = hu_policy_default();
+    struct hu_results r;
+    assert_int_equal(hu_campaigns_build(&in, pol, &r), HU_OK);
+    assert_int_equal(r.n_campaigns, 1);
+    assert_int_equal(r.campaigns[0].n_members, 4);
+    assert_true(r.campaigns[0].link_kinds & (1u << HU_LINK_FINGERPRINT));
+    for (int i = 10; i < 14; i++)
+        assert_int_equal(r.accounts[i].campaign, 0);
+    hu_results_fini(&r);
+    /* without fingerprints the harvesting pairs stay two groups of two:
+     * too small to be campaigns */
+    in.fp_off = NULL;
+    assert_int_equal(hu_campaigns_build(&in, pol, &r), HU_OK);
+    assert_int_equal(r.n_campaigns, 0);
+    hu_results_fini(&r);
+    hu_policy_destroy(pol);
+    hu_pairs_fini(&p);
+}
+
 static void score_is_monotone(void **state)
 {
     (void)state;
@@ -155,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ring_company_proxy_and_loner),
+        cmocka_unit_test(fingerprints_merge_harvesting_fragments_only),
         cmocka_unit_test(score_is_monotone),
         cmocka_unit_test(allocation_failures_are_clean),
     };
