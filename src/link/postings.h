@@ -21,13 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "link/pairs.h"
+#include "profile/observer.h"
 #include "profile/profile.h"
-
-/* A model release (from `model_release` events). */
-struct hu_release {
-    uint64_t model_hash;
-    int64_t  ts_ms;
-};
 
 /* Window after a release in which adopting the new model counts as a
  * pivot: the public record's "within 24 hours". */
