@@ -24,7 +24,10 @@ static int cmp_u64_tok(const void *x, const void *y)
 
 static uint64_t fp_token(int set, uint64_t item)
 {
-    return hu_hash_combine(item, 0x46500000u + (uint64_t)set);
+    uint64_t t = hu_hash_combine(item, 0x46500000u + (uint64_t)set) & ~(HU_FP_OPERATOR_BIT | HU_FP_EXCLUSIVE_BIT);
+    if (set == HU_PSET_SYSTEM || set == HU_PSET_TOOLS || set == HU_PSET_PAYMENT)
+        t |= HU_FP_OPERATOR_BIT;
+    return t;
 }
 
 /* Per-account fingerprint tokens (CSR, sorted and distinct per account)
@@ -76,6 +79,8 @@ int hu_fingerprint_tokens(struct hu_profile *const *prof, size_t n, const double
                 uint32_t ch = hu_u64map_get(&dfh, t);
                 if (c < 2 || (c > HU_TOKEN_MIN_DF_FLOOR && ch < HU_TOKEN_HARVEST_SHARE * c))
                     continue;
+                if (ch >= HU_TOKEN_EXCLUSIVE_SHARE * c)
+                    t |= HU_FP_EXCLUSIVE_BIT;
                 if (hu_grow((void **)&tok, &cap_tok, n_tok + 1, sizeof *tok, 4096)) {
                     rc = HU_ENOMEM;
                     break;

@@ -103,6 +103,11 @@
  * honest groups (low behaviour) never merge, and a declared, verified
  * organisation's fleet stays its own group. */
 #define HU_MERGE_MIN_BEHAVIOUR 0.50
+/* Two groups join when they share an exclusive operator token (a system
+ * prompt or tool set only harvesting accounts use), or at least
+ * MIN_SHARED tokens including an operator token, covering MIN_OVERLAP of
+ * the smaller group's tokens.  Client fingerprints, user agents and ASNs
+ * alone never join groups: everyone on one SDK release shares them. */
 #define HU_MERGE_MIN_SHARED    2
 #define HU_MERGE_MIN_OVERLAP   0.5
 /* Tokens kept per fragment (the most used inside it first): a fragment of
@@ -115,6 +120,9 @@
  * left out.  A token of one account is left out too: it links nobody. */
 #define HU_TOKEN_MIN_DF_FLOOR  50
 #define HU_TOKEN_HARVEST_SHARE 0.5
+/* A token at least this share of whose users harvest is "exclusive"
+ * (fingerprint.h): sharing one exclusive operator token joins groups. */
+#define HU_TOKEN_EXCLUSIVE_SHARE 0.9
 
 /* Membership refinement: a member linked to its campaign only through
  * shared network things (address, prefix, user agent, TLS fingerprint) --

@@ -1,0 +1,31 @@
+#!/bin/sh
+# eval-sweep.sh [SCALE] -- the quality table of docs/quality.md: huella
+# analyze + eval on seed-2026 over three seeds, with --text-from real
+# prompts, and with each --evade knob alone.  Prints one row per run:
+#   run  precision  recall  benign_fpr  worst_benign_group_fpr  purity  max_split
+set -e
+H=${HUELLA:-build/release/huella}
+SCALE=${1:-0.02}
+PROMPTS=${PROMPTS:-../shared/data/prompts}
+W=${WORKDIR:-build/eval-sweep}
+mkdir -p "$W"
+row() {
+    name=$1; shift
+    d="$W/$name"
+    mkdir -p "$d"
+    "$H" simulate --scenario seed-2026 --scale "$SCALE" "$@" --out "$d/t.jsonl.zst" --asn-out "$d/asn.csv" -q
+    "$H" analyze "$d/t.jsonl.zst" --asn "$d/asn.csv" --out "$d" -q
+    "$H" eval "$d/t.jsonl.zst" --results "$d" --format json > "$d/eval.json"
+    python3 - "$name" "$d/eval.json" <<'PY'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+e = json.load(open(path))
+worst = max([g["rate"] for g in e["groups"] if g["benign"]] or [0])
+split = max([c["split"] for c in e["campaigns"]] or [0])
+print(f"{name:<22} {e['precision']:.4f} {e['recall']:.4f} {e['benign_fpr']:.5f} {worst:.5f} {e['purity']:.4f} {split}")
+PY
+}
+echo "run                    prec   recall benign_fpr worst_grp purity max_split   (seed-2026, scale $SCALE)"
+for seed in 1 2 3; do row "seed$seed" --seed "$seed"; done
+[ -d "$PROMPTS" ] && row "text-from" --seed 1 --text-from "$PROMPTS"
+for ev in paraphrase jitter residential unique-payment mix slow; do row "evade-$ev" --seed 1 --evade "$ev"; done
