@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "features/features.h"
+#include "features/ioc.h"
 #include "ingest/event.h"
 #include "profile/profile_table.h"
 #include "score/policy.h"
@@ -52,6 +53,12 @@ struct hu_analysis_config {
     /* --dump-graph: write the weighted account graph (every candidate pair
      * with its strength and evidence) to this file; NULL: don't. */
     const char *dump_graph_path;
+    /* --iocs: partners' indicators (borrowed; NULL: none) and the sharing
+     * key their payment hashes are keyed with (NULL: payment indicators
+     * cannot match). */
+    const struct hu_ioc_set *iocs;
+    const uint8_t *share_key;
+    size_t share_key_len;
 };
 
 /* Wall-clock seconds spent per stage, for `--timings` and benchmarks. */

@@ -518,6 +518,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         } else {
             a->score = HU_SOLO_SCALE * in->behaviour[i];
         }
+        if (in->external && in->external[i] > 0)
+            a->score = 1.0 - (1.0 - a->score) * (1.0 - in->external[i]);
         if (in->parts)
             for (int p = 0; p < HU_BEHAVIOUR_PARTS; p++)
                 if (in->parts[i][p].contribution >= 0.02)

@@ -24,6 +24,28 @@
  * two or three accounts of one person are not one. */
 #define HU_MIN_CAMPAIGN      4u
 
+
+/* ---- partners' indicators (score/ioc_match.c) ---------------------------- */
+
+/* What one hit on a partner's indicator adds to an account's score
+ * (combined as a noisy-OR over hits, capped at HU_IOC_MAX).  A payment
+ * instrument another provider saw in a campaign is near proof of the same
+ * operator; a proxy address or an ASN is shared with honest users of the
+ * same network, so it only tips an account that is already suspicious.
+ * The cap keeps partner evidence alone below block: a partner's error
+ * must not lock a customer out without huella's own evidence. */
+#define HU_IOC_W_PAYMENT   0.70
+#define HU_IOC_W_TEMPLATE  0.45
+#define HU_IOC_W_CLIENT    0.15
+#define HU_IOC_W_ADDRESS   0.20
+#define HU_IOC_W_ASN       0.05
+#define HU_IOC_W_UA        0.05
+#define HU_IOC_MAX         0.85
+/* Hits on network and client indicators (address, ASN, user agent, TLS and
+ * header fingerprints) together add at most this: alone they move an
+ * honest account to `monitor` at most, never to an action. */
+#define HU_IOC_WEAK_MAX    0.30
+
 #endif
 
 /* ---- behaviour score (score/usage.c) ------------------------------------ */
