@@ -31,7 +31,7 @@ const char hu_cmd_analyze_help[] =
     "  --map FILE         map a foreign log shape onto the contract\n"
     "  --rejects FILE     write every rejected line's number and reason (JSON Lines)\n"
     "  --disable FAMILY   switch a signal family off (content, template, timing,\n"
-    "                     network, identity, pivot); repeatable; for evaluation\n"
+    "                     network, payment, script, pivot); repeatable; for evaluation\n"
     "  --iocs BUNDLE      partners' STIX 2.1 indicators as evidence (reason codes\n"
     "                     ioc_<kind>@<producer>); repeatable\n"
     "  --iocs-require-signed PUBKEY  refuse bundles without a valid BUNDLE.sig by\n"

@@ -217,9 +217,10 @@ static uint32_t enabled_kinds(uint32_t off)
     if (off & (1u << HU_FAMILY_NETWORK))
         k &= ~((1u << HU_LINK_IP) | (1u << HU_LINK_PREFIX) | (1u << HU_LINK_USER_AGENT)
                | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP));
-    if (off & (1u << HU_FAMILY_IDENTITY))
-        k &= ~((1u << HU_LINK_PAYMENT) | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_EMAIL_DOM)
-               | (1u << HU_LINK_SYSTEM) | (1u << HU_LINK_TOOLS));
+    if (off & (1u << HU_FAMILY_PAYMENT))
+        k &= ~((1u << HU_LINK_PAYMENT) | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_EMAIL_DOM));
+    if (off & (1u << HU_FAMILY_SCRIPT))
+        k &= ~((1u << HU_LINK_SYSTEM) | (1u << HU_LINK_TOOLS));
     k &= ~(1u << HU_LINK_SHAPE);     /* not produced yet */
     return k;
 }
@@ -333,8 +334,16 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
         if (rc)
             goto out;
     }
-    if (!(a->cfg.disabled_families & (1u << HU_FAMILY_IDENTITY))) {
-        rc = hu_fingerprint_tokens(a->prof, n, beh, &fp_tokens, &fp_off);
+    {
+        /* fingerprint tokens of the families that are on */
+        uint32_t off = a->cfg.disabled_families, sets = 0;
+        if (!(off & (1u << HU_FAMILY_NETWORK)))
+            sets |= (1u << HU_PSET_CLIENT_FP) | (1u << HU_PSET_HEADERS_FP) | (1u << HU_PSET_UA) | (1u << HU_PSET_ASN);
+        if (!(off & (1u << HU_FAMILY_SCRIPT)))
+            sets |= (1u << HU_PSET_SYSTEM) | (1u << HU_PSET_TOOLS);
+        if (!(off & (1u << HU_FAMILY_PAYMENT)))
+            sets |= 1u << HU_PSET_PAYMENT;
+        rc = hu_fingerprint_tokens(a->prof, n, beh, sets, &fp_tokens, &fp_off);
         if (rc)
             goto out;
     }

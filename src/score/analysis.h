@@ -34,7 +34,8 @@
     X(TEMPLATE, "template", "template reuse and similar template sets")         \
     X(TIMING,   "timing",   "synchronised activity and round-the-clock use")    \
     X(NETWORK,  "network",  "shared addresses, prefixes, client fingerprints")  \
-    X(IDENTITY, "identity", "shared payment, sign-up network, e-mail domain, system prompt, tools") \
+    X(PAYMENT,  "payment",  "shared payment instruments, sign-up networks, e-mail domains") \
+    X(SCRIPT,   "script",   "shared system prompts and tool sets (the operator's harness)") \
     X(PIVOT,    "pivot",    "the same move to a newly released model")
 
 enum hu_family {

@@ -40,7 +40,7 @@ static uint64_t fp_token(int set, uint64_t item)
  * campaign accounts, is kept.  Only harvesting accounts get tokens: only
  * they ever merge. */
 int hu_fingerprint_tokens(struct hu_profile *const *prof, size_t n, const double *beh,
-                          uint64_t **tokens_out, uint32_t **off_out)
+                          uint32_t sets, uint64_t **tokens_out, uint32_t **off_out)
 {
     struct hu_u64map df, dfh;
     uint64_t *tok = NULL;
@@ -57,7 +57,7 @@ int hu_fingerprint_tokens(struct hu_profile *const *prof, size_t n, const double
         const struct hu_profile *p = prof[i];
         int harvesting = beh[i] >= HU_MERGE_MIN_BEHAVIOUR;
         for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0] && !rc; s++)
-            for (unsigned k = 0; k < p->set[fp_sets[s]].n && !rc; k++) {
+            for (unsigned k = 0; (sets >> fp_sets[s] & 1) && k < p->set[fp_sets[s]].n && !rc; k++) {
                 uint64_t t = fp_token(fp_sets[s], p->set[fp_sets[s]].h[k]);
                 rc = hu_u64map_add(&df, t, 1);
                 if (!rc && harvesting)
@@ -73,7 +73,7 @@ int hu_fingerprint_tokens(struct hu_profile *const *prof, size_t n, const double
         if (beh[i] < HU_MERGE_MIN_BEHAVIOUR)
             continue;
         for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0] && !rc; s++)
-            for (unsigned k = 0; k < p->set[fp_sets[s]].n && !rc; k++) {
+            for (unsigned k = 0; (sets >> fp_sets[s] & 1) && k < p->set[fp_sets[s]].n && !rc; k++) {
                 uint64_t t = fp_token(fp_sets[s], p->set[fp_sets[s]].h[k]);
                 uint32_t c = hu_u64map_get(&df, t);
                 uint32_t ch = hu_u64map_get(&dfh, t);

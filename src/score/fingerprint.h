@@ -25,11 +25,12 @@
 #define HU_FP_EXCLUSIVE_BIT (UINT64_C(1) << 62)
 
 /* Tokens of accounts 0..n-1 in CSR form: account i's sorted, distinct
- * tokens are (*tokens_out)[(*off_out)[i] .. (*off_out)[i+1]).  beh[i] is
+ * tokens are (*tokens_out)[(*off_out)[i] .. (*off_out)[i+1]).  `sets` is a
+ * bit mask of the profile sets (enum hu_pset) to draw tokens from.  beh[i] is
  * the account's behaviour score: only harvesting accounts get tokens.
  * The caller frees both arrays with hu_free.  HU_OK or HU_ENOMEM.
  * O(accounts x set sizes). */
 HU_MUST_CHECK int hu_fingerprint_tokens(struct hu_profile *const *prof, size_t n, const double *beh,
-                                        uint64_t **tokens_out, uint32_t **off_out);
+                                        uint32_t sets, uint64_t **tokens_out, uint32_t **off_out);
 
 #endif
