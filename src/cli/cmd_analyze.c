@@ -28,6 +28,8 @@ const char hu_cmd_analyze_help[] =
     "  --geo FILE         country database (.mmdb)\n"
     "  --cidr FILE        datacenter/proxy/VPN ranges, lines CIDR[,class]; repeatable\n"
     "  --policy FILE      policy (YAML); default: config/policy.example.yaml's values\n"
+    "  --model FILE       extraction-target model from `huella train` (default: the\n"
+    "                     phrase patterns alone)\n"
     "  --map FILE         map a foreign log shape onto the contract\n"
     "  --rejects FILE     write every rejected line's number and reason (JSON Lines)\n"
     "  --disable FAMILY   switch a signal family off (content, template, timing,\n"
@@ -135,18 +137,19 @@ int hu_cmd_analyze(int argc, char **argv)
         { "iocs", required_argument, NULL, 'I' },
         { "iocs-require-signed", required_argument, NULL, 'S' },
         { "share-key", required_argument, NULL, 'K' },
+        { "model", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 },
     };
     const char *dump_graph = NULL;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
     const char *asn[MAX_FILES], *cidr[MAX_FILES], *iocs[MAX_FILES], *pubkeys[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0, n_iocs = 0, n_pubkeys = 0;
-    const char *share_key_path = NULL;
+    const char *share_key_path = NULL, *model = NULL;
     uint32_t disabled = 0;
     int format = HU_FORMAT_TABLE, quiet = 0, c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -174,6 +177,7 @@ int hu_cmd_analyze(int argc, char **argv)
             pubkeys[n_pubkeys++] = optarg;
             break;
         case 'K': share_key_path = optarg; break;
+        case 'M': model = optarg; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -237,7 +241,7 @@ int hu_cmd_analyze(int argc, char **argv)
     }
     struct hu_analysis_config cfg = {
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
-                      .cidr_files = cidr, .n_cidr_files = n_cidr },
+                      .cidr_files = cidr, .n_cidr_files = n_cidr, .model_file = model },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
         .iocs = ioc_set, .share_key = share_key_path ? share_key : NULL, .share_key_len = share_key_len,
     };
