@@ -343,6 +343,8 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
             sets |= (1u << HU_PSET_SYSTEM) | (1u << HU_PSET_TOOLS);
         if (!(off & (1u << HU_FAMILY_PAYMENT)))
             sets |= 1u << HU_PSET_PAYMENT;
+        if (!(off & (1u << HU_FAMILY_TEMPLATE)))
+            sets |= HU_FP_SET_SENTENCES;
         rc = hu_fingerprint_tokens(a->prof, n, beh, sets, &fp_tokens, &fp_off);
         if (rc)
             goto out;

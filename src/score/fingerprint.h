@@ -24,6 +24,10 @@
  * system prompt nobody else sends -- is enough to join two groups. */
 #define HU_FP_EXCLUSIVE_BIT (UINT64_C(1) << 62)
 
+/* Bit of `sets` (below) for the account's heaviest first/last sentences:
+ * a harvesting script's wrapper (operator tokens). */
+#define HU_FP_SET_SENTENCES (UINT32_C(1) << 31)
+
 /* Tokens of accounts 0..n-1 in CSR form: account i's sorted, distinct
  * tokens are (*tokens_out)[(*off_out)[i] .. (*off_out)[i+1]).  `sets` is a
  * bit mask of the profile sets (enum hu_pset) to draw tokens from.  beh[i] is

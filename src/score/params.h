@@ -145,6 +145,11 @@
 /* A token at least this share of whose users harvest is "exclusive"
  * (fingerprint.h): sharing one exclusive operator token joins groups. */
 #define HU_TOKEN_EXCLUSIVE_SHARE 0.9
+/* A sentence is part of an account's fingerprint (its wrapper) when it
+ * begins or ends at least MIN_USES and MIN_SHARE of the account's requests
+ * with text (a script rotates a few wrappers, each well above noise). */
+#define HU_SENTENCE_MIN_USES   5
+#define HU_SENTENCE_MIN_SHARE  0.02
 
 /* Membership refinement: a member linked to its campaign only through
  * shared network things (address, prefix, user agent, TLS fingerprint) --
