@@ -30,6 +30,29 @@ for seed in 1 2 3; do row "seed$seed" --seed "$seed"; done
 [ -d "$PROMPTS" ] && row "text-from" --seed 1 --text-from "$PROMPTS"
 for ev in paraphrase jitter residential unique-payment mix slow; do row "evade-$ev" --seed 1 --evade "$ev"; done
 
+# Traffic with only the fields every gateway logs: no account lines, no
+# payment, client or header fingerprints, no system prompt or tools.
+mkdir -p "$W/minimal"
+zstd -dc "$W/seed1/t.jsonl.zst" | python3 -c '
+import json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if d.get("kind") == "account":
+        continue
+    for k in ("payment_fp", "client_fp", "headers_fp", "system", "tools", "org_id", "api_key_id"):
+        d.pop(k, None)
+    sys.stdout.write(json.dumps(d) + "\n")
+' > "$W/minimal/t.jsonl"
+"$H" analyze "$W/minimal/t.jsonl" --asn "$W/seed1/asn.csv" --out "$W/minimal" -q
+"$H" eval "$W/minimal/t.jsonl" --results "$W/minimal" --format json > "$W/minimal/eval.json"
+python3 - "$W/minimal/eval.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+worst = max([g["rate"] for g in e["groups"] if g["benign"]] or [0])
+split = max([c["split"] for c in e["campaigns"]] or [0])
+print(f"{'minimal-fields':<22} {e['precision']:.4f} {e['recall']:.4f} {e['benign_fpr']:.5f} {worst:.5f} {e['purity']:.4f} {split}")
+PY
+
 # The first 10% of the window only: recall among campaign accounts active in it.
 d="$W/seed1"
 python3 - "$d/t.jsonl.zst" "$W/first10.jsonl" <<'PY'
