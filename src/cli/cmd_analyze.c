@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "ingest/ingest.h"
+#include "report/html.h"
 #include "report/outputs.h"
 #include "score/analysis.h"
 
@@ -21,7 +22,8 @@ const char hu_cmd_analyze_help[] =
     "usage: huella analyze [options] --out DIR EVENTS...\n\n"
     "Read traffic in the event contract, profile every account, link accounts\n"
     "into campaigns, score and explain every account.  Writes DIR/accounts.csv\n"
-    "and DIR/campaigns.json (docs/events.md) and prints a summary.\n\n"
+    "and DIR/campaigns.json (docs/events.md), DIR/report.html (docs/report.md)\n"
+    "and prints a summary.\n\n"
     "  --out DIR          output directory (created if missing)\n"
     "  --asn FILE         ASN database: .mmdb or CSV ranges start,end,asn,\"org\"\n"
     "                     (plain or .gz); repeatable\n"
@@ -115,7 +117,7 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
     for (int a = HU_ACTION_THROTTLE; a < HU_ACTION_COUNT; a++)
         printf("%s %s %llu", a == HU_ACTION_THROTTLE ? " (" : ",", hu_action_name((enum hu_action)a),
                (unsigned long long)by_action[a]);
-    printf(")\nwrote %s/accounts.csv and %s/campaigns.json\n", dir, dir);
+    printf(")\nwrote %s/accounts.csv, %s/campaigns.json and %s/report.html\n", dir, dir, dir);
 }
 
 int hu_cmd_analyze(int argc, char **argv)
@@ -240,6 +242,19 @@ int hu_cmd_analyze(int argc, char **argv)
     f = open_out(out_dir, "campaigns.json", path, sizeof path);
     if (!f || hu_write_campaigns_json(f, &res) != HU_OK || fclose(f) != 0) {
         fprintf(stderr, "huella analyze: cannot write %s: %s\n", path, strerror(errno));
+        rc = HU_EXIT_FAIL;
+        goto out;
+    }
+    struct hu_report_input rin = {
+        .res = &res, .profiles = hu_analysis_profiles(an), .dict = hu_analysis_dict(an),
+        .paths = (const char *const *)argv + optind, .n_paths = (size_t)(argc - optind), .map_path = map,
+        .events = hu_ingest_totals(ing)->events, .rejects = hu_ingest_totals(ing)->rejects,
+    };
+    f = open_out(out_dir, "report.html", path, sizeof path);
+    st = f ? hu_report_html_write(f, &rin) : HU_EIO;
+    if ((f && fclose(f) != 0) || st != HU_OK) {
+        fprintf(stderr, "huella analyze: cannot write %s: %s\n", path,
+                st == HU_EIO || st == HU_OK ? strerror(errno) : hu_status_str(st));
         rc = HU_EXIT_FAIL;
         goto out;
     }
