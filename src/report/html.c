@@ -103,6 +103,17 @@ static void ts_str(int64_t ms, char *out, size_t cap)
     hu_format_rfc3339(ms, out, cap);
 }
 
+/* "2026-01-12 14:03" for reading (UTC is said next to it). */
+static void ts_pretty(int64_t ms, char *out, size_t cap)
+{
+    char t[40];
+    hu_format_rfc3339(ms, t, sizeof t);
+    if (strlen(t) >= 16)
+        snprintf(out, cap, "%.10s %.5s", t, t + 11);
+    else
+        snprintf(out, cap, "%s", t);
+}
+
 /* "3 d 4 h", "5 h 12 min", "40 s" */
 static void span_str(int64_t ms, char *out, size_t cap)
 {
@@ -161,7 +172,7 @@ static const char css[] =
     ".grid2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.35fr);gap:18px}"
     "svg.chart{max-width:100%;height:auto;display:block}"
     "svg text{font:11px system-ui,sans-serif;fill:var(--mute)}"
-    "svg .lbl{fill:var(--ink);font-size:11px}"
+    "svg .lbl{fill:var(--ink);font-size:11px}svg.graph-svg .lbl{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
     "svg .axis{stroke:#c8cdd5;stroke-width:1}svg .grid{stroke:#eceef1;stroke-width:1}"
     "svg .hon{fill:#d5dae2;stroke:none}svg .honl{fill:none;stroke:var(--hon);stroke-width:1.2}"
     "svg .camp{fill:#f3c1d2;stroke:none}svg .campl{fill:none;stroke:var(--acc);stroke-width:1.5}"
@@ -198,6 +209,10 @@ static const char css[] =
     ".act-throttle{color:#e67700}"
     ".note{background:#fff9db;border:1px solid #ffe066;border-radius:6px;padding:6px 10px;font-size:13px}"
     "footer{color:var(--mute);font-size:12px;border-top:1px solid var(--line);margin-top:30px;padding-top:10px}"
+    "td.acct{min-width:180px}td.acct code{word-break:normal;overflow-wrap:anywhere}"
+    "td.reasons{font-size:12px}td.reasons .r{display:inline-block;background:#f1f3f5;border-radius:4px;"
+    "padding:0 5px;margin:1px 2px 1px 0;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;white-space:nowrap}"
+    "details summary{cursor:pointer;color:#1864ab;margin:6px 0}"
     "a{color:#1864ab}td a.mono,td span.mono{white-space:nowrap;word-break:normal}tr.weakrow td{color:var(--mute)}"
     "@media (max-width:900px){.tiles{grid-template-columns:repeat(3,1fr)}.grid2{grid-template-columns:1fr}}"
     "@media print{body{background:#fff}.card{break-inside:avoid}}";
@@ -522,12 +537,26 @@ static void section_summary(struct page *pg, const struct hu_report_input *in, c
     F(pg, "<div class=\"tile\"><b>%s</b><span>time span of the input</span></div>", sp);
     S(pg, "</div>");
     if (r->n_campaigns) {
-        S(pg, "<div class=\"panel\"><h3>Campaigns at a glance</h3><table><thead><tr><th>campaign</th>"
-              "<th class=\"n\">score</th><th class=\"n\">accounts</th><th class=\"n\">requests</th>"
-              "<th class=\"n\">share</th><th>main targets</th><th>linked by</th></tr></thead><tbody>");
+#define GLANCE_HEAD "<table><thead><tr><th>campaign</th><th class=\"n\">score</th><th class=\"n\">accounts</th>" \
+                    "<th class=\"n\">requests</th><th class=\"n\">share</th><th>main targets</th>" \
+                    "<th>linked by</th></tr></thead><tbody>"
+        S(pg, "<div class=\"panel\"><h3>Campaigns at a glance</h3>");
+        if (n_real)
+            S(pg, GLANCE_HEAD);
+        else
+            S(pg, "<p class=\"meta\">No group of accounts scored as a campaign (score &ge; 0.5).</p>");
         size_t n_rows = r->n_campaigns < 2 * HU_REPORT_MAX_CARDS ? r->n_campaigns : 2 * HU_REPORT_MAX_CARDS;
+        int folded = 0;
         for (size_t i = 0; i < n_rows; i++) {
             const struct hu_campaign_result *c = &r->campaigns[i];
+            if (!is_campaign(c) && (i == 0 || is_campaign(&r->campaigns[i - 1]))) {
+                /* the weaker groups: folded away, they are context, not findings */
+                if (n_real) S(pg, "</tbody></table>");
+                folded = 1;
+                F(pg, "<details><summary>%zu linked group%s below the throttle threshold (0.5): accounts that "
+                      "share something, such as one company's card, without harvesting behaviour; no card"
+                      "</summary>" GLANCE_HEAD, r->n_campaigns - n_real, r->n_campaigns - n_real == 1 ? "" : "s");
+            }
             if (i < n_cards)
                 F(pg, "<tr><td><a class=\"mono\" href=\"#%s\">%s</a></td>", c->id, c->id);
             else
@@ -552,17 +581,14 @@ static void section_summary(struct page *pg, const struct hu_report_input *in, c
                 }
             S(pg, "</td></tr>");
         }
-        S(pg, "</tbody></table>");
+        if (n_real || folded)
+            S(pg, folded ? "</tbody></table></details>" : "</tbody></table>");
         if (n_rows < r->n_campaigns)
             F(pg, "<p class=\"meta\">The %zu strongest of %zu campaigns and linked groups are listed "
                   "(report cap); campaigns.json has all of them.</p>", n_rows, r->n_campaigns);
         if (n_cards < n_real)
             F(pg, "<p class=\"meta\">Cards are drawn for the %u strongest of %zu campaigns (report cap).</p>",
               n_cards, n_real);
-        if (r->n_campaigns > n_real)
-            S(pg, "<p class=\"meta\">Grey rows are linked groups scored below the throttle threshold (0.5): "
-                  "accounts that share something, such as one company's card, without harvesting behaviour. "
-                  "They get no card.</p>");
         S(pg, "</div>");
     }
     S(pg, "<div class=\"panel\"><h3>Traffic over time</h3>");
@@ -603,20 +629,23 @@ static size_t top_members(const struct hu_results *r, const struct hu_campaign_r
     return n;
 }
 
+#define IND_HEAD "<thead><tr><th>type</th><th>value</th><th class=\"n\">campaign accounts</th>" \
+                 "<th class=\"n\">accounts outside</th></tr></thead>"
+
 static void section_card(struct page *pg, const struct hu_report_input *in, const struct hu_report_series *se,
                          uint32_t ci)
 {
     const struct hu_results *r = in->res;
     const struct hu_campaign_result *c = &r->campaigns[ci];
     char a[32], b[32], p[24], t0[40], t1[40], sp[48];
-    ts_str(c->first_seen_ms, t0, sizeof t0);
-    ts_str(c->last_seen_ms, t1, sizeof t1);
+    ts_pretty(c->first_seen_ms, t0, sizeof t0);
+    ts_pretty(c->last_seen_ms, t1, sizeof t1);
     span_str(c->last_seen_ms - c->first_seen_ms, sp, sizeof sp);
     F(pg, "<section class=\"card%s\" id=\"%s\"><header><h2>%s</h2>", is_campaign(c) ? "" : " weak", c->id, c->id);
     F(pg, "<span class=\"badge%s\">score %.2f</span>", is_campaign(c) ? "" : " low", c->score);
     if (!is_campaign(c)) S(pg, "<span class=\"badge low\">linked group below the throttle threshold</span>");
     if (c->org_fleet) S(pg, "<span class=\"badge low\">one declared, verified organisation</span>");
-    F(pg, "<span class=\"meta\">%s accounts &middot; %s requests (%s of all traffic) &middot; %s to %s (%s)</span>",
+    F(pg, "<span class=\"meta\">%s accounts &middot; %s requests (%s of all traffic) &middot; %s to %s UTC (%s)</span>",
       hu__report_int(c->n_members, a, sizeof a), hu__report_int(c->requests, b, sizeof b),
       pct(r->total_requests ? (double)c->requests / (double)r->total_requests : 0, p, sizeof p), t0, t1, sp);
     S(pg, "</header>");
@@ -688,10 +717,13 @@ static void section_card(struct page *pg, const struct hu_report_input *in, cons
 
     S(pg, "<h3>Indicators</h3>");
     if (c->n_indicators) {
-        S(pg, "<table><thead><tr><th>type</th><th>value</th><th class=\"n\">campaign accounts</th>"
-              "<th class=\"n\">accounts outside</th></tr></thead><tbody>");
-        for (uint32_t i = 0; i < c->n_indicators && i < HU_REPORT_MAX_CARD_IND; i++) {
+        S(pg, "<table>" IND_HEAD "<tbody>");
+        uint32_t n_ind = c->n_indicators < HU_REPORT_MAX_CARD_IND ? c->n_indicators : HU_REPORT_MAX_CARD_IND;
+        for (uint32_t i = 0; i < n_ind; i++) {
             const struct hu_indicator *ind = &c->indicators[i];
+            if (i == 10 && n_ind > 12)
+                F(pg, "</tbody></table><details><summary>%u more indicators</summary><table>%s<tbody>", n_ind - 10,
+                  IND_HEAD);
             S(pg, "<tr><td>");
             Es(pg, ind->type);
             S(pg, "</td><td><code>");
@@ -699,7 +731,7 @@ static void section_card(struct page *pg, const struct hu_report_input *in, cons
             F(pg, "</code></td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>",
               hu__report_int(ind->accounts, a, sizeof a), hu__report_int(ind->outside, b, sizeof b));
         }
-        S(pg, "</tbody></table>");
+        S(pg, n_ind > 12 ? "</tbody></table></details>" : "</tbody></table>");
         if (c->n_indicators > HU_REPORT_MAX_CARD_IND)
             F(pg, "<p class=\"meta\">%u of %u indicators shown; all are in campaigns.json.</p>",
               HU_REPORT_MAX_CARD_IND, c->n_indicators);
@@ -760,7 +792,7 @@ static void section_flagged(struct page *pg, const struct hu_report_input *in, c
           "<th class=\"n\" data-num=\"1\">requests</th><th>reasons</th></tr></thead><tbody>");
     for (size_t i = 0; i < n && !pg->rc; i++) {
         const struct hu_account_result *ac = &r->accounts[rows[i].idx];
-        F(pg, "<tr><td class=\"n\">%zu</td><td><code>", i + 1);
+        F(pg, "<tr><td class=\"n\">%zu</td><td class=\"acct\"><code>", i + 1);
         E(pg, ac->account_id, ac->account_id_len);
         F(pg, "</code></td><td class=\"n\">%.2f</td><td><span class=\"act act-%s\">%s</span>", ac->score,
           hu_action_name(ac->action), hu_action_name(ac->action));
@@ -772,14 +804,21 @@ static void section_flagged(struct page *pg, const struct hu_report_input *in, c
             if (ac->campaign <= n_cards) F(pg, "<a class=\"mono\" href=\"#%s\">%s</a>", id, id);
             else F(pg, "<span class=\"mono\">%s</span>", id);
         }
-        F(pg, "</td><td class=\"n\" data-v=\"%llu\">%s</td><td class=\"mono\">", (unsigned long long)ac->requests,
+        F(pg, "</td><td class=\"n\" data-v=\"%llu\">%s</td><td class=\"reasons\">", (unsigned long long)ac->requests,
           hu__report_int(ac->requests, b, sizeof b));
         hu_buf_reset(&reasons);
         if (!pg->rc) pg->rc = hu_format_reasons(&reasons, ac);
-        for (size_t k = 0; k < reasons.len && !pg->rc; k++) {
-            /* a break opportunity after each ';' */
-            if (reasons.ptr[k] == ';') S(pg, "; ");
-            else E(pg, reasons.ptr + k, 1);
+        /* one pill per reason: lines break between reasons, not inside one */
+        size_t from = 0;
+        for (size_t k = 0; k <= reasons.len && !pg->rc; k++) {
+            if (k < reasons.len && reasons.ptr[k] != ';')
+                continue;
+            if (k > from) {
+                S(pg, "<span class=\"r\">");
+                E(pg, reasons.ptr + from, k - from);
+                S(pg, "</span> ");
+            }
+            from = k + 1;
         }
         S(pg, "</td></tr>");
         flush(pg);
@@ -918,10 +957,12 @@ int hu_report_html_write(FILE *out, const struct hu_report_input *in)
 
     size_t n_real = 0;
     for (size_t i = 0; i < r->n_campaigns; i++) n_real += is_campaign(&r->campaigns[i]);
-    char t0[40] = "-", t1[40] = "-", a[32], b[32];
+    char t0[40] = "-", t1[40] = "-", p0[40] = "-", p1[40] = "-", a[32], b[32];
     if (r->total_requests) {
         ts_str(r->first_ts_ms, t0, sizeof t0);
         ts_str(r->last_ts_ms, t1, sizeof t1);
+        ts_pretty(r->first_ts_ms, p0, sizeof p0);
+        ts_pretty(r->last_ts_ms, p1, sizeof p1);
     }
     S(&pg, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
@@ -933,7 +974,7 @@ int hu_report_html_write(FILE *out, const struct hu_report_input *in)
     S(&pg, "</style></head><body><header class=\"top\"><div class=\"in\"><h1>huella &mdash; distillation campaigns</h1>");
     F(&pg, "<p>%zu campaign%s among %s accounts and %s requests, %s to %s (UTC).</p></div></header><main>",
       n_real, n_real == 1 ? "" : "s", hu__report_int(r->n_accounts, a, sizeof a),
-      hu__report_int(r->total_requests, b, sizeof b), t0, t1);
+      hu__report_int(r->total_requests, b, sizeof b), p0, p1);
 
     section_summary(&pg, in, &se, n_cards, n_flagged);
     flush(&pg);

@@ -36,8 +36,8 @@
 #define ITER        150
 #define GRAVITY     0.8   /* pull to the centre: keeps separate parts on the canvas */
 #define MAX_EDGES   3000u
-#define W           760.0
-#define H           440.0
+#define W           1040.0
+#define H           470.0
 #define MAX_ITEMS   (HU_PSET_COUNT * HU_KMV_K + 1 + HU_SS_K)
 #define N_LABELS    12
 #define PER_TYPE    12u   /* entities of one type in a graph */
