@@ -428,7 +428,7 @@ static void chart_heat(struct page *pg, const uint64_t *heat, const char *id)
         }
     }
     for (int h = 0; h < 24; h += 3) {
-        char t[8];
+        char t[16];
         snprintf(t, sizeof t, "%02d", h);
         hu_svg_texts(&s, x0 + h * cw + cw / 2, y0 + 7 * ch + 13, "middle", NULL, t);
     }
@@ -452,7 +452,7 @@ static void chart_marginals(struct page *pg, const uint64_t *hour, const uint64_
         snprintf(title, sizeof title, "%02d:00 UTC: %s requests", h, hu__report_int(hour[h], n1, sizeof n1));
         hu_svg_rect(&s, x0 + h * cw, 8, cw - 1.5, ch - 1.5, NULL, fill, title);
         if (h % 3 == 0) {
-            char t[8];
+            char t[16];
             snprintf(t, sizeof t, "%02d", h);
             hu_svg_texts(&s, x0 + h * cw + cw / 2, 8 + ch + 11, "middle", NULL, t);
         }

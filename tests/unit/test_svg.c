@@ -292,6 +292,66 @@ static void page_escapes_hostile_ids(void **state)
     hu_profile_table_destroy(t);
 }
 
+/* 2,500 flagged accounts in one campaign, holding entities of ten kinds
+ * shared by ~25 accounts each: the table stops at HU_REPORT_MAX_FLAGGED rows,
+ * the graph at HU_REPORT_MAX_GRAPH_NODES nodes, and the page says so. */
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *q = hay; (q = strstr(q, needle)); q++) n++;
+    return n;
+}
+
+static void page_caps(void **state)
+{
+    (void)state;
+    enum { N = 2500 };
+    static const int kinds[] = { HU_PSET_PAYMENT, HU_PSET_IP, HU_PSET_PREFIX, HU_PSET_CLIENT_FP,
+                                 HU_PSET_HEADERS_FP, HU_PSET_UA, HU_PSET_API_KEY, HU_PSET_SYSTEM,
+                                 HU_PSET_TOOLS, HU_PSET_ASN };
+    struct hu_profile_table *t;
+    assert_int_equal(hu_profile_table_create(N, &t), HU_OK);
+    struct hu_account_result *acc = calloc(N, sizeof *acc);
+    uint32_t *members = calloc(N, sizeof *members);
+    char (*ids)[16] = calloc(N, sizeof *ids);
+    assert_non_null(acc); assert_non_null(members); assert_non_null(ids);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "a%05zu", i);
+        struct hu_profile *p;
+        int created;
+        assert_int_equal(hu_profile_table_get(t, ids[i], strlen(ids[i]), &p, &created), HU_OK);
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            hu_kmv_add(&p->set[kinds[k]], 1000 * (k + 1) + i % 97 + 1);
+        acc[i] = (struct hu_account_result){ .account_id = ids[i], .account_id_len = (uint32_t)strlen(ids[i]),
+                                             .campaign = 1, .requests = 1 + i % 13, .score = 0.9,
+                                             .action = HU_ACTION_BLOCK, .would = HU_ACTION_BLOCK };
+        members[i] = (uint32_t)i;
+    }
+    struct hu_campaign_result c = { .id = "C-00000000cafe", .members = members, .n_members = N,
+                                    .requests = 17500, .score = 0.97, .first_seen_ms = 0, .last_seen_ms = 3600000 };
+    struct hu_results r = { .accounts = acc, .n_accounts = N, .campaigns = &c, .n_campaigns = 1,
+                            .first_ts_ms = 0, .last_ts_ms = 3600000, .total_requests = 17500 };
+    char *page = render(t, &r);
+    assert_int_equal(count(page, "<td class=\"acct\">"), HU_REPORT_MAX_FLAGGED);
+    assert_non_null(strstr(page, "the 2,000 highest-scoring of 2,500 flagged accounts"));
+    assert_int_equal(count(page, "{\"account_id\":"), HU_REPORT_MAX_FLAGGED);
+    const char *g = strstr(page, "class=\"chart graph-svg\"");
+    assert_non_null(g);
+    const char *g_end = strstr(g, "</svg>");
+    size_t circles = 0;
+    for (const char *q = g; (q = strstr(q, "<circle")) && q < g_end; q++) circles++;
+    assert_true(circles <= HU_REPORT_MAX_GRAPH_NODES);
+    assert_true(circles >= HU_REPORT_MAX_GRAPH_NODES - 10);
+    assert_non_null(strstr(page, "at most 200 nodes"));
+    /* deterministic with the caps too */
+    char *again = render(t, &r);
+    assert_string_equal(page, again);
+    free(again);
+    free(page);
+    free(ids); free(members); free(acc);
+    hu_profile_table_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +361,7 @@ int main(void)
         cmocka_unit_test(deterministic_and_sticky),
         cmocka_unit_test(bucket_width),
         cmocka_unit_test(page_escapes_hostile_ids),
+        cmocka_unit_test(page_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
