@@ -37,7 +37,8 @@ const char hu_cmd_analyze_help[] =
     "  --dump-graph FILE  write the weighted account graph that was clustered\n"
     "                     (TSV: account, account, strength, evidence)\n"
     "  --format FMT       summary as table (default) or json\n"
-    "  --quiet            no summary, warnings only\n\n"
+    "  --quiet            no summary, warnings only\n"
+    "  --no-report        skip report.html (it re-reads the input files once)\n\n"
     "Exit status: 0 the run completed, whatever it found; 2 bad usage or\n"
     "unreadable input; 1 internal failure.\n";
 
@@ -57,7 +58,7 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap)
 }
 
 static void print_summary(const struct hu_results *r, const struct hu_ingest_counters *c,
-                          size_t n_sources, const char *dir, int json)
+                          size_t n_sources, const char *dir, int json, int report)
 {
     uint64_t flagged = 0, by_action[HU_ACTION_COUNT] = { 0 };
     for (size_t i = 0; i < r->n_accounts; i++) {
@@ -117,7 +118,8 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
     for (int a = HU_ACTION_THROTTLE; a < HU_ACTION_COUNT; a++)
         printf("%s %s %llu", a == HU_ACTION_THROTTLE ? " (" : ",", hu_action_name((enum hu_action)a),
                (unsigned long long)by_action[a]);
-    printf(")\nwrote %s/accounts.csv, %s/campaigns.json and %s/report.html\n", dir, dir, dir);
+    printf(")\nwrote %s/accounts.csv%s%s/campaigns.json%s%s%s\n", dir, report ? ", " : " and ", dir,
+           report ? " and " : "", report ? dir : "", report ? "/report.html" : "");
 }
 
 int hu_cmd_analyze(int argc, char **argv)
@@ -128,7 +130,7 @@ int hu_cmd_analyze(int argc, char **argv)
         { "policy", required_argument, NULL, 'p' }, { "map", required_argument, NULL, 'm' },
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
-        { "dump-graph", required_argument, NULL, 'G' },
+        { "dump-graph", required_argument, NULL, 'G' }, { "no-report", no_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 },
     };
     const char *dump_graph = NULL;
@@ -136,7 +138,7 @@ int hu_cmd_analyze(int argc, char **argv)
     const char *asn[MAX_FILES], *cidr[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0;
     uint32_t disabled = 0;
-    int format = HU_FORMAT_TABLE, quiet = 0, c;
+    int format = HU_FORMAT_TABLE, quiet = 0, report = 1, c;
     optind = 1;
     for (;;) {
         c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:", opts, NULL);
@@ -158,6 +160,7 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
         case 'G': dump_graph = optarg; break;
+        case 'R': report = 0; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -250,8 +253,8 @@ int hu_cmd_analyze(int argc, char **argv)
         .paths = (const char *const *)argv + optind, .n_paths = (size_t)(argc - optind), .map_path = map,
         .events = hu_ingest_totals(ing)->events, .rejects = hu_ingest_totals(ing)->rejects,
     };
-    f = open_out(out_dir, "report.html", path, sizeof path);
-    st = f ? hu_report_html_write(f, &rin) : HU_EIO;
+    f = report ? open_out(out_dir, "report.html", path, sizeof path) : NULL;
+    st = !report ? HU_OK : f ? hu_report_html_write(f, &rin) : HU_EIO;
     if ((f && fclose(f) != 0) || st != HU_OK) {
         fprintf(stderr, "huella analyze: cannot write %s: %s\n", path,
                 st == HU_EIO || st == HU_OK ? strerror(errno) : hu_status_str(st));
@@ -259,7 +262,8 @@ int hu_cmd_analyze(int argc, char **argv)
         goto out;
     }
     if (!quiet)
-        print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON);
+        print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON,
+                      report);
     if (hu_ingest_n_failed_sources(ing))
         fprintf(stderr, "huella analyze: %zu input file(s) ended early (see above); results cover what was read\n",
                 hu_ingest_n_failed_sources(ing));

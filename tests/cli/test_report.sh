@@ -87,4 +87,7 @@ done
 check "analyze from stdin exits 0" [ $rc -eq 0 ]
 check "stdin: the page explains the missing timeline" grep -q 'No timeline: an input was standard input' out4/report.html
 check "stdin: the heatmap falls back to the profiles' marginals" grep -q 'Hour of day and day of week separately' out4/report.html
+"$H" analyze in.jsonl --asn asn.csv --out out5 --no-report >summary5.txt; rc=$?
+check "--no-report: exits 0, writes no report.html" sh -c "[ $rc -eq 0 ] && [ ! -e out5/report.html ] && [ -s out5/campaigns.json ]"
+check "--no-report: the summary does not name report.html" sh -c "! grep -q report.html summary5.txt"
 finish
