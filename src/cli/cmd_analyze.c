@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "ingest/ingest.h"
+#include "report/html.h"
 #include "report/outputs.h"
 #include "score/analysis.h"
 
@@ -21,7 +22,8 @@ const char hu_cmd_analyze_help[] =
     "usage: huella analyze [options] --out DIR EVENTS...\n\n"
     "Read traffic in the event contract, profile every account, link accounts\n"
     "into campaigns, score and explain every account.  Writes DIR/accounts.csv\n"
-    "and DIR/campaigns.json (docs/events.md) and prints a summary.\n\n"
+    "and DIR/campaigns.json (docs/events.md), DIR/report.html (docs/report.md)\n"
+    "and prints a summary.\n\n"
     "  --out DIR          output directory (created if missing)\n"
     "  --asn FILE         ASN database: .mmdb or CSV ranges start,end,asn,\"org\"\n"
     "                     (plain or .gz); repeatable\n"
@@ -42,7 +44,8 @@ const char hu_cmd_analyze_help[] =
     "  --dump-graph FILE  write the weighted account graph that was clustered\n"
     "                     (TSV: account, account, strength, evidence)\n"
     "  --format FMT       summary as table (default) or json\n"
-    "  --quiet            no summary, warnings only\n\n"
+    "  --quiet            no summary, warnings only\n"
+    "  --no-report        skip report.html (it re-reads the input files once)\n\n"
     "Exit status: 0 the run completed, whatever it found; 2 bad usage or\n"
     "unreadable input; 1 internal failure.\n";
 
@@ -62,7 +65,7 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap)
 }
 
 static void print_summary(const struct hu_results *r, const struct hu_ingest_counters *c,
-                          size_t n_sources, const char *dir, int json)
+                          size_t n_sources, const char *dir, int json, int report)
 {
     uint64_t flagged = 0, by_action[HU_ACTION_COUNT] = { 0 };
     for (size_t i = 0; i < r->n_accounts; i++) {
@@ -122,7 +125,8 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
     for (int a = HU_ACTION_THROTTLE; a < HU_ACTION_COUNT; a++)
         printf("%s %s %llu", a == HU_ACTION_THROTTLE ? " (" : ",", hu_action_name((enum hu_action)a),
                (unsigned long long)by_action[a]);
-    printf(")\nwrote %s/accounts.csv and %s/campaigns.json\n", dir, dir);
+    printf(")\nwrote %s/accounts.csv%s%s/campaigns.json%s%s%s\n", dir, report ? ", " : " and ", dir,
+           report ? " and " : "", report ? dir : "", report ? "/report.html" : "");
 }
 
 int hu_cmd_analyze(int argc, char **argv)
@@ -133,7 +137,7 @@ int hu_cmd_analyze(int argc, char **argv)
         { "policy", required_argument, NULL, 'p' }, { "map", required_argument, NULL, 'm' },
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
-        { "dump-graph", required_argument, NULL, 'G' },
+        { "dump-graph", required_argument, NULL, 'G' }, { "no-report", no_argument, NULL, 'R' },
         { "iocs", required_argument, NULL, 'I' },
         { "iocs-require-signed", required_argument, NULL, 'S' },
         { "share-key", required_argument, NULL, 'K' },
@@ -146,10 +150,10 @@ int hu_cmd_analyze(int argc, char **argv)
     size_t n_asn = 0, n_cidr = 0, n_iocs = 0, n_pubkeys = 0;
     const char *share_key_path = NULL, *model = NULL;
     uint32_t disabled = 0;
-    int format = HU_FORMAT_TABLE, quiet = 0, c;
+    int format = HU_FORMAT_TABLE, quiet = 0, report = 1, c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:R", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -168,6 +172,7 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
         case 'G': dump_graph = optarg; break;
+        case 'R': report = 0; break;
         case 'I':
             if (n_iocs == MAX_FILES) return hu_cli_usage_error("analyze", "too many --iocs bundles");
             iocs[n_iocs++] = optarg;
@@ -293,8 +298,22 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
+    struct hu_report_input rin = {
+        .res = &res, .profiles = hu_analysis_profiles(an), .dict = hu_analysis_dict(an),
+        .paths = (const char *const *)argv + optind, .n_paths = (size_t)(argc - optind), .map_path = map,
+        .events = hu_ingest_totals(ing)->events, .rejects = hu_ingest_totals(ing)->rejects,
+    };
+    f = report ? open_out(out_dir, "report.html", path, sizeof path) : NULL;
+    st = !report ? HU_OK : f ? hu_report_html_write(f, &rin) : HU_EIO;
+    if ((f && fclose(f) != 0) || st != HU_OK) {
+        fprintf(stderr, "huella analyze: cannot write %s: %s\n", path,
+                st == HU_EIO || st == HU_OK ? strerror(errno) : hu_status_str(st));
+        rc = HU_EXIT_FAIL;
+        goto out;
+    }
     if (!quiet)
-        print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON);
+        print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON,
+                      report);
     if (hu_ingest_n_failed_sources(ing))
         fprintf(stderr, "huella analyze: %zu input file(s) ended early (see above); results cover what was read\n",
                 hu_ingest_n_failed_sources(ing));

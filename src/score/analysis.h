@@ -24,6 +24,7 @@
 #include "features/features.h"
 #include "features/ioc.h"
 #include "ingest/event.h"
+#include "profile/entity_dict.h"
 #include "profile/profile_table.h"
 #include "score/policy.h"
 #include "score/results.h"
@@ -81,6 +82,10 @@ int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev);
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
 
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a);
+/* Printable values of entity hashes (addresses, fingerprints, user agents)
+ * recorded during observe(); borrowed, lives as long as the analysis.
+ * Used by report.html to label graph nodes. */
+const struct hu_entity_dict *hu_analysis_dict(const struct hu_analysis *a);
 const struct hu_analysis_timings *hu_analysis_timings(const struct hu_analysis *a);
 /* Candidate pairs considered and strong links, after finish(). */
 void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint64_t *postings);

@@ -29,6 +29,9 @@ for x in c:
 scores=[x["score"] for x in c]
 assert scores==sorted(scores,reverse=True)
 '
+sh "$SRC/tests/report/check-outputs.sh" out1 >schema.txt 2>&1; rc=$?
+[ $rc -ne 0 ] && sed 's/^/# /' schema.txt | head -20
+check "accounts.csv and campaigns.json pass the schema and cross-checks" [ $rc -eq 0 ]
 check "every flagged account has reasons with numbers" python3 -c '
 import csv
 for r in csv.DictReader(open("out1/accounts.csv")):
