@@ -21,6 +21,7 @@
 #include "core/arena.h"
 #include "score/campaign.h"
 #include "score/params.h"
+#include "score/tz.h"
 #include "score/usage.h"
 
 #include <math.h>
@@ -193,6 +194,18 @@ static void usage_of(const struct hu_analysis *a, const struct hu_release *rel, 
     u->signup_ms = p->facts.signup_ts == INT64_MAX ? HU_EV_ABSENT : p->facts.signup_ts;
     u->program = program_of(p->facts.type);
     u->verified_id = p->facts.verification == HU_VERIF_ID || p->facts.verification == HU_VERIF_BUSINESS;
+    u->night_share = -1;
+    int known = 0;
+    int off_h = p->facts.country[0] ? hu_tz_offset_hours(p->facts.country, &known) : 0;
+    if (known && p->n_req >= HU_NIGHT_MIN_REQUESTS) {
+        uint32_t local[24], night = 0, all = 0;
+        hu_profile_hours_local(p, off_h * 60, local);
+        for (int h = 0; h < 24; h++) {
+            all += local[h];
+            night += h < 6 ? local[h] : 0;
+        }
+        u->night_share = all ? (double)night / all : -1;
+    }
     u->weak_identity = p->facts.verification == HU_VERIF_NONE || p->facts.verification == HU_VERIF_EMAIL ? 2
                      : p->facts.verification == HU_VERIF_PHONE ? 1 : 0;
     u->has_org = p->org_hash != 0;

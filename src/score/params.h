@@ -83,10 +83,19 @@
 #define HU_ROTATION_FREE_ASNS     2.0
 #define HU_ROTATION_ASN_SCALE     3.0
 #define HU_ROTATION_PREFIX_ONLY   0.5
-/* Address rotation weighs more than an unverified identity: most honest
- * individuals verify by e-mail only. */
-#define HU_CW_ROTATION  0.7
-#define HU_CW_IDENTITY  0.3
+/* Address rotation weighs most; an unverified identity less (most honest
+ * individuals verify by e-mail only); a rhythm foreign to the claimed
+ * country least (night owls exist; the country offset is approximate). */
+#define HU_CW_ROTATION  0.6
+#define HU_CW_IDENTITY  0.25
+#define HU_CW_RHYTHM    0.15
+/* Night share (00:00-06:00 local to the claimed country) that is free, and
+ * that counts fully: people send a few percent of their traffic at night,
+ * a round-the-clock script 25%, someone on another continent's day more. */
+#define HU_NIGHT_FREE   0.10
+#define HU_NIGHT_FULL   0.35
+/* Requests before the night share is measured at all. */
+#define HU_NIGHT_MIN_REQUESTS 20
 
 /* ---- campaign score (score/campaign.c) ---------------------------------- */
 

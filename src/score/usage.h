@@ -33,6 +33,8 @@ struct hu_usage {
     enum hu_program program;
     int      verified_id;                    /* verification id or business */
     int      has_org;
+    double   night_share;                    /* share of requests 00:00-06:00 in the claimed
+                                              * country's time; -1 when unknown or too few */
     int      weak_identity;                  /* verification none or email: 1; phone: 0.5
                                               * (stored x2); id, business or unknown: 0 */
 };
