@@ -18,6 +18,7 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
 /*        name        function            one-line summary */
 #define HU_COMMAND_MAP(X)                                                                  \
     X(stats,    hu_cmd_stats,    "what an event file holds: lines, kinds, rejects, accounts, span") \
+    X(serve,    hu_cmd_serve,    "the decision service for an API gateway (HTTP, SQLite)") \
     X(version,  hu_cmd_version,  "print the version")                                    \
     X(help,     hu_cmd_help,     "help on a command")
 
