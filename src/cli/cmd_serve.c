@@ -37,7 +37,9 @@ const char hu_cmd_serve_help[] =
     "                          (default 0: every request gets 429)\n"
     "  --throttle-window S     throttle window in seconds (default 60)\n"
     "  --ready-file FILE       write \"HOST:PORT\" there once listening\n"
-    "  --log-allow             log allow decisions too (default: only the others)\n\n"
+    "  --log-allow             log allow decisions too (default: only the others)\n"
+    "  --conn-timeout S        close idle or stalled connections after S seconds\n"
+    "                          (default 15)\n\n"
     "Signals: SIGHUP reloads the policy; SIGTERM/SIGINT stop after the requests in\n"
     "flight, with a last checkpoint.  Exit 0 on a clean stop, 2 on bad usage or an\n"
     "unusable policy/database/address, 1 on an internal failure.\n";
@@ -96,7 +98,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
-           O_TQ, O_TW, O_READY, O_LOGALLOW };
+           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -111,6 +113,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "throttle-window", required_argument, NULL, O_TW },
         { "ready-file", required_argument, NULL, O_READY },
         { "log-allow", no_argument, NULL, O_LOGALLOW },
+        { "conn-timeout", required_argument, NULL, O_CONNTO },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -168,6 +171,11 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_READY: ready = optarg; break;
         case O_LOGALLOW: so.log_allow = 1; break;
+        case O_CONNTO:
+            if (parse_uint(optarg, 3600, &v) || !v)
+                return hu_cli_usage_error("serve", "--conn-timeout wants 1..3600 seconds");
+            so.conn_timeout_s = (unsigned)v;
+            break;
         case 'h':
             fputs(hu_cmd_serve_help, stdout);
             return HU_EXIT_OK;
