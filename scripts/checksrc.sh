@@ -18,4 +18,10 @@ if grep -nE '(^|[^a-z_])(if|while)[[:space:]]*\(\(?[^()=!<>]*[^=!<>]=[^=][^)]*\)
         | grep -vE '==|!=|<=|>=' | grep -v 'checksrc: allow'; then
     echo "checksrc: assignment inside a condition"; bad=1
 fi
+# while ((n = f()) > 0) -- an assignment wrapped in a comparison
+# shellcheck disable=SC2086
+if grep -nE '(^|[^a-z_])(if|while)[[:space:]]*\(\([[:space:]]*[A-Za-z_][A-Za-z0-9_>.-]*[[:space:]]*=[^=]' $files \
+        | grep -v 'checksrc: allow'; then
+    echo "checksrc: assignment inside a condition"; bad=1
+fi
 exit $bad

@@ -33,7 +33,7 @@ for s in tests/cli/test_*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
     tmp=$(mktemp -d)
-    log="$B/tests/$name.log"
+    log="$B/tests/cli_$name.log"
     mkdir -p "$B/tests"
     HUELLA="$root/$B/huella" SRC="$root" TMP="$tmp" BUILD="$root/$B" sh "$s" >"$log" 2>&1
     rc=$?

@@ -17,6 +17,7 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
 
 /*        name        function            one-line summary */
 #define HU_COMMAND_MAP(X)                                                                  \
+    X(eval,     hu_cmd_eval,     "score an analysis against the ground-truth labels of its events") \
     X(stats,    hu_cmd_stats,    "what an event file holds: lines, kinds, rejects, accounts, span") \
     X(serve,    hu_cmd_serve,    "the decision service for an API gateway (HTTP, SQLite)") \
     X(version,  hu_cmd_version,  "print the version")                                    \

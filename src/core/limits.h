@@ -64,6 +64,26 @@
 /* Models tracked per account for the release-pivot signal. */
 #define HU_PROFILE_MODELS        4u
 
+/* ---- network databases and clients (features/net_db.c, client.c) ------- */
+
+/* Longest line of a CSV range or CIDR list file, bytes.  Stops: a file
+ * without newlines (a binary given by mistake, a hostile list) growing the
+ * line buffer.  Real lines are < 200 bytes; the longest org names ~120. */
+#define HU_MAX_NET_LINE_BYTES    4096u
+
+/* Longest AS organisation name kept, bytes; longer names are truncated. */
+#define HU_MAX_NET_ORG_BYTES     255u
+
+/* Most ranges in one address table (ASN, geo or CIDR, IPv4 and IPv6
+ * together, after merging).  Stops: a multi-GB range file or a hostile
+ * .mmdb exhausting memory at 48 bytes per range during the merge.  The real
+ * ASN data (asn-ipv4 + asn-ipv6) is ~0.5M ranges and the iptoasn country
+ * .mmdb ~0.6M. */
+#define HU_MAX_NET_RANGES        (1u << 24)
+
+/* Bytes of a User-Agent examined for its family.  Stops: 256 KB agents
+ * costing O(len x table) per request; real agents are < 400 bytes. */
+#define HU_MAX_UA_SCAN           1024u
 
 /* ---- the HTTP service (serve/) ------------------------------------------ */
 

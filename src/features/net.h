@@ -12,10 +12,15 @@
  *     autonomous_system_organization, or the iptoasn/ip-location-db keys);
  *   - CSV ranges `start,end,asn,"org"` (IPv4 or IPv6), plain or .gz, as in
  *     shared/data/ip/asn-ipv4.csv.gz.
- * hu_netdb_load_geo(): a .mmdb with a country code.
+ * hu_netdb_load_geo(): a .mmdb with a country code (country_code or
+ *   country.iso_code), or CSV ranges `start,end,CC`.
  * hu_netdb_load_cidr(): lines `CIDR[,class]` with class one of residential,
  *   mobile, datacenter, proxy, vpn, education ('#' comments); a list without
  *   a class column marks its ranges as proxy.
+ * Several files per kind may be loaded: earlier files win, later ones fill
+ * their gaps; inside one file the narrower of overlapping ranges wins.
+ * Loads are not thread-safe; lookups after the last load are.  Details,
+ * rules and numbers: docs/internals/net.md.
  */
 #ifndef HU_FEATURES_NET_H
 #define HU_FEATURES_NET_H
@@ -63,5 +68,26 @@ void hu_netdb_lookup(const struct hu_netdb *db, const struct hu_ip *ip, struct h
  * patch versions do not split them.  Writes a NUL-terminated family into
  * buf and returns its hash (0 for an empty agent). */
 uint64_t hu_ua_family(const char *ua, size_t len, char *buf, size_t cap);
+
+/* ---- additions (additive to the interface above) ----------------------- */
+
+/* Print the address itself in canonical form (dotted quad; RFC 5952 for
+ * IPv6) into buf, truncated to cap-1 bytes and NUL-terminated.  46 bytes
+ * always suffice. */
+void hu_ip_str(const struct hu_ip *ip, char *buf, size_t cap);
+
+/* Network class guessed from an AS organisation name (case-insensitive
+ * keywords, rules in docs/internals/net.md); HU_NET_UNKNOWN when no rule
+ * fires.  O(len * rules); len is capped at 255 bytes. */
+uint8_t hu_net_class_guess(const char *org, size_t len);
+/* "residential", "mobile", "datacenter", "proxy", "education" or
+ * "unknown"; never NULL. */
+const char *hu_net_class_name(unsigned net_class);
+
+/* Sizes of the tables built so far (after merging overlaps): ranges of the
+ * ASN, geo and CIDR tables, IPv4 and IPv6 together, and distinct AS
+ * organisations.  Any pointer may be NULL. */
+void hu_netdb_counts(const struct hu_netdb *db, size_t *asn_ranges, size_t *geo_ranges,
+                     size_t *cidr_ranges, size_t *orgs);
 
 #endif

@@ -79,6 +79,10 @@ struct hu_event {
     uint32_t n_tools;              /* names stored in tools[] */
     uint32_t tools_total;          /* tools declared, including ones not stored */
     struct hu_span tools[HU_MAX_TOOLS];
+
+    /* text fields of this line cut to HU_MAX_FIELD_BYTES (at a UTF-8
+     * boundary); the cut spans are still valid UTF-8. */
+    uint32_t n_truncated;
 };
 
 /* Reset every field to absent (the state before parsing a line). */
@@ -90,7 +94,8 @@ void hu_event_clear(struct hu_event *ev);
 int hu_parse_rfc3339(const char *p, size_t len, int64_t *ms_out);
 
 /* Interpret a numeric `ts`: above 1e11 it is epoch milliseconds, else
- * epoch seconds (fractions kept to the millisecond). */
+ * epoch seconds (fractions kept to the millisecond).  HU_EV_ABSENT when v
+ * is not finite, negative, or after 9999-12-31T23:59:59.999Z. */
 int64_t hu_ts_from_number(double v);
 
 /* Format epoch ms as "2026-02-10T14:03:22.123Z" into buf (>= 25 bytes). */

@@ -16,6 +16,9 @@ check "checksrc catches a planted strcpy" [ $rc -ne 0 ]
 printf 'int f(int x){ if (x = 2) return 1; return 0; }\n' > "$TMP/t1/src/core/probe.c"
 sh scripts/checksrc.sh "$TMP/t1" >/dev/null 2>&1; rc=$?
 check "checksrc catches an assignment in a condition" [ $rc -ne 0 ]
+printf 'int f(int x){ int n; while ((n = x) > 0) x--; return n; }\n' > "$TMP/t1/src/core/probe.c"
+sh scripts/checksrc.sh "$TMP/t1" >/dev/null 2>&1; rc=$?
+check "checksrc catches an assignment wrapped in a comparison" [ $rc -ne 0 ]
 printf '#include "link/graph.h"\n' > "$TMP/t2/src/ingest/probe.h"
 sh scripts/check-layers.sh "$TMP/t2" >/dev/null 2>&1; rc=$?
 check "check-layers catches ingest including link" [ $rc -ne 0 ]

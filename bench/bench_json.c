@@ -1,0 +1,314 @@
+/*
+ * bench_json.c -- JSON Lines parsing: huella's ingest next to its floor and
+ * next to the other JSON parsers installed (docs/decisions/0001-json-parser.md).
+ *
+ *   build/release/bench/bench_json [MB] [runs]     (default 64 MB, 3 runs)
+ *
+ * Generates a deterministic file of event-contract lines (~1 KB each: ids,
+ * a prompt with escapes and multi-byte UTF-8, sometimes messages with
+ * content blocks, tools, thinking) in $TMPDIR, then times, on that same
+ * file, each a full pass framed by the same reader (hu_reader: read() +
+ * memchr), so that only the parse differs:
+ *
+ *   floor            read + frame lines, nothing else
+ *   simdjson walk    simdjson On-Demand visiting every value (as a DOM would)
+ *   cJSON / json-c / jansson   parse each line to a DOM, count top-level keys, free
+ *   huella ingest    hu_ingest_next over the file: the contract fields into
+ *                    struct hu_event, counters, rejects (what analyze pays)
+ *   huella ingest .zst / --map   the same through zstd / a --map file
+ *
+ * Prints MB/s (uncompressed bytes) and lines/s, median of the runs.  No
+ * assertion on speed here: numbers go to the docs, not to pass/fail.
+ */
+#include <cjson/cJSON.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "ingest/ingest.h"
+
+/* json-c's headers and jansson's cannot be included together (both define
+ * json_object, json_type, ...): the five json-c calls used are declared
+ * here, as in json-c 0.16's json_tokener.h / json_object.h. */
+struct json_tokener;
+struct json_object;
+struct json_tokener *json_tokener_new(void);
+void json_tokener_free(struct json_tokener *tok);
+void json_tokener_reset(struct json_tokener *tok);
+struct json_object *json_tokener_parse_ex(struct json_tokener *tok, const char *str, int len);
+int json_object_object_length(const struct json_object *obj);
+int json_object_put(struct json_object *obj);
+#include "ingest/json_shim.h"
+#include "ingest/reader.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next_u64(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static unsigned below(unsigned n) { return (unsigned)(next_u64() % n); }
+
+static const char *const words[] = {
+    "explain", "the", "reasoning", "step", "by", "step", "for", "this", "answer", "grade",
+    "rubric", "function", "return", "value", "code", "python", "tool", "call", "result",
+    "caf\\u00e9", "na\xc3\xafve", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+    "\\\"quoted\\\"", "line\\nbreak", "tab\\there", "\xf0\x9f\x98\x80", "data", "analysis",
+};
+#define N_WORDS (sizeof words / sizeof words[0])
+
+static size_t put_text(char *p, size_t target)
+{
+    size_t k = 0;
+    while (k < target) {
+        const char *w = words[below(N_WORDS)];
+        size_t n = strlen(w);
+        memcpy(p + k, w, n);
+        k += n;
+        p[k++] = ' ';
+    }
+    return k;
+}
+
+/* One line of roughly 1 KB (400 B .. 2.5 KB); returns its length with '\n'. */
+static size_t gen_line(char *p, uint64_t i)
+{
+    static const char *const models[] = { "m-large", "m-small", "m-large-2026", "m-coder" };
+    size_t k = 0;
+    k += (size_t)sprintf(p + k,
+                         "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
+                         "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"203.0.%u.%u\","
+                         "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
+                         "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
+                         (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
+                         (unsigned)(i % 1000), below(200000), below(5000), (unsigned)next_u64(),
+                         below(256), below(256), below(30), (unsigned)next_u64(), models[below(4)]);
+    unsigned len = 150 + below(1000);
+    if (below(10) < 3) {
+        k += (size_t)sprintf(p + k, "\"messages\":[{\"role\":\"system\",\"content\":\"You are helpful.\"},"
+                                    "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"");
+        k += put_text(p + k, len / 2);
+        k += (size_t)sprintf(p + k, "\"}]},{\"role\":\"assistant\",\"content\":\"ok\"},"
+                                    "{\"role\":\"user\",\"content\":\"");
+        k += put_text(p + k, len / 2);
+        k += (size_t)sprintf(p + k, "\"}],");
+    } else {
+        k += (size_t)sprintf(p + k, "\"prompt\":\"");
+        k += put_text(p + k, len);
+        k += (size_t)sprintf(p + k, "\",");
+    }
+    if (below(10) < 2)
+        k += (size_t)sprintf(p + k, "\"tools\":[\"bash\",{\"name\":\"edit\",\"input_schema\":{\"type\":\"object\"}}],");
+    if (below(10) < 3)
+        k += (size_t)sprintf(p + k, "\"thinking\":%u,", 1024 * (1 + below(8)));
+    k += (size_t)sprintf(p + k, "\"max_tokens\":%u,\"input_tokens\":%u,\"output_tokens\":%u,\"status\":200,"
+                                "\"request_id\":\"req_%016llx\",\"latency_ms\":%u.%u}\n",
+                         256u << below(5), 10 + below(4000), below(8000),
+                         (unsigned long long)next_u64(), below(9000), below(10));
+    return k;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+enum which { FLOOR, SIMD_WALK, CJSON, JSONC, JANSSON, INGEST, INGEST_ZST, INGEST_MAP, N_WHICH };
+static const char *const names[N_WHICH] = {
+    "read + frame (floor)", "simdjson On-Demand, every value", "cJSON 1.7 (DOM)",
+    "json-c 0.16 (DOM)", "jansson 2.14 (DOM)", "huella ingest (hu_ingest_next)",
+    "huella ingest, zstd input", "huella ingest, --map (DOM path)",
+};
+
+static const char *path_plain, *path_zst, *path_map;
+
+/* One timed pass; returns seconds and sets *lines / *check. */
+static double run_once(enum which w, uint64_t *lines, uint64_t *check)
+{
+    *lines = 0;
+    *check = 0;
+    double t0 = now();
+    if (w >= INGEST) {
+        struct hu_ingest *ing;
+        struct hu_ingest_opts o = { .quiet = 1 };
+        if (w == INGEST_MAP)
+            o.map_path = path_map;
+        const char *paths[1] = { w == INGEST_ZST ? path_zst : path_plain };
+        if (hu_ingest_create(&ing, paths, 1, &o) != HU_OK) {
+            fprintf(stderr, "bench_json: cannot open input\n");
+            exit(1);
+        }
+        struct hu_event ev;
+        while (hu_ingest_next(ing, &ev) == 1)
+            *check += ev.prompt.len + ev.n_tools;
+        *lines = hu_ingest_totals(ing)->lines;
+        if (hu_ingest_totals(ing)->rejects)
+            fprintf(stderr, "bench_json: %llu rejects?\n", (unsigned long long)hu_ingest_totals(ing)->rejects);
+        hu_ingest_destroy(ing);
+        return now() - t0;
+    }
+    struct hu_reader r;
+    if (hu_reader_open(&r, path_plain) != HU_OK)
+        exit(1);
+    struct hu__json *j = NULL;
+    struct json_tokener *tok = NULL;
+    if (w == SIMD_WALK && hu__json_create(&j) != HU_OK)
+        exit(1);
+    if (w == JSONC)
+        tok = json_tokener_new();
+    struct hu_line line;
+    while (hu_reader_next(&r, &line) == 1) {
+        (*lines)++;
+        switch (w) {
+        case FLOOR:
+            *check += line.len;
+            break;
+        case SIMD_WALK:
+            *check += (uint64_t)hu__json_walk_all(j, line.ptr, line.len);
+            break;
+        case CJSON: {
+            cJSON *d = cJSON_ParseWithLength(line.ptr, line.len);
+            *check += (uint64_t)cJSON_GetArraySize(d);
+            cJSON_Delete(d);
+            break;
+        }
+        case JSONC: {
+            json_tokener_reset(tok);
+            struct json_object *d = json_tokener_parse_ex(tok, line.ptr, (int)line.len);
+            *check += (uint64_t)json_object_object_length(d);
+            json_object_put(d);
+            break;
+        }
+        case JANSSON: {
+            json_error_t err;
+            json_t *d = json_loadb(line.ptr, line.len, 0, &err);
+            *check += json_object_size(d);
+            json_decref(d);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    hu__json_destroy(j);
+    if (tok)
+        json_tokener_free(tok);
+    hu_reader_fini(&r);
+    return now() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 64;
+    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    if (mb == 0 || runs < 1 || runs > 15)
+        return 2;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    static char p1[512], p2[512], p3[512];
+    snprintf(p1, sizeof p1, "%s/bench_json_%d.jsonl", tmp, (int)getpid());
+    snprintf(p2, sizeof p2, "%s/bench_json_%d.jsonl.zst", tmp, (int)getpid());
+    snprintf(p3, sizeof p3, "%s/bench_json_%d.map", tmp, (int)getpid());
+    path_plain = p1;
+    path_zst = p2;
+    path_map = p3;
+
+    /* generate */
+    size_t target = mb << 20, total = 0;
+    uint64_t n_lines = 0;
+    FILE *f = fopen(p1, "wb");
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    FILE *fz = fopen(p2, "wb");
+    FILE *fm = fopen(p3, "wb");
+    if (!f || !cc || !fz || !fm)
+        return 1;
+    fputs("ts = ts\naccount_id = account_id\norg_id = org_id\napi_key_id = api_key_id\nip = ip\n"
+          "user_agent = user_agent\nclient_fp = client_fp\nendpoint = endpoint\nmodel = model\n"
+          "prompt = prompt\nmessages = messages\nmax_tokens = max_tokens\nthinking = thinking\ntools = tools\n", fm);
+    fclose(fm);
+    size_t zcap = ZSTD_CStreamOutSize();
+    char *zout = malloc(zcap);
+    char *chunk = malloc(1 << 20), line[8192];
+    size_t ck = 0;
+    while (total < target) {
+        size_t n = gen_line(line, n_lines++);
+        if (ck + n > (1u << 20)) {
+            fwrite(chunk, 1, ck, f);
+            ZSTD_inBuffer in = { chunk, ck, 0 };
+            while (in.pos < in.size) {
+                ZSTD_outBuffer out = { zout, zcap, 0 };
+                ZSTD_compressStream2(cc, &out, &in, ZSTD_e_continue);
+                fwrite(zout, 1, out.pos, fz);
+            }
+            ck = 0;
+        }
+        memcpy(chunk + ck, line, n);
+        ck += n;
+        total += n;
+    }
+    fwrite(chunk, 1, ck, f);
+    ZSTD_inBuffer in = { chunk, ck, 0 };
+    size_t left;
+    do {
+        ZSTD_outBuffer out = { zout, zcap, 0 };
+        left = ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end);
+        fwrite(zout, 1, out.pos, fz);
+    } while (left);
+    fclose(f);
+    fclose(fz);
+    ZSTD_freeCCtx(cc);
+    free(zout);
+    free(chunk);
+
+    char cpu[300] = "unknown cpu";
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    if (ci) {
+        char l[256];
+        while (fgets(l, sizeof l, ci))
+            if (!strncmp(l, "model name", 10)) {
+                char *c = strchr(l, ':');
+                snprintf(cpu, sizeof cpu, "%s", c ? c + 2 : l);
+                cpu[strcspn(cpu, "\n")] = 0;
+                break;
+            }
+        fclose(ci);
+    }
+    printf("bench_json: %.1f MB, %llu lines (mean %.0f B/line), median of %d runs\n",
+           total / 1e6, (unsigned long long)n_lines, (double)total / (double)n_lines, runs);
+    printf("machine: %s, %ld cpus; commit %s\n", cpu, sysconf(_SC_NPROCESSORS_ONLN), HU_GIT_REV);
+    printf("%-36s %9s %12s %14s\n", "parser", "MB/s", "lines/s", "check");
+    double mbs[N_WHICH];
+    for (int w = 0; w < N_WHICH; w++) {
+        double t[15];
+        uint64_t lines = 0, check = 0;
+        for (int r = 0; r < runs; r++)
+            t[r] = run_once((enum which)w, &lines, &check);
+        qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+        double med = t[runs / 2];
+        mbs[w] = total / 1e6 / med;
+        printf("%-36s %9.0f %12.0f %14llu\n", names[w], mbs[w], (double)lines / med,
+               (unsigned long long)check);
+        fflush(stdout);
+    }
+    printf("huella ingest / simdjson every-value walk: %.0f%%   (target >= 40%%)\n",
+           100.0 * mbs[INGEST] / mbs[SIMD_WALK]);
+    printf("huella ingest: %.0f MB/s   (target >= 300 MB/s)\n", mbs[INGEST]);
+    unlink(p1);
+    unlink(p2);
+    unlink(p3);
+    return 0;
+}

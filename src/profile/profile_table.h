@@ -1,0 +1,68 @@
+/*
+ * profile_table.h -- every account's profile, keyed by account id.
+ *
+ * A struct hu_profile_table owns one struct hu_profile per account id,
+ * created on first sight, plus one copy of each id string (outputs need
+ * it).  Records are numbered 0, 1, 2, ... in first-seen order; that number
+ * is the iteration order (deterministic: same input order, same output
+ * order, STYLE.md 22) and never changes, and a record's address is stable
+ * for the table's lifetime (records live in fixed pages, never moved).
+ *
+ * Layout: an open-addressing index (linear probing, u32 record numbers,
+ * load <= 1/2, doubled when full) over a side array of account hashes, so
+ * lookups and resizes never touch the 2.5 KiB profiles; profiles in pages
+ * of 256 records; id strings in an arena.  Memory per account is
+ * sizeof(struct hu_profile) + 8 (hash) + 16 (id span) + id bytes + ~8
+ * (index), reported by hu_profile_table_memory().
+ *
+ * Not thread-safe: one writer.  Shard accounts by hash across threads,
+ * then hu_profile_table_merge() the shards.
+ */
+#ifndef HU_PROFILE_PROFILE_TABLE_H
+#define HU_PROFILE_PROFILE_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "huella/hu_status.h"
+#include "profile/profile.h"
+
+struct hu_profile_table;
+
+/* Most accounts in one table: record numbers are u32 and the index holds
+ * twice as many slots. */
+#define HU_PROFILE_TABLE_MAX  (UINT32_C(1) << 30)
+
+/* Empty table sized for about `expect` accounts (0: a small default).
+ * HU_OK or HU_ENOMEM (then *out is NULL).  O(expect). */
+HU_MUST_CHECK int hu_profile_table_create(size_t expect, struct hu_profile_table **out);
+/* Free everything; NULL is a no-op.  Profiles and ids handed out die. */
+void hu_profile_table_destroy(struct hu_profile_table *t);
+
+/* The profile of account id (len bytes, 1..HU_MAX_ID_BYTES), created empty
+ * if new (then *created = 1).  The pointer stays valid until destroy.
+ * HU_OK; HU_EINVAL (bad id length); HU_ENOMEM (table unchanged);
+ * HU_EFULL (HU_PROFILE_TABLE_MAX accounts).  O(1) expected; a resize is
+ * O(accounts) but touches only the index and the hash array. */
+HU_MUST_CHECK int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
+                                       struct hu_profile **out, int *created);
+/* The profile of id, or NULL.  O(1) expected. */
+struct hu_profile *hu_profile_table_find(const struct hu_profile_table *t, const char *id,
+                                         size_t len);
+
+/* Accounts held. */
+size_t hu_profile_table_count(const struct hu_profile_table *t);
+/* Record i (0 <= i < count) in first-seen order, and its id (borrowed,
+ * NUL-terminated, *len set if len != NULL).  NULL if i is out of range. */
+struct hu_profile *hu_profile_table_at(const struct hu_profile_table *t, size_t i);
+const char *hu_profile_table_id(const struct hu_profile_table *t, size_t i, size_t *len);
+
+/* Bytes held: profiles, pages, index, hashes and ids. */
+size_t hu_profile_table_memory(const struct hu_profile_table *t);
+
+/* Fold every profile of src into dst (creating accounts in src's order),
+ * with hu_profile_merge().  HU_OK, or HU_ENOMEM / HU_EFULL with dst
+ * holding the accounts merged so far.  O(src accounts). */
+HU_MUST_CHECK int hu_profile_table_merge(struct hu_profile_table *dst,
+                                         const struct hu_profile_table *src);
+
+#endif
