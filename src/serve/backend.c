@@ -1,31 +1,32 @@
 /*
- * backend.c -- see backend.h.  Two implementations chosen at compile time:
- * the real pipeline when its headers are in the tree, else a stand-in
- * that keeps the service buildable (to be deleted once the pipeline is
- * merged: it is the `#else` branch below and nothing else depends on it).
+ * backend.c -- see backend.h.  Each half (line parser, analysis) is chosen
+ * at compile time: the real stage when its header is in the tree, else a
+ * stand-in that keeps the service buildable and testable.  The stand-ins
+ * are the `#else` branches below; delete them once score/analysis.c is
+ * merged (ingest/ already is, so its stand-in is dead code today).
  */
 #include "serve/backend.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__has_include)
-#if __has_include("score/analysis.h") && __has_include("ingest/ingest.h")
-#define HU_SERVE_PIPELINE 1
+#if __has_include("ingest/ingest.h")
+#define HU_SERVE_HAVE_INGEST 1
+#endif
+#if __has_include("score/analysis.h")
+#define HU_SERVE_HAVE_ANALYSIS 1
 #endif
 #endif
 
-#ifdef HU_SERVE_PIPELINE
 /* ======================================================================
- * the pipeline
+ * event lines
  * ====================================================================== */
+#ifdef HU_SERVE_HAVE_INGEST
 #include "ingest/ingest.h"
-#include "report/outputs.h"
-#include "score/analysis.h"
-
-const char *hu__be_name(void) { return "pipeline"; }
 
 struct hu__be_parser { struct hu_line_parser *lp; };
 
@@ -62,65 +63,10 @@ const char *hu__be_parse(struct hu__be_parser *p, const char *line, size_t len,
     return hu_reject_name(r);
 }
 
-struct hu__be { struct hu_analysis *a; };
-
-int hu__be_create(struct hu__be **out, char *errbuf, size_t errcap)
-{
-    struct hu__be *b = hu_calloc(1, sizeof *b);
-    if (!b)
-        return HU_ENOMEM;
-    struct hu_analysis_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    int rc = hu_analysis_create(&cfg, &b->a, errbuf, errcap);
-    if (rc != HU_OK) {
-        hu_free(b);
-        return rc;
-    }
-    *out = b;
-    return HU_OK;
-}
-
-void hu__be_destroy(struct hu__be *b)
-{
-    if (!b)
-        return;
-    hu_analysis_destroy(b->a);
-    hu_free(b);
-}
-
-int hu__be_observe(struct hu__be *b, const struct hu_event *ev)
-{
-    return hu_analysis_observe(b->a, ev);
-}
-
-int hu__be_finish(struct hu__be *b, struct hu_results *out)
-{
-    return hu_analysis_finish(b->a, out);
-}
-
-int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out)
-{
-    char *mem = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&mem, &n);
-    if (!f)
-        return HU_ENOMEM;
-    int rc = hu_write_campaigns_json(f, r);
-    if (fclose(f) != 0 && rc == HU_OK)
-        rc = HU_EIO;
-    if (rc == HU_OK)
-        rc = hu_buf_add(out, mem, n);
-    free(mem);   /* open_memstream memory comes from libc */
-    return rc;
-}
-
 #else
-/* ======================================================================
- * the stand-in (until ingest/ and score/analysis land in the tree)
- * ====================================================================== */
+/* stand-in until ingest/ is in the tree: json-c, the contract's required
+ * fields only */
 #include <json-c/json.h>
-
-const char *hu__be_name(void) { return "stand-in"; }
 
 struct hu__be_parser {
     struct json_tokener *tok;
@@ -252,6 +198,75 @@ const char *hu__be_parse(struct hu__be_parser *p, const char *line, size_t len,
     }
     return NULL;
 }
+
+#endif
+
+/* ======================================================================
+ * the analysis
+ * ====================================================================== */
+#ifdef HU_SERVE_HAVE_ANALYSIS
+#include "report/outputs.h"
+#include "score/analysis.h"
+
+const char *hu__be_name(void) { return "pipeline"; }
+
+struct hu__be { struct hu_analysis *a; };
+
+int hu__be_create(struct hu__be **out, char *errbuf, size_t errcap)
+{
+    struct hu__be *b = hu_calloc(1, sizeof *b);
+    if (!b)
+        return HU_ENOMEM;
+    struct hu_analysis_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int rc = hu_analysis_create(&cfg, &b->a, errbuf, errcap);
+    if (rc != HU_OK) {
+        hu_free(b);
+        return rc;
+    }
+    *out = b;
+    return HU_OK;
+}
+
+void hu__be_destroy(struct hu__be *b)
+{
+    if (!b)
+        return;
+    hu_analysis_destroy(b->a);
+    hu_free(b);
+}
+
+int hu__be_observe(struct hu__be *b, const struct hu_event *ev)
+{
+    return hu_analysis_observe(b->a, ev);
+}
+
+int hu__be_finish(struct hu__be *b, struct hu_results *out)
+{
+    return hu_analysis_finish(b->a, out);
+}
+
+int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out)
+{
+    char *mem = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&mem, &n);
+    if (!f)
+        return HU_ENOMEM;
+    int rc = hu_write_campaigns_json(f, r);
+    if (fclose(f) != 0 && rc == HU_OK)
+        rc = HU_EIO;
+    if (rc == HU_OK)
+        rc = hu_buf_add(out, mem, n);
+    free(mem);   /* open_memstream memory comes from libc */
+    return rc;
+}
+
+#else
+/* stand-in until score/analysis.c is in the tree: per-account request
+ * counts, score 0, no campaigns */
+
+const char *hu__be_name(void) { return "stand-in analysis"; }
 
 struct sacct {
     uint64_t hash;
