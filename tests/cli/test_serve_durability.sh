@@ -10,12 +10,15 @@ echo "oncall $TOKEN" >"$TMP/tokens"
 AUTH="Authorization: Bearer $TOKEN"
 ARGS="--db $TMP/d.db --admin-token-file $TMP/tokens --relink-ms 50 --checkpoint-ms 200"
 
-# batch ACCOUNT N SEED: N event lines of ACCOUNT
+# batch ACCOUNT N SEED [NET]: N event lines of ACCOUNT.  Phase A and the
+# phase B load share nothing (address space, model, prompts, days), so the
+# load cannot change phase A's decisions whatever the linkage does.
 batch() {
-    awk -v a="$1" -v n="$2" -v s="$3" 'BEGIN {
+    awk -v a="$1" -v n="$2" -v s="$3" -v net="${4:-10}" 'BEGIN {
+        day = net == 10 ? 0 : 30 * 86400
         for (i = 0; i < n; i++)
-            printf "{\"ts\":%d,\"account_id\":\"%s\",\"ip\":\"10.%d.%d.1\",\"model\":\"m\",\"prompt\":\"p %d\"}\n",
-                   1770000000 + s * 1000 + i, a, s % 200, i % 200, i }'
+            printf "{\"ts\":%d,\"account_id\":\"%s\",\"ip\":\"%d.%d.%d.1\",\"model\":\"m%d\",\"prompt\":\"%s %d %d\"}\n",
+                   1770000000 + day + s * 1000 + i, a, net, s % 200, i % 200, net, a, s, i }'
 }
 
 # state ACCOUNT: "action score campaign requests" as the API reports it
@@ -49,7 +52,7 @@ check "phase A: the override is part of the decision" grep -q '^a-3 block ' "$TM
     i=1
     while [ $i -le 2000 ]; do
         acct="b-$((i % 8))"
-        out=$(batch "$acct" 50 "$((i + 20))" | curl -s -m 5 -w ' %{http_code}' --data-binary @- "$BASE/v1/events")
+        out=$(batch "$acct" 50 "$((i + 20))" 172 | curl -s -m 5 -w ' %{http_code}' --data-binary @- "$BASE/v1/events")
         case $out in
             *'"accepted":50,'*' 202') echo "$acct 50" >>"$TMP/acked" ;;
             *) break ;;
@@ -92,6 +95,27 @@ done
 check "every acknowledged event is counted after the restart" [ $lost -eq 0 ]
 j=$(hc "$BASE/healthz" | json_num journal_seq)
 check "journal holds phase A and every acknowledged batch" [ "$j" -ge $((1000 + n_acked * 50)) ]
+
+# ---- a second SIGKILL, quiescent: the whole state comes back identical ------
+sleep 0.5   # past one checkpoint period
+: >"$TMP/all1"
+for a in a-0 a-1 a-2 a-3 a-4 a-5 a-6 a-7 a-8 a-9 b-0 b-1 b-2 b-3 b-4 b-5 b-6 b-7; do
+    echo "$a $(state $a)" >>"$TMP/all1"
+done
+kill -KILL "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=""
+serve_start d3 $ARGS
+: >"$TMP/early"
+for a in a-0 a-1 a-2 a-3 a-4 a-5 a-6 a-7 a-8 a-9 b-0 b-1 b-2 b-3 b-4 b-5 b-6 b-7; do
+    echo "$a $(state $a)" >>"$TMP/early"
+done
+check "from the checkpoint, before the replay: every decision as before the kill" cmp -s "$TMP/all1" "$TMP/early"
+wait_caught_up
+: >"$TMP/all2"
+for a in a-0 a-1 a-2 a-3 a-4 a-5 a-6 a-7 a-8 a-9 b-0 b-1 b-2 b-3 b-4 b-5 b-6 b-7; do
+    echo "$a $(state $a)" >>"$TMP/all2"
+done
+check "after the replay: every decision and count as before the kill" cmp -s "$TMP/all1" "$TMP/all2"
+cmp -s "$TMP/all1" "$TMP/all2" || diff "$TMP/all1" "$TMP/all2" | sed 's/^/#   /'
 serve_stop
 check "clean stop after the restart" [ "$SERVE_STATUS" = 0 ]
 finish
