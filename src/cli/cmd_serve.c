@@ -125,7 +125,10 @@ int hu_cmd_serve(int argc, char **argv)
     unsigned long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "l:h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'l':
             if (parse_listen(optarg, host, sizeof host, &port))

@@ -109,14 +109,19 @@ int hu_decide_req_from_headers(struct hu_decide_req *r, hu_header_fn get, void *
     r->n_tools = -1;
     if (!get)
         return HU_OK;
-    int rc;
-    if ((rc = from_headers(r->account_id, sizeof r->account_id, get, ctx, h_account, 0, what)) ||
-        (rc = from_headers(r->org_id, sizeof r->org_id, get, ctx, h_org, 0, what)) ||
-        (rc = from_headers(r->api_key_id, sizeof r->api_key_id, get, ctx, h_key, 0, what)) ||
-        (rc = from_headers(r->ip, sizeof r->ip, get, ctx, h_ip, 1, what)) ||
-        (rc = from_headers(r->client_fp, sizeof r->client_fp, get, ctx, h_fp, 0, what)) ||
-        (rc = from_headers(r->model, sizeof r->model, get, ctx, h_model, 0, what)))
-        return rc;
+    struct { char *dst; size_t cap; const char *const *names; int first_hop; } f[] = {
+        { r->account_id, sizeof r->account_id, h_account, 0 },
+        { r->org_id, sizeof r->org_id, h_org, 0 },
+        { r->api_key_id, sizeof r->api_key_id, h_key, 0 },
+        { r->ip, sizeof r->ip, h_ip, 1 },
+        { r->client_fp, sizeof r->client_fp, h_fp, 0 },
+        { r->model, sizeof r->model, h_model, 0 },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        int rc = from_headers(f[i].dst, f[i].cap, get, ctx, f[i].names, f[i].first_hop, what);
+        if (rc != HU_OK)
+            return rc;
+    }
     r->thinking = parse_bool_or_budget(get(ctx, "X-Huella-Thinking"));
     const char *tools = get(ctx, "X-Huella-Tools");
     if (tools) {
@@ -201,13 +206,19 @@ int hu_decide_req_from_json(struct hu_decide_req *r, const char *body, size_t le
         rc = HU_EPARSE;
         goto out;
     }
-    if ((rc = json_str_field(o, "account_id", r->account_id, sizeof r->account_id, what)) ||
-        (rc = json_str_field(o, "org_id", r->org_id, sizeof r->org_id, what)) ||
-        (rc = json_str_field(o, "api_key_id", r->api_key_id, sizeof r->api_key_id, what)) ||
-        (rc = json_str_field(o, "ip", r->ip, sizeof r->ip, what)) ||
-        (rc = json_str_field(o, "client_fp", r->client_fp, sizeof r->client_fp, what)) ||
-        (rc = json_str_field(o, "model", r->model, sizeof r->model, what)))
-        goto out;
+    struct { const char *key; char *dst; size_t cap; } f[] = {
+        { "account_id", r->account_id, sizeof r->account_id },
+        { "org_id", r->org_id, sizeof r->org_id },
+        { "api_key_id", r->api_key_id, sizeof r->api_key_id },
+        { "ip", r->ip, sizeof r->ip },
+        { "client_fp", r->client_fp, sizeof r->client_fp },
+        { "model", r->model, sizeof r->model },
+    };
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        rc = json_str_field(o, f[k].key, f[k].dst, f[k].cap, what);
+        if (rc != HU_OK)
+            goto out;
+    }
     struct json_object *v = NULL;
     if (json_object_object_get_ex(o, "thinking", &v) && v) {
         if (json_object_is_type(v, json_type_boolean))

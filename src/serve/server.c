@@ -255,8 +255,9 @@ static int load_tokens(struct hu_server *s, const char *path, char *errbuf, size
             break;
         }
         s->tokens = nt;
-        snprintf(nt[s->n_tokens].name, sizeof nt[0].name, "%s", name);
-        snprintf(nt[s->n_tokens].tok, sizeof nt[0].tok, "%s", tok);
+        /* lengths were checked above */
+        memcpy(nt[s->n_tokens].name, name, strlen(name) + 1);
+        memcpy(nt[s->n_tokens].tok, tok, strlen(tok) + 1);
         s->n_tokens++;
     }
     fclose(f);

@@ -258,7 +258,10 @@ int hu_store_journal_read(struct hu_store *s, uint64_t after_seq, size_t max,
     sqlite3_bind_int64(s->read_lines, 1, (sqlite3_int64)after_seq);
     sqlite3_bind_int64(s->read_lines, 2, (sqlite3_int64)max);
     int n = 0, src;
-    while ((src = sqlite3_step(s->read_lines)) == SQLITE_ROW) {
+    for (;;) {
+        src = sqlite3_step(s->read_lines);
+        if (src != SQLITE_ROW)
+            break;
         uint64_t seq = (uint64_t)sqlite3_column_int64(s->read_lines, 0);
         const char *p = sqlite3_column_blob(s->read_lines, 1);
         size_t len = (size_t)sqlite3_column_bytes(s->read_lines, 1);
@@ -409,7 +412,10 @@ int hu_store_checkpoint_load(struct hu_store *s, uint64_t *applied_seq, hu_store
                                NULL) != SQLITE_OK)
             rc = HU_EIO;
         int src = SQLITE_DONE;
-        while (rc == HU_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        while (rc == HU_OK) {
+            src = sqlite3_step(st);
+            if (src != SQLITE_ROW)
+                break;
             struct hu_store_account_row r = {
                 .account_id = sqlite3_column_blob(st, 0),
                 .account_id_len = (size_t)sqlite3_column_bytes(st, 0),
@@ -435,7 +441,10 @@ int hu_store_checkpoint_load(struct hu_store *s, uint64_t *applied_seq, hu_store
                                " ORDER BY rid", -1, &st, NULL) != SQLITE_OK)
             rc = HU_EIO;
         int src = SQLITE_DONE;
-        while (rc == HU_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        while (rc == HU_OK) {
+            src = sqlite3_step(st);
+            if (src != SQLITE_ROW)
+                break;
             struct hu_store_campaign_row r = {
                 .id = col_text(st, 0),
                 .score = sqlite3_column_double(st, 1),
@@ -537,7 +546,10 @@ int hu_store_list_load(struct hu_store *s, enum hu_store_list list, hu_store_ent
     pthread_mutex_lock(&s->rlock);
     if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK)
         rc = HU_EIO;
-    while (rc == HU_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == HU_OK) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            break;
         if (fn(ctx, col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
                sqlite3_column_int64(st, 4)))
             break;
@@ -563,7 +575,10 @@ int hu_store_audit_read(struct hu_store *s, uint64_t after, size_t max, hu_store
     } else {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        for (;;) {
+            src = sqlite3_step(st);
+            if (src != SQLITE_ROW)
+                break;
             n++;
             if (fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                    col_text(st, 2), col_text(st, 3), col_text(st, 4), col_text(st, 5)))
