@@ -131,7 +131,7 @@ static void checkpoint_replace(void **state)
     for (int round = 0; round < 2; round++) {
         assert_int_equal(hu_store_checkpoint_begin(s, 10 + (uint64_t)round, 0xabc, 5), HU_OK);
         for (int i = 0; i < 3 - round; i++) {
-            char id[8];
+            char id[16];
             snprintf(id, sizeof id, "a%d", i);
             struct hu_store_account_row r = { id, strlen(id), 0.25 * i + round, i, i, i ? "C-1" : "",
                                               7, "x=1" };
