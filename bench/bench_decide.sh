@@ -35,9 +35,13 @@ BASE="http://127.0.0.1:$PORT"
 awk -v n="$ACCOUNTS" 'BEGIN { for (i = 0; i < n * 2; i++)
     printf "{\"ts\":%d,\"account_id\":\"acct-%d\",\"ip\":\"10.%d.%d.%d\",\"model\":\"m\"}\n",
            1770000000 + i, i % n, i % 250, (i / 250) % 250, i % 7 }' >"$TMP/events.jsonl"
-curl -s -m 60 --data-binary @"$TMP/events.jsonl" "$BASE/v1/events" | head -c 120; echo
+split -l 50000 "$TMP/events.jsonl" "$TMP/part."   # bodies under the 8 MB cap
+for f in "$TMP"/part.*; do
+    curl -s -m 60 -o /dev/null -w '%{http_code} ' --data-binary @"$f" "$BASE/v1/events"
+done
+echo
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt 600 ]; do
     h=$(curl -s -m 2 "$BASE/healthz")
     case $h in *'"accounts":'"$ACCOUNTS"*) break ;; esac
     sleep 0.1; i=$((i + 1))
