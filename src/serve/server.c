@@ -18,6 +18,7 @@
  * after HU_SERVE_CONN_TIMEOUT_S; at most HU_SERVE_MAX_CONNECTIONS are open.
  */
 #include "serve/server.h"
+#include "serve/backend.h"
 #include "core/alloc.h"
 #include "core/log.h"
 
@@ -405,13 +406,14 @@ static enum MHD_Result do_healthz(struct hu_server *s, struct MHD_Connection *c,
                      "{\"status\":\"%s\",\"version\":\"%s\",\"journal_seq\":%llu,"
                      "\"applied_seq\":%llu,\"snapshot_seq\":%llu,\"accounts\":%llu,"
                      "\"campaigns\":%llu,\"replaying\":%s,\"store_degraded\":%s,\"shadow\":%s,"
-                     "\"policy_digest\":\"%016llx\",\"snapshot_age_ms\":%lld,\"relinks\":%llu}\n",
+                     "\"policy_digest\":\"%016llx\",\"snapshot_age_ms\":%lld,\"relinks\":%llu,"
+                     "\"analysis\":\"%s\"}\n",
                      state, HU_VERSION, (unsigned long long)st.journal_seq,
                      (unsigned long long)st.applied_seq, (unsigned long long)st.snapshot_seq,
                      (unsigned long long)st.accounts, (unsigned long long)st.campaigns,
                      st.replaying ? "true" : "false", st.degraded ? "true" : "false",
                      st.shadow ? "true" : "false", (unsigned long long)st.policy_digest,
-                     (long long)st.snapshot_age_ms, (unsigned long long)st.relinks);
+                     (long long)st.snapshot_age_ms, (unsigned long long)st.relinks, hu__be_name());
     if (n < 0 || (size_t)n >= sizeof body)
         n = (int)strlen(body);
     /* degraded storage: decisions still work, events do not -> 503 so a

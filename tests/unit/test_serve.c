@@ -409,6 +409,43 @@ static void engine_events_overrides_restart(void **state)
     free(res);
 }
 
+static void engine_throttle_window(void **state)
+{
+    (void)state;
+    char db[128];
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    struct hu_engine_opts o = { .db_path = db, .throttle_quota = 3, .throttle_window_s = 86400 };
+    struct hu_engine *e = NULL;
+    assert_int_equal(hu_engine_create(&o, &e, NULL, 0), HU_OK);
+    assert_int_equal(hu_engine_account_set(e, HU_STORE_OVERRIDE, "slow", HU_ACTION_THROTTLE, "t",
+                                           "override", "r"), HU_OK);
+    assert_int_equal(hu_engine_account_set(e, HU_STORE_OVERRIDE, "slow2", HU_ACTION_THROTTLE, "t",
+                                           "override", "r"), HU_OK);
+    struct hu_decide_req r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.account_id, sizeof r.account_id, "slow");
+    struct hu_served_decision d;
+    int over;
+    /* 3 per window, then over; the quota is per account */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(hu_engine_decide(e, &r, &d, &over), HU_OK);
+        assert_int_equal(over, 0);
+        assert_int_equal(d.remaining, (uint32_t)(2 - i));
+        assert_int_equal(d.quota, 3);
+        assert_int_equal(d.window_s, 86400);
+    }
+    assert_int_equal(hu_engine_decide(e, &r, &d, &over), HU_OK);
+    assert_int_equal(over, 1);
+    assert_int_equal(d.remaining, 0);
+    snprintf(r.account_id, sizeof r.account_id, "slow2");
+    assert_int_equal(hu_engine_decide(e, &r, &d, &over), HU_OK);
+    assert_int_equal(over, 0);
+    struct hu_answer a;
+    hu_answer_decision(&d, HU_MODE_NATIVE, over, &a);
+    assert_int_equal(a.status, 200);
+    hu_engine_destroy(e);
+}
+
 static void engine_policy_reload(void **state)
 {
     (void)state;
@@ -509,6 +546,7 @@ int main(void)
         cmocka_unit_test(answers_nginx),
         cmocka_unit_test(decision_ids),
         cmocka_unit_test(engine_events_overrides_restart),
+        cmocka_unit_test(engine_throttle_window),
         cmocka_unit_test(engine_policy_reload),
         cmocka_unit_test(engine_signup),
     };
