@@ -39,7 +39,9 @@ const char hu_cmd_serve_help[] =
     "  --ready-file FILE       write \"HOST:PORT\" there once listening\n"
     "  --log-allow             log allow decisions too (default: only the others)\n"
     "  --conn-timeout S        close idle or stalled connections after S seconds\n"
-    "                          (default 15)\n\n"
+    "                          (default 15)\n"
+    "  --decision-log-rate N   at most N decision log lines per second, the rest\n"
+    "                          counted (default 1000; 0 = unlimited)\n\n"
     "Signals: SIGHUP reloads the policy; SIGTERM/SIGINT stop after the requests in\n"
     "flight, with a last checkpoint.  Exit 0 on a clean stop, 2 on bad usage or an\n"
     "unusable policy/database/address, 1 on an internal failure.\n";
@@ -98,7 +100,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
-           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO };
+           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -114,6 +116,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "ready-file", required_argument, NULL, O_READY },
         { "log-allow", no_argument, NULL, O_LOGALLOW },
         { "conn-timeout", required_argument, NULL, O_CONNTO },
+        { "decision-log-rate", required_argument, NULL, O_LOGRATE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -121,7 +124,7 @@ int hu_cmd_serve(int argc, char **argv)
     unsigned port = 8787;
     const char *ready = NULL;
     struct hu_engine_opts eo = { .db_path = "huella-serve.db" };
-    struct hu_server_opts so = { .host = host, .threads = 2 };
+    struct hu_server_opts so = { .host = host, .threads = 2, .decision_log_rate = 1000 };
     unsigned long v;
     int c;
     optind = 1;
@@ -174,6 +177,11 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_READY: ready = optarg; break;
         case O_LOGALLOW: so.log_allow = 1; break;
+        case O_LOGRATE:
+            if (parse_uint(optarg, 10000000, &v))
+                return hu_cli_usage_error("serve", "--decision-log-rate wants lines per second");
+            so.decision_log_rate = (unsigned)v;
+            break;
         case O_CONNTO:
             if (parse_uint(optarg, 3600, &v) || !v)
                 return hu_cli_usage_error("serve", "--conn-timeout wants 1..3600 seconds");
@@ -224,6 +232,9 @@ int hu_cmd_serve(int argc, char **argv)
     hu_info("serve: listening on %s%s%s:%u, database %s, policy %s", strchr(host, ':') ? "[" : "",
             host, strchr(host, ':') ? "]" : "", bound, eo.db_path,
             eo.policy_path ? eo.policy_path : "(built in)");
+    if (strcmp(host, "127.0.0.1") && strcmp(host, "::1") && strncmp(host, "127.", 4))
+        hu_warn("serve: listening on %s, not loopback: events and decisions are not "
+                "authenticated, put the service behind the gateway's network policy", host);
     if (ready) {
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s.tmp", ready);

@@ -1454,6 +1454,16 @@ int hu_engine_audit_json(struct hu_engine *e, uint64_t after, struct hu_buf *out
     return hu_buf_adds(out, "]}\n");
 }
 
+/* Printable ASCII copy for a log line (hostile ids cannot forge lines). */
+static const char *printable(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = in; *p && o + 1 < cap; p++)
+        out[o++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    out[o] = 0;
+    return out;
+}
+
 /* ---- admin --------------------------------------------------------------------------- */
 
 int hu_engine_account_set(struct hu_engine *e, enum hu_store_list list, const char *account_id,
@@ -1491,7 +1501,9 @@ int hu_engine_account_set(struct hu_engine *e, enum hu_store_list list, const ch
     pthread_rwlock_unlock(&e->view);
     otable_free(old);
     pthread_mutex_unlock(&e->admin);
-    hu_info("admin actor=%s verb=%s account=%s", actor, verb, account_id);
+    char a1[128], a2[128];
+    hu_info("admin actor=%s verb=%s account=%s", printable(actor, a1, sizeof a1), verb,
+            printable(account_id, a2, sizeof a2));
     return HU_OK;
 }
 

@@ -87,6 +87,8 @@ struct hu_server {
     atomic_uint_fast64_t lat[N_LAT + 1];
     atomic_uint_fast64_t lat_sum_ns, lat_count;
     atomic_uint_fast64_t too_big, internal_errors, bad_requests;
+    atomic_int_fast64_t log_sec;
+    atomic_uint_fast64_t log_used, log_dropped_window, log_dropped;
     int64_t started_ms;
 };
 
@@ -301,10 +303,48 @@ static const char *hdr(void *ctx, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
 }
 
+/* Copy `in` for a log line: printable ASCII only, so a hostile id cannot
+ * forge log lines or escape sequences. */
+static const char *log_safe(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = in; *p && o + 1 < cap; p++)
+        out[o++] = (*p >= 0x21 && *p < 0x7f) ? *p : '?';
+    out[o] = 0;
+    return o ? out : "-";
+}
+
+/* At most --decision-log-rate decision lines per second; the rest are
+ * counted (an attacker hammering a blocked account must not turn the
+ * service into a log flood). */
+static int log_slot(struct hu_server *s)
+{
+    if (!s->o.decision_log_rate)
+        return 1;
+    int64_t sec = hu_engine_now_ms() / 1000;
+    int64_t cur = atomic_load_explicit(&s->log_sec, memory_order_relaxed);
+    if (cur != sec && atomic_compare_exchange_strong(&s->log_sec, &cur, sec)) {
+        uint64_t dropped = atomic_exchange(&s->log_dropped_window, 0);
+        atomic_store(&s->log_used, 0);
+        if (dropped)
+            hu_warn("decision log: %llu lines suppressed in the last second (--decision-log-rate %u)",
+                    (unsigned long long)dropped, s->o.decision_log_rate);
+    }
+    if (atomic_fetch_add_explicit(&s->log_used, 1, memory_order_relaxed) < s->o.decision_log_rate)
+        return 1;
+    atomic_fetch_add_explicit(&s->log_dropped_window, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->log_dropped, 1, memory_order_relaxed);
+    return 0;
+}
+
 static enum MHD_Result do_decide(struct hu_server *s, struct MHD_Connection *c, struct req *q)
 {
     struct hu_decide_req r;
     const char *what = NULL;
+    enum hu_answer_mode mode = s->o.check_mode;
+    const char *m = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
+    if (m)
+        mode = !strcmp(m, "nginx") ? HU_MODE_NGINX : HU_MODE_NATIVE;
     int rc = hu_decide_req_from_headers(&r, hdr, c, &what);
     if (rc == HU_OK && q->route == R_DECIDE && q->body.len)
         rc = hu_decide_req_from_json(&r, q->body.ptr, q->body.len, &what);
@@ -314,12 +354,11 @@ static enum MHD_Result do_decide(struct hu_server *s, struct MHD_Connection *c, 
         char msg[160];
         snprintf(msg, sizeof msg, "%s: %s", what ? what : "request", hu_status_str(rc));
         atomic_fetch_add(&s->bad_requests, 1);
-        return send_error(s, c, q->route, 400, "invalid_request_error", "bad_request", msg);
+        /* nginx mode knows 200 and 403 only (anything else becomes 500):
+         * a request whose facts cannot be read is refused with 403 */
+        return send_error(s, c, q->route, mode == HU_MODE_NGINX ? 403 : 400,
+                          "invalid_request_error", "bad_request", msg);
     }
-    enum hu_answer_mode mode = s->o.check_mode;
-    const char *m = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
-    if (m)
-        mode = !strcmp(m, "nginx") ? HU_MODE_NGINX : HU_MODE_NATIVE;
     struct hu_served_decision d;
     int over = 0;
     if (hu_engine_decide(s->e, &r, &d, &over) != HU_OK)
@@ -328,11 +367,12 @@ static enum MHD_Result do_decide(struct hu_server *s, struct MHD_Connection *c, 
     hu_answer_decision(&d, mode, over, &a);
     atomic_fetch_add_explicit(&s->decisions[d.action][d.shadow ? 1 : 0], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->sources[d.source], 1, memory_order_relaxed);
-    if (d.action != HU_ACTION_ALLOW || d.shadow || s->o.log_allow) {
+    if ((d.action != HU_ACTION_ALLOW || d.shadow || s->o.log_allow) && log_slot(s)) {
         /* the decision log: ids and codes, never request content */
+        char acct[128];
         hu_info("decision id=%s account=%s action=%s would=%s source=%s score=%.3f campaign=%s "
                 "reasons=%s status=%u%s",
-                d.id, r.account_id[0] ? r.account_id : "-", hu_action_name(d.action),
+                d.id, log_safe(r.account_id, acct, sizeof acct), hu_action_name(d.action),
                 hu_action_name(d.would), hu_decision_source_name(d.source), d.score,
                 d.campaign[0] ? d.campaign : "-", d.reasons[0] ? d.reasons : "-", a.status,
                 d.shadow ? " shadow=1" : "");
@@ -487,11 +527,19 @@ static enum MHD_Result do_metrics(struct hu_server *s, struct MHD_Connection *c,
                            "# HELP huella_internal_errors_total Answers 503 for the service's own failures.\n"
                            "# TYPE huella_internal_errors_total counter\n"
                            "huella_internal_errors_total %llu\n"
+                           "# HELP huella_http_bad_requests_total Decision requests whose facts could not be read.\n"
+                           "# TYPE huella_http_bad_requests_total counter\n"
+                           "huella_http_bad_requests_total %llu\n"
+                           "# HELP huella_decision_log_suppressed_total Decision log lines dropped by --decision-log-rate.\n"
+                           "# TYPE huella_decision_log_suppressed_total counter\n"
+                           "huella_decision_log_suppressed_total %llu\n"
                            "# HELP huella_http_inflight_body_bytes Request body bytes held right now.\n"
                            "# TYPE huella_http_inflight_body_bytes gauge\n"
                            "huella_http_inflight_body_bytes %zu\n",
                            (unsigned long long)atomic_load(&s->too_big),
                            (unsigned long long)atomic_load(&s->internal_errors),
+                           (unsigned long long)atomic_load(&s->bad_requests),
+                           (unsigned long long)atomic_load(&s->log_dropped),
                            (size_t)atomic_load(&s->inflight));
     if (rc == HU_OK)
         rc = hu_engine_metrics(s->e, &b);

@@ -20,6 +20,7 @@ struct hu_server_opts {
     enum hu_answer_mode check_mode; /* default mode of /v1/check and /v1/decide */
     const char *token_file;         /* admin tokens, "NAME TOKEN" per line; NULL: admin off */
     int log_allow;                  /* 1: log allow decisions too (default: only others) */
+    unsigned decision_log_rate;     /* decision log lines per second; 0: unlimited */
     unsigned conn_timeout_s;        /* idle/slow connection timeout; 0: HU_SERVE_CONN_TIMEOUT_S */
 };
 

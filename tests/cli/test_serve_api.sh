@@ -51,6 +51,8 @@ code=$(hc -o /dev/null -w '%{http_code}' -d '{"account_id":' "$BASE/v1/decide")
 check "decide: malformed JSON -> 400" [ "$code" = 400 ]
 code=$(hc -o /dev/null -w '%{http_code}' -d '{"account_id":7}' "$BASE/v1/decide")
 check "decide: wrong field type -> 400" [ "$code" = 400 ]
+code=$(hc -o /dev/null -w '%{http_code}' -d '{"account_id":7}' "$BASE/v1/decide?mode=nginx")
+check "decide in nginx mode: unreadable facts -> 403, never another 4xx" [ "$code" = 403 ]
 head -c 70000 /dev/zero | tr '\0' 'a' >"$TMP/big"
 code=$(hc -o /dev/null -w '%{http_code}' --data-binary @"$TMP/big" "$BASE/v1/decide")
 check "decide: 70 kB body -> 413" [ "$code" = 413 ]
@@ -176,6 +178,12 @@ fi
 # ---- logs -----------------------------------------------------------------------
 check "decisions are logged with their id" grep -q 'decision id=d-[0-9a-f]*-[0-9a-f]* account=acct-b action=block' "$TMP/api.log"
 check "prompt text never appears in the log" sh -c "! grep -q SECRET-PROMPT-TEXT '$TMP/api.log'"
+hc -H "$AUTH" -d '{"action":"block","reason":"log injection test"}' "$BASE/v1/accounts/evil/override" >/dev/null
+hc -o /dev/null -d '{"account_id":"evil"}' "$BASE/v1/decide"
+hc -o /dev/null -H "$AUTH" -d '{"action":"block","reason":"log injection test"}' "$BASE/v1/accounts/x%0Ahuella:%20decision%20id=forged/override"
+hc -o /dev/null -d '{"account_id":"x\nhuella: decision id=forged"}' "$BASE/v1/decide?mode=nginx"
+check "the hostile id was decided and logged" grep -q 'account=x?huella:?decision?id=forged action=block' "$TMP/api.log"
+check "a hostile account id cannot forge a log line" sh -c "! grep -q '^huella: decision id=forged' '$TMP/api.log'"
 
 serve_stop
 check "SIGTERM stops the service with status 0" [ "$SERVE_STATUS" = 0 ]
