@@ -187,6 +187,8 @@ static enum route route_of(const char *url, const char **tail)
     if (!strcmp(url, "/v1/events")) return R_EVENTS;
     if (!strcmp(url, "/v1/decide")) return R_DECIDE;
     if (!strcmp(url, "/v1/check")) return R_CHECK;
+    /* Envoy ext_authz appends the original path to path_prefix */
+    if (prefix(url, "/v1/check/", &rest)) return R_CHECK;
     if (!strcmp(url, "/v1/signup")) return R_SIGNUP;
     if (!strcmp(url, "/v1/campaigns")) return R_CAMPAIGNS;
     if (!strcmp(url, "/v1/allowlist")) return R_ALLOWLIST;
@@ -971,7 +973,8 @@ int hu_server_start(struct hu_engine *e, const struct hu_server_opts *o, struct 
         rl.rlim_cur < (rlim_t)max_conn + 64)
         max_conn = rl.rlim_cur > 128 ? (unsigned)rl.rlim_cur - 64 : 64;
     unsigned threads = o->threads ? o->threads : 2;
-    s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+    s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
+                            NULL, NULL,
                             on_request, s,
                             MHD_OPTION_LISTEN_SOCKET, s->fd,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -987,6 +990,7 @@ int hu_server_start(struct hu_engine *e, const struct hu_server_opts *o, struct 
         rc = HU_EIO;
         goto fail;
     }
+    s->fd = -1;   /* the daemon owns the listening socket now */
     *out = s;
     return HU_OK;
 fail:
@@ -1003,8 +1007,22 @@ void hu_server_stop(struct hu_server *s)
 {
     if (!s)
         return;
-    if (s->d)
+    if (s->d) {
+        /* stop accepting, let requests in flight finish (at most ~1 s:
+         * idle keep-alive connections would otherwise hold the stop) */
+        MHD_socket lfd = MHD_quiesce_daemon(s->d);
+        if (lfd != MHD_INVALID_SOCKET)
+            close(lfd);
+        for (int i = 0; i < 100; i++) {
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            if (!di || di->num_connections == 0)
+                break;
+            struct timespec ts = { 0, 10 * 1000000L };
+            nanosleep(&ts, NULL);
+        }
         MHD_stop_daemon(s->d);
+    }
     if (s->fd >= 0)
         close(s->fd);
     hu_free(s->tokens);

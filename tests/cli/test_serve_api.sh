@@ -47,6 +47,8 @@ check "decide: X-Huella-Decision header" grep -qi '^X-Huella-Decision: allow' "$
 check "decide: keep-alive kept (no Connection: close)" sh -c "! grep -qi '^Connection: close' '$TMP/h1'"
 out=$(hc -H 'X-Huella-Account: never-seen' "$BASE/v1/check")
 check "check: unknown account from headers is allowed with score 0" has "$out" '.*"action":"allow".*"score":0.0000.*"source":"unknown_account"'
+code=$(hc -o /dev/null -w '%{http_code}' -H 'X-Huella-Account: acct-a' "$BASE/v1/check/v1/messages")
+check "check under an Envoy path_prefix (/v1/check/<path>)" [ "$code" = 200 ]
 code=$(hc -o /dev/null -w '%{http_code}' -d '{"account_id":' "$BASE/v1/decide")
 check "decide: malformed JSON -> 400" [ "$code" = 400 ]
 code=$(hc -o /dev/null -w '%{http_code}' -d '{"account_id":7}' "$BASE/v1/decide")
