@@ -31,3 +31,4 @@ section bench_json "JSON Lines: floor, simdjson, cJSON, json-c, jansson, huella 
 exit $status
 section bench_sketch "sketch ops, profile observe/serialize/merge, bytes per profile"
 section bench_net "address parsing, prefix hashing, ASN/geo lookups, loads of the real CSV files"
+section bench_sim "simulate: seed-2026 into a null sink, lines per wall and CPU second, peak RSS" 0.01 0.1

@@ -10,6 +10,7 @@
  */
 #include "eval/metrics.h"
 #include "core/alloc.h"
+#include "core/sort.h"
 #include "huella/hu_status.h"
 
 #include <stdlib.h>
@@ -38,7 +39,7 @@ double hu_eval_auc(const struct hu_eval_item *items, size_t n)
         s[i].score = items[i].score;
         s[i].pos = items[i].truth != 0;
     }
-    qsort(s, n, sizeof *s, cmp_scored);
+    hu_sort(s, n, sizeof *s, cmp_scored);
     /* rank-sum of positives, ties sharing the average rank */
     double rank_sum = 0;
     size_t i = 0;

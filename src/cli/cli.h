@@ -17,8 +17,11 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
 
 /*        name        function            one-line summary */
 #define HU_COMMAND_MAP(X)                                                                  \
+    X(analyze,  hu_cmd_analyze,  "find the campaigns, score every account, explain why")       \
     X(eval,     hu_cmd_eval,     "score an analysis against the ground-truth labels of its events") \
     X(stats,    hu_cmd_stats,    "what an event file holds: lines, kinds, rejects, accounts, span") \
+    X(simulate, hu_cmd_simulate, "write labelled simulated traffic (scenarios, evasions, address plan)") \
+    X(export,   hu_cmd_export,   "share campaigns as a STIX 2.1 bundle; sign, verify, make keys") \
     X(serve,    hu_cmd_serve,    "the decision service for an API gateway (HTTP, SQLite)") \
     X(version,  hu_cmd_version,  "print the version")                                    \
     X(help,     hu_cmd_help,     "help on a command")

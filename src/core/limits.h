@@ -85,6 +85,26 @@
  * costing O(len x table) per request; real agents are < 400 bytes. */
 #define HU_MAX_UA_SCAN           1024u
 
+/* ---- indicator sharing (STIX import and export) ----------------------- */
+
+/* Largest STIX bundle or campaigns.json read, bytes.  Stops: a partner's
+ * (or attacker's) multi-GB file exhausting memory: the whole document is
+ * parsed into a tree (about 3x its size).  Real bundles of a few thousand
+ * indicators are a few MB. */
+#define HU_MAX_STIX_BYTES        (64u << 20)
+
+/* Longest STIX pattern parsed, bytes.  Stops: quadratic or deep work on
+ * a crafted pattern.  huella's own patterns are < 700 bytes (a 512-byte
+ * user agent plus the path). */
+#define HU_MAX_STIX_PATTERN      4096u
+
+/* Most comparisons in one pattern that the loader reads.  Stops: an
+ * indicator with 1e6 OR-ed addresses taking unbounded time per object. */
+#define HU_MAX_STIX_COMPARISONS  64u
+
+/* Most indicator values loaded from all --iocs bundles together.  Stops:
+ * unbounded memory from a huge shared feed; 1M values is ~100 MB. */
+#define HU_MAX_IOC_VALUES        1000000u
 /* ---- the HTTP service (serve/) ------------------------------------------ */
 
 /* Largest body of POST /v1/events.  Stops: one client buffering gigabytes

@@ -63,6 +63,8 @@ struct hu_req_features {
     uint64_t system_hash;      /* hash of the system prompt's template key */
     uint64_t simhash;          /* 64-bit SimHash over word shingles of the prompt */
     uint64_t tools_hash;       /* order-independent hash of declared tool names */
+    uint64_t head_hash;        /* (added) first sentence of the template text (hu_text_head_tail) */
+    uint64_t tail_hash;        /* (added) last sentence: templates whose middle is not quoted */
     uint32_t prompt_chars;     /* code points of the prompt (before truncation) */
     uint8_t  lang;             /* enum hu_lang */
     float    target[HU_TARGET_COUNT];  /* 0..1: how strongly the prompt aims at each target */

@@ -1,6 +1,7 @@
 /* pairs.c -- candidate pairs from shared keys, see pairs.h. */
 #include "link/pairs.h"
 #include "core/alloc.h"
+#include "core/sort.h"
 #include "core/assert.h"
 #include "core/hash.h"
 
@@ -181,7 +182,7 @@ int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
     memset(p, 0, sizeof *p);
     p->cfg = cfg;
     p->postings = n_postings;
-    qsort(postings, n_postings, sizeof *postings, cmp_posting);
+    hu_sort(postings, n_postings, sizeof *postings, cmp_posting);
     /* drop duplicate (kind, key, account) postings, keeping the first sub */
     size_t w = 0;
     for (size_t i = 0; i < n_postings; i++) {
@@ -209,7 +210,7 @@ int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
     p->slots = NULL;
     p->n_slots = 0;
     if (p->n)
-        qsort(p->pairs, p->n, sizeof *p->pairs, cmp_pair);
+        hu_sort(p->pairs, p->n, sizeof *p->pairs, cmp_pair);
     return HU_OK;
 }
 

@@ -53,7 +53,8 @@
     X(TEMPLATES,  "similar_templates","overlapping sets of prompt templates")  \
     X(SYNC,       "synchronised",     "activity in the same time slots")       \
     X(PIVOT,      "same_pivot",       "the same move to a new model at the same time") \
-    X(SHAPE,      "same_shape",       "identical request shape (model, limits, tools, thinking)")
+    X(SHAPE,      "same_shape",       "identical request shape (model, limits, tools, thinking)") \
+    X(FINGERPRINT,"same_fingerprint", "the same usage fingerprint (clients, networks, prompts, tools)")
 
 enum hu_link_kind {
 #define HU__LK_ENUM(name, code, desc) HU_LINK_##name,

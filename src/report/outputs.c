@@ -121,6 +121,13 @@ static int write_campaign(struct hu_buf *b, const struct hu_results *r,
     if (!rc) rc = hu_buf_printf(b, "],\"n_accounts\":%u,\"requests\":%llu,\"score\":",
                                 c->n_members, (unsigned long long)c->requests);
     if (!rc) rc = add_num(b, c->score);
+    if (!rc) rc = hu_buf_adds(b, ",\"score_parts\":{\"behaviour\":");
+    if (!rc) rc = add_num(b, c->behaviour);
+    if (!rc) rc = hu_buf_adds(b, ",\"concealment\":");
+    if (!rc) rc = add_num(b, c->concealment);
+    if (!rc) rc = hu_buf_adds(b, ",\"coordination\":");
+    if (!rc) rc = add_num(b, c->coordination);
+    if (!rc) rc = hu_buf_printf(b, ",\"org_fleet\":%s}", c->org_fleet ? "true" : "false");
     if (!rc) rc = hu_buf_adds(b, ",\"first_seen\":");
     if (!rc) rc = add_ts(b, c->first_seen_ms);
     if (!rc) rc = hu_buf_adds(b, ",\"last_seen\":");

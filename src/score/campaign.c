@@ -1,6 +1,7 @@
 /*
- * campaign.c -- campaigns from strong links, scores and reasons; see
- * campaign.h for the steps and params.h for every number.
+ * campaign.c -- campaigns from strong links and shared fingerprints,
+ * scores and reasons; see campaign.h for the steps and params.h for every
+ * number.
  *
  * Invariants after hu_campaigns_build():
  *   - every campaign has >= HU_MIN_CAMPAIGN members, listed ascending;
@@ -8,10 +9,16 @@
  *     accounts[i].campaign == c + 1 iff i is in campaigns[c].members;
  *   - campaigns are sorted by score, then by smallest member: the same
  *     input gives the same order and the same ids.
+ *
+ * Cost: O(n + pairs) for the union-find passes, O(F log F) for the
+ * fragment merge over F eligible fragments (sorting band keys).
  */
 #include "score/campaign.h"
 #include "core/alloc.h"
+#include "core/sort.h"
 #include "core/hash.h"
+#include "core/u64map.h"
+#include "link/params.h"
 #include "link/uf.h"
 #include "score/params.h"
 
@@ -20,27 +27,276 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Link kinds that only say "same network path": what a proxy service's
- * customers share with the campaigns it also carries. */
+/* Link kinds that say "same network path" or "same moment": what a proxy
+ * service's customers share with the campaigns it also carries (its exits,
+ * its TLS stack, its busy hours, and an early adopter's move to a new
+ * model).  A member linked by nothing else must share the work too. */
 #define INFRA_KINDS ((1u << HU_LINK_IP) | (1u << HU_LINK_PREFIX) | (1u << HU_LINK_USER_AGENT) \
-                     | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP))
+                     | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP) \
+                     | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_PIVOT) | (1u << HU_LINK_SYNC))
 
-double hu_campaign_score(double behaviour, double coordination, uint32_t size, int org_fleet)
+double hu_campaign_score(double behaviour, double concealment, double coordination,
+                         uint32_t size, int org_fleet)
 {
     double s = 1.0 - exp(-((double)size - 1.0) / HU_CS_SIZE_SCALE);
-    double z = HU_CS_BIAS + HU_CS_W_B * behaviour + HU_CS_W_K * coordination + HU_CS_W_S * s;
+    double z = HU_CS_BIAS + HU_CS_W_B * behaviour + HU_CS_W_C * concealment
+             + HU_CS_W_K * coordination + HU_CS_W_S * s;
     if (org_fleet)
         z -= HU_CS_ORG_DISCOUNT;
     return 1.0 / (1.0 + exp(-z));
 }
 
+/* Per union-find root: what the group is. */
+struct group {
+    double wb, w;          /* request-weighted behaviour sum and weight */
+    double c;              /* concealment sum */
+    double k, k_n;         /* strong-link strength sum and count */
+    uint32_t linked;       /* members with a strong link inside the group */
+    uint32_t n;
+    uint64_t org_cand;     /* majority vote state */
+    uint32_t org_votes, org_top, verified;
+    int fleet;
+};
+
+static double grp_behaviour(const struct group *g) { return g->w > 0 ? g->wb / g->w : 0; }
+static double grp_conceal(const struct group *g) { return g->n ? g->c / g->n : 0; }
+static double grp_coord(const struct group *g)
+{
+    return g->k_n > 0 && g->n ? ((double)g->linked / g->n) * (g->k / g->k_n) : 0;
+}
+
+/* Recompute every group's statistics for the current union-find. */
+static void group_stats(const struct hu_campaign_input *in, struct hu_uf *uf, const uint8_t *strong,
+                        const uint8_t *weak, struct group *g)
+{
+    const size_t n = in->n;
+    memset(g, 0, n * sizeof *g);
+    for (size_t i = 0; i < n; i++) {
+        struct group *x = &g[hu_uf_find(uf, (uint32_t)i)];
+        double w = (double)(in->usage[i].requests ? in->usage[i].requests : 1);
+        x->wb += w * in->behaviour[i];
+        x->w += w;
+        x->c += in->concealment ? in->concealment[i] : 0;
+        x->n++;
+        uint64_t org = in->org_hash ? in->org_hash[i] : 0;
+        if (!x->org_votes) { x->org_cand = org; x->org_votes = 1; }
+        else if (org == x->org_cand) x->org_votes++;
+        else x->org_votes--;
+        x->verified += in->usage[i].verified_id != 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct group *x = &g[hu_uf_find(uf, (uint32_t)i)];
+        uint64_t org = in->org_hash ? in->org_hash[i] : 0;
+        x->org_top += x->org_cand && org == x->org_cand;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct group *x = &g[i];
+        if (x->n)
+            x->fleet = x->org_cand && x->org_top >= HU_CS_ORG_SHARE * x->n && x->verified * 2 >= x->n;
+    }
+    for (size_t e = 0; e < in->pairs->n; e++) {
+        const struct hu_pair *pr = &in->pairs->pairs[e];
+        if (!strong[e] || weak[pr->a] || weak[pr->b])
+            continue;
+        uint32_t ra = hu_uf_find(uf, pr->a);
+        if (ra != hu_uf_find(uf, pr->b))
+            continue;
+        g[ra].k += hu_pair_strength(pr);
+        g[ra].k_n += 1;
+    }
+    /* members with at least one strong link inside their group */
+    uint8_t *seen = hu_calloc(n ? n : 1, 1);
+    if (!seen)
+        return;     /* linked stays 0: coordination reads 0, never too high */
+    for (size_t e = 0; e < in->pairs->n; e++) {
+        const struct hu_pair *pr = &in->pairs->pairs[e];
+        if (!strong[e] || weak[pr->a] || weak[pr->b] || hu_uf_find(uf, pr->a) != hu_uf_find(uf, pr->b))
+            continue;
+        seen[pr->a] = seen[pr->b] = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        g[hu_uf_find(uf, (uint32_t)i)].linked += seen[i];
+    hu_free(seen);
+}
+
+/* ---- level 2: fragments that share a usage fingerprint ------------------- */
+
+struct tok_post { uint64_t tok; uint32_t frag; };
+
+static int cmp_tok_post(const void *x, const void *y)
+{
+    const struct tok_post *a = x, *b = y;
+    if (a->tok != b->tok) return a->tok < b->tok ? -1 : 1;
+    return (a->frag > b->frag) - (a->frag < b->frag);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Join fragments whose fingerprints overlap.  Returns HU_OK or HU_ENOMEM. */
+static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
+                           const struct group *g)
+{
+    const size_t n = in->n;
+    int rc = HU_ENOMEM;
+    uint32_t *frag_of_root = NULL, *root_of_frag = NULL, *frag_ntok = NULL, *order = NULL;
+    uint32_t *first_acc = NULL, *next_acc = NULL;
+    struct tok_post *post = NULL;
+    uint64_t *scratch = NULL;
+    struct hu_u64map shared = { 0 };
+    size_t n_frag = 0, n_post = 0, cap_post = 0;
+
+    frag_of_root = hu_malloc(n * sizeof *frag_of_root);
+    if (!frag_of_root)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        frag_of_root[i] = UINT32_MAX;
+        if (hu_uf_find(uf, (uint32_t)i) == i && g[i].n && !g[i].fleet
+            && grp_behaviour(&g[i]) >= HU_MERGE_MIN_BEHAVIOUR)
+            frag_of_root[i] = (uint32_t)n_frag++;
+    }
+    if (n_frag < 2) {
+        rc = HU_OK;
+        goto out;
+    }
+    /* members of each fragment as linked lists (first_acc/next_acc) */
+    root_of_frag = hu_malloc(n_frag * sizeof *root_of_frag);
+    frag_ntok = hu_calloc(n_frag, sizeof *frag_ntok);
+    first_acc = hu_malloc(n_frag * sizeof *first_acc);
+    next_acc = hu_malloc(n * sizeof *next_acc);
+    if (!root_of_frag || !frag_ntok || !first_acc || !next_acc)
+        goto out;
+    for (size_t f = 0; f < n_frag; f++)
+        first_acc[f] = UINT32_MAX;
+    for (size_t i = n; i-- > 0;) {
+        uint32_t f = frag_of_root[hu_uf_find(uf, (uint32_t)i)];
+        if (f == UINT32_MAX)
+            continue;
+        root_of_frag[f] = hu_uf_find(uf, (uint32_t)i);
+        next_acc[i] = first_acc[f];
+        first_acc[f] = (uint32_t)i;
+    }
+    /* each fragment's distinct tokens, at most HU_MERGE_MAX_TOKENS of them
+     * (the most used inside the fragment first), as postings */
+    for (size_t f = 0; f < n_frag; f++) {
+        size_t m = 0;
+        for (uint32_t i = first_acc[f]; i != UINT32_MAX; i = next_acc[i])
+            m += in->fp_off[i + 1] - in->fp_off[i];
+        if (!m)
+            continue;
+        uint64_t *t = hu_malloc(m * sizeof *t);
+        if (!t)
+            goto out;
+        size_t k = 0;
+        for (uint32_t i = first_acc[f]; i != UINT32_MAX; i = next_acc[i])
+            for (uint32_t j = in->fp_off[i]; j < in->fp_off[i + 1]; j++)
+                t[k++] = in->fp_tokens[j];
+        hu_sort(t, m, sizeof *t, cmp_u64);
+        /* distinct tokens with their use counts, most used first */
+        size_t nd = 0;
+        for (size_t x = 0; x < m; ) {
+            size_t y = x;
+            while (y < m && t[y] == t[x]) y++;
+            t[nd] = t[x];
+            /* stash the count in the high bits of a parallel pass: reuse
+             * the tail of t for counts (y - x fits 32 bits) */
+            t[m - 1 - nd] = (uint64_t)(y - x);
+            nd++;
+            x = y;
+        }
+        size_t keep = nd;
+        if (keep > HU_MERGE_MAX_TOKENS) {
+            /* keep the HU_MERGE_MAX_TOKENS most used: selection by count
+             * threshold (deterministic: ties broken by token order) */
+            uint64_t *cnt = hu_malloc(nd * sizeof *cnt);
+            if (!cnt) { hu_free(t); goto out; }
+            for (size_t x = 0; x < nd; x++) cnt[x] = t[m - 1 - x];
+            uint64_t *sorted = hu_malloc(nd * sizeof *sorted);
+            if (!sorted) { hu_free(cnt); hu_free(t); goto out; }
+            memcpy(sorted, cnt, nd * sizeof *sorted);
+            hu_sort(sorted, nd, sizeof *sorted, cmp_u64);
+            uint64_t thr = sorted[nd - HU_MERGE_MAX_TOKENS];
+            size_t w = 0, above = 0;
+            for (size_t x = 0; x < nd; x++) above += cnt[x] > thr;
+            size_t at_thr_left = HU_MERGE_MAX_TOKENS - above;
+            for (size_t x = 0; x < nd; x++) {
+                if (cnt[x] > thr || (cnt[x] == thr && at_thr_left && at_thr_left--))
+                    t[w++] = t[x];
+            }
+            keep = w;
+            hu_free(cnt);
+            hu_free(sorted);
+        }
+        if (hu_grow((void **)&post, &cap_post, n_post + keep, sizeof *post, 1024)) {
+            hu_free(t);
+            goto out;
+        }
+        for (size_t x = 0; x < keep; x++)
+            post[n_post++] = (struct tok_post){ t[x], (uint32_t)f };
+        frag_ntok[f] = (uint32_t)keep;
+        hu_free(t);
+    }
+    hu_sort(post, n_post, sizeof *post, cmp_tok_post);
+    /* shared-token counts per candidate fragment pair */
+    if (hu_u64map_init(&shared, n_post))
+        goto out;
+    for (size_t x = 0; x < n_post; ) {
+        size_t y = x;
+        while (y < n_post && post[y].tok == post[x].tok) y++;
+        size_t m = y - x;
+        for (size_t i = x; i < y; i++) {
+            size_t lim = m <= HU_PAIR_CAP ? y : (i + 3 < y ? i + 3 : y);
+            for (size_t j = i + 1; j < lim; j++) {
+                uint64_t key = (uint64_t)post[i].frag << 32 | post[j].frag;
+                if (hu_u64map_add(&shared, key + 1, 1))
+                    goto out;
+            }
+        }
+        x = y;
+    }
+    /* join pairs that share enough: scan the map in key order for
+     * determinism (collect, sort, then union) */
+    order = hu_malloc((shared.n ? shared.n : 1) * sizeof *order);
+    scratch = hu_malloc((shared.n ? shared.n : 1) * sizeof *scratch);
+    if (!order || !scratch)
+        goto out;
+    size_t n_keys = 0;
+    for (size_t i = 0; i < shared.cap; i++) {
+        if (!shared.keys[i] || shared.vals[i] < HU_MERGE_MIN_SHARED)
+            continue;
+        uint64_t key = shared.keys[i] - 1;
+        uint32_t fa = (uint32_t)(key >> 32), fb = (uint32_t)key;
+        uint32_t small = frag_ntok[fa] < frag_ntok[fb] ? frag_ntok[fa] : frag_ntok[fb];
+        if ((double)shared.vals[i] < HU_MERGE_MIN_OVERLAP * (double)small)
+            continue;
+        scratch[n_keys++] = key;
+    }
+    hu_sort(scratch, n_keys, sizeof *scratch, cmp_u64);
+    for (size_t i = 0; i < n_keys; i++)
+        hu_uf_union(uf, root_of_frag[scratch[i] >> 32], root_of_frag[(uint32_t)scratch[i]]);
+    rc = HU_OK;
+out:
+    hu_u64map_fini(&shared);
+    hu_free(frag_of_root);
+    hu_free(root_of_frag);
+    hu_free(frag_ntok);
+    hu_free(first_acc);
+    hu_free(next_acc);
+    hu_free(post);
+    hu_free(order);
+    hu_free(scratch);
+    return rc;
+}
+
+/* ---- campaigns and accounts ------------------------------------------------ */
+
 struct camp_tmp {
     uint32_t root;
-    uint32_t n;
-    double   score;
     uint32_t min_member;
-    double   behaviour, coordination;
-    int      org_fleet;
+    double   score;
 };
 
 static int cmp_camp(const void *x, const void *y)
@@ -50,49 +306,31 @@ static int cmp_camp(const void *x, const void *y)
     return (a->min_member > b->min_member) - (a->min_member < b->min_member);
 }
 
-/* Request-weighted behaviour per union-find root. */
-static void group_behaviour(const struct hu_campaign_input *in, struct hu_uf *uf,
-                            double *wsum, double *rsum, double *out_b)
-{
-    memset(wsum, 0, in->n * sizeof *wsum);
-    memset(rsum, 0, in->n * sizeof *rsum);
-    for (size_t i = 0; i < in->n; i++) {
-        uint32_t r = hu_uf_find(uf, (uint32_t)i);
-        double w = (double)(in->usage[i].requests ? in->usage[i].requests : 1);
-        wsum[r] += w * in->behaviour[i];
-        rsum[r] += w;
-    }
-    for (size_t i = 0; i < in->n; i++) {
-        uint32_t r = hu_uf_find(uf, (uint32_t)i);
-        out_b[i] = rsum[r] > 0 ? wsum[r] / rsum[r] : 0;
-    }
-}
-
 int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_policy *policy,
                        struct hu_results *out)
 {
     const size_t n = in->n;
+    const size_t n1 = n ? n : 1;
     const struct hu_pairs *P = in->pairs;
     int rc = HU_ENOMEM;
     struct hu_uf uf = { 0 };
-    uint32_t *kinds = NULL, *camp_of_root = NULL;
+    uint32_t *kinds = NULL, *camp_of_root = NULL, *frag_root = NULL;
     uint16_t (*kind_edges)[HU_LINK_KIND_COUNT] = NULL;
-    double *wsum = NULL, *rsum = NULL, *grp_b = NULL, *k_sum = NULL;
-    uint8_t *weak = NULL, *strong = NULL;
+    struct group *g = NULL;
+    uint8_t *weak = NULL, *strong = NULL, *merged = NULL;
     struct camp_tmp *camps = NULL;
     size_t n_camps = 0;
 
     memset(out, 0, sizeof *out);
-    kinds = hu_calloc(n ? n : 1, sizeof *kinds);
-    kind_edges = hu_calloc(n ? n : 1, sizeof *kind_edges);
-    wsum = hu_malloc((n ? n : 1) * sizeof *wsum);
-    rsum = hu_malloc((n ? n : 1) * sizeof *rsum);
-    grp_b = hu_malloc((n ? n : 1) * sizeof *grp_b);
-    k_sum = hu_calloc(n ? n : 1, 2 * sizeof *k_sum);
-    weak = hu_calloc(n ? n : 1, 1);
+    kinds = hu_calloc(n1, sizeof *kinds);
+    kind_edges = hu_calloc(n1, sizeof *kind_edges);
+    g = hu_calloc(n1, sizeof *g);
+    weak = hu_calloc(n1, 1);
+    merged = hu_calloc(n1, 1);
+    frag_root = hu_calloc(n1, sizeof *frag_root);
     strong = hu_calloc(P->n ? P->n : 1, 1);
-    out->accounts = hu_calloc(n ? n : 1, sizeof *out->accounts);
-    if (!kinds || !kind_edges || !wsum || !rsum || !grp_b || !k_sum || !weak || !strong || !out->accounts)
+    out->accounts = hu_calloc(n1, sizeof *out->accounts);
+    if (!kinds || !kind_edges || !g || !weak || !merged || !frag_root || !strong || !out->accounts)
         goto fail;
     if (hu_uf_init(&uf, (uint32_t)n))
         goto fail;
@@ -115,92 +353,67 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         hu_uf_union(&uf, pr->a, pr->b);
     }
     /* 2. refinement: cut network-only members that do not share the work */
-    group_behaviour(in, &uf, wsum, rsum, grp_b);
+    group_stats(in, &uf, strong, weak, g);
     for (size_t i = 0; i < n; i++)
         weak[i] = kinds[i] && !(kinds[i] & ~INFRA_KINDS)
-                  && in->behaviour[i] < HU_MEMBER_INFRA_ONLY_MIN * grp_b[i];
+                  && in->behaviour[i] < HU_MEMBER_INFRA_ONLY_MIN * grp_behaviour(&g[hu_uf_find(&uf, (uint32_t)i)]);
     hu_uf_fini(&uf);
     if (hu_uf_init(&uf, (uint32_t)n))
         goto fail;
     for (size_t e = 0; e < P->n; e++)
         if (strong[e] && !weak[P->pairs[e].a] && !weak[P->pairs[e].b])
             hu_uf_union(&uf, P->pairs[e].a, P->pairs[e].b);
-    group_behaviour(in, &uf, wsum, rsum, grp_b);
-    /* coordination: mean strength of strong links inside each group */
-    for (size_t e = 0; e < P->n; e++) {
-        const struct hu_pair *pr = &P->pairs[e];
-        if (!strong[e] || weak[pr->a] || weak[pr->b])
-            continue;
-        uint32_t r = hu_uf_find(&uf, pr->a);
-        k_sum[2 * r] += hu_pair_strength(pr);
-        k_sum[2 * r + 1] += 1;
+    group_stats(in, &uf, strong, weak, g);
+
+    /* 3. fragment merge */
+    for (size_t i = 0; i < n; i++)
+        frag_root[i] = hu_uf_find(&uf, (uint32_t)i);
+    if (in->fp_off) {
+        if (merge_fragments(in, &uf, g))
+            goto fail;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = hu_uf_find(&uf, (uint32_t)i);
+            /* an account joined by the merge: its group now holds accounts
+             * of another fragment */
+            merged[i] = hu_uf_set_size(&uf, r) > g[frag_root[i]].n;
+        }
+        group_stats(in, &uf, strong, weak, g);
     }
 
-    /* 3. campaigns */
-    camp_of_root = hu_calloc(n ? n : 1, sizeof *camp_of_root);
-    camps = hu_calloc(n ? n : 1, sizeof *camps);
+    /* 4. campaigns */
+    camp_of_root = hu_calloc(n1, sizeof *camp_of_root);
+    camps = hu_calloc(n1, sizeof *camps);
     if (!camp_of_root || !camps)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         uint32_t r = (uint32_t)i;
-        if (hu_uf_find(&uf, r) != r || uf.size[r] < HU_MIN_CAMPAIGN)
+        if (hu_uf_find(&uf, r) != r || g[r].n < HU_MIN_CAMPAIGN)
             continue;
         struct camp_tmp *c = &camps[n_camps++];
         c->root = r;
-        c->n = uf.size[r];
         c->min_member = hu_uf_canonical(&uf, r);
-        double coord = k_sum[2 * r + 1] > 0 ? k_sum[2 * r] / k_sum[2 * r + 1] : 0;
-        c->behaviour = grp_b[r];
-        c->coordination = coord;
-        c->score = hu_campaign_score(grp_b[r], coord, c->n, 0);
+        c->score = hu_campaign_score(grp_behaviour(&g[r]), grp_conceal(&g[r]), grp_coord(&g[r]),
+                                     g[r].n, g[r].fleet);
     }
-    /* org fleets: nearly all members in one declared, verified organisation.
-     * Majority vote per group (Boyer-Moore), then one counting pass: O(n). */
-    if (in->org_hash && n_camps) {
-        uint64_t *cand = hu_calloc(n, sizeof *cand);
-        uint32_t *cand_n = hu_calloc(n, sizeof *cand_n);
-        uint32_t *top_n = hu_calloc(n, sizeof *top_n);
-        uint32_t *verified = hu_calloc(n, sizeof *verified);
-        if (!cand || !cand_n || !top_n || !verified) {
-            hu_free(cand); hu_free(cand_n); hu_free(top_n); hu_free(verified);
-            goto fail;
-        }
-        for (size_t i = 0; i < n; i++) {
-            uint32_t r = hu_uf_find(&uf, (uint32_t)i);
-            if (!cand_n[r]) { cand[r] = in->org_hash[i]; cand_n[r] = 1; }
-            else if (in->org_hash[i] == cand[r]) cand_n[r]++;
-            else cand_n[r]--;
-        }
-        for (size_t i = 0; i < n; i++) {
-            uint32_t r = hu_uf_find(&uf, (uint32_t)i);
-            top_n[r] += cand[r] && in->org_hash[i] == cand[r];
-            verified[r] += in->usage[i].verified_id != 0;
-        }
-        for (size_t c = 0; c < n_camps; c++) {
-            uint32_t r = camps[c].root;
-            if (top_n[r] >= HU_CS_ORG_SHARE * camps[c].n && verified[r] * 2 >= camps[c].n) {
-                double coord = k_sum[2 * r + 1] > 0 ? k_sum[2 * r] / k_sum[2 * r + 1] : 0;
-                camps[c].score = hu_campaign_score(grp_b[r], coord, camps[c].n, 1);
-                camps[c].org_fleet = 1;
-            }
-        }
-        hu_free(cand); hu_free(cand_n); hu_free(top_n); hu_free(verified);
-    }
-    qsort(camps, n_camps, sizeof *camps, cmp_camp);
+    hu_sort(camps, n_camps, sizeof *camps, cmp_camp);
     out->campaigns = hu_calloc(n_camps ? n_camps : 1, sizeof *out->campaigns);
     if (!out->campaigns)
         goto fail;
     out->n_campaigns = n_camps;
     for (size_t c = 0; c < n_camps; c++) {
         struct hu_campaign_result *cr = &out->campaigns[c];
+        const struct group *gr = &g[camps[c].root];
         camp_of_root[camps[c].root] = (uint32_t)c + 1;
-        cr->members = hu_malloc(camps[c].n * sizeof *cr->members);
+        cr->members = hu_malloc(gr->n * sizeof *cr->members);
         if (!cr->members)
             goto fail;
         cr->score = camps[c].score;
-        cr->behaviour = camps[c].behaviour;
-        cr->coordination = camps[c].coordination;
-        cr->org_fleet = camps[c].org_fleet;
+        cr->behaviour = grp_behaviour(gr);
+        cr->concealment = grp_conceal(gr);
+        cr->coordination = grp_coord(gr);
+        cr->org_fleet = gr->fleet;
+        cr->org_members = gr->org_cand ? gr->org_top : 0;
+        cr->verified_members = gr->verified;
         cr->first_seen_ms = INT64_MAX;
         cr->last_seen_ms = INT64_MIN;
         uint32_t m = camps[c].min_member;
@@ -208,7 +421,7 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         snprintf(cr->id, sizeof cr->id, "C-%012llx", (unsigned long long)(h >> 16));
     }
 
-    /* 4. accounts: membership, scores, reasons */
+    /* 5. accounts: membership, scores, reasons */
     for (size_t i = 0; i < n; i++) {
         struct hu_account_result *a = &out->accounts[i];
         const struct hu_usage *u = &in->usage[i];
@@ -216,7 +429,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         a->account_id_len = in->account_id_lens[i];
         a->requests = u->requests;
         a->behaviour = in->behaviour[i];
-        uint32_t c = camp_of_root[hu_uf_find(&uf, (uint32_t)i)];
+        uint32_t r = hu_uf_find(&uf, (uint32_t)i);
+        uint32_t c = camp_of_root[r];
         if (c) {
             struct hu_campaign_result *cr = &out->campaigns[c - 1];
             cr->members[cr->n_members++] = (uint32_t)i;
@@ -225,19 +439,23 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
             if (u->last_ms > cr->last_seen_ms) cr->last_seen_ms = u->last_ms;
             for (int t = 0; t < HU_TARGET_COUNT; t++)
                 cr->targets[t] += u->target_share[t] * (double)u->requests;
-            cr->link_kinds |= kinds[i];
+            uint32_t k_here = kinds[i] | (merged[i] ? 1u << HU_LINK_FINGERPRINT : 0);
+            cr->link_kinds |= k_here;
             for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
-                cr->kind_members[k] += kind_edges[i][k] != 0;
+                cr->kind_members[k] += (k_here >> k) & 1;
             a->campaign = c;
-            double share = grp_b[i] > 0 ? in->behaviour[i] / grp_b[i] : 1;
+            double gb = grp_behaviour(&g[r]);
+            double share = gb > 0 ? in->behaviour[i] / gb : 1;
             if (share > 1) share = 1;
             a->score = cr->score * (0.7 + 0.3 * share);
             hu_account_add_reason(a, "campaign_score", cr->score, cr->score);
-            hu_account_add_reason(a, "campaign_size", camps[c - 1].n, 0.5 * cr->score);
+            hu_account_add_reason(a, "campaign_size", g[r].n, 0.5 * cr->score);
             for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
                 if (kind_edges[i][k])
                     hu_account_add_reason(a, hu_link_kind_code((enum hu_link_kind)k),
                                           kind_edges[i][k], 0.3 * cr->score);
+            if (merged[i])
+                hu_account_add_reason(a, hu_link_kind_code(HU_LINK_FINGERPRINT), 1, 0.3 * cr->score);
         } else {
             a->score = HU_SOLO_SCALE * in->behaviour[i];
         }
@@ -246,6 +464,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
                 if (in->parts[i][p].contribution >= 0.02)
                     hu_account_add_reason(a, in->parts[i][p].code, in->parts[i][p].value,
                                           in->parts[i][p].contribution);
+        if (in->concealment && in->concealment[i] >= 0.2)
+            hu_account_add_reason(a, "concealment", in->concealment[i], 0.2 * in->concealment[i]);
         struct hu_decision_facts f = {
             .score = a->score, .account_id = a->account_id, .account_id_len = a->account_id_len,
             .org_id = in->org_ids ? in->org_ids[i] : NULL,
@@ -259,7 +479,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
     }
     for (size_t e = 0; e < P->n; e++) {
         const struct hu_pair *pr = &P->pairs[e];
-        if (!strong[e] || weak[pr->a] || weak[pr->b] || !out->accounts[pr->a].campaign)
+        if (!strong[e] || weak[pr->a] || weak[pr->b] || !out->accounts[pr->a].campaign
+            || out->accounts[pr->a].campaign != out->accounts[pr->b].campaign)
             continue;
         struct hu_campaign_result *cr = &out->campaigns[out->accounts[pr->a].campaign - 1];
         for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
@@ -279,11 +500,10 @@ done:
     hu_uf_fini(&uf);
     hu_free(kinds);
     hu_free(kind_edges);
-    hu_free(wsum);
-    hu_free(rsum);
-    hu_free(grp_b);
-    hu_free(k_sum);
+    hu_free(g);
     hu_free(weak);
+    hu_free(merged);
+    hu_free(frag_root);
     hu_free(strong);
     hu_free(camp_of_root);
     hu_free(camps);

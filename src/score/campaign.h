@@ -11,9 +11,15 @@
  *      is below HU_MEMBER_INFRA_ONLY_MIN of its group's is cut loose -- the
  *      proxy service's honest customers share the pool, not the work;
  *      union-find is then run again without its links;
- *   3. groups of at least HU_MIN_CAMPAIGN accounts are campaigns, scored by
- *      behaviour, coordination and size (params.h);
- *   4. every account gets a score (campaign score scaled by how much of the
+ *   3. fragment merge: groups (and single accounts) that harvest and share
+ *      a usage fingerprint are joined: an inverted index from fingerprint
+ *      token to fragments gives candidate fragment pairs (bounded like
+ *      link/pairs.h: all pairs up to a cap, rings beyond), joined when
+ *      they share at least HU_MERGE_MIN_SHARED tokens and that is at least
+ *      HU_MERGE_MIN_OVERLAP of the smaller fragment's tokens;
+ *   4. groups of at least HU_MIN_CAMPAIGN accounts are campaigns, scored by
+ *      behaviour, concealment, coordination and size (params.h);
+ *   5. every account gets a score (campaign score scaled by how much of the
  *      campaign's behaviour it shares; or its own behaviour, capped, when
  *      it is in no campaign) and reasons.
  *
@@ -33,6 +39,12 @@ struct hu_campaign_input {
     size_t n;                           /* accounts */
     const struct hu_usage *usage;       /* [n] */
     const double *behaviour;            /* [n], hu_usage_behaviour() */
+    const double *concealment;          /* [n], hu_usage_concealment(); may be NULL */
+    /* Usage-fingerprint tokens per account for the fragment merge, in CSR
+     * form: account i's sorted, distinct tokens are
+     * fp_tokens[fp_off[i] .. fp_off[i+1]).  fp_off == NULL: no merge. */
+    const uint64_t *fp_tokens;
+    const uint32_t *fp_off;                /* [n + 1] */
     const struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS]; /* [n], may be NULL */
     const uint64_t *org_hash;           /* [n], 0 = none; may be NULL */
     const char *const *account_ids;     /* [n], borrowed */
@@ -50,6 +62,7 @@ HU_MUST_CHECK int hu_campaigns_build(const struct hu_campaign_input *in,
                                      struct hu_results *out);
 
 /* Campaign score from its parts (exposed for tests and explanations). */
-double hu_campaign_score(double behaviour, double coordination, uint32_t size, int org_fleet);
+double hu_campaign_score(double behaviour, double concealment, double coordination,
+                         uint32_t size, int org_fleet);
 
 #endif

@@ -46,17 +46,43 @@
 /* Fewest requests before template reuse is measured at all. */
 #define HU_TEMPLATE_MIN_REQUESTS 10
 
+/* ---- concealment (score/usage.c) ----------------------------------------- */
+
+/* Networks (/24 or /48) an honest account plausibly uses: home, mobile,
+ * office.  Beyond them, each further network adds to the rotation part,
+ * reaching 1 - 1/e at ROTATION_SCALE more. */
+#define HU_ROTATION_FREE_PREFIXES 3.0
+#define HU_ROTATION_SCALE         8.0
+/* Autonomous systems an honest account plausibly uses (home ISP, mobile
+ * carrier; an app's one cloud).  An app on a cloud egress pool changes
+ * /24s all day inside one AS; a residential proxy pool changes AS.  So
+ * rotation is measured in ASNs when an ASN database is loaded, and in
+ * prefixes, at half weight, when not. */
+#define HU_ROTATION_FREE_ASNS     2.0
+#define HU_ROTATION_ASN_SCALE     3.0
+#define HU_ROTATION_PREFIX_ONLY   0.5
+/* Address rotation weighs more than an unverified identity: most honest
+ * individuals verify by e-mail only. */
+#define HU_CW_ROTATION  0.7
+#define HU_CW_IDENTITY  0.3
+
 /* ---- campaign score (score/campaign.c) ---------------------------------- */
 
-/* Logistic combination: z = BIAS + B*W_B + K*W_K + S*W_S, score =
- * 1/(1+e^-z).  B is the members' request-weighted behaviour, K the mean
- * strength of the strong links inside, S the size factor.  Behaviour has
- * the largest weight: linked accounts that do nothing a distiller needs
- * (a company's accounts on one card, students behind one NAT) must stay
- * below the throttle threshold however tightly linked; and linked accounts
- * harvesting at scale must reach block. */
-#define HU_CS_BIAS   (-7.0)
-#define HU_CS_W_B    9.0
+/* Logistic combination: z = BIAS + B*W_B + C*W_C + K*W_K + S*W_S, score
+ * = 1/(1+e^-z).  B is the members' request-weighted behaviour, C their
+ * mean concealment, K the coordination (share of members with a strong
+ * link inside, times the mean strength of those links), S the size factor.
+ * With no coordination and no concealment, behaviour alone (even 0.8 over
+ * hundreds of accounts) stays below the throttle threshold: a crowd of
+ * independent heavy users of one popular tool is not a campaign.  Behaviour has the largest weight: linked accounts that do
+ * nothing a distiller needs (a company's accounts on one card, students
+ * behind one NAT) must stay below the throttle threshold however tightly
+ * linked; linked accounts harvesting at scale must reach block.
+ * Concealment separates a campaign from an honest heavy user of the same
+ * capability (a coding-agent product): the campaign hides. */
+#define HU_CS_BIAS   (-9.0)
+#define HU_CS_W_B    8.0
+#define HU_CS_W_C    3.0
 #define HU_CS_W_K    2.0
 #define HU_CS_W_S    2.0
 /* S = 1 - exp(-(n - 1) / SIZE_SCALE): 4 accounts 0.31, 10 0.68, 30 0.97. */
@@ -65,7 +91,30 @@
  * verified organisation is a customer's own fleet: its z is lowered by
  * this much, so only strongly harvesting fleets stay flagged. */
 #define HU_CS_ORG_SHARE     0.90
-#define HU_CS_ORG_DISCOUNT  2.0
+#define HU_CS_ORG_DISCOUNT  5.0
+
+/* Fragment merge (level 2).  Groups of strongly linked accounts -- and
+ * single accounts -- whose own usage looks like harvesting (behaviour >=
+ * MERGE_MIN_BEHAVIOUR) are joined when their usage fingerprints (the set of
+ * client and header fingerprints, user agents, ASNs, system prompts, tool
+ * sets and payment instruments they use, each rare enough to mean
+ * something) overlap by at least MERGE_MIN_JACCARD.  This is what joins the
+ * pieces of a campaign run on many cards and rotating addresses, while
+ * honest groups (low behaviour) never merge, and a declared, verified
+ * organisation's fleet stays its own group. */
+#define HU_MERGE_MIN_BEHAVIOUR 0.50
+#define HU_MERGE_MIN_SHARED    2
+#define HU_MERGE_MIN_OVERLAP   0.5
+/* Tokens kept per fragment (the most used inside it first): a fragment of
+ * thousands of accounts has a bounded fingerprint. */
+#define HU_MERGE_MAX_TOKENS    128
+/* A fingerprint token (a client fingerprint, a tool set, ...) used by more
+ * than MIN_DF_FLOOR accounts identifies a way of working only if at least
+ * HARVEST_SHARE of its users harvest: otherwise it is a crowd (the default
+ * fingerprint of a popular SDK, a popular agent's system prompt) and is
+ * left out.  A token of one account is left out too: it links nobody. */
+#define HU_TOKEN_MIN_DF_FLOOR  50
+#define HU_TOKEN_HARVEST_SHARE 0.5
 
 /* Membership refinement: a member linked to its campaign only through
  * shared network things (address, prefix, user agent, TLS fingerprint) --

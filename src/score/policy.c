@@ -8,6 +8,7 @@
  */
 #include "score/policy.h"
 #include "core/alloc.h"
+#include "core/sort.h"
 #include "core/hash.h"
 
 #include <errno.h>
@@ -256,8 +257,7 @@ static int parse_idlist(struct pctx *c, const yaml_node_t *seq, struct hu_idlist
             return HU_ENOMEM;
         l->n++;
     }
-    if (l->n > 1)
-        qsort(l->ids, l->n, sizeof *l->ids, cmp_str);
+    hu_sort(l->ids, l->n, sizeof *l->ids, cmp_str);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (w && !strcmp(l->ids[w - 1], l->ids[i])) { hu_free(l->ids[i]); continue; }

@@ -72,7 +72,10 @@ struct hu_campaign_result {
     uint64_t kind_links[32];        /* strong links inside, per kind */
     double   behaviour;             /* members' request-weighted behaviour score */
     double   coordination;          /* mean strength of the strong links inside */
+    double   concealment;           /* members' mean concealment score */
     int      org_fleet;             /* one declared, verified organisation */
+    uint32_t org_members;           /* members in the campaign's commonest organisation */
+    uint32_t verified_members;      /* members verified by id or as a business */
 };
 
 struct hu_results {

@@ -45,3 +45,22 @@ double hu_usage_behaviour(const struct hu_usage *u, struct hu_behaviour_part par
         memcpy(parts, p, sizeof p);
     return clamp01(score);
 }
+
+double hu_usage_concealment(const struct hu_usage *u, struct hu_behaviour_part *part)
+{
+    /* Networks beyond the two or three a person or an app uses (home,
+     * mobile, office; or one cloud egress pool) mean rotation. */
+    double extra = u->distinct_prefixes - HU_ROTATION_FREE_PREFIXES;
+    double rotation = extra > 0 ? HU_ROTATION_PREFIX_ONLY * (1.0 - exp(-extra / HU_ROTATION_SCALE)) : 0;
+    if (u->distinct_asns > 0) {
+        double extra_as = u->distinct_asns - HU_ROTATION_FREE_ASNS;
+        double r_as = extra_as > 0 ? 1.0 - exp(-extra_as / HU_ROTATION_ASN_SCALE) : 0;
+        if (r_as > rotation) rotation = r_as;
+    }
+    double identity = u->weak_identity / 2.0;
+    double c = HU_CW_ROTATION * rotation + HU_CW_IDENTITY * identity;
+    if (part)
+        *part = (struct hu_behaviour_part){ "address_rotation", u->distinct_prefixes,
+                                            HU_CW_ROTATION * rotation };
+    return clamp01(c);
+}

@@ -28,11 +28,13 @@ struct hu_usage {
     double   gap_cv;                         /* coefficient of variation of inter-arrival gaps */
     double   pivot_share;                    /* share of traffic moved to a new model in the
                                               * 24 h after its release (0 if no release) */
-    double   distinct_ips, distinct_prefixes;
+    double   distinct_ips, distinct_prefixes, distinct_asns;  /* asns: 0 without a database */
     int64_t  first_ms, last_ms, signup_ms;   /* signup_ms: HU_EV_ABSENT if unknown */
     enum hu_program program;
     int      verified_id;                    /* verification id or business */
     int      has_org;
+    int      weak_identity;                  /* verification none or email: 1; phone: 0.5
+                                              * (stored x2); id, business or unknown: 0 */
 };
 
 /* One component of the behaviour score, for explanations. */
@@ -46,5 +48,12 @@ struct hu_behaviour_part {
 
 /* Behaviour score in 0..1 and its parts (parts may be NULL).  Pure. */
 double hu_usage_behaviour(const struct hu_usage *u, struct hu_behaviour_part parts[HU_BEHAVIOUR_PARTS]);
+
+/* Concealment score in 0..1: how much the account hides who runs it --
+ * addresses rotated across many networks (a proxy pool), and an identity
+ * nobody checked.  Honest heavy users (an app on its cloud egress, a
+ * company fleet) are stable and verified; hydra accounts are neither.
+ * `part` (may be NULL) receives the address-rotation part. */
+double hu_usage_concealment(const struct hu_usage *u, struct hu_behaviour_part *part);
 
 #endif

@@ -22,6 +22,7 @@ static const char *idp[N];
 static uint32_t idl[N];
 static struct hu_usage usage[N];
 static double beh[N];
+static double conceal[N];
 static uint64_t org[N];
 
 static void setup_accounts(void)
@@ -35,9 +36,10 @@ static void setup_accounts(void)
         usage[i].first_ms = 1000 * i;
         usage[i].last_ms = 1000 * i + 500;
         beh[i] = 0.1;
+        conceal[i] = 0.0;
         org[i] = 0;
     }
-    for (int i = 0; i < 10; i++) { beh[i] = 0.8; usage[i].requests = 600; usage[i].target_share[HU_TARGET_COT] = 0.9; }
+    for (int i = 0; i < 10; i++) { beh[i] = 0.8; conceal[i] = 0.8; usage[i].requests = 600; usage[i].target_share[HU_TARGET_COT] = 0.9; }
     for (int i = 10; i < 16; i++) { beh[i] = 0.15; org[i] = 77; usage[i].verified_id = 1; }
     beh[19] = 1.0;
 }
@@ -56,6 +58,7 @@ static void ring_company_proxy_and_loner(void **state)
     for (int i = 0; i < 9; i++) link(&p, i, i + 1, HU_LINK_PAYMENT, 0.85f);
     for (int i = 10; i < 15; i++) link(&p, i, i + 1, HU_LINK_PAYMENT, 0.85f);
     for (int i = 16; i < 19; i++) {         /* proxy customers: network only */
+        conceal[i] = 0.9;
         link(&p, i, i - 16, HU_LINK_IP, 0.45f);
         link(&p, i, i - 16, HU_LINK_PREFIX, 0.2f);
         link(&p, i, i - 16, HU_LINK_CLIENT_FP, 0.3f);
@@ -63,7 +66,7 @@ static void ring_company_proxy_and_loner(void **state)
     }
     link(&p, 20, 21, HU_LINK_PREFIX, 0.2f);  /* weak: never joins */
 
-    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .org_hash = org,
+    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal, .org_hash = org,
                                     .account_ids = idp, .account_id_lens = idl, .pairs = &p };
     struct hu_policy *pol = hu_policy_default();
     struct hu_results r;
@@ -113,13 +116,61 @@ static void ring_company_proxy_and_loner(void **state)
     hu_pairs_fini(&p);
 }
 
+static void fingerprints_merge_harvesting_fragments_only(void **state)
+{
+    (void)state;
+    setup_accounts();
+    /* two harvesting pairs (0-1 and 2-3 on their own cards) share two
+     * fingerprint tokens: one campaign of four.  Two honest pairs (10-11,
+     * 12-13) share the same tokens but do not harvest: they stay apart. */
+    for (int i = 0; i < 4; i++) { beh[i] = 0.85; conceal[i] = 0.7; }
+    struct hu_pairs p;
+    memset(&p, 0, sizeof p);
+    link(&p, 0, 1, HU_LINK_PAYMENT, 0.85f);
+    link(&p, 2, 3, HU_LINK_PAYMENT, 0.85f);
+    link(&p, 10, 11, HU_LINK_PAYMENT, 0.85f);
+    link(&p, 12, 13, HU_LINK_PAYMENT, 0.85f);
+    static uint64_t tok[N * 2];
+    static uint32_t off[N + 1];
+    uint32_t k = 0;
+    for (int i = 0; i < N; i++) {
+        off[i] = k;
+        if (i < 4 || (i >= 10 && i < 14)) { tok[k++] = 111; tok[k++] = 222; }
+    }
+    off[N] = k;
+    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal,
+                                    .org_hash = NULL, .account_ids = idp, .account_id_lens = idl,
+                                    .pairs = &p, .fp_tokens = tok, .fp_off = off };
+    struct hu_policy *pol = hu_policy_default();
+    struct hu_results r;
+    assert_int_equal(hu_campaigns_build(&in, pol, &r), HU_OK);
+    assert_int_equal(r.n_campaigns, 1);
+    assert_int_equal(r.campaigns[0].n_members, 4);
+    assert_true(r.campaigns[0].link_kinds & (1u << HU_LINK_FINGERPRINT));
+    for (int i = 10; i < 14; i++)
+        assert_int_equal(r.accounts[i].campaign, 0);
+    hu_results_fini(&r);
+    /* without fingerprints the harvesting pairs stay two groups of two:
+     * too small to be campaigns */
+    in.fp_off = NULL;
+    assert_int_equal(hu_campaigns_build(&in, pol, &r), HU_OK);
+    assert_int_equal(r.n_campaigns, 0);
+    hu_results_fini(&r);
+    hu_policy_destroy(pol);
+    hu_pairs_fini(&p);
+}
+
 static void score_is_monotone(void **state)
 {
     (void)state;
-    assert_true(hu_campaign_score(0.8, 0.9, 50, 0) > hu_campaign_score(0.5, 0.9, 50, 0));
-    assert_true(hu_campaign_score(0.8, 0.9, 50, 0) > hu_campaign_score(0.8, 0.6, 50, 0));
-    assert_true(hu_campaign_score(0.8, 0.9, 50, 0) > hu_campaign_score(0.8, 0.9, 5, 0));
-    assert_true(hu_campaign_score(0.8, 0.9, 50, 0) > hu_campaign_score(0.8, 0.9, 50, 1));
+    assert_true(hu_campaign_score(0.8, 0.5, 0.9, 50, 0) > hu_campaign_score(0.5, 0.5, 0.9, 50, 0));
+    assert_true(hu_campaign_score(0.8, 0.5, 0.9, 50, 0) > hu_campaign_score(0.8, 0.2, 0.9, 50, 0));
+    assert_true(hu_campaign_score(0.8, 0.5, 0.9, 50, 0) > hu_campaign_score(0.8, 0.5, 0.6, 50, 0));
+    assert_true(hu_campaign_score(0.8, 0.5, 0.9, 50, 0) > hu_campaign_score(0.8, 0.5, 0.9, 5, 0));
+    assert_true(hu_campaign_score(0.8, 0.5, 0.9, 50, 0) > hu_campaign_score(0.8, 0.5, 0.9, 50, 1));
+    /* a crowd of independent heavy users (no coordination, no hiding) is
+     * not a campaign however large */
+    assert_true(hu_campaign_score(0.8, 0.0, 0.0, 5000, 0) < 0.5);
 }
 
 static void allocation_failures_are_clean(void **state)
@@ -129,7 +180,7 @@ static void allocation_failures_are_clean(void **state)
     struct hu_pairs p;
     memset(&p, 0, sizeof p);
     for (int i = 0; i < 9; i++) link(&p, i, i + 1, HU_LINK_PAYMENT, 0.85f);
-    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .org_hash = org,
+    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal, .org_hash = org,
                                     .account_ids = idp, .account_id_lens = idl, .pairs = &p };
     struct hu_policy *pol = hu_policy_default();
     for (long k = 0; k < 30; k++) {
@@ -148,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ring_company_proxy_and_loner),
+        cmocka_unit_test(fingerprints_merge_harvesting_fragments_only),
         cmocka_unit_test(score_is_monotone),
         cmocka_unit_test(allocation_failures_are_clean),
     };

@@ -1,0 +1,299 @@
+/*
+ * features.c -- the per-request feature stage (features.h is the manual).
+ *
+ * One call, one event, a fixed-size struct of hashes and small numbers:
+ *
+ *   prompt ──► hu_text_normalise ──► template text ──► template_hash (XXH3)
+ *                                  │                 ├─► simhash, lang
+ *                                  │                 └─► linear model (if loaded)
+ *                                  └► scan text ─────► Hyperscan phrase table
+ *   event shape (tools, images, tool blocks, thinking) ─► target hints
+ *   ip ─► hu_ip_parse ─► ip_hash, prefix_hash, netdb: asn, class, country
+ *   user agent, fingerprints, payment, model ─► hu_hash of the raw bytes
+ *
+ * Cost per event is O(prompt bytes) (capped at HU_MAX_FIELD_BYTES) plus
+ * O(log n) per address lookup; nothing is allocated after the worker is
+ * created.  Prompt text never leaves this file: only hashes and scores do.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/features.h"
+#include "features/net.h"
+#include "features/text.h"
+#include "features/simhash.h"
+#include "features/lang.h"
+#include "features/targets.h"
+#include "features/linear.h"
+#include "core/alloc.h"
+#include "core/hash.h"
+
+/* ---- target table --------------------------------------------------------- */
+
+static const char *const target_codes[] = {
+#define HU__TARGET_CODE(name, code, desc) code,
+    HU_TARGET_MAP(HU__TARGET_CODE)
+#undef HU__TARGET_CODE
+};
+static const char *const target_descs[] = {
+#define HU__TARGET_DESC(name, code, desc) desc,
+    HU_TARGET_MAP(HU__TARGET_DESC)
+#undef HU__TARGET_DESC
+};
+
+const char *hu_target_code(enum hu_target t)
+{
+    return ((unsigned)t < HU_TARGET_COUNT) ? target_codes[t] : "unknown";
+}
+
+const char *hu_target_desc(enum hu_target t)
+{
+    return ((unsigned)t < HU_TARGET_COUNT) ? target_descs[t] : "unknown target";
+}
+
+/* ---- shared context ------------------------------------------------------- */
+
+struct hu_features {
+    struct hu_netdb *net;             /* never NULL after create */
+    struct hu_targets *targets;       /* compiled phrase table */
+    struct hu_linear_model *model;    /* NULL: patterns and hints only */
+};
+
+struct hu_fx_worker {
+    const struct hu_features *fx;
+    struct hu_targets_scratch *scratch;
+    char *tpl, *scan;                 /* HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES) each */
+    size_t cap;
+};
+
+int hu_features_create(const struct hu_features_config *cfg, struct hu_features **out,
+                       char *errbuf, size_t errcap)
+{
+    struct hu_features *fx = NULL;
+    int rc;
+
+    if (out == NULL)
+        return HU_EINVAL;
+    *out = NULL;
+    if (errbuf && errcap)
+        errbuf[0] = 0;
+    fx = hu_calloc(1, sizeof *fx);
+    if (fx == NULL)
+        return HU_ENOMEM;
+    rc = hu_netdb_create(&fx->net);
+    if (rc != HU_OK)
+        goto fail;
+    if (cfg != NULL) {
+        for (size_t i = 0; i < cfg->n_asn_files; i++) {
+            rc = hu_netdb_load_asn(fx->net, cfg->asn_files[i], errbuf, errcap);
+            if (rc != HU_OK)
+                goto fail;
+        }
+        if (cfg->geo_file != NULL) {
+            rc = hu_netdb_load_geo(fx->net, cfg->geo_file, errbuf, errcap);
+            if (rc != HU_OK)
+                goto fail;
+        }
+        for (size_t i = 0; i < cfg->n_cidr_files; i++) {
+            rc = hu_netdb_load_cidr(fx->net, cfg->cidr_files[i], errbuf, errcap);
+            if (rc != HU_OK)
+                goto fail;
+        }
+        if (cfg->model_file != NULL) {
+            rc = hu_linear_load(cfg->model_file, &fx->model, errbuf, errcap);
+            if (rc != HU_OK)
+                goto fail;
+        }
+    }
+    rc = hu_targets_create(&fx->targets, errbuf, errcap);
+    if (rc != HU_OK)
+        goto fail;
+    *out = fx;
+    return HU_OK;
+fail:
+    hu_features_destroy(fx);
+    return rc;
+}
+
+void hu_features_destroy(struct hu_features *fx)
+{
+    if (fx == NULL)
+        return;
+    hu_targets_destroy(fx->targets);
+    hu_linear_destroy(fx->model);
+    hu_netdb_destroy(fx->net);
+    hu_free(fx);
+}
+
+int hu_fx_worker_create(const struct hu_features *fx, struct hu_fx_worker **out)
+{
+    struct hu_fx_worker *w = NULL;
+    int rc;
+
+    if (fx == NULL || out == NULL)
+        return HU_EINVAL;
+    *out = NULL;
+    w = hu_calloc(1, sizeof *w);
+    if (w == NULL)
+        return HU_ENOMEM;
+    w->fx = fx;
+    w->cap = HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES);
+    rc = HU_ENOMEM;
+    w->tpl = hu_malloc(w->cap);
+    w->scan = hu_malloc(w->cap);
+    if (w->tpl == NULL || w->scan == NULL)
+        goto fail;
+    rc = hu_targets_scratch_create(fx->targets, &w->scratch);
+    if (rc != HU_OK)
+        goto fail;
+    *out = w;
+    return HU_OK;
+fail:
+    hu_fx_worker_destroy(w);
+    return rc;
+}
+
+void hu_fx_worker_destroy(struct hu_fx_worker *w)
+{
+    if (w == NULL)
+        return;
+    hu_targets_scratch_destroy(w->scratch);
+    hu_free(w->tpl);
+    hu_free(w->scan);
+    hu_free(w);
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* Hash of a present, non-empty field; 0 when absent or empty.  A real hash
+ * of 0 is moved to 1 so that 0 keeps meaning "absent". */
+static uint64_t field_hash(struct hu_span s)
+{
+    if (s.ptr == NULL || s.len == 0)
+        return 0;
+    uint64_t h = hu_hash(s.ptr, s.len);
+    return h ? h : 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Order-independent hash of the declared tool names: hash each name, sort,
+ * drop duplicates (a tool declared twice is the same tool set), hash the
+ * sorted array.  0 without tools. */
+static uint64_t tools_hash(const struct hu_event *ev)
+{
+    uint64_t h[HU_MAX_TOOLS];
+    size_t n = 0, k = 0;
+    for (uint32_t i = 0; i < ev->n_tools && i < HU_MAX_TOOLS; i++)
+        if (ev->tools[i].ptr != NULL)
+            h[n++] = hu_hash(ev->tools[i].ptr, ev->tools[i].len);
+    if (n == 0)
+        return 0;
+    qsort(h, n, sizeof h[0], cmp_u64);
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || h[i] != h[k - 1])
+            h[k++] = h[i];
+    uint64_t r = hu_hash(h, k * sizeof h[0]);
+    return r ? r : 1;
+}
+
+static uint64_t text_hash(const char *p, size_t len)
+{
+    uint64_t h = hu_hash(p, len);
+    return h ? h : 1;
+}
+
+/* ---- extract -------------------------------------------------------------- */
+
+void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
+                         struct hu_req_features *out)
+{
+    float sum[HU_TARGET_COUNT] = { 0 }, model[HU_TARGET_COUNT] = { 0 };
+    int have_model = 0;
+
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    if (w == NULL || ev == NULL)
+        return;
+
+    /* ---- text ---- */
+    if (ev->prompt.ptr != NULL) {
+        size_t len = ev->prompt.len;
+        size_t chars = hu_text_chars(ev->prompt.ptr, len);
+        out->prompt_chars = chars > UINT32_MAX ? UINT32_MAX : (uint32_t)chars;
+        if (len > HU_MAX_FIELD_BYTES)
+            len = HU_MAX_FIELD_BYTES;
+        size_t sl = 0;
+        size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
+        out->template_hash = text_hash(w->tpl, tl);
+        out->simhash = hu_text_simhash(w->tpl, tl);
+        hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
+        out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
+        hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
+        if (w->fx->model != NULL) {
+            hu_linear_score(w->fx->model, w->tpl, tl, model);
+            have_model = 1;
+        }
+    }
+    /* features_json without prompt text: text fields stay zero until the
+     * featurized format is defined (huella featurize). */
+    if (ev->system.ptr != NULL) {
+        size_t len = ev->system.len > HU_MAX_FIELD_BYTES ? HU_MAX_FIELD_BYTES : ev->system.len;
+        size_t tl = hu_text_template(ev->system.ptr, len, w->tpl, w->cap);
+        out->system_hash = text_hash(w->tpl, tl);
+    }
+
+    /* ---- targets ---- */
+    if (ev->kind == HU_EV_REQUEST) {
+        hu_targets_shape(ev, sum);
+        hu_targets_saturate(sum, out->target);
+        if (have_model)
+            for (int t = 0; t < HU_TARGET_COUNT; t++)
+                if (model[t] > out->target[t])
+                    out->target[t] = model[t];
+    }
+    out->tools_hash = tools_hash(ev);
+
+    /* ---- network ---- */
+    struct hu_ip ip;
+    struct hu_net_info ni;
+    memset(&ni, 0, sizeof ni);
+    if (ev->ip.ptr != NULL && ev->ip.len > 0 && hu_ip_parse(ev->ip.ptr, ev->ip.len, &ip) == HU_OK) {
+        out->ip_hash = hu_ip_hash(&ip);
+        out->prefix_hash = hu_ip_prefix_hash(&ip);
+        hu_netdb_lookup(w->fx->net, &ip, &ni);
+        out->asn = ni.asn;
+        out->net_class = ni.net_class;
+    }
+    if (ev->country.ptr != NULL && ev->country.len == 2) {
+        for (int i = 0; i < 2; i++) {
+            char c = ev->country.ptr[i];
+            if (c >= 'a' && c <= 'z')
+                c = (char)(c - 32);
+            out->country[i] = (c >= 'A' && c <= 'Z') ? c : 0;
+        }
+        if (out->country[0] == 0 || out->country[1] == 0)
+            out->country[0] = out->country[1] = 0;
+    }
+    if (out->country[0] == 0 && ni.country[0] != 0) {
+        out->country[0] = ni.country[0];
+        out->country[1] = ni.country[1];
+    }
+
+    /* ---- client, payment, model ---- */
+    out->ua_hash = field_hash(ev->user_agent);
+    if (ev->user_agent.ptr != NULL && ev->user_agent.len > 0) {
+        char fam[128];
+        out->ua_family_hash = hu_ua_family(ev->user_agent.ptr, ev->user_agent.len, fam, sizeof fam);
+    }
+    out->client_fp_hash = field_hash(ev->client_fp);
+    out->headers_fp_hash = field_hash(ev->headers_fp);
+    out->payment_hash = field_hash(ev->payment_fp);
+    out->model_hash = field_hash(ev->model);
+}

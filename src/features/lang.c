@@ -1,0 +1,180 @@
+/*
+ * lang.c -- coarse language guess (see lang.h).
+ *
+ * Decision, in order:
+ *   1. Han characters >= 30% of letters and kana < 10% of Han -> zh;
+ *      otherwise Han/kana/Hangul majority -> other (Japanese, Korean).
+ *   2. Non-Latin letters (Cyrillic, Greek, Arabic...) the majority -> other.
+ *   3. Latin: count stop words of English, Spanish, French, German,
+ *      Portuguese over the first 256 tokens; ñ ¿ ¡ count for Spanish.  The
+ *      language with most hits wins if it has at least one; ties and
+ *      no hits: ASCII-only text is en, anything else other.
+ * Short prompts ("hola", "ok") are the weak spot; nothing downstream relies
+ * on the language of a single request.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "features/lang.h"
+#include "features/features.h"
+#include "features/text.h"
+
+enum { L_EN, L_ES, L_FR, L_DE, L_PT, L_N };
+
+struct stopword {
+    const char *w;
+    unsigned char lang;
+};
+
+/* Words that are frequent in one language and rare in the others ("de",
+ * "en", "a" are shared and left out). */
+static const struct stopword stops[] = {
+    { "the", L_EN }, { "and", L_EN }, { "of", L_EN }, { "to", L_EN }, { "is", L_EN },
+    { "you", L_EN }, { "that", L_EN }, { "it", L_EN }, { "for", L_EN }, { "what", L_EN },
+    { "how", L_EN }, { "with", L_EN }, { "this", L_EN }, { "are", L_EN }, { "i", L_EN },
+    { "your", L_EN }, { "can", L_EN }, { "be", L_EN }, { "an", L_EN }, { "in", L_EN },
+    { "el", L_ES }, { "la", L_ES }, { "que", L_ES }, { "y", L_ES }, { "los", L_ES },
+    { "las", L_ES }, { "por", L_ES }, { "para", L_ES }, { "una", L_ES }, { "es", L_ES },
+    { "del", L_ES }, { "con", L_ES }, { "cómo", L_ES }, { "qué", L_ES }, { "al", L_ES },
+    { "se", L_ES }, { "lo", L_ES }, { "su", L_ES }, { "paso", L_ES }, { "cuál", L_ES },
+    { "le", L_FR }, { "les", L_FR }, { "des", L_FR }, { "est", L_FR }, { "et", L_FR },
+    { "une", L_FR }, { "vous", L_FR }, { "pas", L_FR }, { "du", L_FR }, { "je", L_FR },
+    { "der", L_DE }, { "die", L_DE }, { "und", L_DE }, { "ist", L_DE }, { "nicht", L_DE },
+    { "ich", L_DE }, { "sie", L_DE }, { "das", L_DE }, { "ein", L_DE }, { "mit", L_DE },
+    { "não", L_PT }, { "você", L_PT }, { "os", L_PT }, { "uma", L_PT }, { "é", L_PT },
+    { "do", L_PT }, { "da", L_PT }, { "em", L_PT }, { "como", L_PT },
+};
+
+/* Stop words packed into a uint64 (up to 8 bytes, little-endian, zero
+ * padded) with the language in the low byte of a second array, sorted for
+ * binary search: a token costs one pack and ~7 compares. */
+#define N_STOPS (sizeof stops / sizeof stops[0])
+static uint64_t packed[N_STOPS];
+static unsigned char packed_lang[N_STOPS];
+static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
+
+static uint64_t pack(const char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return v;
+}
+
+static void packed_init(void)
+{
+    for (size_t i = 0; i < N_STOPS; i++) {
+        packed[i] = pack(stops[i].w, strlen(stops[i].w));
+        packed_lang[i] = stops[i].lang;
+    }
+    for (size_t i = 1; i < N_STOPS; i++)       /* insertion sort, 70 items */
+        for (size_t j = i; j > 0 && packed[j - 1] > packed[j]; j--) {
+            uint64_t t = packed[j];
+            packed[j] = packed[j - 1];
+            packed[j - 1] = t;
+            unsigned char l = packed_lang[j];
+            packed_lang[j] = packed_lang[j - 1];
+            packed_lang[j - 1] = l;
+        }
+}
+
+static int stop_lang(const char *p, size_t n)
+{
+    uint64_t v = pack(p, n);
+    size_t lo = 0, hi = N_STOPS;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (packed[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < N_STOPS && packed[lo] == v) ? packed_lang[lo] : -1;
+}
+
+int hu_lang_guess(const char *norm, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    size_t han = 0, kana = 0, hangul = 0, latin = 0, other = 0, nonascii_latin = 0;
+    unsigned score[L_N] = { 0 };
+
+    if (norm == NULL || len == 0)
+        return HU_LANG_NONE;
+    pthread_once(&packed_once, packed_init);
+    for (size_t i = 0; i < len;) {
+        size_t adv = 1;
+        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
+        i += adv;
+        if (cp == '<') {           /* slot tokens ("<num>") are not text */
+            size_t j = i;
+            while (j < len && j < i + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > i) {
+                i = j + 1;
+                continue;
+            }
+        }
+        if (cp < 0x80) {
+            if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+                latin++;
+            continue;
+        }
+        if (hu__is_han(cp))
+            han++;
+        else if (cp >= 0x3040 && cp <= 0x30FF)
+            kana++;
+        else if (hu__is_cjk(cp))
+            hangul++;
+        else if (cp == 0xF1 || cp == 0xBF || cp == 0xA1)
+            score[L_ES] += 2, latin++, nonascii_latin++;
+        else if (hu__is_letter(cp)) {
+            if (cp <= 0x24F || (cp >= 0x1E00 && cp <= 0x1EFF))
+                latin++, nonascii_latin++;
+            else
+                other++;
+        }
+    }
+    size_t cjk = han + kana + hangul;
+    /* A Latin character is worth about a fifth of a CJK one in content. */
+    size_t latin_w = latin / 5;
+    if (cjk > 0 && cjk >= latin_w && cjk >= other) {
+        if (han * 10 >= (han + kana + hangul) * 3 && kana * 10 < han && hangul * 10 < han)
+            return HU_LANG_ZH;
+        return HU_LANG_OTHER;
+    }
+    if (other > latin)
+        return HU_LANG_OTHER;
+    if (latin == 0)
+        return HU_LANG_OTHER;
+
+    size_t pos = 0, start = 0, ntok = 0;
+    int cjkflag = 0;
+    while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
+        size_t n = pos - start;
+        ntok++;
+        if (n > 8)
+            continue;
+        int l = stop_lang(norm + start, n);
+        if (l >= 0)
+            score[l]++;
+    }
+    int best = -1;
+    unsigned bs = 0;
+    int tie = 0;
+    for (int l = 0; l < L_N; l++) {
+        if (score[l] > bs) {
+            bs = score[l];
+            best = l;
+            tie = 0;
+        } else if (score[l] == bs && bs > 0) {
+            tie = 1;
+        }
+    }
+    if (best < 0 || tie)
+        return nonascii_latin == 0 ? HU_LANG_EN : HU_LANG_OTHER;
+    if (best == L_EN)
+        return HU_LANG_EN;
+    if (best == L_ES)
+        return HU_LANG_ES;
+    return HU_LANG_OTHER;
+}

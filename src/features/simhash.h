@@ -1,0 +1,26 @@
+/*
+ * simhash.h -- 64-bit SimHash of normalised prompt text (Charikar 2002).
+ *
+ * Near-duplicate prompts (a paraphrased template, the same question with a
+ * word changed) get signatures a few bits apart; unrelated prompts differ
+ * in about 32 of 64 bits.  Linkage bands these signatures for LSH.
+ */
+#ifndef HU_FEATURES_SIMHASH_H
+#define HU_FEATURES_SIMHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* SimHash over the shingles of normalised text (hu_text_template output):
+ * word unigrams and word bigrams; CJK characters contribute character
+ * bigrams.  0 for text without tokens.  O(len + 64 * shingles), no
+ * allocation. */
+uint64_t hu_text_simhash(const char *norm, size_t len);
+
+/* Hamming distance of two signatures, 0..64. */
+static inline int hu_text_simhash_dist(uint64_t a, uint64_t b)
+{
+    return __builtin_popcountll(a ^ b);
+}
+
+#endif

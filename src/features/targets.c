@@ -1,0 +1,506 @@
+/*
+ * targets.c -- phrase patterns and request-shape hints (see targets.h).
+ *
+ * The phrase table
+ * ----------------
+ * Each row says which target a phrase points to, how much (weight, added
+ * once per prompt), in which language, and a note.  The regexes run over
+ * the scan text: lower case, one space between words, numbers written
+ * "<num>", quoted strings "<str>", code "<code>", fullwidth forms folded to
+ * ASCII (so Chinese "，" is ",").  Names are NOT masked in the scan text.
+ *
+ * Weights: 1.4-1.6 for a phrase that on its own says what is wanted
+ * ("imagine and articulate the internal reasoning", "which response is
+ * better"); 0.6-1.0 for a strong hint; 0.3-0.5 for phrases honest users
+ * write all the time ("think step by step", "python", "<code>").  A target's
+ * rule score is 1 - exp(-sum of weights): one strong phrase gives ~0.8, one
+ * weak phrase ~0.26, a weak phrase plus thinking ~0.36.
+ *
+ * All rows are compiled into ONE Hyperscan block-mode database with
+ * CASELESS | UTF8 | SINGLEMATCH (each pattern reports at most once per
+ * scan, so the sum is over distinct phrases); the scan is a single pass
+ * whatever the number of rows (shared/docs/DEPENDENCIES.md section 3:
+ * 200 mixed patterns at ~200 MB/s, literals at ~800 MB/s).
+ *
+ * Compile time matters (every process and every test binary compiles the
+ * table): bounded wildcards over UTF-8 are expensive to compile --
+ * ".{0,300}" alone took 9.8 s -- so gaps are written as "(\S+ ){0,3}"
+ * (word counts) or an unbounded ".*" (text is one line after
+ * normalisation).  To find a slow row, compile each row alone with
+ * hs_compile() and time it (docs/internals/features.md).
+ */
+#include <hs.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "features/targets.h"
+#include "core/alloc.h"
+#include "core/assert.h"
+
+#define R HU_TARGET_COT
+#define G HU_TARGET_GRADING
+#define W HU_TARGET_REWRITE
+#define C HU_TARGET_CODING
+#define T HU_TARGET_TOOLS
+#define U HU_TARGET_COMPUTER
+#define V HU_TARGET_VISION
+
+/* ---- the table ------------------------------------------------------------ */
+
+static const struct hu_target_pattern table[] = {
+    /* ---- reasoning-trace reconstruction ---- */
+    { "(imagine|reconstruct|infer|articulate|recreate|reverse[- ]engineer)( and \\w+)? (the |your |a )?(internal |hidden |underlying |implicit |inner |private )?(reasoning|thought process|thinking|chain[- ]of[- ]thought)",
+      R, 1.6, "en", "asks to invent the reasoning behind a given output (campaign 1)" },
+    { "(reasoning|thought process|thinking) (behind|that led to|leading to|that produced) (a|the|this|that) (\\S+ ){0,2}(response|answer|solution|output|completion)",
+      R, 1.4, "en", "reasoning for a completed answer; honest tutoring asks 'why' differently" },
+    { "explain,? step[ -]by[ -]step,? how (you|one|the model|the assistant) (arrived|got|came|reached|derived)",
+      R, 1.5, "en", "step-by-step account of how an answer was reached" },
+    { "(show|reveal|write out|output|display|give me|print|include|expose) (me )?(your|the|all|full|complete|entire|detailed) (\\S+ ){0,2}(chain[- ]of[- ]thought|reasoning (trace|steps|process)|thought process|inner monologue|scratchpad|thinking process)",
+      R, 1.5, "en", "asks for the trace itself" },
+    { "reasoning traces?", R, 1.2, "en", "dataset vocabulary" },
+    { "(reasoning|thought process|derivation|chain[- ]of[- ]thought|thinking|steps)( process| steps| trace)? (that |which )?(leads?|led|leading|gets|got|lead) to (the|this|that|your|its|a) (\\S+ )?(answer|solution|result|conclusion)",
+      R, 1.3, "en", "reasoning towards a given answer" },
+    { "(problem|question|task)s? and (its|the|their) (final |correct |given |reference )?(answer|solution)s?", R, 0.6, "en", "a finished answer is supplied with the task (answer keys in tutoring too)" },
+    { "how to (reach|arrive at|get to|obtain|derive) (the|this|that) (\\S+ )?(answer|solution|result)", R, 0.6, "en", "" },
+    { "internal monologue|think(ing)? out loud|stream of consciousness", R, 0.8, "en", "" },
+    { "(show|write down|write out|include|give|present) (all (of )?)?(your|the) (\\S+ )?(reasoning|chain[- ]of[- ]thought|thought process)\\b", R, 0.8, "en", "\"show your work\" (homework) is not matched" },
+    { "do not skip any steps?|don't skip any steps?|every intermediate step|each intermediate step|(walk|go) through (every|each) step of the reasoning", R, 0.8, "en", "" },
+    { "(verbatim|full|complete|raw|entire|unabridged) (chain[- ]of[- ]thought|reasoning|thinking)", R, 1.0, "en", "" },
+    { "(step[ -]by[ -]step|detailed|explicit) (reasoning|rationale|derivation|justification) (for|behind|of|leading to) (the|this|a|each) (\\S+ ){0,2}(answer|response|solution)",
+      R, 1.2, "en", "rationale for a given answer" },
+    { "chain[- ]of[- ]thought", R, 0.6, "en", "also common in honest prompt-engineering talk" },
+    { "(explain|describe|walk (me )?through|narrate) (your|the|its) (reasoning|thought process|thinking|internal monologue)", R, 0.4, "en", "\"explain your reasoning\" is ordinary tutoring and benchmark phrasing" },
+    { "<think>|</think>|<thinking>|<reasoning>", R, 0.6, "en", "asks for trace tags" },
+    { "think(ing)? (it through )?step[ -]by[ -]step", R, 0.3, "en", "benchmark runners say this too: weak" },
+    { "(before|then) (giving|writing|stating|providing) (the|your) final answer", R, 0.4, "en", "" },
+    { "(详细|完整|全部|完整的|详细的)的?(推理|思考|思维|解题)(过程|步骤|链)", R, 1.0, "zh", "" },
+    { "(写出|展示|给出|输出|还原|重建|重构|呈现|列出)(你的|完整的|详细的|全部的|内部的)?(思考|推理|思维)(过程|链|步骤|轨迹)", R, 1.6, "zh", "write out the reasoning trace" },
+    { "思维链|推理链|推理轨迹", R, 0.9, "zh", "" },
+    { "(内部|内在|隐藏|背后)的?(推理|思考|思路)", R, 1.2, "zh", "internal reasoning" },
+    { "(你是如何|你是怎么|是如何|怎样|如何)(得出|得到|推导出|推出)(这个|该|此|最终)?(答案|结论|结果)", R, 1.2, "zh", "" },
+    { "(得到|得出|推导出|推出)(这个|该|此|最终)?(答案|结论|结果)的", R, 0.9, "zh", "reasoning towards a given answer" },
+    { "不要跳过任何步骤|每一步都要写清楚|写出每一步", R, 0.6, "zh", "" },
+    { "(一步一步|一步步|逐步|分步)地?(思考|推理|分析|解释|说明|推导)", R, 0.35, "zh", "common in honest maths help: weak" },
+    { "paso a paso", R, 0.3, "es", "weak" },
+    { "(explica|describe|muestra|escribe|detalla|reconstruye)( \\S+){0,3} (tu|el|su) (razonamiento|proceso de pensamiento|cadena de pensamiento|proceso de razonamiento)",
+      R, 1.2, "es", "" },
+    { "cadena de pensamiento", R, 0.8, "es", "" },
+    { "c[oó]mo (llegaste|llegaste|se lleg[oó]|has llegado) a (la|esta|tu|esa) (respuesta|soluci[oó]n|conclusi[oó]n)", R, 1.4, "es", "" },
+    { "razonamiento (interno|detallado|completo|oculto)", R, 1.0, "es", "" },
+    { "razonamiento que (lleva|conduce|llev[oó]|condujo) a (la|esa|esta|tu) (respuesta|soluci[oó]n|conclusi[oó]n)", R, 1.3, "es", "" },
+    { "(escribe|muestra|explica),? paso a paso,? (todo )?(el|tu) razonamiento", R, 0.8, "es", "" },
+    { "(étape par étape|pas à pas)", R, 0.3, "fr", "weak" },
+    { "(explique|montre|détaille|expliquez|montrez)( \\S+){0,2} (ton|votre|le) raisonnement", R, 1.1, "fr", "" },
+    { "cha[iî]ne de pens[ée]e", R, 0.8, "fr", "" },
+    { "schritt f[üu]r schritt", R, 0.3, "de", "weak" },
+    { "(erkläre|zeige|erklären sie|zeigen sie)( \\S+){0,2} (deinen|ihren|den) (gedankengang|denkprozess|lösungsweg)", R, 1.1, "de", "" },
+    { "gedankenkette", R, 0.8, "de", "" },
+    { "шаг за шагом", R, 0.3, "ru", "weak" },
+    { "(покажи|объясни|опиши|распиши)( \\S+){0,2} (ход |свои |твои )?(рассуждени|размышлени|мысл)", R, 1.1, "ru", "" },
+    { "цепочк[аиуе] (рассуждений|мыслей)", R, 0.8, "ru", "" },
+    { "思考過程|推論過程", R, 0.8, "ja", "" },
+    { "ステップバイステップ|段階的に", R, 0.3, "ja", "weak" },
+    { "추론 과정|사고 과정", R, 0.8, "ko", "" },
+    { "단계별로", R, 0.3, "ko", "weak" },
+
+    /* ---- grading / reward data ---- */
+    { "(grade|score|rate|evaluate|assess|judge|critique) (the|this|each|following|these|both|all|my)( \\S+){0,3} (answer|response|essay|completion|output|submission|solution|reply)s?",
+      G, 1.0, "en", "teachers grade essays too: medium" },
+    { "on a scale (of|from) <num> ?(to|-|–) ?<num>", G, 0.8, "en", "" },
+    { "(according to|based on|using|against) (the|this|a|following|given|provided) (\\S+ ){0,2}(rubric|scoring guide|grading criteria|marking scheme|evaluation criteria|scoring criteria)",
+      G, 1.4, "en", "" },
+    { "rubric", G, 0.6, "en", "" },
+    { "which (of the (two|following|responses|answers) )?(response|answer|completion|output|assistant|reply)s? (is|was) (better|more helpful|preferred|best|more accurate|superior)",
+      G, 1.4, "en", "pairwise preference (reward data)" },
+    { "(response|assistant|answer|output|completion) a\\b.*\\b(response|assistant|answer|output|completion) b\\b", G, 0.8, "en", "pairwise layout" },
+    { "\\[\\[a\\]\\]|\\[\\[b\\]\\]|\\[\\[<num>\\]\\]", G, 0.8, "en", "LLM-as-judge verdict format (also used by benchmark runners)" },
+    { "(decide|determine|tell me|judge|say) which (one |response |answer )?(is|was) (better|more helpful|preferred|best)|which (one|of the two) is better", G, 0.9, "en", "" },
+    { "(for each|per) criterion|overall score|score per criterion", G, 0.6, "en", "" },
+    { "(impartial|fair|expert|strict) (judge|grader|evaluator)", G, 1.0, "en", "" },
+    { "(reward model|preference data|pairwise comparison|preference pair)", G, 0.6, "en", "" },
+    { "(output|give|provide|assign|return) (a|your|the|an overall) (numeric |numerical |final )?(score|rating|grade)", G, 0.6, "en", "" },
+    { "评分标准|评分细则|评分规则|打分标准|评分准则|评估标准", G, 1.2, "zh", "" },
+    { "(给|为|对).{0,12}(打分|评分)", G, 1.0, "zh", "" },
+    { "哪(个|一个)(回答|回复|答案|输出)(更好|更优|更佳|更准确)", G, 1.4, "zh", "" },
+    { "<num>分制|满分<num>分|(<num>|十)分(为|是)满分", G, 0.8, "zh", "" },
+    { "(评估|评价|评判)(以下|下面|这个|这些|两个)?的?(回答|回复|答案)", G, 1.0, "zh", "" },
+    { "(califica|calificar|eval[uú]a|evaluar|punt[uú]a|puntuar|valora)( \\S+){0,3} (la|las|el|los|esta|estas|cada) (\\S+ ){0,2}(respuesta|respuestas|ensayo|soluci[oó]n)",
+      G, 1.0, "es", "" },
+    { "en una escala (de|del) <num> (a|al) <num>", G, 0.8, "es", "" },
+    { "r[uú]brica", G, 0.8, "es", "" },
+    { "(cu[aá]l|qu[eé]) (de las (dos|siguientes) )?respuestas? (es|fue) (mejor|m[aá]s [uú]til|preferible)", G, 1.4, "es", "" },
+    { "criterios de (evaluaci[oó]n|calificaci[oó]n)", G, 0.8, "es", "" },
+    { "grille d'[ée]valuation|crit[eè]res d'[ée]valuation", G, 1.0, "fr", "" },
+    { "(note|évalue|notez|évaluez) (la|les|cette|chaque) r[ée]ponse", G, 1.0, "fr", "" },
+    { "quelle r[ée]ponse est (la )?meilleure", G, 1.4, "fr", "" },
+    { "bewertungsraster|bewertungskriterien", G, 1.0, "de", "" },
+    { "(bewerte|benote|bewerten sie) (die|diese|jede) antwort", G, 1.0, "de", "" },
+    { "welche antwort ist besser", G, 1.4, "de", "" },
+    { "(оцени|оцените) (этот |следующий )?(ответ|ответы)", G, 1.0, "ru", "" },
+    { "какой (из )?(ответ|ответов) лучше", G, 1.4, "ru", "" },
+    { "по шкале от <num>", G, 0.6, "ru", "" },
+    { "採点基準|評価基準", G, 1.0, "ja", "" },
+    { "どちらの回答", G, 1.2, "ja", "" },
+    { "채점 기준|평가 기준", G, 1.0, "ko", "" },
+    { "어느 답변이 더", G, 1.2, "ko", "" },
+
+    /* ---- censored / "safe" rewrites of sensitive questions ---- */
+    { "politically sensitive", W, 1.2, "en", "" },
+    { "sensitive (political |politically )?(topic|question|issue|subject|content|prompt|framing|wording|phrasing|aspect|part)s?", W, 0.6, "en", "" },
+    { "(answered|answer it|respond) safely|without (any )?controversy|(conservative|strict) content polic(y|ies)|policy[- ]compliant", W, 0.7, "en", "" },
+    { "(rewrite|rephrase|reword|revise|sanitize|sanitise|transform|paraphrase)( \\S+){0,4} (to be|so (that )?it('s| is)|into a|in a|as a|to make it) (\\S+ ){0,2}(safe|safer|harmless|neutral|appropriate|compliant|non-controversial|politically correct|inoffensive|sanitized)",
+      W, 1.4, "en", "the safe-rewrite task of campaign 1" },
+    { "(rewrite|rephrase|reword|revise|paraphrase)( \\S+){0,8} (safely|neutrally|without controversy|non-sensitive|policy-compliant|inoffensive)\\b", W, 1.0, "en", "" },
+    { "(safe|safer|harmless|sanitized|sanitised|censored|compliant|policy-compliant|neutralized|neutralised|non-sensitive) (version|rewrite|alternative|rephrasing|phrasing|form|wording)", W, 1.0, "en", "" },
+    { "(core )?socialist (core )?values", W, 1.0, "en", "" },
+    { "tiananmen|june fourth|falun gong|dalai lama|xinjiang|uyghur|tibetan? independence|taiwan(ese)? independence|xi jinping|cultural revolution|hong kong protests?",
+      W, 0.5, "en", "topic alone: history students and journalists ask about these" },
+    { "(avoid|without|remove) (mentioning |discussing |any )?(politically )?(sensitive|controversial) (content|topics|details|issues|words|terms)", W, 1.0, "en", "" },
+    { "(comply|compliant|in line|consistent) with (chinese |china's |local |government )?(regulations|censorship|content polic(y|ies)|laws|guidelines)", W, 0.7, "en", "" },
+    { "政治敏感|敏感话题|敏感问题|敏感内容|敏感词|敏感信息", W, 1.2, "zh", "" },
+    { "社会主义核心价值观", W, 1.0, "zh", "" },
+    { "(改写|重写|改述|转述|润色|改成|修改)(成|为|得)?.{0,8}(安全|合规|中立|中性|不敏感|稳妥|正面|无害|积极)", W, 1.4, "zh", "" },
+    { "(安全|合规|无害|正面)的?(版本|回答|表述|说法|改写)", W, 1.0, "zh", "" },
+    { "六四|天安门|法轮功|达赖|台独|藏独|疆独|新疆|西藏|习近平|文化大革命|文革", W, 0.5, "zh", "topic alone is weak" },
+    { "(符合|遵守|遵循)(中国的?)?(法律法规|监管|审查|政策|规定)", W, 0.8, "zh", "" },
+    { "(避免|不要|不得)(涉及|提及|提到|出现)?(政治|敏感)", W, 1.0, "zh", "" },
+    { "pol[ií]ticamente sensibles?", W, 1.2, "es", "" },
+    { "(tema|pregunta|cuesti[oó]n|asunto|contenido)s? sensibles?", W, 0.6, "es", "" },
+    { "(reescribe|reformula|reescribir|reformular|reescr[ií]bela|reform[uú]lala)( \\S+){0,4} (de forma|de manera|para que sea|que sea) (\\S+ ){0,2}(segura|inofensiva|neutral|apropiada|neutra|aceptable)",
+      W, 1.4, "es", "" },
+    { "versi[oó]n (segura|censurada|inofensiva|neutral|neutra)", W, 1.0, "es", "" },
+    { "politiquement sensible", W, 1.2, "fr", "" },
+    { "(réécris|reformule|réécrivez|reformulez)( \\S+){0,4} (de manière|de façon) (sûre|neutre|inoffensive)", W, 1.4, "fr", "" },
+    { "politisch (sensibel|heikel|brisant)", W, 1.2, "de", "" },
+    { "политически (чувствительн|остр)", W, 1.2, "ru", "" },
+    { "(перепиши|перефразируй)( \\S+){0,4} (безопасн|нейтральн)", W, 1.4, "ru", "" },
+
+    /* ---- agentic coding ---- */
+    { "(write|create|implement|generate|build|code) (me )?(a|an|the|some|two|three)? ?(\\S+ ){0,3}(function|class|script|program|method|module|unit tests?|test suite|endpoint|cli tool|library|algorithm|regex|sql query)s?\\b",
+      C, 0.9, "en", "asks for code" },
+    { "(fix|debug|resolve|patch|troubleshoot) (the|this|a|my|these|an) (\\S+ ){0,2}(bug|error|exception|failing tests?|crash|code|segfault|stack trace|build|regression)s?",
+      C, 1.0, "en", "" },
+    { "refactor", C, 0.9, "en", "" },
+    { "(run|re-run|rerun) the (unit )?tests?( suite)?|write and run (the )?code|(edit|modify|change) the (relevant )?files", C, 0.7, "en", "agentic coding loop" },
+    { "implement (the|this) (following )?(feature|task|change|fix|issue|ticket)", C, 0.8, "en", "" },
+    { "traceback|stack trace|syntaxerror|typeerror|valueerror|nullpointerexception|segmentation fault|compiler? error|undefined reference|cannot find module",
+      C, 0.7, "en", "" },
+    { "pull request|code review|git (diff|commit|rebase|merge|log)|unit tests?|test cases?|repository|\\brepo\\b|codebase|monorepo|linter|type hints",
+      C, 0.5, "en", "" },
+    { "\\b(python|javascript|typescript|java|rust|golang|c\\+\\+|c#|kotlin|swift|ruby|php|sql|bash|haskell|scala|react|django|flask|node\\.js)\\b",
+      C, 0.3, "en", "a language name alone is weak" },
+    { "<code>", C, 0.5, "*", "a code block is in the prompt" },
+    { "(pip|npm|cargo|go|apt|apt-get|yarn|brew) (install|get|add)", C, 0.5, "en", "" },
+    { "(time|space) complexity", C, 0.5, "en", "" },
+    { "assert \\w+\\(|return \\w+\\(", C, 0.4, "*", "test assertions, code-reasoning items" },
+    { "def \\w+\\(|function \\w+\\(|#include|public static void|console\\.log|std::|import \\w+ from|\\w+\\(\\) *\\{", C, 0.6, "*", "unfenced code" },
+    { "(编写|写|实现|生成|帮我写)(一个|<num>个)?.{0,6}(函数|程序|脚本|代码|类|接口|算法|单元测试)", C, 0.9, "zh", "" },
+    { "(修复|修改|调试|排查|解决).{0,6}(bug|错误|报错|异常|代码问题)", C, 1.0, "zh", "" },
+    { "重构|代码审查|单元测试|代码库", C, 0.7, "zh", "" },
+    { "代码", C, 0.4, "zh", "weak" },
+    { "(escribe|crea|implementa|genera|programa)( \\S+){0,3} (funci[oó]n|clase|script|programa|m[eé]todo|prueba unitaria|consulta sql)", C, 0.9, "es", "" },
+    { "(corrige|arregla|depura|soluciona)( \\S+){0,3} (error|bug|c[oó]digo|fallo)", C, 1.0, "es", "" },
+    { "refactoriza|refactorizar", C, 0.9, "es", "" },
+    { "c[oó]digo", C, 0.4, "es", "weak" },
+    { "(écris|écrivez|implémente|implémentez) (une|un) (fonction|programme|script|classe)", C, 0.9, "fr", "" },
+    { "corrige[rz]? (le|ce) (bug|code)", C, 1.0, "fr", "" },
+    { "(schreibe|implementiere|schreiben sie) (eine|ein|einen) (funktion|programm|skript|klasse)", C, 0.9, "de", "" },
+    { "(напиши|реализуй|напишите) (функцию|программу|скрипт|класс|код)", C, 0.9, "ru", "" },
+    { "(исправь|исправьте) (ошибку|баг|код)", C, 1.0, "ru", "" },
+    { "(関数|プログラム|スクリプト|コード)を(書いて|作成|実装)", C, 0.9, "ja", "" },
+    { "(함수|프로그램|코드|스크립트)를 (작성|구현)", C, 0.9, "ko", "" },
+
+    /* ---- tool orchestration ---- */
+    { "you have access to (the following|these|a set of|several|some|multiple) (\\S+ )?(tools|functions|apis)", T, 1.6, "en", "agent system prompts" },
+    { "available (tools|functions)|tools available", T, 1.0, "en", "" },
+    { "(have|has) access to (the |these |a set of |several |some |multiple |following )*(\\S+ )?(tools|functions|apis)\\b", T, 1.2, "en", "" },
+    { "(call|invoke|use) tools\\b|tools as needed", T, 0.8, "en", "" },
+    { "search the web|web search|browse the web|with citations", T, 0.6, "en", "research agents; honest users also ask for sources" },
+    { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b", T, 0.8, "en", "" },
+    { "tool[_ ]calls?|function[_ ]calls?|tool[_ ]use|tool[_ ]results?|tool_choice|function_call", T, 1.0, "en", "" },
+    { "(multi[- ]step|agentic|autonomous) (task|plan|workflow|agent|trajectory|trajectories)", T, 0.8, "en", "" },
+    { "orchestrat|sub-?agents?|planner agent|executor agent", T, 0.6, "en", "" },
+    { "\\baction: .*\\bobservation:|action input:", T, 1.2, "en", "ReAct trajectory format" },
+    { "json schema", T, 0.4, "en", "" },
+    { "调用(工具|函数|接口|api)|工具调用|函数调用", T, 1.0, "zh", "" },
+    { "(可用|以下|下列)的?工具", T, 1.0, "zh", "" },
+    { "智能体|多步骤任务", T, 0.6, "zh", "" },
+    { "(tienes|tiene|tendr[aá]s) acceso a (las siguientes|estas|varias) (herramientas|funciones)", T, 1.6, "es", "" },
+    { "herramientas disponibles", T, 1.0, "es", "" },
+    { "(llama|invoca|usa|utiliza) (a )?(la|una|las) (herramienta|funci[oó]n)", T, 0.8, "es", "" },
+    { "(tu as|vous avez) acc[eè]s aux (outils|fonctions) suivant|outils disponibles", T, 1.2, "fr", "" },
+    { "(du hast|sie haben) zugriff auf (die folgenden )?(werkzeuge|tools)|verfügbare (werkzeuge|tools)", T, 1.2, "de", "" },
+    { "(доступные|следующие) инструменты|вызови (инструмент|функцию)", T, 1.0, "ru", "" },
+    { "ツールを(使|呼)", T, 0.8, "ja", "" },
+    { "도구를 (사용|호출)", T, 0.8, "ko", "" },
+
+    /* ---- computer use ---- */
+    { "screenshots?", U, 0.5, "en", "app reviewers and designers mention screenshots too" },
+    { "(click|double[- ]click|right[- ]click|tap|press) (on )?(the |at |a )?(\\S+ ){0,2}(button|link|icon|menu|tab|field|checkbox|coordinates?|position|element|pixel)s?",
+      U, 1.2, "en", "" },
+    { "coordinates", U, 0.5, "en", "" },
+    { "click (on )?(submit|ok|next|save|login|log in|sign in|send|continue)\\b", U, 0.8, "en", "" },
+    { "x ?= ?<num>,? y ?= ?<num>", U, 0.8, "en", "" },
+    { "xdotool|pyautogui|selenium|playwright|puppeteer|browser_use", U, 0.8, "en", "automation tooling" },
+    { "mouse|cursor|keyboard shortcut|keystrokes?", U, 0.4, "en", "weak: web developers style cursors and mouse events" },
+    { "scroll (down|up)|navigate to|open (the |a )?(browser|website|web page|url)|fill (in|out) the form|type (\\S+ ){1,4}into the", U, 0.9, "en", "" },
+    { "computer[- ]use|desktop|browser automation|web agent|\\bgui\\b", U, 0.6, "en", "" },
+    { "on the screen|(screen|display) (shows|state)", U, 0.6, "en", "" },
+    { "截图|屏幕截图|截屏", U, 1.0, "zh", "" },
+    { "点击|双击|右键", U, 0.8, "zh", "" },
+    { "坐标", U, 0.5, "zh", "" },
+    { "浏览器|鼠标|键盘|光标|滚动|打开网页", U, 0.6, "zh", "" },
+    { "captura de pantalla", U, 1.0, "es", "" },
+    { "(haz|hacer|haga|hace) clic", U, 1.0, "es", "" },
+    { "coordenadas", U, 0.5, "es", "" },
+    { "navegador|rat[oó]n|cursor", U, 0.6, "es", "" },
+    { "capture d'[ée]cran", U, 1.0, "fr", "" },
+    { "clique[rz]? sur", U, 0.8, "fr", "" },
+    { "bildschirmfoto|klicke auf|klicken sie auf", U, 0.9, "de", "" },
+    { "скриншот|снимок экрана", U, 1.0, "ru", "" },
+    { "(нажми|кликни|щелкни) на", U, 0.8, "ru", "" },
+    { "スクリーンショット", U, 1.0, "ja", "" },
+    { "クリック", U, 0.8, "ja", "" },
+    { "스크린샷", U, 1.0, "ko", "" },
+    { "클릭", U, 0.8, "ko", "" },
+
+    /* ---- vision ---- */
+    { "(this|the|attached|following|uploaded|above|my|these) (image|picture|photo|photograph|diagram|figure|screenshot|drawing|scan|illustration)s?\\b",
+      V, 1.0, "en", "" },
+    { "what('s| is| are) (in|shown in|depicted in|visible in) (the|this) (image|picture|photo)", V, 1.4, "en", "" },
+    { "(describe|caption|analy[sz]e|read|interpret) (the|this|these) (image|picture|photo|diagram|figure|chart)s?", V, 1.4, "en", "" },
+    { "\\bocr\\b|handwriting|transcribe the (text|image)", V, 0.6, "en", "" },
+    { "(look at|based on|from) the (image|picture|photo)", V, 1.2, "en", "" },
+    { "图片|图像|照片|这张图|图表", V, 0.8, "zh", "" },
+    { "(描述|识别|分析|看看|看一下)(一下)?(这张|该|这个|下面的)?(图片|图像|照片|图)", V, 1.4, "zh", "" },
+    { "图中|图里", V, 0.8, "zh", "" },
+    { "(la|esta|esa|estas|las) (imagen|imágenes|foto|fotograf[ií]a|gr[aá]fica)", V, 1.0, "es", "" },
+    { "describe (la|esta) (imagen|foto)", V, 1.4, "es", "" },
+    { "(cette|l') ?(image|photo)", V, 0.8, "fr", "" },
+    { "(dieses|das|diesem) (bild|foto)", V, 0.8, "de", "" },
+    { "(изображении|картинке|на фото|этом фото)", V, 0.8, "ru", "" },
+    { "画像|写真", V, 0.8, "ja", "" },
+    { "이미지|사진", V, 0.8, "ko", "" },
+};
+
+#undef R
+#undef G
+#undef W
+#undef C
+#undef T
+#undef U
+#undef V
+
+#define N_PATTERNS (sizeof table / sizeof table[0])
+
+const struct hu_target_pattern *hu_targets_table(size_t *n)
+{
+    if (n)
+        *n = N_PATTERNS;
+    return table;
+}
+
+/* ---- compiled database ----------------------------------------------------- */
+
+struct hu_targets {
+    hs_database_t *db;
+};
+
+struct hu_targets_scratch {
+    hs_scratch_t *scratch;
+};
+
+/* The compiled table is process-wide and reference-counted: compiling
+ * takes 0.3-0.7 s (bench/bench_features.c), the result is immutable and
+ * Hyperscan databases may be shared by any number of threads, so a second
+ * hu_features_create() (a reload, a test, a second engine) reuses it.
+ * Invariant: shared_db != NULL iff shared_refs > 0. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hu_targets *shared_db;
+static unsigned long shared_refs;
+
+static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
+{
+    const char *exprs[N_PATTERNS];
+    unsigned flags[N_PATTERNS], ids[N_PATTERNS];
+    hs_compile_error_t *cerr = NULL;
+    struct hu_targets *t = NULL;
+
+    for (size_t i = 0; i < N_PATTERNS; i++) {
+        exprs[i] = table[i].re;
+        flags[i] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
+        ids[i] = (unsigned)i;
+    }
+    /* Hyperscan's databases and scratch come from our hooks too, so that
+     * failure injection reaches them (process-wide, idempotent). */
+    (void)hs_set_allocator(hu_malloc, hu_free);
+    t = hu_calloc(1, sizeof *t);
+    if (t == NULL)
+        return HU_ENOMEM;
+    hs_error_t rc = hs_compile_multi(exprs, flags, ids, (unsigned)N_PATTERNS, HS_MODE_BLOCK, NULL,
+                                     &t->db, &cerr);
+    if (rc != HS_SUCCESS) {
+        /* an allocation failure inside the compiler reports as an error
+         * without a pattern index */
+        int bad_row = cerr != NULL && cerr->expression >= 0;
+        if (errbuf && errcap)
+            snprintf(errbuf, errcap, "target pattern %d does not compile: %s",
+                     cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
+        hs_free_compile_error(cerr);
+        hu_free(t);
+        return bad_row ? HU_EINTERNAL : HU_ENOMEM;
+    }
+    *out = t;
+    return HU_OK;
+}
+
+int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
+{
+    int rc = HU_OK;
+    if (out == NULL)
+        return HU_EINVAL;
+    *out = NULL;
+    pthread_mutex_lock(&shared_lock);
+    if (shared_db == NULL)
+        rc = compile_table(&shared_db, errbuf, errcap);
+    if (rc == HU_OK) {
+        shared_refs++;
+        *out = shared_db;
+    }
+    pthread_mutex_unlock(&shared_lock);
+    return rc;
+}
+
+void hu_targets_destroy(struct hu_targets *t)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&shared_lock);
+    hu_assert(t == shared_db && shared_refs > 0);
+    if (--shared_refs == 0) {
+        hs_free_database(shared_db->db);
+        hu_free(shared_db);
+        shared_db = NULL;
+    }
+    pthread_mutex_unlock(&shared_lock);
+}
+
+int hu_targets_scratch_create(const struct hu_targets *t, struct hu_targets_scratch **out)
+{
+    if (t == NULL || out == NULL)
+        return HU_EINVAL;
+    *out = NULL;
+    struct hu_targets_scratch *s = hu_calloc(1, sizeof *s);
+    if (s == NULL)
+        return HU_ENOMEM;
+    if (hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS) {
+        hu_free(s);
+        return HU_ENOMEM;
+    }
+    *out = s;
+    return HU_OK;
+}
+
+void hu_targets_scratch_destroy(struct hu_targets_scratch *s)
+{
+    if (s == NULL)
+        return;
+    hs_free_scratch(s->scratch);
+    hu_free(s);
+}
+
+struct scan_ctx {
+    float *sum;
+    uint32_t *hits;
+    size_t hits_cap, n;
+};
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
+                    void *ctx)
+{
+    struct scan_ctx *c = ctx;
+    (void)from, (void)to, (void)fl;
+    if (id < N_PATTERNS) {
+        c->sum[table[id].target] += table[id].weight;
+        if (c->hits && c->n < c->hits_cap)
+            c->hits[c->n] = id;
+        c->n++;
+    }
+    return 0;
+}
+
+size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
+                       const char *scan, size_t len, float sum[HU_TARGET_COUNT],
+                       uint32_t *hits, size_t hits_cap)
+{
+    struct scan_ctx c = { sum, hits, hits_cap, 0 };
+    if (t == NULL || s == NULL || scan == NULL || len == 0)
+        return 0;
+    if (len > UINT32_MAX)
+        len = UINT32_MAX;
+    (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &c);
+    return c.n;
+}
+
+/* ---- request shape --------------------------------------------------------- */
+
+static int name_has(const struct hu_span *s, const char *const *words)
+{
+    char low[128];
+    size_t n = s->len < sizeof low - 1 ? s->len : sizeof low - 1;
+    if (s->ptr == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s->ptr[i];
+        low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    low[n] = 0;
+    for (size_t k = 0; words[k]; k++)
+        if (strstr(low, words[k]) != NULL)
+            return 1;
+    return 0;
+}
+
+static const char *const computer_tools[] = {
+    "computer", "screenshot", "mouse", "click", "browser", "navigate", "screen", "keyboard",
+    "playwright", "puppeteer", "desktop", NULL
+};
+static const char *const coding_tools[] = {
+    "bash", "shell", "terminal", "str_replace", "editor", "edit_file", "write_file", "read_file",
+    "apply_patch", "run_test", "execute", "python", "code_interpreter", "git", "grep", NULL
+};
+
+void hu_targets_shape(const struct hu_event *ev, float sum[HU_TARGET_COUNT])
+{
+    int computer = 0, coding = 0;
+    if (ev == NULL)
+        return;
+    if (ev->n_tools > 0 || ev->tools_total > 0)
+        sum[HU_TARGET_TOOLS] += 0.7f;
+    if (ev->n_tool_use_blocks + ev->n_tool_result_blocks > 0)
+        sum[HU_TARGET_TOOLS] += 1.0f;
+    if (ev->n_tool_msgs > 0)
+        sum[HU_TARGET_TOOLS] += 0.5f;
+    if (ev->n_image_blocks > 0)
+        sum[HU_TARGET_VISION] += 2.0f;
+    for (uint32_t i = 0; i < ev->n_tools && i < HU_MAX_TOOLS; i++) {
+        if (!computer && name_has(&ev->tools[i], computer_tools))
+            computer = 1;
+        if (!coding && name_has(&ev->tools[i], coding_tools))
+            coding = 1;
+    }
+    if (computer)
+        sum[HU_TARGET_COMPUTER] += 1.5f;
+    if (coding)
+        sum[HU_TARGET_CODING] += 0.8f;
+    if (ev->thinking == 1)
+        sum[HU_TARGET_COT] += 0.15f;
+}
+
+void hu_targets_saturate(const float sum[HU_TARGET_COUNT], float out[HU_TARGET_COUNT])
+{
+    for (int t = 0; t < HU_TARGET_COUNT; t++)
+        out[t] = sum[t] > 0 ? 1.0f - expf(-sum[t]) : 0.0f;
+}

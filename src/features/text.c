@@ -1,0 +1,939 @@
+/*
+ * text.c -- normalisation and template key (see text.h for the contract).
+ *
+ * Design
+ * ------
+ * A campaign sends millions of prompts made from a few templates: the same
+ * instruction with a different maths problem, name, quoted answer or code
+ * snippet pasted in.  Hashing the raw prompt gives every request its own
+ * key; hashing the prompt with those variable parts replaced by slot tokens
+ * gives one key per template, which profiles count (distinct templates per
+ * account, heaviest templates) and linkage compares across accounts.
+ *
+ * The pass is a hand-written scanner over code points, not a regex engine:
+ * it runs at several hundred MB/s (bench/bench_features.c) and its cost is
+ * strictly linear.  At each position it tries, in order: whitespace, code
+ * fences and inline code, quotes, URLs, ASCII "atoms" (e-mail, hex, uuid,
+ * key-like tokens), numbers, CJK numerals, words (names or folded letters),
+ * and finally single characters (punctuation, CJK, symbols).
+ *
+ * Bounded look-ahead: a quote, a fence or a backtick needs its closer.  The
+ * search for a closer of kind k starting at i is memoised (struct qmemo): if
+ * the last search found closer j > i, j is still the first closer after i;
+ * if it found none up to e, the next search starts at e.  So every byte is
+ * examined by at most one search per closer kind: O(kinds * len).
+ *
+ * Limits (why): double and typographic quotes close within 64 KiB (a quoted
+ * answer to grade can be long); ASCII single quotes within 512 bytes and
+ * only around a non-letter boundary (apostrophes in "don't", "l'homme" must
+ * not open a string); inline code within one line.  An unclosed opener is
+ * kept as punctuation.
+ */
+#include <string.h>
+
+#include "features/text.h"
+#include "core/hash.h"
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+uint32_t hu__utf8_decode(const unsigned char *p, size_t len, size_t *adv)
+{
+    uint32_t c = p[0];
+    *adv = 1;
+    if (c < 0x80)
+        return c;
+    if (c < 0xC2 || c > 0xF4)
+        return 0xFFFD;
+    if (c < 0xE0) {
+        if (len < 2 || (p[1] & 0xC0) != 0x80)
+            return 0xFFFD;
+        *adv = 2;
+        return ((c & 0x1F) << 6) | (p[1] & 0x3F);
+    }
+    if (c < 0xF0) {
+        if (len < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0xFFFD;
+        uint32_t v = ((c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))
+            return 0xFFFD;
+        *adv = 3;
+        return v;
+    }
+    if (len < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+        return 0xFFFD;
+    uint32_t v = ((c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
+                 ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+    if (v < 0x10000 || v > 0x10FFFF)
+        return 0xFFFD;
+    *adv = 4;
+    return v;
+}
+
+size_t hu_text_chars(const char *p, size_t len)
+{
+    size_t n = 0;
+    const unsigned char *u = (const unsigned char *)p;
+    for (size_t i = 0; i < len; i++)
+        if ((u[i] & 0xC0) != 0x80)
+            n++;
+    /* Continuation bytes without a lead byte are invalid and count as one
+     * each in the decoder; they are rare enough (never, after ingest) that
+     * the fast count above is the contract's approximation. */
+    return n;
+}
+
+/* ---- character classes ---------------------------------------------------- */
+
+int hu__is_han(uint32_t cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FA1F);
+}
+
+int hu__is_cjk(uint32_t cp)
+{
+    return hu__is_han(cp) || (cp >= 0x3040 && cp <= 0x30FF) ||  /* kana */
+           (cp >= 0xAC00 && cp <= 0xD7AF) ||                     /* Hangul syllables */
+           (cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0x3130 && cp <= 0x318F) ||
+           (cp >= 0x31F0 && cp <= 0x31FF) || (cp >= 0xFF66 && cp <= 0xFF9F);
+}
+
+static int is_latin_letter(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+    return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+           (cp >= 0x1E00 && cp <= 0x1EFF);
+}
+
+static int is_combining(uint32_t cp)
+{
+    return (cp >= 0x300 && cp <= 0x36F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF);
+}
+
+int hu__is_letter(uint32_t cp)
+{
+    if (is_latin_letter(cp))
+        return 1;
+    if (cp < 0x370)
+        return 0;
+    return (cp >= 0x370 && cp <= 0x3FF && cp != 0x37E && cp != 0x387) || /* Greek */
+           (cp >= 0x400 && cp <= 0x52F) ||                              /* Cyrillic */
+           (cp >= 0x531 && cp <= 0x587) ||                              /* Armenian */
+           (cp >= 0x5D0 && cp <= 0x5EA) ||                              /* Hebrew */
+           (cp >= 0x620 && cp <= 0x64A) || (cp >= 0x671 && cp <= 0x6D3) || /* Arabic */
+           (cp >= 0x900 && cp <= 0x963 && !(cp >= 0x93C && cp <= 0x94D)) || /* Devanagari */
+           (cp >= 0xE01 && cp <= 0xE30) ||                              /* Thai */
+           (cp >= 0x10A0 && cp <= 0x10FF);                              /* Georgian */
+}
+
+static int is_upper_latin(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z';
+    if (cp >= 0xC0 && cp <= 0xDE)
+        return cp != 0xD7;
+    if (cp >= 0x100 && cp <= 0x137)
+        return (cp & 1) == 0;
+    if (cp >= 0x139 && cp <= 0x148)
+        return (cp & 1) == 1;
+    if (cp >= 0x14A && cp <= 0x177)
+        return (cp & 1) == 0;
+    return cp == 0x178 || (cp >= 0x179 && cp <= 0x17E && (cp & 1) == 1);
+}
+
+/* Simple (1:1) case folding for the scripts the template key promises. */
+static uint32_t fold(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    if (cp < 0x100)
+        return (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ? cp + 32 : cp;
+    if (cp <= 0x17F) {
+        if (cp == 0x130)
+            return 'i';
+        if (cp == 0x178)
+            return 0xFF;
+        if (cp == 0x17F)
+            return 's';
+        return is_upper_latin(cp) ? cp + 1 : cp;
+    }
+    if (cp >= 0x370 && cp <= 0x3FF) {                /* Greek */
+        if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
+            return cp + 32;
+        if (cp == 0x386)
+            return 0x3AC;
+        if (cp >= 0x388 && cp <= 0x38A)
+            return cp + 37;
+        if (cp == 0x38C)
+            return 0x3CC;
+        if (cp == 0x38E || cp == 0x38F)
+            return cp + 63;
+        if (cp == 0x3C2)
+            return 0x3C3;                            /* final sigma */
+        return cp;
+    }
+    if (cp >= 0x400 && cp <= 0x4FF) {                /* Cyrillic */
+        if (cp <= 0x40F)
+            return cp + 80;
+        if (cp <= 0x42F)
+            return cp + 32;
+        if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF))
+            return (cp & 1) ? cp : cp + 1;
+        if (cp >= 0x4D0 && cp <= 0x4FF)
+            return (cp & 1) ? cp : cp + 1;
+        return cp;
+    }
+    if (cp >= 0xFF01 && cp <= 0xFF5E) {              /* fullwidth ASCII */
+        uint32_t a = cp - 0xFF01 + 0x21;
+        return (a >= 'A' && a <= 'Z') ? a + 32 : a;
+    }
+    return cp;
+}
+
+static int is_space(uint32_t cp)
+{
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0xA0 || cp == 0x85 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+static int is_invisible(uint32_t cp)
+{
+    return (cp >= 0x200B && cp <= 0x200F) || cp == 0xFEFF || cp == 0x2060 ||
+           cp == 0xAD || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Value 0..9 of a decimal digit we mask, or -1. */
+static int digit_value(uint32_t cp)
+{
+    if (cp >= '0' && cp <= '9')
+        return (int)(cp - '0');
+    if (cp >= 0xFF10 && cp <= 0xFF19)
+        return (int)(cp - 0xFF10);
+    if (cp >= 0x660 && cp <= 0x669)
+        return (int)(cp - 0x660);
+    if (cp >= 0x6F0 && cp <= 0x6F9)
+        return (int)(cp - 0x6F0);
+    if (cp >= 0x966 && cp <= 0x96F)
+        return (int)(cp - 0x966);
+    return -1;
+}
+
+static int is_cjk_numeral(uint32_t cp)
+{
+    switch (cp) {
+    case 0x3007: case 0x96F6: case 0x4E00: case 0x4E8C: case 0x4E09: case 0x56DB:
+    case 0x4E94: case 0x516D: case 0x4E03: case 0x516B: case 0x4E5D: case 0x5341:
+    case 0x767E: case 0x5343: case 0x4E07: case 0x4EBF: case 0x4E24: case 0x842C:
+    case 0x5104: case 0x5169:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Measure words and units after which a single CJK numeral is a number
+ * ("三个", "5岁" is already ASCII).  Kept short: a miss only leaves the
+ * numeral in the key, identically for every prompt of the template.
+ * Deliberately absent: 步 点 下 小 (一步一步 "step by step", 一点 "a bit",
+ * 一下 "briefly" are phrases, not quantities). */
+static int is_cjk_classifier(uint32_t cp)
+{
+    static const uint32_t cls[] = {
+        0x4E2A, 0x500B, 0x4F4D, 0x53EA, 0x672C, 0x5F20, 0x5F35, 0x6B21, 0x5E74, 0x6708,
+        0x65E5, 0x53F7, 0x5929, 0x5C81, 0x6B72, 0x5143, 0x5757, 0x584A, 0x540D, 0x9053,
+        0x9898, 0x984C, 0x6761, 0x689D, 0x4EF6, 0x79CD, 0x7A2E, 0x5206, 0x79D2, 0x500D,
+        0x7C73, 0x65A4, 0x8F86, 0x8F1B, 0x53F0, 0x9875, 0x9801, 0x7AE0, 0x8282, 0x7BC0,
+        0x90E8, 0x5BB6, 0x4EBA, 0x676F, 0x74F6, 0x7BC7, 0x884C,
+    };
+    for (size_t i = 0; i < sizeof cls / sizeof cls[0]; i++)
+        if (cls[i] == cp)
+            return 1;
+    return 0;
+}
+
+/* ---- output writer ------------------------------------------------------- */
+
+enum slot { SLOT_NONE = 0, SLOT_NUM, SLOT_STR, SLOT_CODE, SLOT_URL, SLOT_EMAIL, SLOT_HEX, SLOT_NAME };
+
+static const char *const slot_text[] = {
+    "", "<num>", "<str>", "<code>", "<url>", "<email>", "<hex>", "<name>"
+};
+
+struct wr {
+    char *out;
+    size_t cap, len;
+    int pend_space;        /* whitespace seen since the last token */
+    int full;              /* the output was cut: ignore everything else */
+    enum slot last;        /* kind of the last token written (NONE for text) */
+};
+
+static void wr_bytes(struct wr *w, const char *s, size_t n)
+{
+    if (w->full)
+        return;
+    if (w->len + n > w->cap) {
+        w->full = 1;
+        return;
+    }
+    memcpy(w->out + w->len, s, n);
+    w->len += n;
+}
+
+static void wr_space(struct wr *w)
+{
+    if (w->pend_space && w->len > 0)
+        wr_bytes(w, " ", 1);
+    w->pend_space = 0;
+}
+
+static void wr_cp(struct wr *w, uint32_t cp)
+{
+    char b[4];
+    size_t n;
+    wr_space(w);
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    wr_bytes(w, b, n);
+    w->last = SLOT_NONE;
+}
+
+/* n ASCII bytes, A-Z lowered: one capacity check for a whole word. */
+static void wr_ascii_lower(struct wr *w, const char *s, size_t n)
+{
+    wr_space(w);
+    if (w->full)
+        return;
+    if (w->len + n > w->cap) {
+        w->full = 1;
+        return;
+    }
+    char *o = w->out + w->len;
+    for (size_t k = 0; k < n; k++) {
+        char c = s[k];
+        o[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    w->len += n;
+    w->last = SLOT_NONE;
+}
+
+static void wr_slot(struct wr *w, enum slot s)
+{
+    /* "John Smith" and "555 1234" are one name, one number: merge a name or
+     * number that follows the same kind with only whitespace between. */
+    if ((s == SLOT_NAME || s == SLOT_NUM) && w->last == s) {
+        w->pend_space = 0;
+        return;
+    }
+    wr_space(w);
+    wr_bytes(w, slot_text[s], strlen(slot_text[s]));
+    w->last = s;
+}
+
+/* Two outputs from one pass: the template key (every mask) and, when
+ * asked, the scan text (every mask but names, so that phrase patterns see
+ * "Show Your Chain Of Thought" as words). */
+struct dual {
+    struct wr t, s;
+    int has_s;
+};
+
+static void em_space(struct dual *d)
+{
+    d->t.pend_space = 1;
+    d->s.pend_space = 1;
+}
+
+static void em_cp(struct dual *d, uint32_t cp)
+{
+    wr_cp(&d->t, cp);
+    if (d->has_s)
+        wr_cp(&d->s, cp);
+}
+
+static void em_slot(struct dual *d, enum slot s)
+{
+    wr_slot(&d->t, s);
+    if (d->has_s)
+        wr_slot(&d->s, s);
+}
+
+/* ---- memoised closer search ---------------------------------------------- */
+
+#define QUOTE_WINDOW   (64u << 10)
+#define SQUOTE_WINDOW  512u
+
+struct qmemo {
+    size_t found;      /* first closer after the last search start, or NONE */
+    size_t searched;   /* no closer in (last start, searched) when found == NONE */
+};
+#define NONE ((size_t)-1)
+
+/* Finds byte string c (clen bytes) at or after `from`; memoised per kind. */
+static size_t find_closer(const char *p, size_t len, size_t from, const char *c, size_t clen,
+                          struct qmemo *m)
+{
+    if (m->found != NONE && m->found >= from)
+        return m->found;
+    size_t start = from;
+    if (m->found == NONE && m->searched > start)
+        start = m->searched;
+    m->found = NONE;
+    m->searched = len;
+    if (start >= len)
+        return NONE;
+    const char *r = memmem(p + start, len - start, c, clen);
+    if (r == NULL)
+        return NONE;
+    m->found = (size_t)(r - p);
+    return m->found;
+}
+
+/* ASCII single quote closer: a "'" not followed by a letter or digit and
+ * not preceded by a space.  Memoised like find_closer. */
+static size_t find_squote(const char *p, size_t len, size_t from, struct qmemo *m)
+{
+    if (m->found != NONE && m->found >= from)
+        return m->found;
+    size_t i = from;
+    if (m->found == NONE && m->searched > i)
+        i = m->searched;
+    m->found = NONE;
+    for (; i < len; i++) {
+        if (p[i] != '\'')
+            continue;
+        unsigned char nx = i + 1 < len ? (unsigned char)p[i + 1] : ' ';
+        unsigned char pv = (unsigned char)p[i - 1];     /* i > from >= 1 */
+        if (pv == ' ' || pv == '\n' || pv == '\t')
+            continue;
+        if ((nx | 0x20) >= 'a' && (nx | 0x20) <= 'z')
+            continue;
+        if ((nx >= '0' && nx <= '9') || nx >= 0x80)
+            continue;
+        m->found = i;
+        break;
+    }
+    m->searched = i;
+    return m->found;
+}
+
+/* ---- the scanner --------------------------------------------------------- */
+
+struct closer {
+    uint32_t open;
+    const char *close;     /* UTF-8 of the closing mark */
+};
+
+static const struct closer closers[] = {
+    { '"', "\"" },
+    { 0x201C, "\xE2\x80\x9D" },   /* “ ” */
+    { 0x201E, "\xE2\x80\x9C" },   /* „ “ (German) */
+    { 0x2018, "\xE2\x80\x99" },   /* ‘ ’ */
+    { 0x00AB, "\xC2\xBB" },       /* « » */
+    { 0x300C, "\xE3\x80\x8D" },   /* 「 」 */
+    { 0x300E, "\xE3\x80\x8F" },   /* 『 』 */
+    { 0xFF02, "\xEF\xBC\x82" },   /* fullwidth " */
+};
+#define N_CLOSERS (sizeof closers / sizeof closers[0])
+
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static int ascii_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+static int starts_ci(const char *p, size_t len, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (len - i < n)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)p[i + k];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != (unsigned char)lit[k])
+            return 0;
+    }
+    return 1;
+}
+
+/* End of a URL starting at i: up to whitespace or a closing delimiter, with
+ * trailing sentence punctuation given back. */
+static size_t url_end(const char *p, size_t len, size_t i)
+{
+    size_t j = i;
+    while (j < len) {
+        unsigned char c = (unsigned char)p[j];
+        if (c <= ' ' || c == '"' || c == '<' || c == '>' || c == '`' || c == '\'' ||
+            c == ')' || c == ']' || c == '}')
+            break;
+        if (c >= 0x80) {   /* stop at CJK punctuation and spaces; keep IRIs */
+            size_t adv;
+            uint32_t cp = hu__utf8_decode((const unsigned char *)p + j, len - j, &adv);
+            if (is_space(cp) || (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
+                cp == 0xFF1A || cp == 0xFF1B || cp == 0xFF1F || cp == 0x201D || cp == 0x2019)
+                break;
+            j += adv;
+            continue;
+        }
+        j++;
+    }
+    while (j > i && strchr(".,;:!?", p[j - 1]) != NULL)
+        j--;
+    return j;
+}
+
+/* Classify the ASCII atom p[i..e) made of [A-Za-z0-9._%+-@]: e-mail, uuid,
+ * hex or key-like token, else SLOT_NONE. */
+static enum slot classify_atom(const char *p, size_t i, size_t e)
+{
+    size_t n = e - i, at = NONE, digits = 0, letters = 0, hex = 0, dots_after_at = 0;
+    for (size_t k = i; k < e; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (c == '@') {
+            if (at != NONE)
+                return SLOT_NONE;
+            at = k;
+        } else if (c == '.' && at != NONE && k > at + 1 && k + 1 < e) {
+            dots_after_at++;
+        }
+        if (c >= '0' && c <= '9')
+            digits++;
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            letters++;
+        if (ascii_hex(c))
+            hex++;
+    }
+    if (at != NONE)
+        return (at > i && dots_after_at > 0) ? SLOT_EMAIL : SLOT_NONE;
+    /* 0x-prefixed hex */
+    if (n >= 3 && p[i] == '0' && (p[i + 1] | 0x20) == 'x' && hex == n - 1)
+        return n >= 4 ? SLOT_HEX : SLOT_NONE;
+    /* hex of 8+ with digits and letters (sha, ids; all-digit runs are numbers) */
+    if (n >= 8 && hex == n && digits > 0 && letters > 0)
+        return SLOT_HEX;
+    /* uuid and dashed hex */
+    if (n == 36 && p[i + 8] == '-' && p[i + 13] == '-' && p[i + 18] == '-' && p[i + 23] == '-' &&
+        hex == 32)
+        return SLOT_HEX;
+    /* key-like: long mixed letters+digits (API keys, base64 ids, hashes) */
+    if (n >= 16 && digits >= 4 && letters >= 4)
+        return SLOT_HEX;
+    return SLOT_NONE;
+}
+
+size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
+                         char *scan, size_t scap, size_t *scan_len)
+{
+    struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, scan != NULL && scap > 0 };
+    struct qmemo qm[N_CLOSERS], sq = { NONE, 0 }, fence = { NONE, 0 }, tick = { NONE, 0 },
+                                nl = { NONE, 0 };
+    const unsigned char *u = (const unsigned char *)p;
+    int sent_start = 1;      /* the next word starts a sentence */
+    size_t atom_until = 0;   /* atoms already classified up to here */
+    size_t i = 0;
+
+    if (scan_len)
+        *scan_len = 0;
+    if (p == NULL || cap == 0)
+        return 0;
+    for (size_t k = 0; k < N_CLOSERS; k++)
+        qm[k] = (struct qmemo){ NONE, 0 };
+
+    while (i < len && !d.t.full) {
+        unsigned char c = u[i];
+        size_t adv = 1;
+        uint32_t cp = c < 0x80 ? c : hu__utf8_decode(u + i, len - i, &adv);
+
+        /* whitespace */
+        if (is_space(cp)) {
+            em_space(&d);
+            if (cp == '\n')
+                sent_start = 1;
+            i += adv;
+            continue;
+        }
+        if (is_invisible(cp)) {
+            i += adv;
+            continue;
+        }
+
+        /* code: ``` fence ``` and `inline` */
+        if (c == '`') {
+            if (len - i >= 3 && u[i + 1] == '`' && u[i + 2] == '`') {
+                size_t e = find_closer(p, len, i + 3, "```", 3, &fence);
+                i = e == NONE ? len : e + 3;
+                em_slot(&d, SLOT_CODE);
+                sent_start = 0;
+                continue;
+            }
+            size_t e = find_closer(p, len, i + 1, "`", 1, &tick);
+            size_t n = find_closer(p, len, i + 1, "\n", 1, &nl);
+            if (e != NONE && e > i + 1 && (n == NONE || e < n)) {
+                i = e + 1;
+                em_slot(&d, SLOT_CODE);
+                sent_start = 0;
+                continue;
+            }
+            em_cp(&d, '`');
+            i++;
+            continue;
+        }
+
+        /* quoted strings */
+        if (c == '\'') {
+            int after_word = i > 0 && (ascii_alnum(u[i - 1]) || u[i - 1] >= 0x80);
+            if (!after_word && i + 1 < len && u[i + 1] != ' ') {
+                size_t e = find_squote(p, len, i + 1, &sq);
+                if (e != NONE && e - i <= SQUOTE_WINDOW) {
+                    i = e + 1;
+                    em_slot(&d, SLOT_STR);
+                    sent_start = 0;
+                    continue;
+                }
+            }
+            em_cp(&d, '\'');
+            i++;
+            continue;
+        }
+        if (c == '"' || cp >= 0xAB) {
+            size_t k;
+            for (k = 0; k < N_CLOSERS; k++)
+                if (closers[k].open == cp)
+                    break;
+            if (k < N_CLOSERS) {
+                size_t cl = strlen(closers[k].close);
+                size_t e = find_closer(p, len, i + adv, closers[k].close, cl, &qm[k]);
+                if (e != NONE && e - i <= QUOTE_WINDOW) {
+                    i = e + cl;
+                    em_slot(&d, SLOT_STR);
+                    sent_start = 0;
+                    continue;
+                }
+                em_cp(&d, fold(cp));
+                i += adv;
+                continue;
+            }
+        }
+
+        /* URLs */
+        if ((c == 'h' || c == 'H' || c == 'f' || c == 'F' || c == 'w' || c == 'W') &&
+            (starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
+             starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www."))) {
+            size_t e = url_end(p, len, i);
+            if (e > i + 4) {
+                i = e;
+                em_slot(&d, SLOT_URL);
+                sent_start = 0;
+                continue;
+            }
+        }
+
+        /* ASCII atoms: e-mail, hex, uuid, key-like tokens */
+        if (ascii_alnum(c) && i >= atom_until && (i == 0 || !ascii_alnum(u[i - 1]))) {
+            size_t e = i;
+            while (e < len && (ascii_alnum(u[e]) || u[e] == '.' || u[e] == '_' || u[e] == '%' ||
+                               u[e] == '+' || u[e] == '-' || u[e] == '@'))
+                e++;
+            while (e > i && (u[e - 1] == '.' || u[e - 1] == '-' || u[e - 1] == '_'))
+                e--;
+            if (e - i >= 3) {
+                enum slot s = classify_atom(p, i, e);
+                if (s != SLOT_NONE) {
+                    i = e;
+                    em_slot(&d, s);
+                    sent_start = 0;
+                    continue;
+                }
+            }
+            /* No atom starts again before e: "a.a.a.a..." would otherwise
+             * rescan the rest of the run from every word (quadratic). */
+            atom_until = e;
+        }
+
+        /* numbers: digits with thousands separators and a decimal part */
+        if (digit_value(cp) >= 0) {
+            size_t j = i + adv;
+            for (;;) {
+                size_t a2;
+                if (j >= len)
+                    break;
+                uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+                if (digit_value(dc) >= 0) {
+                    j += a2;
+                    continue;
+                }
+                /* separator followed by a digit: , . ' _ NBSP, thin space,
+                 * fullwidth comma/period, Arabic decimal/thousands marks */
+                if ((dc == ',' || dc == '.' || dc == '\'' || dc == '_' || dc == 0xA0 || dc == 0x202F ||
+                     dc == 0x2009 || dc == 0xFF0C || dc == 0xFF0E || dc == 0x66B || dc == 0x66C) &&
+                    j + a2 < len) {
+                    size_t a3;
+                    uint32_t d2 = hu__utf8_decode(u + j + a2, len - j - a2, &a3);
+                    if (digit_value(d2) >= 0) {
+                        j += a2 + a3;
+                        continue;
+                    }
+                }
+                /* "1 234 567": a space then exactly three digits */
+                if (dc == ' ' && j + 4 <= len && digit_value(u[j + 1]) >= 0 &&
+                    digit_value(u[j + 2]) >= 0 && digit_value(u[j + 3]) >= 0 &&
+                    (j + 4 == len || digit_value(u[j + 4]) < 0)) {
+                    j += 4;
+                    continue;
+                }
+                break;
+            }
+            i = j;
+            em_slot(&d, SLOT_NUM);
+            sent_start = 0;
+            continue;
+        }
+
+        /* CJK numerals: a run of two or more, or one before a measure word */
+        if (is_cjk_numeral(cp)) {
+            size_t j = i + adv, run = 1, a2 = 0;
+            uint32_t nx = 0;
+            while (j < len) {
+                nx = hu__utf8_decode(u + j, len - j, &a2);
+                if (!is_cjk_numeral(nx))
+                    break;
+                run++;
+                j += a2;
+            }
+            if (j >= len)
+                nx = 0;
+            if (run >= 2 || is_cjk_classifier(nx)) {
+                i = j;
+                em_slot(&d, SLOT_NUM);
+                sent_start = 0;
+                continue;
+            }
+        }
+
+        /* words */
+        if (hu__is_letter(cp)) {
+            size_t j = i, lead = 0;   /* lead: letters before an apostrophe */
+            int latin = is_latin_letter(cp), seen_apos = 0, ascii = 1;
+            while (j < len) {
+                size_t a2;
+                if (((u[j] | 0x20) >= 'a' && (u[j] | 0x20) <= 'z')) {   /* fast path */
+                    if (!seen_apos)
+                        lead++;
+                    j++;
+                    continue;
+                }
+                uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+                if (dc >= 0x80)
+                    ascii = 0;
+                if (hu__is_letter(dc) || is_combining(dc)) {
+                    if (!seen_apos)
+                        lead++;
+                    j += a2;
+                    continue;
+                }
+                if ((dc == '\'' || dc == 0x2019) && j + a2 < len) {
+                    size_t a3;
+                    uint32_t d2 = hu__utf8_decode(u + j + a2, len - j - a2, &a3);
+                    if (hu__is_letter(d2)) {
+                        seen_apos = 1;
+                        j += a2;
+                        continue;
+                    }
+                }
+                break;
+            }
+            int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
+            if (name)
+                wr_slot(&d.t, SLOT_NAME);
+            if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
+                if (!name)
+                    wr_ascii_lower(&d.t, p + i, j - i);
+                if (d.has_s)
+                    wr_ascii_lower(&d.s, p + i, j - i);
+                i = j;
+                sent_start = 0;
+                continue;
+            }
+            for (size_t k = i; k < j;) {
+                size_t a2;
+                uint32_t f = fold(hu__utf8_decode(u + k, j - k, &a2));
+                if (!name)
+                    wr_cp(&d.t, f);
+                if (d.has_s)
+                    wr_cp(&d.s, f);
+                k += a2;
+            }
+            i = j;
+            sent_start = 0;
+            continue;
+        }
+
+        /* everything else: one character (punctuation, CJK, symbols) */
+        {
+            uint32_t f = fold(cp);
+            em_cp(&d, f);
+            if (f == '.' || f == '!' || f == '?' || f == ':' || f == ';' || cp == 0x3002 ||
+                cp == 0xFF61 || cp == 0x2026)
+                sent_start = 1;
+            else if (hu__is_cjk(cp) || (f >= '0' && f <= '9'))
+                sent_start = 0;
+            i += adv;
+        }
+    }
+    /* wr_bytes writes a token whole or not at all: the output is always
+     * cut at a token boundary, so it is valid UTF-8. */
+    if (scan_len)
+        *scan_len = d.s.len;
+    return d.t.len;
+}
+
+size_t hu_text_template(const char *p, size_t len, char *out, size_t cap)
+{
+    return hu_text_normalise(p, len, out, cap, NULL, 0, NULL);
+}
+
+/* ---- token iterator ------------------------------------------------------ */
+
+static int is_word_char(uint32_t cp)
+{
+    if (cp < 0x80)
+        return ascii_alnum((unsigned char)cp) || cp == '_' || cp == '<' || cp == '>';
+    return hu__is_letter(cp) || is_combining(cp) || digit_value(cp) >= 0;
+}
+
+static inline int ascii_word(unsigned char c)
+{
+    return ascii_alnum(c) || c == '_' || c == '<' || c == '>';
+}
+
+int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int *cjk)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    size_t i = *pos;
+    while (i < len) {
+        size_t adv = 1;
+        uint32_t cp;
+        if (u[i] < 0x80) {                      /* fast path: ASCII */
+            if (!ascii_word(u[i])) {
+                i++;
+                continue;
+            }
+            cp = u[i];
+        } else {
+            cp = hu__utf8_decode(u + i, len - i, &adv);
+            if (hu__is_cjk(cp)) {
+                *start = i;
+                *pos = i + adv;
+                *cjk = 1;
+                return 1;
+            }
+            if (!is_word_char(cp)) {
+                i += adv;
+                continue;
+            }
+        }
+        size_t j = i + adv;
+        while (j < len) {
+            if (u[j] < 0x80) {
+                if (!ascii_word(u[j]))
+                    break;
+                j++;
+                continue;
+            }
+            size_t a2 = 1;
+            uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
+            if (!is_word_char(d) || hu__is_cjk(d))
+                break;
+            j += a2;
+        }
+        *start = i;
+        *pos = j;
+        *cjk = 0;
+        return 1;
+    }
+    *pos = len;
+    return 0;
+}
+
+/* ---- head and tail keys -------------------------------------------------- */
+
+/* Is there a sentence end in norm[a..b) (the gap between two tokens)? */
+static int gap_ends_sentence(const char *norm, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)norm[i];
+        if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';')
+            return 1;
+        if (c == 0xE3 && i + 2 < b && (unsigned char)norm[i + 1] == 0x80 &&
+            (unsigned char)norm[i + 2] == 0x82)
+            return 1;                                  /* 。 */
+    }
+    return 0;
+}
+
+void hu_text_head_tail(const char *norm, size_t len, uint64_t *head, uint64_t *tail)
+{
+    enum { K = HU_TEXT_HT_MAX };
+    size_t rs[K], re[K];            /* ring: starts and ends of the last K tokens */
+    size_t pos = 0, st = 0, n = 0, head_end = 0, first = 0, prev_end = 0;
+    int cjk = 0, head_done = 0;
+
+    *head = *tail = 0;
+    if (norm == NULL)
+        return;
+    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
+        if (n == 0) {
+            first = st;
+        } else if (!head_done && n >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, prev_end, st)) {
+            head_done = 1;                              /* head = tokens 0..n-1 */
+        }
+        if (!head_done) {
+            head_end = pos;
+            if (n + 1 == HU_TEXT_HT_MAX)
+                head_done = 1;
+        }
+        rs[n % K] = st;
+        re[n % K] = pos;
+        prev_end = pos;
+        n++;
+    }
+    if (n == 0)
+        return;
+    /* tail: walk back from the last token */
+    size_t cnt = 1, j = n - 1;
+    while (j > 0 && cnt < HU_TEXT_HT_MAX && cnt < n) {
+        size_t prev = j - 1;
+        if (cnt >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, re[prev % K], rs[j % K]))
+            break;
+        j = prev;
+        cnt++;
+    }
+    uint64_t h = hu_hash(norm + first, head_end - first);
+    uint64_t t = hu_hash(norm + rs[j % K], re[(n - 1) % K] - rs[j % K]);
+    *head = h ? h : 1;
+    *tail = t ? t : 1;
+}

@@ -1,0 +1,63 @@
+/*
+ * observer.h -- the per-event path: event -> features -> profile.
+ *
+ * A struct hu_observer owns what one stream of events builds: the feature
+ * context, the profile table, the indicator dictionary (hash -> printable
+ * value, entity_dict.h), the model releases seen, and a few counters.
+ * hu_observer_observe() is the hot path of `huella analyze` and of the
+ * service: O(event), no allocation once an account exists.
+ *
+ * Threading: one writer.  To use several cores, shard events by account
+ * over several observers sharing one struct hu_features (features.h says
+ * the shared context is immutable), then merge their tables.
+ */
+#ifndef HU_PROFILE_OBSERVER_H
+#define HU_PROFILE_OBSERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "features/features.h"
+#include "ingest/event.h"
+#include "profile/entity_dict.h"
+#include "profile/profile_table.h"
+
+/* A model release (from `model_release` events). */
+struct hu_release {
+    uint64_t model_hash;
+    int64_t  ts_ms;        /* earliest release line for that model */
+};
+
+/* Most model releases remembered (a release a day for more than a year). */
+#define HU_MAX_RELEASES 512u
+
+struct hu_observer_config {
+    /* Shared feature context (borrowed; must outlive the observer).  NULL:
+     * the observer creates its own from `features`. */
+    const struct hu_features *fx;
+    struct hu_features_config features;
+    /* Zero every extraction-target score before it reaches profiles
+     * (`huella eval --ablate content`). */
+    int zero_targets;
+};
+
+struct hu_observer;
+
+HU_MUST_CHECK int hu_observer_create(const struct hu_observer_config *cfg, struct hu_observer **out,
+                                     char *errbuf, size_t errcap);
+void hu_observer_destroy(struct hu_observer *o);
+
+/* Fold one event in.  HU_OK; HU_ENOMEM or HU_EFULL (the event is lost and
+ * counted).  Never fails on bad content. */
+int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev);
+
+struct hu_profile_table *hu_observer_table(const struct hu_observer *o);
+const struct hu_entity_dict *hu_observer_dict(const struct hu_observer *o);
+const struct hu_release *hu_observer_releases(const struct hu_observer *o, size_t *n);
+
+struct hu_observer_counts {
+    uint64_t requests, account_events, releases, lost;
+    int64_t  first_ts, last_ts;       /* of requests; INT64_MAX / INT64_MIN if none */
+};
+void hu_observer_counts(const struct hu_observer *o, struct hu_observer_counts *out);
+
+#endif

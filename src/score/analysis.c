@@ -1,0 +1,367 @@
+/*
+ * analysis.c -- the batch pipeline, see analysis.h.
+ *
+ * Stage order and data: events -> (features, profile, dictionary) ->
+ * profiles -> postings -> candidate pairs -> campaigns -> indicators and
+ * evidence.  Every stage after observe() is a function of the profile
+ * table alone, which is what lets the service run the same code over its
+ * stored profiles.
+ */
+#include "score/analysis.h"
+#include "core/alloc.h"
+#include "core/sort.h"
+#include "core/hash.h"
+#include "link/pairs.h"
+#include "link/params.h"
+#include "link/postings.h"
+#include "profile/observer.h"
+#include "score/explain.h"
+#include "score/fingerprint.h"
+#include "score/campaign.h"
+#include "score/params.h"
+#include "score/usage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const family_codes[] = {
+#define HU__FAM_CODE(name, code, desc) code,
+    HU_FAMILY_MAP(HU__FAM_CODE)
+#undef HU__FAM_CODE
+};
+static const char *const family_descs[] = {
+#define HU__FAM_DESC(name, code, desc) desc,
+    HU_FAMILY_MAP(HU__FAM_DESC)
+#undef HU__FAM_DESC
+};
+const char *hu_family_code(enum hu_family f) { return (unsigned)f < HU_FAMILY_COUNT ? family_codes[f] : "unknown"; }
+const char *hu_family_desc(enum hu_family f) { return (unsigned)f < HU_FAMILY_COUNT ? family_descs[f] : "unknown"; }
+
+struct hu_analysis {
+    struct hu_analysis_config cfg;
+    struct hu_policy *own_policy;
+    const struct hu_policy *policy;
+    struct hu_observer *obs;
+    uint64_t n_pairs, n_postings;
+    struct hu_analysis_timings t;
+    /* finish() scratch kept for the similarity callback */
+    struct hu_profile **prof;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis **out,
+                       char *errbuf, size_t errcap)
+{
+    struct hu_analysis *a = hu_calloc(1, sizeof *a);
+    if (!a)
+        return HU_ENOMEM;
+    a->cfg = *cfg;
+    int rc = HU_ENOMEM;
+    if (cfg->policy) {
+        a->policy = cfg->policy;
+    } else {
+        a->own_policy = hu_policy_default();
+        if (!a->own_policy)
+            goto fail;
+        a->policy = a->own_policy;
+    }
+    struct hu_observer_config oc = {
+        .features = cfg->features,
+        .zero_targets = (cfg->disabled_families & (1u << HU_FAMILY_CONTENT)) != 0,
+    };
+    rc = hu_observer_create(&oc, &a->obs, errbuf, errcap);
+    if (rc)
+        goto fail;
+    *out = a;
+    return HU_OK;
+fail:
+    if (rc == HU_ENOMEM && errbuf && errcap && !errbuf[0])
+        snprintf(errbuf, errcap, "out of memory");
+    hu_analysis_destroy(a);
+    return rc;
+}
+
+void hu_analysis_destroy(struct hu_analysis *a)
+{
+    if (!a)
+        return;
+    hu_observer_destroy(a->obs);
+    hu_policy_destroy(a->own_policy);
+    hu_free(a->prof);
+    hu_free(a);
+}
+
+const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a)
+{
+    return hu_observer_table(a->obs);
+}
+const struct hu_analysis_timings *hu_analysis_timings(const struct hu_analysis *a) { return &a->t; }
+uint64_t hu_analysis_lost_events(const struct hu_analysis *a)
+{
+    struct hu_observer_counts c;
+    hu_observer_counts(a->obs, &c);
+    return c.lost;
+}
+void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint64_t *postings)
+{
+    if (pairs) *pairs = a->n_pairs;
+    if (postings) *postings = a->n_postings;
+}
+
+int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
+{
+    return hu_observer_observe(a->obs, ev);
+}
+
+/* ---- usage ---------------------------------------------------------------- */
+
+static enum hu_program program_of(uint8_t type)
+{
+    switch (type) {
+    case HU_ACCT_INDIVIDUAL: return HU_PROGRAM_INDIVIDUAL;
+    case HU_ACCT_STARTUP:    return HU_PROGRAM_STARTUP;
+    case HU_ACCT_EDUCATION:  return HU_PROGRAM_EDUCATION;
+    case HU_ACCT_RESEARCH:   return HU_PROGRAM_RESEARCH;
+    case HU_ACCT_ENTERPRISE: return HU_PROGRAM_ENTERPRISE;
+    default:                 return HU_PROGRAM_UNKNOWN;
+    }
+}
+
+static void usage_of(const struct hu_analysis *a, const struct hu_release *rel, size_t n_rel,
+                     const struct hu_profile *p, struct hu_usage *u)
+{
+    memset(u, 0, sizeof *u);
+    uint32_t off = a->cfg.disabled_families;
+    u->requests = p->n_req;
+    for (int t = 0; t < HU_TARGET_COUNT; t++)
+        u->target_share[t] = hu_profile_target_share(p, (enum hu_target)t);
+    u->distinct_templates = (off & (1u << HU_FAMILY_TEMPLATE)) ? (double)p->n_req
+                                                                : hu_profile_template_distinct(p);
+    u->top_template_share = hu_profile_top_template_share(p);
+    u->thinking_share = hu_profile_thinking_share(p);
+    u->tools_share = hu_profile_tools_share(p);
+    if (p->n_req) {
+        u->mean_input_tokens = (double)p->input_tokens / (double)p->n_req;
+        u->mean_output_tokens = (double)p->output_tokens / (double)p->n_req;
+    }
+    u->hour_spread = (off & (1u << HU_FAMILY_TIMING)) ? 0 : hu_profile_hour_entropy(p) / log2(24.0);
+    u->gap_cv = hu_profile_interarrival_cv(p);
+    if (!(off & (1u << HU_FAMILY_PIVOT)))
+        for (size_t r = 0; r < n_rel; r++) {
+            double s = hu_postings_pivot_share(p, &rel[r]);
+            if (s > u->pivot_share) u->pivot_share = s;
+        }
+    u->distinct_ips = hu_profile_set_count(p, HU_PSET_IP);
+    u->distinct_prefixes = hu_profile_set_count(p, HU_PSET_PREFIX);
+    /* ASN 0 (unknown) is never added to the set, so no database -> 0 */
+    u->distinct_asns = hu_profile_set_count(p, HU_PSET_ASN);
+    u->first_ms = p->n_req ? p->first_ts : HU_EV_ABSENT;
+    u->last_ms = p->n_req ? p->last_ts : HU_EV_ABSENT;
+    u->signup_ms = p->facts.signup_ts == INT64_MAX ? HU_EV_ABSENT : p->facts.signup_ts;
+    u->program = program_of(p->facts.type);
+    u->verified_id = p->facts.verification == HU_VERIF_ID || p->facts.verification == HU_VERIF_BUSINESS;
+    u->weak_identity = p->facts.verification == HU_VERIF_NONE || p->facts.verification == HU_VERIF_EMAIL ? 2
+                     : p->facts.verification == HU_VERIF_PHONE ? 1 : 0;
+    u->has_org = p->org_hash != 0;
+}
+
+/* ---- linkage --------------------------------------------------------------- */
+
+static float similarity(void *ctx, enum hu_link_kind kind, uint32_t x, uint32_t y)
+{
+    struct hu_analysis *a = ctx;
+    const struct hu_profile *p = a->prof[x], *q = a->prof[y];
+    double j = kind == HU_LINK_TEMPLATES ? hu_minhash_jaccard(&p->template_mh, &q->template_mh)
+                                         : hu_minhash_jaccard(&p->slot_mh, &q->slot_mh);
+    return j >= HU_SIM_MIN_JACCARD ? (float)j : 0.0f;
+}
+
+static uint32_t enabled_kinds(uint32_t off)
+{
+    uint32_t k = (1u << HU_LINK_KIND_COUNT) - 1;
+    if (off & (1u << HU_FAMILY_TEMPLATE)) k &= ~(1u << HU_LINK_TEMPLATES);
+    if (off & (1u << HU_FAMILY_TIMING))   k &= ~(1u << HU_LINK_SYNC);
+    if (off & (1u << HU_FAMILY_PIVOT))    k &= ~(1u << HU_LINK_PIVOT);
+    if (off & (1u << HU_FAMILY_NETWORK))
+        k &= ~((1u << HU_LINK_IP) | (1u << HU_LINK_PREFIX) | (1u << HU_LINK_USER_AGENT)
+               | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP));
+    if (off & (1u << HU_FAMILY_IDENTITY))
+        k &= ~((1u << HU_LINK_PAYMENT) | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_EMAIL_DOM)
+               | (1u << HU_LINK_SYSTEM) | (1u << HU_LINK_TOOLS));
+    k &= ~(1u << HU_LINK_SHAPE);     /* not produced yet */
+    return k;
+}
+
+static void pairs_config(struct hu_pairs_config *c, struct hu_analysis *a)
+{
+    memset(c, 0, sizeof *c);
+    static const struct { enum hu_link_kind k; float w; uint32_t free_size; } rows[] = {
+        { HU_LINK_PAYMENT, HU_W_PAYMENT, HU_FREE_PAYMENT },
+        { HU_LINK_CLIENT_FP, HU_W_CLIENT_FP, HU_FREE_CLIENT_FP },
+        { HU_LINK_HEADERS_FP, HU_W_HEADERS_FP, HU_FREE_HEADERS_FP },
+        { HU_LINK_IP, HU_W_IP, HU_FREE_IP },
+        { HU_LINK_PREFIX, HU_W_PREFIX, HU_FREE_PREFIX },
+        { HU_LINK_USER_AGENT, HU_W_USER_AGENT, HU_FREE_USER_AGENT },
+        { HU_LINK_SYSTEM, HU_W_SYSTEM, HU_FREE_SYSTEM },
+        { HU_LINK_TOOLS, HU_W_TOOLS, HU_FREE_TOOLS },
+        { HU_LINK_SIGNUP_NET, HU_W_SIGNUP_NET, HU_FREE_SIGNUP_NET },
+        { HU_LINK_EMAIL_DOM, HU_W_EMAIL_DOM, HU_FREE_EMAIL_DOM },
+        { HU_LINK_TEMPLATES, HU_W_TEMPLATES, HU_FREE_SIMILARITY },
+        { HU_LINK_SYNC, HU_W_SYNC, HU_FREE_SIMILARITY },
+        { HU_LINK_PIVOT, HU_W_PIVOT, HU_FREE_SIMILARITY },
+        { HU_LINK_SHAPE, HU_W_SHAPE, HU_FREE_SIMILARITY },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        c->base_weight[rows[i].k] = rows[i].w;
+        c->rarity_free[rows[i].k] = rows[i].free_size;
+    }
+    c->pair_cap = HU_PAIR_CAP;
+    c->hub_max = HU_HUB_MAX;
+    c->similarity_kinds = (1u << HU_LINK_TEMPLATES) | (1u << HU_LINK_SYNC);
+    c->sim = similarity;
+    c->sim_ctx = a;
+}
+
+/* ---- --dump-graph ---------------------------------------------------------------- */
+
+/* The graph huella clustered, as a TSV edge list another tool can read
+ * (igraph's Graph.Read_Ncol reads the first three columns):
+ *   account_a <TAB> account_b <TAB> strength <TAB> kind=weight,kind=weight */
+static int dump_graph(const char *path, const struct hu_pairs *pairs, const char *const *ids,
+                      const uint32_t *id_lens)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return HU_EIO;
+    for (size_t e = 0; e < pairs->n; e++) {
+        const struct hu_pair *pr = &pairs->pairs[e];
+        fprintf(f, "%.*s\t%.*s\t%.4f\t", (int)id_lens[pr->a], ids[pr->a], (int)id_lens[pr->b], ids[pr->b],
+                hu_pair_strength(pr));
+        int first = 1;
+        for (int k = 0; k < HU_LINK_KIND_COUNT; k++)
+            if (pr->kinds & (1u << k)) {
+                fprintf(f, "%s%s=%.3f", first ? "" : ",", hu_link_kind_code((enum hu_link_kind)k),
+                        hu_pair_weight(pr, (enum hu_link_kind)k));
+                first = 0;
+            }
+        fputc('\n', f);
+    }
+    return fclose(f) == 0 ? HU_OK : HU_EIO;
+}
+
+/* ---- finish -------------------------------------------------------------------- */
+
+int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
+{
+    memset(out, 0, sizeof *out);
+    struct hu_profile_table *table = hu_observer_table(a->obs);
+    size_t n = hu_profile_table_count(table);
+    size_t n_rel;
+    const struct hu_release *rel = hu_observer_releases(a->obs, &n_rel);
+    struct hu_observer_counts oc;
+    hu_observer_counts(a->obs, &oc);
+    int rc = HU_ENOMEM;
+    struct hu_usage *usage = NULL;
+    double *beh = NULL, *conceal = NULL;
+    uint64_t *fp_tokens = NULL;
+    uint32_t *fp_off = NULL;
+    struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS] = NULL;
+    uint64_t *org = NULL;
+    const char **ids = NULL;
+    uint32_t *id_lens = NULL;
+    struct hu_postings post = { 0 };
+    struct hu_pairs pairs = { 0 };
+    double t0 = now_s();
+
+    hu_free(a->prof);
+    a->prof = hu_malloc((n ? n : 1) * sizeof *a->prof);
+    usage = hu_calloc(n ? n : 1, sizeof *usage);
+    beh = hu_calloc(n ? n : 1, sizeof *beh);
+    conceal = hu_calloc(n ? n : 1, sizeof *conceal);
+    parts = hu_calloc(n ? n : 1, sizeof *parts);
+    org = hu_calloc(n ? n : 1, sizeof *org);
+    ids = hu_calloc(n ? n : 1, sizeof *ids);
+    id_lens = hu_calloc(n ? n : 1, sizeof *id_lens);
+    if (!a->prof || !usage || !beh || !conceal || !parts || !org || !ids || !id_lens)
+        goto out;
+    uint32_t kinds = enabled_kinds(a->cfg.disabled_families);
+    for (size_t i = 0; i < n; i++) {
+        struct hu_profile *p = hu_profile_table_at(table, i);
+        size_t len;
+        a->prof[i] = p;
+        ids[i] = hu_profile_table_id(table, i, &len);
+        id_lens[i] = (uint32_t)len;
+        org[i] = p->org_hash;
+        usage_of(a, rel, n_rel, p, &usage[i]);
+        beh[i] = hu_usage_behaviour(&usage[i], parts[i]);
+        conceal[i] = hu_usage_concealment(&usage[i], NULL);
+        rc = hu_postings_add_profile(&post, p, (uint32_t)i, rel, n_rel, kinds);
+        if (rc)
+            goto out;
+    }
+    if (!(a->cfg.disabled_families & (1u << HU_FAMILY_IDENTITY))) {
+        rc = hu_fingerprint_tokens(a->prof, n, beh, &fp_tokens, &fp_off);
+        if (rc)
+            goto out;
+    }
+    double t1 = now_s();
+    a->t.postings = t1 - t0;
+    a->n_postings = post.n;
+    struct hu_pairs_config pc;
+    pairs_config(&pc, a);
+    rc = hu_pairs_build(&pairs, &pc, post.v, post.n);
+    if (rc)
+        goto out;
+    a->n_pairs = pairs.n;
+    if (a->cfg.dump_graph_path) {
+        rc = dump_graph(a->cfg.dump_graph_path, &pairs, ids, id_lens);
+        if (rc)
+            goto out;
+    }
+    hu_postings_fini(&post);
+    double t2 = now_s();
+    a->t.pairs = t2 - t1;
+    struct hu_campaign_input in = {
+        .n = n, .usage = usage, .behaviour = beh, .concealment = conceal,
+        .fp_tokens = fp_tokens, .fp_off = fp_off,
+        .parts = (const struct hu_behaviour_part (*)[HU_BEHAVIOUR_PARTS])parts,
+        .org_hash = org, .account_ids = ids, .account_id_lens = id_lens, .pairs = &pairs,
+    };
+    rc = hu_campaigns_build(&in, a->policy, out);
+    if (rc)
+        goto out;
+    out->total_requests = oc.requests;
+    out->first_ts_ms = oc.first_ts;
+    out->last_ts_ms = oc.last_ts;
+    out->policy_digest = hu_policy_digest(a->policy);
+    double t3 = now_s();
+    a->t.campaigns = t3 - t2;
+    rc = hu_explain_indicators(out, a->prof, n, hu_observer_dict(a->obs));
+    if (!rc)
+        rc = hu_explain_evidence(out, usage);
+    a->t.evidence = now_s() - t3;
+out:
+    if (rc)
+        hu_results_fini(out);
+    hu_postings_fini(&post);
+    hu_pairs_fini(&pairs);
+    hu_free(usage);
+    hu_free(beh);
+    hu_free(conceal);
+    hu_free(fp_tokens);
+    hu_free(fp_off);
+    hu_free(parts);
+    hu_free(org);
+    hu_free(ids);
+    hu_free(id_lens);
+    return rc;
+}
