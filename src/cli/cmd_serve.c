@@ -24,6 +24,9 @@ const char hu_cmd_serve_help[] =
     "  --db FILE               SQLite database (default ./huella-serve.db)\n"
     "  --policy FILE           policy file as for `analyze` (default: built in);\n"
     "                          reloaded on SIGHUP, a broken file is refused\n"
+    "  --asn FILE, --geo FILE, --cidr FILE\n"
+    "                          address databases, as for `analyze` (repeatable\n"
+    "                          --asn and --cidr); decisions then equal analyze's\n"
     "  --admin-token-file FILE admin bearer tokens, \"NAME TOKEN\" per line; without\n"
     "                          it the admin endpoints are off\n"
     "  --mode native|nginx     default answer mode of /v1/check and /v1/decide\n"
@@ -100,7 +103,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
-           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE };
+           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -117,6 +120,9 @@ int hu_cmd_serve(int argc, char **argv)
         { "log-allow", no_argument, NULL, O_LOGALLOW },
         { "conn-timeout", required_argument, NULL, O_CONNTO },
         { "decision-log-rate", required_argument, NULL, O_LOGRATE },
+        { "asn", required_argument, NULL, O_ASN },
+        { "geo", required_argument, NULL, O_GEO },
+        { "cidr", required_argument, NULL, O_CIDR },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -127,6 +133,9 @@ int hu_cmd_serve(int argc, char **argv)
     struct hu_server_opts so = { .host = host, .threads = 2, .decision_log_rate = 1000 };
     unsigned long v;
     int c;
+    enum { MAX_FILES = 16 };
+    const char *asn[MAX_FILES], *cidr[MAX_FILES];
+    size_t n_asn = 0, n_cidr = 0;
     optind = 1;
     for (;;) {
         c = getopt_long(argc, argv, "l:h", opts, NULL);
@@ -177,6 +186,17 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_READY: ready = optarg; break;
         case O_LOGALLOW: so.log_allow = 1; break;
+        case O_ASN:
+            if (n_asn == MAX_FILES)
+                return hu_cli_usage_error("serve", "too many --asn files");
+            asn[n_asn++] = optarg;
+            break;
+        case O_CIDR:
+            if (n_cidr == MAX_FILES)
+                return hu_cli_usage_error("serve", "too many --cidr files");
+            cidr[n_cidr++] = optarg;
+            break;
+        case O_GEO: eo.geo_file = optarg; break;
         case O_LOGRATE:
             if (parse_uint(optarg, 10000000, &v))
                 return hu_cli_usage_error("serve", "--decision-log-rate wants lines per second");
@@ -197,6 +217,10 @@ int hu_cmd_serve(int argc, char **argv)
     if (optind < argc)
         return hu_cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
     so.port = port;
+    eo.asn_files = asn;
+    eo.n_asn_files = n_asn;
+    eo.cidr_files = cidr;
+    eo.n_cidr_files = n_cidr;
 
     /* Signals are taken synchronously by this thread (sigwait); every
      * thread started below inherits the mask. */

@@ -1,13 +1,10 @@
 /*
  * backend.h -- internal to serve/: the engine's view of the detection
- * pipeline (event line parser and batch analysis).
- *
- * With the pipeline in the tree (ingest/ingest.h, score/analysis.h) these
- * are thin calls into it: hu_line_parse, hu_analysis_observe/finish,
- * hu_write_campaigns_json.  Until those land, backend.c carries a minimal
- * stand-in (json-c line check, per-account request counts, no campaigns)
- * so the service, its store and its HTTP surface can be built and tested;
- * hu__be_name() says which one is compiled in and /healthz reports it.
+ * pipeline, in one place so the engine reads as a service and not as a
+ * pipeline: ingest's line parser (hu_line_parse), the batch analysis
+ * (hu_analysis_observe / finish; finish is re-runnable and a function of
+ * the profile table) and campaigns.json rendering (report/outputs.h).
+ * hu__be_name() is reported on /healthz.
  */
 #ifndef HU_SERVE_BACKEND_H
 #define HU_SERVE_BACKEND_H
@@ -30,7 +27,11 @@ void hu__be_parser_destroy(struct hu__be_parser *p);
 const char *hu__be_parse(struct hu__be_parser *p, const char *line, size_t len,
                          struct hu_event *ev, const char **field);
 
-HU_MUST_CHECK int hu__be_create(struct hu__be **out, char *errbuf, size_t errcap);
+struct hu_features_config;
+/* `fx` (may be NULL) names the address databases, as `analyze --asn/--geo
+ * /--cidr`; borrowed for the call. */
+HU_MUST_CHECK int hu__be_create(const struct hu_features_config *fx, struct hu__be **out,
+                                char *errbuf, size_t errcap);
 void hu__be_destroy(struct hu__be *b);
 /* HU_OK, or a status when the event was lost to a resource limit. */
 int hu__be_observe(struct hu__be *b, const struct hu_event *ev);

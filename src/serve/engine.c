@@ -22,6 +22,7 @@
  */
 #include "serve/engine.h"
 #include "serve/backend.h"
+#include "features/features.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -905,6 +906,13 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         if (!e->policy)
             goto fail;
     }
+    struct hu_features_config fx = {
+        .asn_files = o->asn_files, .n_asn_files = o->n_asn_files, .geo_file = o->geo_file,
+        .cidr_files = o->cidr_files, .n_cidr_files = o->n_cidr_files,
+    };
+    rc = hu__be_create(&fx, &e->be, errbuf, errcap);
+    if (rc != HU_OK)
+        goto fail;
     struct hu_store_opts so = { .sync_normal = o->sync_normal };
     rc = hu_store_open(o->db_path, &so, &e->store, errbuf, errcap);
     if (rc != HU_OK)
@@ -924,9 +932,6 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         snprintf(errbuf, errcap, "%s: cannot load overrides: %s", o->db_path, hu_status_str(rc));
         goto fail;
     }
-    rc = hu__be_create(&e->be, errbuf, errcap);
-    if (rc != HU_OK)
-        goto fail;
     rc = hu__be_parser_create(&e->wparser);
     if (rc != HU_OK)
         goto fail;

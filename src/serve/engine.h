@@ -53,6 +53,11 @@ struct hu_engine_opts {
     unsigned slice;                 /* journal lines per worker slice; 0: 4096 */
     uint32_t throttle_quota;        /* requests allowed per window while throttled */
     uint32_t throttle_window_s;     /* 0: 60 */
+    /* address databases for the analysis, as `analyze --asn/--geo/--cidr`
+     * (borrowed for hu_engine_create only) */
+    const char *const *asn_files; size_t n_asn_files;
+    const char *geo_file;
+    const char *const *cidr_files; size_t n_cidr_files;
 };
 
 /* Open the store, load the policy and the checkpoint.  The worker is not

@@ -13,12 +13,14 @@ cmds=$("$HUELLA" help 2>&1)
 case $cmds in *" analyze "*) ;; *) echo "ok - analyze is not in this build # SKIP"; finish ;; esac
 case $cmds in *" simulate "*) ;; *) echo "ok - simulate is not in this build # SKIP"; finish ;; esac
 
-"$HUELLA" simulate --scenario smoke --seed 7 -q --out "$TMP/ev.jsonl"
+"$HUELLA" simulate --scenario smoke --seed 7 -q --out "$TMP/ev.jsonl" \
+    --asn-out "$TMP/asn.csv" --cidr-out "$TMP/cidr.txt"
 check "simulated traffic written" [ -s "$TMP/ev.jsonl" ]
-"$HUELLA" analyze -q --out "$TMP/batch" "$TMP/ev.jsonl" >/dev/null 2>&1
+NET="--asn $TMP/asn.csv --cidr $TMP/cidr.txt"
+"$HUELLA" analyze -q $NET --out "$TMP/batch" "$TMP/ev.jsonl" >/dev/null 2>&1
 check "batch analysis ran" [ -s "$TMP/batch/accounts.csv" ]
 
-serve_start an --db "$TMP/an.db" --relink-ms 50
+serve_start an --db "$TMP/an.db" --relink-ms 50 $NET
 check "serve starts" [ -n "$PORT" ]
 [ -n "$PORT" ] || finish
 split -l 2500 "$TMP/ev.jsonl" "$TMP/part."
@@ -41,11 +43,19 @@ check "the batch analysis found campaigns" grep -q ' C-' "$TMP/expected"
 check "service decisions = analyze's accounts.csv for all $n accounts" cmp -s "$TMP/expected" "$TMP/got"
 cmp -s "$TMP/expected" "$TMP/got" || diff "$TMP/expected" "$TMP/got" | head -n 10 | sed 's/^/#   /'
 
-blocked=$(awk '$2 == "block" { print $1; exit }' "$TMP/expected")
-if [ -n "$blocked" ]; then
-    code=$(hc -o "$TMP/b.out" -w '%{http_code}' -d "{\"account_id\":\"$blocked\"}" "$BASE/v1/decide")
-    check "a campaign account the analysis blocks gets 403 from decide" [ "$code" = 403 ]
-    out=$(hc "$BASE/v1/accounts/$blocked")
+# a flagged campaign account: the strongest refusal the analysis decided
+for act in block verify throttle; do
+    flagged=$(awk -v a="$act" '$2 == a && $4 ~ /^C-/ { print $1; exit }' "$TMP/expected")
+    [ -n "$flagged" ] && break
+done
+check "the analysis refuses some campaign account" [ -n "$flagged" ]
+if [ -n "$flagged" ]; then
+    want=403; [ "$act" = throttle ] && want=429
+    code=$(hc -o "$TMP/b.out" -w '%{http_code}' -d "{\"account_id\":\"$flagged\"}" "$BASE/v1/decide")
+    check "a campaign account the analysis marks $act gets $want from decide" [ "$code" = "$want" ]
+    code=$(hc -o /dev/null -w '%{http_code}' -H "X-Huella-Account: $flagged" "$BASE/v1/check?mode=nginx")
+    check "and 403 from check in nginx mode" [ "$code" = 403 ]
+    out=$(hc "$BASE/v1/accounts/$flagged")
     check "its state carries the campaign's evidence" has "$out" '.*"campaign_detail":{.*"evidence":\['
 fi
 ids_batch=$(grep -o '"id": *"C-[0-9a-f]*"' "$TMP/batch/campaigns.json" | grep -o 'C-[0-9a-f]*' | sort | tr '\n' ' ')
