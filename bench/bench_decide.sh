@@ -12,6 +12,9 @@
 #
 # Environment: THREADS (server pool, default 1), CONNS (default 32),
 # WRK_THREADS (default 1), DURATION (default 5), ACCOUNTS (default 20000).
+# SIM=SCALE loads `huella simulate --scenario seed-2026 --scale SCALE`
+# instead (planted campaigns, so the snapshot holds flagged accounts) and
+# asks about the simulated accounts.
 set -e
 HUELLA=${1:-build/release/huella}
 THREADS=${THREADS:-1}
@@ -32,35 +35,50 @@ i=0; while [ ! -s "$TMP/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); 
 PORT=$(sed 's/.*://' "$TMP/ready")
 BASE="http://127.0.0.1:$PORT"
 
-awk -v n="$ACCOUNTS" 'BEGIN { for (i = 0; i < n * 2; i++)
-    printf "{\"ts\":%d,\"account_id\":\"acct-%d\",\"ip\":\"10.%d.%d.%d\",\"model\":\"m\"}\n",
-           1770000000 + i, i % n, i % 250, (i / 250) % 250, i % 7 }' >"$TMP/events.jsonl"
-split -l 50000 "$TMP/events.jsonl" "$TMP/part."   # bodies under the 8 MB cap
+if [ -n "$SIM" ]; then
+    "$HUELLA" simulate --scenario seed-2026 --scale "$SIM" -q --out "$TMP/events.jsonl"
+    sed -n 's/.*"account_id":"\([^"]*\)".*/\1/p' "$TMP/events.jsonl" | sort -u >"$TMP/ids"
+else
+    awk -v n="$ACCOUNTS" 'BEGIN { for (i = 0; i < n * 2; i++)
+        printf "{\"ts\":%d,\"account_id\":\"acct-%d\",\"ip\":\"10.%d.%d.%d\",\"model\":\"m\"}\n",
+               1770000000 + i, i % n, i % 250, (i / 250) % 250, i % 7 }' >"$TMP/events.jsonl"
+    awk -v n="$ACCOUNTS" 'BEGIN { for (i = 0; i < n; i++) printf "acct-%d\n", i }' >"$TMP/ids"
+fi
+ACCOUNTS=$(wc -l <"$TMP/ids")
+echo "events: $(wc -l <"$TMP/events.jsonl") lines, $ACCOUNTS accounts"
+{ echo "ids = {"; sed 's/.*/"&",/' "$TMP/ids"; echo "}"; } >"$TMP/ids.lua"
+split -l 5000 "$TMP/events.jsonl" "$TMP/part."   # bodies under the 8 MB cap
+t0=$(date +%s.%N)
 for f in "$TMP"/part.*; do
-    curl -s -m 60 -o /dev/null -w '%{http_code} ' --data-binary @"$f" "$BASE/v1/events"
+    code=$(curl -s -m 60 -o /dev/null -w '%{http_code}' --data-binary @"$f" "$BASE/v1/events")
+    [ "$code" = 202 ] || { echo "POST /v1/events answered $code"; exit 1; }
 done
-echo
+t1=$(date +%s.%N)
+echo "ingest: $(awk -v a="$t0" -v b="$t1" -v n="$(wc -l <"$TMP/events.jsonl")" 'BEGIN { printf "%.0f lines/s", n / (b - a) }') (POSTs of 5000 lines, --sync normal)"
 i=0
-while [ $i -lt 600 ]; do
+while [ $i -lt 1200 ]; do
     h=$(curl -s -m 2 "$BASE/healthz")
-    case $h in *'"accounts":'"$ACCOUNTS"*) break ;; esac
+    j=$(echo "$h" | sed -n 's/.*"journal_seq":\([0-9]*\).*/\1/p')
+    case $h in *'"snapshot_seq":'"$j"','*) break ;; esac
     sleep 0.1; i=$((i + 1))
 done
 echo "snapshot: $h"
 
 cat >"$TMP/decide.lua" <<LUA
+dofile("$TMP/ids.lua")
 local i = 0
 request = function()
   i = i + 1
   return wrk.format("POST", "/v1/decide", {["Content-Type"] = "application/json"},
-    '{"account_id":"acct-' .. (i % $ACCOUNTS) .. '","ip":"203.0.113.7","model":"m","thinking":true}')
+    '{"account_id":"' .. ids[(i % #ids) + 1] .. '","ip":"203.0.113.7","model":"m","thinking":true}')
 end
 LUA
 cat >"$TMP/check.lua" <<LUA
+dofile("$TMP/ids.lua")
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "/v1/check?mode=nginx", {["X-Huella-Account"] = "acct-" .. (i % $ACCOUNTS)})
+  return wrk.format("GET", "/v1/check?mode=nginx", {["X-Huella-Account"] = ids[(i % #ids) + 1]})
 end
 LUA
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
@@ -70,4 +88,4 @@ for s in decide check; do
     wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$TMP/$s.lua" "$BASE" |
         grep -E 'Requests/sec|Latency|50%|75%|90%|99%|Non-2xx|Socket errors|requests in'
 done
-curl -s -m 2 "$BASE/metrics" | grep -E '^huella_decide_duration_seconds_(bucket\{le="0.00(1|25)"\}|count)'
+curl -s -m 2 "$BASE/metrics" | grep -E '^huella_(decide_duration_seconds_(bucket\{le="0.00(1|25)"\}|count)|decisions_total.*[1-9]$|relink_last_seconds)'
