@@ -131,6 +131,34 @@ kill -HUP "$SERVE_PID"
 i=0; while ! grep -q 'policy reloaded from' "$TMP/api.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 out=$(hc "$BASE/healthz")
 check "SIGHUP with a good policy: reloaded (shadow on)" has "$out" '.*"shadow":true'
+# reloads under load: decisions over one keep-alive connection while
+# SIGHUPs alternate a good and a broken policy file; none may fail
+if command -v perl >/dev/null 2>&1; then
+    perl -MIO::Socket::INET -e '
+        my ($port, $n) = @ARGV;
+        my $c = IO::Socket::INET->new(PeerAddr=>"127.0.0.1", PeerPort=>$port) or die "connect";
+        my ($ok, $bad) = (0, 0);
+        for (1..$n) {
+            print $c "GET /v1/check?mode=nginx HTTP/1.1\r\nHost: x\r\nX-Huella-Account: acct-a\r\n\r\n";
+            my $status = <$c>; my $len = 0;
+            last unless defined $status;
+            while (my $h = <$c>) { last if $h eq "\r\n"; $len = $1 if $h =~ /^Content-Length:\s*(\d+)/i; }
+            my $body = ""; read($c, $body, $len) if $len;
+            if ($status =~ /^HTTP\/1\.1 200 /) { $ok++ } else { $bad++ }
+        }
+        print "$ok $bad\n";' "$PORT" 10000 >"$TMP/hup.out" &
+    hup_client=$!
+    EXTRA_PIDS="$EXTRA_PIDS $hup_client"
+    for k in 1 2 3 4 5 6 7 8 9 10; do
+        if [ $((k % 2)) -eq 0 ]; then printf 'version: 1\nshadow: true\n' >"$TMP/policy.yaml"
+        else printf 'version: 1\nthresholds: [\n' >"$TMP/policy.yaml"; fi
+        kill -HUP "$SERVE_PID"; sleep 0.05
+    done
+    wait "$hup_client"
+    check "10000 decisions during 10 reloads (5 refused): all answered 200" [ "$(cat "$TMP/hup.out")" = "10000 0" ]
+    printf 'version: 1\nshadow: true\n' >"$TMP/policy.yaml"
+    kill -HUP "$SERVE_PID"
+fi
 code=$(hc -o /dev/null -w '%{http_code}' -H "$AUTH" -X POST "$BASE/v1/policy/reload")
 check "policy reload over HTTP (admin)" [ "$code" = 200 ]
 
@@ -166,7 +194,7 @@ fi
 hc "$BASE/metrics" >"$TMP/metrics.txt"
 check "metrics: decisions counted by action" grep -q '^huella_decisions_total{action="block",mode="enforce"} [1-9]' "$TMP/metrics.txt"
 check "metrics: latency histogram with +Inf" grep -q '^huella_decide_duration_seconds_bucket{le="+Inf"} [1-9]' "$TMP/metrics.txt"
-check "metrics: refused reload counted" grep -q '^huella_config_reload_total{result="refused"} 1' "$TMP/metrics.txt"
+check "metrics: refused reloads counted" grep -q "^huella_config_reload_total{result=\"refused\"} [1-9]" "$TMP/metrics.txt"
 if command -v promtool >/dev/null 2>&1; then
     promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1
     rc=$?
