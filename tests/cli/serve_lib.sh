@@ -4,10 +4,10 @@
 #   serve_start NAME ARGS...   start `huella serve` on 127.0.0.1:0 (a free
 #                              port chosen by the kernel, read back from
 #                              --ready-file); sets SERVE_PID and PORT
-#   serve_stop                 SIGTERM, wait up to 10 s, then SIGKILL
-#   hc ARGS...                 curl with a 5 s cap
+#   serve_stop                 SIGTERM, wait up to 30 s, then SIGKILL
+#   hc ARGS...                 curl with a 20 s cap
 #   wait_caught_up             until /healthz says the snapshot covers the
-#                              whole journal (at most 20 s)
+#                              whole journal (at most 120 s)
 #   free_port                  a loopback port nothing listens on (for
 #                              programs that cannot bind port 0, e.g. nginx)
 SERVE_PID=""
@@ -23,7 +23,7 @@ cleanup_all() {
 }
 trap cleanup_all EXIT INT TERM
 
-hc() { curl -s -m 5 "$@"; }
+hc() { curl -s -m 20 "$@"; }
 
 serve_start() {
     name=$1; shift
@@ -32,7 +32,9 @@ serve_start() {
         >>"$TMP/$name.log" 2>&1 &
     SERVE_PID=$!
     i=0
-    while [ ! -s "$TMP/$name.ready" ] && [ $i -lt 200 ]; do
+    # start-up compiles the feature patterns: seconds under a sanitizer on
+    # a busy machine; bounded at 120 s
+    while [ ! -s "$TMP/$name.ready" ] && [ $i -lt 2400 ]; do
         kill -0 "$SERVE_PID" 2>/dev/null || break
         sleep 0.05; i=$((i + 1))
     done
@@ -50,7 +52,7 @@ serve_stop() {
     [ -n "$SERVE_PID" ] || return 0
     kill -TERM "$SERVE_PID" 2>/dev/null
     i=0
-    while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
     kill -KILL "$SERVE_PID" 2>/dev/null
     wait "$SERVE_PID" 2>/dev/null
     SERVE_STATUS=$?
@@ -64,7 +66,7 @@ json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -n1; }
 
 wait_caught_up() {
     i=0
-    while [ $i -lt 400 ]; do
+    while [ $i -lt 2400 ]; do
         h=$(hc "$BASE/healthz")
         j=$(echo "$h" | json_num journal_seq); s=$(echo "$h" | json_num snapshot_seq)
         a=$(echo "$h" | json_num applied_seq)

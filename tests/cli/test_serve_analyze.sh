@@ -20,7 +20,8 @@ NET="--asn $TMP/asn.csv --cidr $TMP/cidr.txt"
 "$HUELLA" analyze -q $NET --out "$TMP/batch" "$TMP/ev.jsonl" >/dev/null 2>&1
 check "batch analysis ran" [ -s "$TMP/batch/accounts.csv" ]
 
-serve_start an --db "$TMP/an.db" --relink-ms 50 $NET
+printf 'version: 1\n' >"$TMP/policy.yaml"
+serve_start an --db "$TMP/an.db" --relink-ms 50 --policy "$TMP/policy.yaml" $NET
 check "serve starts" [ -n "$PORT" ]
 [ -n "$PORT" ] || finish
 split -l 2500 "$TMP/ev.jsonl" "$TMP/part."
@@ -57,6 +58,17 @@ if [ -n "$flagged" ]; then
     check "and 403 from check in nginx mode" [ "$code" = 403 ]
     out=$(hc "$BASE/v1/accounts/$flagged")
     check "its state carries the campaign's evidence" has "$out" '.*"campaign_detail":{.*"evidence":\['
+fi
+# shadow mode: decided and logged, not enforced
+if [ -n "$flagged" ]; then
+    printf 'version: 1\nshadow: true\n' >"$TMP/policy.yaml"
+    kill -HUP "$SERVE_PID"
+    i=0; while ! grep -q 'policy reloaded from' "$TMP/an.log" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+    code=$(hc -D "$TMP/sh.h" -o /dev/null -w '%{http_code}' -d "{\"account_id\":\"$flagged\"}" "$BASE/v1/decide")
+    check "shadow mode: the $act account is let through (200)" [ "$code" = 200 ]
+    check "shadow mode: X-Huella-Shadow says what would have happened" grep -qi "^X-Huella-Shadow: $act" "$TMP/sh.h"
+    check "shadow mode: logged with would=$act" grep -q "account=$flagged action=allow would=$act .* shadow=1" "$TMP/an.log"
+    check "shadow mode: counted as shadow in /metrics" sh -c "curl -s -m 5 '$BASE/metrics' | grep -q '^huella_decisions_total{action=\"allow\",mode=\"shadow\"} [1-9]'"
 fi
 ids_batch=$(grep -o '"id": *"C-[0-9a-f]*"' "$TMP/batch/campaigns.json" | grep -o 'C-[0-9a-f]*' | sort | tr '\n' ' ')
 ids_serve=$(hc "$BASE/v1/campaigns" | grep -o '"id": *"C-[0-9a-f]*"' | grep -o 'C-[0-9a-f]*' | sort | tr '\n' ' ')

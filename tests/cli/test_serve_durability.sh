@@ -52,7 +52,7 @@ check "phase A: the override is part of the decision" grep -q '^a-3 block ' "$TM
     i=1
     while [ $i -le 2000 ]; do
         acct="b-$((i % 8))"
-        out=$(batch "$acct" 50 "$((i + 20))" 172 | curl -s -m 5 -w ' %{http_code}' --data-binary @- "$BASE/v1/events")
+        out=$(batch "$acct" 50 "$((i + 20))" 172 | curl -s -m 20 -w ' %{http_code}' --data-binary @- "$BASE/v1/events")
         case $out in
             *'"accepted":50,'*' 202') echo "$acct 50" >>"$TMP/acked" ;;
             *) break ;;
@@ -62,9 +62,9 @@ check "phase A: the override is part of the decision" grep -q '^a-3 block ' "$TM
 ) &
 loader=$!
 EXTRA_PIDS="$EXTRA_PIDS $loader"
-# kill once a good part of the load is in (bounded: at most 10 s)
+# kill once a good part of the load is in (bounded: at most 120 s)
 i=0
-while [ "$(wc -l <"$TMP/acked")" -lt 60 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+while [ "$(wc -l <"$TMP/acked")" -lt 60 ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i + 1)); done
 kill -KILL "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null
 SERVE_PID=""

@@ -33,7 +33,7 @@ for attempt in 1 2 3 4 5; do
     NGX_PID=$!
     EXTRA_PIDS="$EXTRA_PIDS $NGX_PID"
     i=0
-    while [ $i -lt 100 ]; do
+    while [ $i -lt 600 ]; do
         code=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$UP/" 2>/dev/null)
         [ "$code" = 200 ] && { started=1; break; }
         kill -0 "$NGX_PID" 2>/dev/null || break
@@ -74,6 +74,6 @@ code=$(hc -o /dev/null -w '%{http_code}' -H 'X-Huella-Account: acct-good' "$GW/v
 check "huella down: nginx fails closed with 500 (documented)" [ "$code" = 500 ]
 
 kill -TERM "$NGX_PID" 2>/dev/null
-i=0; while kill -0 "$NGX_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while kill -0 "$NGX_PID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -KILL "$NGX_PID" 2>/dev/null
 finish
