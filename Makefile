@@ -72,7 +72,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps demo test check unit cli-tests bench clean install torture lint
+.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model
 all: $(BIN)
 
 deps:
@@ -131,6 +131,11 @@ bench: deps
 torture: deps
 	@$(MAKE) --no-print-directory $(UNIT_BIN) SANITIZE=address
 	@sh tests/torture.sh build/san
+
+# The extraction-target model, fitted on the real prompt corpora in
+# ../shared/data/prompts (scripts/build-model.sh says how each is labelled).
+model: $(BIN)
+	@sh scripts/build-model.sh build/targets.model
 
 lint:
 	@sh scripts/checksrc.sh

@@ -28,10 +28,17 @@ const char hu_cmd_analyze_help[] =
     "  --geo FILE         country database (.mmdb)\n"
     "  --cidr FILE        datacenter/proxy/VPN ranges, lines CIDR[,class]; repeatable\n"
     "  --policy FILE      policy (YAML); default: config/policy.example.yaml's values\n"
+    "  --model FILE       extraction-target model from `huella train` (default: the\n"
+    "                     phrase patterns alone)\n"
     "  --map FILE         map a foreign log shape onto the contract\n"
     "  --rejects FILE     write every rejected line's number and reason (JSON Lines)\n"
     "  --disable FAMILY   switch a signal family off (content, template, timing,\n"
-    "                     network, identity, pivot); repeatable; for evaluation\n"
+    "                     network, payment, script, pivot); repeatable; for evaluation\n"
+    "  --iocs BUNDLE      partners' STIX 2.1 indicators as evidence (reason codes\n"
+    "                     ioc_<kind>@<producer>); repeatable\n"
+    "  --iocs-require-signed PUBKEY  refuse bundles without a valid BUNDLE.sig by\n"
+    "                     this Ed25519 key; repeatable (any key may sign)\n"
+    "  --share-key FILE   key partners hash payment fingerprints with\n"
     "  --dump-graph FILE  write the weighted account graph that was clustered\n"
     "                     (TSV: account, account, strength, evidence)\n"
     "  --format FMT       summary as table (default) or json\n"
@@ -127,17 +134,22 @@ int hu_cmd_analyze(int argc, char **argv)
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
         { "dump-graph", required_argument, NULL, 'G' },
+        { "iocs", required_argument, NULL, 'I' },
+        { "iocs-require-signed", required_argument, NULL, 'S' },
+        { "share-key", required_argument, NULL, 'K' },
+        { "model", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 },
     };
     const char *dump_graph = NULL;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
-    const char *asn[MAX_FILES], *cidr[MAX_FILES];
-    size_t n_asn = 0, n_cidr = 0;
+    const char *asn[MAX_FILES], *cidr[MAX_FILES], *iocs[MAX_FILES], *pubkeys[MAX_FILES];
+    size_t n_asn = 0, n_cidr = 0, n_iocs = 0, n_pubkeys = 0;
+    const char *share_key_path = NULL, *model = NULL;
     uint32_t disabled = 0;
     int format = HU_FORMAT_TABLE, quiet = 0, c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -156,6 +168,16 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
         case 'G': dump_graph = optarg; break;
+        case 'I':
+            if (n_iocs == MAX_FILES) return hu_cli_usage_error("analyze", "too many --iocs bundles");
+            iocs[n_iocs++] = optarg;
+            break;
+        case 'S':
+            if (n_pubkeys == MAX_FILES) return hu_cli_usage_error("analyze", "too many --iocs-require-signed keys");
+            pubkeys[n_pubkeys++] = optarg;
+            break;
+        case 'K': share_key_path = optarg; break;
+        case 'M': model = optarg; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -180,6 +202,10 @@ int hu_cmd_analyze(int argc, char **argv)
     struct hu_ingest *ing = NULL;
     struct hu_analysis *an = NULL;
     struct hu_results res = { 0 };
+    struct hu_ioc_set *ioc_set = NULL;
+    uint8_t pks[MAX_FILES][HU_ED25519_PK];
+    uint8_t share_key[HU_SHARE_KEY_MAX];
+    size_t share_key_len = 0;
     char err[512] = "";
     if (policy_path && hu_policy_load(policy_path, &policy, err, sizeof err) != HU_OK) {
         fprintf(stderr, "huella analyze: policy refused: %s\n", err);
@@ -190,10 +216,34 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_USAGE;
         goto out;
     }
+    if (n_pubkeys && !n_iocs)
+        return hu_cli_usage_error("analyze", "--iocs-require-signed needs --iocs BUNDLE");
+    if (n_iocs) {
+        for (size_t i = 0; i < n_pubkeys; i++) {
+            if (hu_sign_load_public(pubkeys[i], pks[i]) != HU_OK) {
+                fprintf(stderr, "huella analyze: %s: not an Ed25519 public key file\n", pubkeys[i]);
+                rc = HU_EXIT_USAGE;
+                goto out;
+            }
+        }
+        struct hu_ioc_opts iopts = { .pubkeys = (const uint8_t (*)[HU_ED25519_PK])pks, .n_pubkeys = n_pubkeys };
+        if (hu_ioc_set_create_from_files(iocs, n_iocs, &iopts, &ioc_set, err, sizeof err) != HU_OK) {
+            fprintf(stderr, "huella analyze: indicators refused: %s\n", err);
+            rc = HU_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (share_key_path && hu_share_key_load(share_key_path, share_key, &share_key_len) != HU_OK) {
+        fprintf(stderr, "huella analyze: %s: not a usable sharing key (%u to %u bytes)\n", share_key_path,
+                HU_SHARE_KEY_MIN, HU_SHARE_KEY_MAX);
+        rc = HU_EXIT_USAGE;
+        goto out;
+    }
     struct hu_analysis_config cfg = {
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
-                      .cidr_files = cidr, .n_cidr_files = n_cidr },
+                      .cidr_files = cidr, .n_cidr_files = n_cidr, .model_file = model },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
+        .iocs = ioc_set, .share_key = share_key_path ? share_key : NULL, .share_key_len = share_key_len,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (st != HU_OK) {
@@ -253,5 +303,6 @@ out:
     hu_analysis_destroy(an);
     hu_ingest_destroy(ing);
     hu_policy_destroy(policy);
+    hu_ioc_set_destroy(ioc_set);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "core/hash.h"
 #include "eval/metrics.h"
 #include "ingest/ingest.h"
+#include "score/analysis.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +24,8 @@
 #include <string.h>
 
 const char hu_cmd_eval_help[] =
-    "usage: huella eval [--format table|json] --results DIR EVENTS...\n\n"
+    "usage: huella eval [--format table|json] --results DIR EVENTS...\n"
+    "       huella eval --ablate [--asn FILE] EVENTS...\n\n"
     "Compare an analysis (DIR/accounts.csv from `huella analyze --out DIR`)\n"
     "with the ground-truth `label`s of the events it was run on, and print\n"
     "account-level precision, recall, F1, ROC AUC of the score, the benign\n"
@@ -32,7 +34,12 @@ const char hu_cmd_eval_help[] =
     "purity of the predicted campaigns.\n\n"
     "  --results DIR      output directory of huella analyze\n"
     "  --format FMT       table (default) or json\n"
-    "  --map FILE         read EVENTS through a --map file, as analyze did\n";
+    "  --map FILE         read EVENTS through a --map file, as analyze did\n"
+    "  --ablate           instead of reading DIR, analyse EVENTS in-process once\n"
+    "                     with every signal family and once with each family\n"
+    "                     (content, template, timing, network, payment, script, pivot)\n"
+    "                     switched off, and print the metrics of each run\n"
+    "  --asn FILE, --geo FILE, --cidr FILE   address databases for --ablate runs\n";
 
 /* ---- small string interning (names of campaigns, groups, predictions) -- */
 
@@ -313,6 +320,137 @@ static void print_json(const struct hu_eval_result *r, const struct names *camps
            (unsigned long long)unlabelled, (unsigned long long)missing);
 }
 
+/* Build the metric items from the table (labelled accounts only). */
+static int compute(const struct table *t, const struct names *camps, const struct names *groups,
+                   const struct names *preds, struct hu_eval_result *r, uint64_t *unlabelled,
+                   uint64_t *missing)
+{
+    struct hu_eval_item *items = hu_calloc(t->n ? t->n : 1, sizeof *items);
+    if (!items)
+        return HU_ENOMEM;
+    size_t n = 0;
+    *unlabelled = *missing = 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        const struct acct *a = &t->v[i];
+        if (!a->h) continue;
+        if (!a->labelled) { (*unlabelled)++; continue; }
+        if (!a->in_results) (*missing)++;
+        items[n++] = (struct hu_eval_item){ a->truth, a->group - 1, a->pred, a->flagged, a->score };
+    }
+    int rc = hu_eval_compute(items, n, (uint32_t)camps->n, (uint32_t)preds->n, (uint32_t)groups->n, r);
+    hu_free(items);
+    return rc;
+}
+
+/* Copy an in-memory analysis into the table (ablation runs). */
+static int apply_results(struct table *t, const struct hu_results *res, struct names *preds)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->v[i].h) { t->v[i].in_results = 0; t->v[i].flagged = 0; t->v[i].score = 0; t->v[i].pred = 0; }
+    for (size_t i = 0; i < res->n_accounts; i++) {
+        const struct hu_account_result *ar = &res->accounts[i];
+        struct acct *a = table_get(t, ar->account_id, ar->account_id_len, 1);
+        if (!a)
+            return HU_ENOMEM;
+        a->in_results = 1;
+        a->score = ar->score;
+        a->flagged = hu_action_flagged(ar->would);
+        a->pred = 0;
+        if (ar->campaign) {
+            const char *id = res->campaigns[ar->campaign - 1].id;
+            uint32_t idx;
+            if (names_find_or_add(preds, id, strlen(id), &idx))
+                return HU_ENOMEM;
+            a->pred = idx + 1;
+        }
+    }
+    return HU_OK;
+}
+
+/* One in-process analysis of the event files with some families off. */
+static int run_analysis(char **paths, size_t n_paths, const char *map,
+                        const struct hu_features_config *fc, uint32_t disabled,
+                        struct hu_analysis **an_out, struct hu_results *res)
+{
+    struct hu_ingest *ing = NULL;
+    struct hu_analysis *an = NULL;
+    char err[512] = "";
+    struct hu_ingest_opts io = { .map_path = map, .quiet = 1 };
+    if (hu_ingest_create(&ing, (const char *const *)paths, n_paths, &io) != HU_OK)
+        return HU_EIO;
+    struct hu_analysis_config cfg = { .features = *fc, .disabled_families = disabled };
+    int rc = hu_analysis_create(&cfg, &an, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "huella eval: %s\n", err);
+        hu_ingest_destroy(ing);
+        return rc;
+    }
+    struct hu_event ev;
+    for (;;) {
+        int got = hu_ingest_next(ing, &ev);
+        if (got <= 0) { rc = got; break; }
+        if (hu_analysis_observe(an, &ev) == HU_ENOMEM) { rc = HU_ENOMEM; break; }
+    }
+    hu_ingest_destroy(ing);
+    if (!rc)
+        rc = hu_analysis_finish(an, res);
+    if (rc) {
+        hu_analysis_destroy(an);
+        return rc;
+    }
+    *an_out = an;
+    return HU_OK;
+}
+
+/* `--ablate`: the metrics with every family on, then with each off. */
+static int ablate(struct table *t, const struct names *camps, const struct names *groups,
+                  char **paths, size_t n_paths, const char *map, const struct hu_features_config *fc,
+                  int format)
+{
+    if (format == HU_FORMAT_JSON)
+        printf("{\"schema_version\":1,\"ablation\":[");
+    else
+        printf("%-10s %9s %9s %9s %11s %11s %8s\n", "off", "precision", "recall", "f1", "benign_fpr",
+               "worst_group", "purity");
+    for (int f = -1; f < HU_FAMILY_COUNT; f++) {
+        struct names preds = { 0 };
+        struct hu_results res = { 0 };
+        struct hu_analysis *an = NULL;
+        uint32_t disabled = f < 0 ? 0 : 1u << f;
+        int rc = run_analysis(paths, n_paths, map, fc, disabled, &an, &res);
+        if (!rc)
+            rc = apply_results(t, &res, &preds);
+        struct hu_eval_result r;
+        uint64_t unl, miss;
+        if (!rc)
+            rc = compute(t, camps, groups, &preds, &r, &unl, &miss);
+        hu_results_fini(&res);
+        hu_analysis_destroy(an);
+        names_free(&preds);
+        if (rc) {
+            fprintf(stderr, "huella eval: ablation run failed: %s\n", hu_status_str(rc));
+            return HU_EXIT_FAIL;
+        }
+        double worst = 0;
+        for (uint32_t g = 0; g < r.n_groups; g++)
+            if (!strncmp(groups->v[g], "benign", 6) && r.groups[g].flag_rate > worst)
+                worst = r.groups[g].flag_rate;
+        const char *name = f < 0 ? "none" : hu_family_code((enum hu_family)f);
+        if (format == HU_FORMAT_JSON)
+            printf("%s{\"off\":\"%s\",\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"benign_fpr\":%.6f,"
+                   "\"worst_benign_group_fpr\":%.6f,\"purity\":%.6f}", f < 0 ? "" : ",", name, r.precision,
+                   r.recall, r.f1, r.fpr, worst, r.purity);
+        else
+            printf("%-10s %9.4f %9.4f %9.4f %11.5f %11.5f %8.4f\n", name, r.precision, r.recall, r.f1, r.fpr,
+                   worst, r.purity);
+        fflush(stdout);
+        hu_eval_result_fini(&r);
+    }
+    if (format == HU_FORMAT_JSON)
+        printf("]}\n");
+    return HU_EXIT_OK;
+}
+
 int hu_cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -320,19 +458,34 @@ int hu_cmd_eval(int argc, char **argv)
         { "format", required_argument, NULL, 'f' },
         { "map", required_argument, NULL, 'm' },
         { "quiet", no_argument, NULL, 'q' },
+        { "ablate", no_argument, NULL, 'A' },
+        { "asn", required_argument, NULL, 'a' },
+        { "geo", required_argument, NULL, 'g' },
+        { "cidr", required_argument, NULL, 'c' },
         { NULL, 0, NULL, 0 },
     };
-    const char *results = NULL, *map = NULL;
-    int format = HU_FORMAT_TABLE, c;
+    const char *results = NULL, *map = NULL, *asn[64], *cidr[64], *geo = NULL;
+    size_t n_asn = 0, n_cidr = 0;
+    int format = HU_FORMAT_TABLE, c, do_ablate = 0;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "r:f:m:q", opts, NULL);
+        c = getopt_long(argc, argv, "r:f:m:qAa:g:c:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
         case 'r': results = optarg; break;
         case 'm': map = optarg; break;
         case 'q': break;
+        case 'A': do_ablate = 1; break;
+        case 'a':
+            if (n_asn == 64) return hu_cli_usage_error("eval", "too many --asn files");
+            asn[n_asn++] = optarg;
+            break;
+        case 'c':
+            if (n_cidr == 64) return hu_cli_usage_error("eval", "too many --cidr files");
+            cidr[n_cidr++] = optarg;
+            break;
+        case 'g': geo = optarg; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0)
@@ -341,16 +494,15 @@ int hu_cmd_eval(int argc, char **argv)
         default: return hu_cli_usage_error("eval", "unknown option");
         }
     }
-    if (!results)
-        return hu_cli_usage_error("eval", "--results DIR is required");
+    if (!results && !do_ablate)
+        return hu_cli_usage_error("eval", "--results DIR (or --ablate) is required");
     if (optind >= argc)
         return hu_cli_usage_error("eval", "no event files");
 
     struct table t = { 0 };
     struct names camps = { 0 }, groups = { 0 }, preds = { 0 };
-    struct hu_eval_item *items = NULL;
     struct hu_ingest *ing = NULL;
-    int rc = read_results(results, &t, &preds);
+    int rc = results ? read_results(results, &t, &preds) : HU_EXIT_OK;
     if (rc != HU_EXIT_OK)
         goto out;
     struct hu_ingest_opts io = { .map_path = map, .quiet = 1 };
@@ -389,19 +541,17 @@ int hu_cmd_eval(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
-    items = hu_calloc(t.n ? t.n : 1, sizeof *items);
-    if (!items) { rc = HU_EXIT_FAIL; goto out; }
-    size_t n = 0;
-    uint64_t unlabelled = 0, missing = 0;
-    for (size_t i = 0; i < t.cap; i++) {
-        const struct acct *a = &t.v[i];
-        if (!a->h) continue;
-        if (!a->labelled) { unlabelled++; continue; }
-        if (!a->in_results) missing++;
-        items[n++] = (struct hu_eval_item){ a->truth, a->group - 1, a->pred, a->flagged, a->score };
+    hu_ingest_destroy(ing);
+    ing = NULL;
+    if (do_ablate) {
+        struct hu_features_config fc = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
+                                         .cidr_files = cidr, .n_cidr_files = n_cidr };
+        rc = ablate(&t, &camps, &groups, argv + optind, (size_t)(argc - optind), map, &fc, format);
+        goto out;
     }
+    uint64_t unlabelled = 0, missing = 0;
     struct hu_eval_result r;
-    if (hu_eval_compute(items, n, (uint32_t)camps.n, (uint32_t)preds.n, (uint32_t)groups.n, &r) != HU_OK) {
+    if (compute(&t, &camps, &groups, &preds, &r, &unlabelled, &missing) != HU_OK) {
         rc = HU_EXIT_FAIL;
         goto out;
     }
@@ -410,7 +560,6 @@ int hu_cmd_eval(int argc, char **argv)
     hu_eval_result_fini(&r);
 out:
     hu_ingest_destroy(ing);
-    hu_free(items);
     table_free(&t);
     names_free(&camps);
     names_free(&groups);

@@ -26,6 +26,8 @@ const char hu_cmd_export_help[] =
     "  --stix DIR          analyze output directory to export\n"
     "  --producer NAME     name of the reporting provider's identity (default huella)\n"
     "  --tlp LEVEL         clear, green, amber (default), amber+strict or red\n"
+    "  --min-score S       export campaigns scored at least S (default 0.5, the\n"
+    "                      throttle threshold); linked groups below it stay private\n"
     "  --share-key FILE    key agreed with partners (>= 16 bytes); payment\n"
     "                      fingerprints are exported only as HMAC-SHA256 under it,\n"
     "                      and omitted without it\n"
@@ -131,7 +133,7 @@ static int do_inspect(char **files, int n, const char *const *pubs, int n_pubs)
 int hu_cmd_export(int argc, char **argv)
 {
     enum { O_STIX = 1000, O_PRODUCER, O_TLP, O_SHARE, O_NOW, O_OUT, O_SIGN, O_KEYGEN, O_VERIFY, O_BUNDLE,
-           O_CHECK, O_INSPECT, O_REQSIGNED, O_HELP };
+           O_CHECK, O_INSPECT, O_REQSIGNED, O_MINSCORE, O_HELP };
     static const struct option opts[] = {
         { "stix", required_argument, 0, O_STIX }, { "producer", required_argument, 0, O_PRODUCER },
         { "tlp", required_argument, 0, O_TLP }, { "share-key", required_argument, 0, O_SHARE },
@@ -140,11 +142,13 @@ int hu_cmd_export(int argc, char **argv)
         { "verify", required_argument, 0, O_VERIFY }, { "bundle", required_argument, 0, O_BUNDLE },
         { "check", required_argument, 0, O_CHECK }, { "inspect", no_argument, 0, O_INSPECT },
         { "require-signed", required_argument, 0, O_REQSIGNED }, { "help", no_argument, 0, O_HELP },
+        { "min-score", required_argument, 0, O_MINSCORE },
         { 0, 0, 0, 0 },
     };
     const char *dir = NULL, *producer = "huella", *share = NULL, *out = NULL, *sign = NULL,
                *keygen = NULL, *verify = NULL, *bundle = NULL, *check = NULL;
     const char *pubs[MAX_PUBKEYS];
+    double min_score = 0.5;
     int tlp = HU_TLP_AMBER, now = 0, inspect = 0, n_pubs = 0, c;
     optind = 1;
     for (;;) {
@@ -153,6 +157,13 @@ int hu_cmd_export(int argc, char **argv)
             break;
         switch (c) {
         case O_STIX: dir = optarg; break;
+        case O_MINSCORE: {
+            char *end;
+            min_score = strtod(optarg, &end);
+            if (*end || !(min_score >= 0 && min_score <= 1))
+                return hu_cli_usage_error("export", "--min-score must be a number between 0 and 1");
+            break;
+        }
         case O_PRODUCER: producer = optarg; break;
         case O_TLP:
             tlp = hu_tlp_parse(optarg);
@@ -226,7 +237,7 @@ int hu_cmd_export(int argc, char **argv)
         rc = hu_sign_load_secret(sign, sk);
         if (rc) { ret = hu_cli_usage_error("export", "cannot read secret key %s: %s", sign, hu_status_str(rc)); goto done; }
     }
-    struct hu_stix_opts so = { producer, (enum hu_tlp)tlp, share ? key : NULL, key_len, -1 };
+    struct hu_stix_opts so = { producer, (enum hu_tlp)tlp, share ? key : NULL, key_len, -1, min_score };
     if (now) so.now_ms = (int64_t)time(NULL) * 1000;
     struct hu_stix_stats st;
     rc = hu_stix_export(json, len, &so, &b, &st, err, sizeof err);

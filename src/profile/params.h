@@ -59,4 +59,10 @@
  * apart from template hashes should the two signatures ever be compared). */
 #define HU_PROFILE_SLOT_SEED        UINT64_C(0x736c6f7431306d6e)
 
+/* Recent first-seen sentences remembered for 2-hit admission into
+ * top_sentences (profile.h).  16 x 4 bytes: a wrapper recurs within 16
+ * sentences even when a script rotates several wrappers around one-off task
+ * lines; a larger window admits more noise for little gain. */
+#define HU_PROFILE_PROBATION 16u
+
 #endif

@@ -138,6 +138,7 @@ void hu_profile_init(struct hu_profile *p, uint64_t account_hash)
     p->ring_end = INT64_MIN;
     hu_hll_init(&p->templates);
     hu_ss_init(&p->top_templates);
+    hu_ss_init(&p->top_sentences);
     hu_minhash_init(&p->template_mh);
     hu_minhash_init(&p->slot_mh);
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
@@ -247,6 +248,27 @@ static inline uint64_t tokens(int64_t v)
     return v == HU_EV_ABSENT || v < 0 ? 0 : (uint64_t)v;
 }
 
+/* Count a sentence in top_sentences if it is already counted there or
+ * was seen once recently; otherwise remember it on probation. */
+static void observe_sentence(struct hu_profile *p, uint64_t h)
+{
+    uint32_t c, e;
+    if (hu_ss_get(&p->top_sentences, h, &c, &e)) {
+        (void)hu_ss_update(&p->top_sentences, h, 1);
+        return;
+    }
+    uint32_t tag = (uint32_t)h | 1u;          /* 0 marks an empty slot */
+    for (unsigned i = 0; i < HU_PROFILE_PROBATION; i++) {
+        if (p->sent_probation[i] == tag) {
+            p->sent_probation[i] = 0;
+            (void)hu_ss_update(&p->top_sentences, h, 2);   /* both sightings */
+            return;
+        }
+    }
+    p->sent_probation[p->sent_probation_pos % HU_PROFILE_PROBATION] = tag;
+    p->sent_probation_pos = (p->sent_probation_pos + 1) % HU_PROFILE_PROBATION;
+}
+
 void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
                                 const struct hu_req_features *f)
 {
@@ -337,6 +359,21 @@ void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
         hu_hll_add(&p->templates, f->template_hash);
         if (!hu_ss_update(&p->top_templates, f->template_hash, 1))
             hu_minhash_update(&p->template_mh, f->template_hash);
+        /* The first and last sentences join the template set as items of
+         * their own: a harvesting script wraps every swept item in the same
+         * instruction sentences, so accounts running it share them even
+         * when every item (and so every template key) differs.  MinHash
+         * updates are idempotent: a repeated sentence costs one pass. */
+        if (f->head_hash && f->head_hash != f->template_hash) {
+            uint64_t h = hu_hash_combine(f->head_hash, UINT64_C(0x48454144));
+            hu_minhash_update(&p->template_mh, h);
+            observe_sentence(p, h);
+        }
+        if (f->tail_hash && f->tail_hash != f->template_hash && f->tail_hash != f->head_hash) {
+            uint64_t h = hu_hash_combine(f->tail_hash, UINT64_C(0x5441494c));
+            hu_minhash_update(&p->template_mh, h);
+            observe_sentence(p, h);
+        }
     }
     if (f->template_hash || f->prompt_chars) {
         uint64_t c = f->prompt_chars > (1u << 24) ? (1u << 24) : f->prompt_chars;
@@ -510,6 +547,7 @@ int hu_profile_merge(struct hu_profile *d, const struct hu_profile *s)
     d->last_slot = s->last_slot;
     hu_hll_merge(&d->templates, &s->templates);
     hu_ss_merge(&d->top_templates, &s->top_templates);
+    hu_ss_merge(&d->top_sentences, &s->top_sentences);
     hu_minhash_merge(&d->template_mh, &s->template_mh);
     hu_minhash_merge(&d->slot_mh, &s->slot_mh);
 
@@ -816,6 +854,10 @@ static void profile_visit(struct pio *c, struct hu_profile *p)
     IOI64(c, p->last_slot);
     IO_SK(c, &p->templates, hu_hll);
     IO_SK(c, &p->top_templates, hu_ss);
+    IO_SK(c, &p->top_sentences, hu_ss);
+    for (unsigned i = 0; i < HU_PROFILE_PROBATION; i++)
+        IO32(c, p->sent_probation[i]);
+    IO32(c, p->sent_probation_pos);
     IO_SK(c, &p->template_mh, hu_minhash);
     IO_SK(c, &p->slot_mh, hu_minhash);
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
@@ -892,12 +934,13 @@ const char *hu_profile_validate(const struct hu_profile *p)
 {
     if (!p)
         return "null profile";
-    const char *why[4 + HU_PSET_COUNT] = {
+    const char *why[5 + HU_PSET_COUNT] = {
         hu_hll_validate(&p->templates), hu_ss_validate(&p->top_templates),
         hu_minhash_validate(&p->template_mh), hu_minhash_validate(&p->slot_mh),
+        hu_ss_validate(&p->top_sentences),
     };
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        why[4 + i] = hu_kmv_validate(&p->set[i]);
+        why[5 + i] = hu_kmv_validate(&p->set[i]);
     for (size_t i = 0; i < HU_ARRAY_LEN(why); i++)
         if (why[i])
             return why[i];

@@ -43,7 +43,7 @@
 #include "sketch/kmv.h"
 #include "profile/params.h"
 
-#define HU_PROFILE_VERSION 1
+#define HU_PROFILE_VERSION 2   /* 2: top_sentences */
 
 /* Bounded sets kept per account: name (used in reports and evidence codes;
  * never rename one), and what feeds it. */
@@ -159,6 +159,15 @@ struct hu_profile {
     int64_t  last_slot;         /* last time slot added to slot_mh (cache) */
     struct hu_hll     templates;      /* distinct template_hash */
     struct hu_ss      top_templates;  /* heaviest template_hash */
+    struct hu_ss      top_sentences;  /* heaviest first/last sentences (head_hash,
+                                       * tail_hash) seen at least twice: a
+                                       * script's wrapper */
+    /* Sentences seen once recently (low 32 bits of the hash).  A sentence
+     * enters top_sentences on its second sighting, so one-off task lines
+     * cannot churn the wrapper out of the 8 counters (a 2-hit admission
+     * filter, as in TinyLFU). */
+    uint32_t sent_probation[HU_PROFILE_PROBATION];
+    uint32_t sent_probation_pos;
     struct hu_minhash template_mh;    /* MinHash of the template set */
     struct hu_minhash slot_mh;        /* MinHash of active 10-minute slots */
     struct hu_kmv     set[HU_PSET_COUNT];

@@ -211,6 +211,13 @@ static void indicator(struct ctx *x, const struct camp *cp, const char *kind, co
                       long acc, long outside)
 {
     struct w *w = x->w;
+    /* A value more accounts outside the campaign share than inside it (a
+     * popular SDK's fingerprint, a big NAT) would make partners flag honest
+     * users: not an indicator of this campaign. */
+    if (acc > 0 && outside > acc) {
+        x->st->unspecific++;
+        return;
+    }
     char pbuf[HU_MAX_STIX_PATTERN + 256];
     int n = snprintf(pbuf, sizeof pbuf, "indicator|%s|%s|%s", x->producer, cp->cid, pattern);
     if (n < 0 || (size_t)n >= sizeof pbuf) { x->st->skipped_values++; return; }
@@ -593,6 +600,12 @@ int hu_stix_export(const char *json, size_t len, const struct hu_stix_opts *o, s
     struct hu_buf scratch;
     hu_buf_init(&scratch, 1u << 20);
     for (uint32_t i = 0; i < root->n && !w.rc; i++) {
+        /* linked groups below the flag threshold (a company's fleet, a
+         * crowd) are in campaigns.json for transparency, never shared */
+        if (cps[i].confidence < (int)floor(o->min_score * 100 + 0.5)) {
+            x.st->below_min_score++;
+            continue;
+        }
         campaign(&x, &cps[i], &scratch);
         hu_buf_reset(&x.rels);
         campaign_indicators(&x, &cps[i]);

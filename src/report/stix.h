@@ -47,6 +47,8 @@ struct hu_stix_opts {
     const uint8_t *share_key;       /* NULL: payment indicators are omitted */
     size_t share_key_len;
     int64_t now_ms;                 /* < 0: modified = the data's last_seen */
+    double min_score;               /* campaigns scored below are not exported
+                                     * (default 0.5, the throttle threshold) */
 };
 
 struct hu_stix_stats {
@@ -54,6 +56,8 @@ struct hu_stix_stats {
     uint32_t omitted_payment;       /* no share key */
     uint32_t skipped_values;        /* malformed or non-hash values not exported */
     uint32_t redactions;            /* account ids / payment fps cut from evidence */
+    uint32_t below_min_score;       /* campaigns not exported: score < min_score */
+    uint32_t unspecific;            /* values shared more outside a campaign than inside */
 };
 
 /* Convert campaigns.json (json, len) into a bundle appended to `out`

@@ -17,6 +17,8 @@
 #include "profile/observer.h"
 #include "score/explain.h"
 #include "score/fingerprint.h"
+#include "score/ioc_match.h"
+#include "core/arena.h"
 #include "score/campaign.h"
 #include "score/params.h"
 #include "score/usage.h"
@@ -49,6 +51,7 @@ struct hu_analysis {
     struct hu_analysis_timings t;
     /* finish() scratch kept for the similarity callback */
     struct hu_profile **prof;
+    struct hu_arena codes;          /* reason codes made at run time (ioc_*@producer) */
 };
 
 static double now_s(void)
@@ -65,6 +68,7 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
     if (!a)
         return HU_ENOMEM;
     a->cfg = *cfg;
+    hu_arena_init(&a->codes, 4096);
     int rc = HU_ENOMEM;
     if (cfg->policy) {
         a->policy = cfg->policy;
@@ -97,7 +101,26 @@ void hu_analysis_destroy(struct hu_analysis *a)
     hu_observer_destroy(a->obs);
     hu_policy_destroy(a->own_policy);
     hu_free(a->prof);
+    hu_arena_fini(&a->codes);
     hu_free(a);
+}
+
+/* "ioc_<kind>@<producer>": the producer name comes from a partner's file,
+ * so only [A-Za-z0-9._-] survive and it is cut at 40 bytes -- a reason
+ * code can never carry a ';', '=', quote or newline into accounts.csv. */
+static const char *ioc_code(struct hu_analysis *a, const char *kind, const char *producer)
+{
+    char buf[96];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "ioc_%s@", kind);
+    for (const char *p = producer; p && *p && n < sizeof buf - 1 && n < 60; p++) {
+        char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
+            buf[n++] = c;
+        else if (c == ' ')
+            buf[n++] = '_';
+    }
+    buf[n] = '\0';
+    return hu_arena_strndup(&a->codes, buf, n);
 }
 
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a)
@@ -194,9 +217,10 @@ static uint32_t enabled_kinds(uint32_t off)
     if (off & (1u << HU_FAMILY_NETWORK))
         k &= ~((1u << HU_LINK_IP) | (1u << HU_LINK_PREFIX) | (1u << HU_LINK_USER_AGENT)
                | (1u << HU_LINK_CLIENT_FP) | (1u << HU_LINK_HEADERS_FP));
-    if (off & (1u << HU_FAMILY_IDENTITY))
-        k &= ~((1u << HU_LINK_PAYMENT) | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_EMAIL_DOM)
-               | (1u << HU_LINK_SYSTEM) | (1u << HU_LINK_TOOLS));
+    if (off & (1u << HU_FAMILY_PAYMENT))
+        k &= ~((1u << HU_LINK_PAYMENT) | (1u << HU_LINK_SIGNUP_NET) | (1u << HU_LINK_EMAIL_DOM));
+    if (off & (1u << HU_FAMILY_SCRIPT))
+        k &= ~((1u << HU_LINK_SYSTEM) | (1u << HU_LINK_TOOLS));
     k &= ~(1u << HU_LINK_SHAPE);     /* not produced yet */
     return k;
 }
@@ -273,6 +297,8 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     struct hu_usage *usage = NULL;
     double *beh = NULL, *conceal = NULL;
     uint64_t *fp_tokens = NULL;
+    struct hu_ioc_hit *ioc = NULL;
+    double *ext = NULL;
     uint32_t *fp_off = NULL;
     struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS] = NULL;
     uint64_t *org = NULL;
@@ -308,8 +334,18 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
         if (rc)
             goto out;
     }
-    if (!(a->cfg.disabled_families & (1u << HU_FAMILY_IDENTITY))) {
-        rc = hu_fingerprint_tokens(a->prof, n, beh, &fp_tokens, &fp_off);
+    {
+        /* fingerprint tokens of the families that are on */
+        uint32_t off = a->cfg.disabled_families, sets = 0;
+        if (!(off & (1u << HU_FAMILY_NETWORK)))
+            sets |= (1u << HU_PSET_CLIENT_FP) | (1u << HU_PSET_HEADERS_FP) | (1u << HU_PSET_UA) | (1u << HU_PSET_ASN);
+        if (!(off & (1u << HU_FAMILY_SCRIPT)))
+            sets |= (1u << HU_PSET_SYSTEM) | (1u << HU_PSET_TOOLS);
+        if (!(off & (1u << HU_FAMILY_PAYMENT)))
+            sets |= 1u << HU_PSET_PAYMENT;
+        if (!(off & (1u << HU_FAMILY_TEMPLATE)))
+            sets |= HU_FP_SET_SENTENCES;
+        rc = hu_fingerprint_tokens(a->prof, n, beh, sets, &fp_tokens, &fp_off);
         if (rc)
             goto out;
     }
@@ -330,15 +366,33 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     hu_postings_fini(&post);
     double t2 = now_s();
     a->t.pairs = t2 - t1;
+    if (a->cfg.iocs) {
+        ioc = hu_calloc(n ? n : 1, sizeof *ioc);
+        ext = hu_calloc(n ? n : 1, sizeof *ext);
+        if (!ioc || !ext) {
+            rc = HU_ENOMEM;
+            goto out;
+        }
+        hu_ioc_match_accounts(a->cfg.iocs, a->prof, n, hu_observer_dict(a->obs), a->cfg.share_key,
+                              a->cfg.share_key_len, ioc);
+        for (size_t i = 0; i < n; i++)
+            ext[i] = ioc[i].score;
+    }
     struct hu_campaign_input in = {
         .n = n, .usage = usage, .behaviour = beh, .concealment = conceal,
-        .fp_tokens = fp_tokens, .fp_off = fp_off,
+        .fp_tokens = fp_tokens, .fp_off = fp_off, .external = ext,
         .parts = (const struct hu_behaviour_part (*)[HU_BEHAVIOUR_PARTS])parts,
         .org_hash = org, .account_ids = ids, .account_id_lens = id_lens, .pairs = &pairs,
     };
     rc = hu_campaigns_build(&in, a->policy, out);
     if (rc)
         goto out;
+    for (size_t i = 0; ioc && i < n; i++)
+        for (unsigned k = 0; k < ioc[i].n; k++) {
+            const char *code = ioc_code(a, ioc[i].hit[k].kind, ioc[i].hit[k].producer);
+            if (code)
+                hu_account_add_reason(&out->accounts[i], code, 1, ioc[i].score);
+        }
     out->total_requests = oc.requests;
     out->first_ts_ms = oc.first_ts;
     out->last_ts_ms = oc.last_ts;
@@ -359,6 +413,8 @@ out:
     hu_free(conceal);
     hu_free(fp_tokens);
     hu_free(fp_off);
+    hu_free(ioc);
+    hu_free(ext);
     hu_free(parts);
     hu_free(org);
     hu_free(ids);

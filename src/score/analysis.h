@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "features/features.h"
+#include "features/ioc.h"
 #include "ingest/event.h"
 #include "profile/profile_table.h"
 #include "score/policy.h"
@@ -33,7 +34,8 @@
     X(TEMPLATE, "template", "template reuse and similar template sets")         \
     X(TIMING,   "timing",   "synchronised activity and round-the-clock use")    \
     X(NETWORK,  "network",  "shared addresses, prefixes, client fingerprints")  \
-    X(IDENTITY, "identity", "shared payment, sign-up network, e-mail domain, system prompt, tools") \
+    X(PAYMENT,  "payment",  "shared payment instruments, sign-up networks, e-mail domains") \
+    X(SCRIPT,   "script",   "shared system prompts and tool sets (the operator's harness)") \
     X(PIVOT,    "pivot",    "the same move to a newly released model")
 
 enum hu_family {
@@ -52,6 +54,12 @@ struct hu_analysis_config {
     /* --dump-graph: write the weighted account graph (every candidate pair
      * with its strength and evidence) to this file; NULL: don't. */
     const char *dump_graph_path;
+    /* --iocs: partners' indicators (borrowed; NULL: none) and the sharing
+     * key their payment hashes are keyed with (NULL: payment indicators
+     * cannot match). */
+    const struct hu_ioc_set *iocs;
+    const uint8_t *share_key;
+    size_t share_key_len;
 };
 
 /* Wall-clock seconds spent per stage, for `--timings` and benchmarks. */

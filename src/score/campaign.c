@@ -17,9 +17,11 @@
 #include "core/alloc.h"
 #include "core/sort.h"
 #include "core/hash.h"
+#include "core/log.h"
 #include "core/u64map.h"
 #include "link/params.h"
 #include "link/uf.h"
+#include "score/fingerprint.h"
 #include "score/params.h"
 
 #include <math.h>
@@ -130,6 +132,12 @@ static int cmp_tok_post(const void *x, const void *y)
     return (a->frag > b->frag) - (a->frag < b->frag);
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -145,7 +153,8 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
     uint32_t *frag_of_root = NULL, *root_of_frag = NULL, *frag_ntok = NULL, *order = NULL;
     uint32_t *first_acc = NULL, *next_acc = NULL;
     struct tok_post *post = NULL;
-    uint64_t *scratch = NULL;
+    uint64_t *scratch = NULL, *ftok = NULL;
+    uint32_t *frag_off = NULL;
     struct hu_u64map shared = { 0 };
     size_t n_frag = 0, n_post = 0, cap_post = 0;
 
@@ -195,52 +204,70 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
             for (uint32_t j = in->fp_off[i]; j < in->fp_off[i + 1]; j++)
                 t[k++] = in->fp_tokens[j];
         hu_sort(t, m, sizeof *t, cmp_u64);
-        /* distinct tokens with their use counts, most used first */
+        /* distinct tokens (in place, token order) with their use counts */
+        uint32_t *cnt = hu_malloc(m * sizeof *cnt);
+        if (!cnt) { hu_free(t); goto out; }
         size_t nd = 0;
         for (size_t x = 0; x < m; ) {
             size_t y = x;
             while (y < m && t[y] == t[x]) y++;
             t[nd] = t[x];
-            /* stash the count in the high bits of a parallel pass: reuse
-             * the tail of t for counts (y - x fits 32 bits) */
-            t[m - 1 - nd] = (uint64_t)(y - x);
+            cnt[nd] = (uint32_t)(y - x);
             nd++;
             x = y;
         }
         size_t keep = nd;
-        if (keep > HU_MERGE_MAX_TOKENS) {
-            /* keep the HU_MERGE_MAX_TOKENS most used: selection by count
-             * threshold (deterministic: ties broken by token order) */
-            uint64_t *cnt = hu_malloc(nd * sizeof *cnt);
-            if (!cnt) { hu_free(t); goto out; }
-            for (size_t x = 0; x < nd; x++) cnt[x] = t[m - 1 - x];
-            uint64_t *sorted = hu_malloc(nd * sizeof *sorted);
+        if (nd > HU_MERGE_MAX_TOKENS) {
+            /* keep the HU_MERGE_MAX_TOKENS most used, in token order: find
+             * the count threshold, then take tokens above it and as many at
+             * it as fit, first in token order (deterministic) */
+            uint32_t *sorted = hu_malloc(nd * sizeof *sorted);
             if (!sorted) { hu_free(cnt); hu_free(t); goto out; }
             memcpy(sorted, cnt, nd * sizeof *sorted);
-            hu_sort(sorted, nd, sizeof *sorted, cmp_u64);
-            uint64_t thr = sorted[nd - HU_MERGE_MAX_TOKENS];
-            size_t w = 0, above = 0;
+            hu_sort(sorted, nd, sizeof *sorted, cmp_u32);
+            uint32_t thr = sorted[nd - HU_MERGE_MAX_TOKENS];
+            size_t above = 0;
             for (size_t x = 0; x < nd; x++) above += cnt[x] > thr;
             size_t at_thr_left = HU_MERGE_MAX_TOKENS - above;
+            size_t w = 0;
             for (size_t x = 0; x < nd; x++) {
                 if (cnt[x] > thr || (cnt[x] == thr && at_thr_left && at_thr_left--))
                     t[w++] = t[x];
             }
             keep = w;
-            hu_free(cnt);
             hu_free(sorted);
         }
+        hu_free(cnt);
         if (hu_grow((void **)&post, &cap_post, n_post + keep, sizeof *post, 1024)) {
             hu_free(t);
             goto out;
         }
+        /* appended in token order: post[frag_off[f] .. + frag_ntok[f]) is
+         * fragment f's sorted token list until the sort below */
         for (size_t x = 0; x < keep; x++)
             post[n_post++] = (struct tok_post){ t[x], (uint32_t)f };
         frag_ntok[f] = (uint32_t)keep;
         hu_free(t);
     }
+    /* keep each fragment's sorted list, then sort the postings by token */
+    ftok = hu_malloc((n_post ? n_post : 1) * sizeof *ftok);
+    frag_off = hu_malloc((n_frag + 1) * sizeof *frag_off);
+    if (!ftok || !frag_off)
+        goto out;
+    {
+        size_t k = 0;
+        for (size_t f = 0; f < n_frag; f++) {
+            frag_off[f] = (uint32_t)k;
+            k += frag_ntok[f];
+        }
+        frag_off[n_frag] = (uint32_t)k;
+        for (size_t x = 0; x < n_post; x++)
+            ftok[x] = post[x].tok;
+    }
     hu_sort(post, n_post, sizeof *post, cmp_tok_post);
-    /* shared-token counts per candidate fragment pair */
+    /* candidate fragment pairs: all pairs of a token's fragments up to
+     * HU_PAIR_CAP of them, a ring (next two) beyond -- at most
+     * min(m^2/2, 2m) per token, as in link/pairs.h */
     if (hu_u64map_init(&shared, n_post))
         goto out;
     for (size_t x = 0; x < n_post; ) {
@@ -251,11 +278,37 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
             size_t lim = m <= HU_PAIR_CAP ? y : (i + 3 < y ? i + 3 : y);
             for (size_t j = i + 1; j < lim; j++) {
                 uint64_t key = (uint64_t)post[i].frag << 32 | post[j].frag;
-                if (hu_u64map_add(&shared, key + 1, 1))
+                if (hu_u64map_add(&shared, key + 1, 0))
                     goto out;
             }
         }
         x = y;
+    }
+    /* exact shared and operator-token counts per candidate: merge the two
+     * sorted token lists (O(HU_MERGE_MAX_TOKENS) each);
+     * value = shared | operator_shared << 16 */
+    for (size_t i = 0; i < shared.cap; i++) {
+        if (!shared.keys[i])
+            continue;
+        uint64_t key = shared.keys[i] - 1;
+        uint32_t fa = (uint32_t)(key >> 32), fb = (uint32_t)key;
+        const uint64_t *p = ftok + frag_off[fa], *pe = ftok + frag_off[fa] + frag_ntok[fa];
+        const uint64_t *q = ftok + frag_off[fb], *qe = ftok + frag_off[fb] + frag_ntok[fb];
+        uint32_t both = 0, op = 0, excl = 0;
+        while (p < pe && q < qe) {
+            if (*p < *q) p++;
+            else if (*q < *p) q++;
+            else {
+                both++;
+                op += (*p & HU_FP_OPERATOR_BIT) != 0;
+                excl += (*p & HU_FP_OPERATOR_BIT) && (*p & HU_FP_EXCLUSIVE_BIT);
+                p++; q++;
+            }
+        }
+        /* value = shared | operator shared << 16 | exclusive operator << 31 */
+        shared.vals[i] = (both & 0xffff) | (op & 0x7fff) << 16 | (excl ? 1u << 31 : 0);
+        hu_trace(SCORE, "merge candidate: fragments %u (%u tokens) and %u (%u tokens) share %u, %u operator",
+                 fa, frag_ntok[fa], fb, frag_ntok[fb], both, op);
     }
     /* join pairs that share enough: scan the map in key order for
      * determinism (collect, sort, then union) */
@@ -265,12 +318,16 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
         goto out;
     size_t n_keys = 0;
     for (size_t i = 0; i < shared.cap; i++) {
-        if (!shared.keys[i] || shared.vals[i] < HU_MERGE_MIN_SHARED)
+        if (!shared.keys[i])
             continue;
+        uint32_t n_shared = shared.vals[i] & 0xffff, n_operator = (shared.vals[i] >> 16) & 0x7fff;
+        int exclusive = (shared.vals[i] >> 31) != 0;
         uint64_t key = shared.keys[i] - 1;
         uint32_t fa = (uint32_t)(key >> 32), fb = (uint32_t)key;
         uint32_t small = frag_ntok[fa] < frag_ntok[fb] ? frag_ntok[fa] : frag_ntok[fb];
-        if ((double)shared.vals[i] < HU_MERGE_MIN_OVERLAP * (double)small)
+        int enough = n_shared >= HU_MERGE_MIN_SHARED && n_operator >= 1
+                     && (double)n_shared >= HU_MERGE_MIN_OVERLAP * (double)small;
+        if (!exclusive && !enough)
             continue;
         scratch[n_keys++] = key;
     }
@@ -280,6 +337,8 @@ static int merge_fragments(const struct hu_campaign_input *in, struct hu_uf *uf,
     rc = HU_OK;
 out:
     hu_u64map_fini(&shared);
+    hu_free(ftok);
+    hu_free(frag_off);
     hu_free(frag_of_root);
     hu_free(root_of_frag);
     hu_free(frag_ntok);
@@ -459,6 +518,8 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
         } else {
             a->score = HU_SOLO_SCALE * in->behaviour[i];
         }
+        if (in->external && in->external[i] > 0)
+            a->score = 1.0 - (1.0 - a->score) * (1.0 - in->external[i]);
         if (in->parts)
             for (int p = 0; p < HU_BEHAVIOUR_PARTS; p++)
                 if (in->parts[i][p].contribution >= 0.02)

@@ -45,6 +45,10 @@ struct hu_campaign_input {
      * fp_tokens[fp_off[i] .. fp_off[i+1]).  fp_off == NULL: no merge. */
     const uint64_t *fp_tokens;
     const uint32_t *fp_off;                /* [n + 1] */
+    /* Outside evidence per account, 0..1, combined with the account's score
+     * as a noisy-OR before the policy decides (partners' indicators,
+     * ioc_match.h); may be NULL. */
+    const double *external;
     const struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS]; /* [n], may be NULL */
     const uint64_t *org_hash;           /* [n], 0 = none; may be NULL */
     const char *const *account_ids;     /* [n], borrowed */

@@ -277,10 +277,16 @@ int hu_explain_evidence(struct hu_results *r, const struct hu_usage *usage)
         for (int k = 0; k < HU_LINK_KIND_COUNT && !rc; k++) {
             if (!c->kind_members[k])
                 continue;
-            rc = add_evidence(c, 0.5 + 0.5 * (double)c->kind_members[k] / c->n_members,
-                              "%u of %u accounts are linked by %s (%llu strong links).",
-                              c->kind_members[k], c->n_members, hu_link_kind_desc((enum hu_link_kind)k),
-                              (unsigned long long)c->kind_links[k]);
+            if (k == HU_LINK_FINGERPRINT)
+                rc = add_evidence(c, 0.5 + 0.5 * (double)c->kind_members[k] / c->n_members,
+                                  "%u of %u accounts were joined through %s: groups that never share a card or an address "
+                                  "still share rare system prompts, tool sets and clients.",
+                                  c->kind_members[k], c->n_members, hu_link_kind_desc((enum hu_link_kind)k));
+            else
+                rc = add_evidence(c, 0.5 + 0.5 * (double)c->kind_members[k] / c->n_members,
+                                  "%u of %u accounts are linked by %s (%llu strong links).",
+                                  c->kind_members[k], c->n_members, hu_link_kind_desc((enum hu_link_kind)k),
+                                  (unsigned long long)c->kind_links[k]);
         }
         /* behaviour aggregates */
         double reuse = 0, thinking = 0, spread = 0, pivot = 0;

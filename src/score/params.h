@@ -24,6 +24,28 @@
  * two or three accounts of one person are not one. */
 #define HU_MIN_CAMPAIGN      4u
 
+
+/* ---- partners' indicators (score/ioc_match.c) ---------------------------- */
+
+/* What one hit on a partner's indicator adds to an account's score
+ * (combined as a noisy-OR over hits, capped at HU_IOC_MAX).  A payment
+ * instrument another provider saw in a campaign is near proof of the same
+ * operator; a proxy address or an ASN is shared with honest users of the
+ * same network, so it only tips an account that is already suspicious.
+ * The cap keeps partner evidence alone below block: a partner's error
+ * must not lock a customer out without huella's own evidence. */
+#define HU_IOC_W_PAYMENT   0.70
+#define HU_IOC_W_TEMPLATE  0.45
+#define HU_IOC_W_CLIENT    0.15
+#define HU_IOC_W_ADDRESS   0.20
+#define HU_IOC_W_ASN       0.05
+#define HU_IOC_W_UA        0.05
+#define HU_IOC_MAX         0.85
+/* Hits on network and client indicators (address, ASN, user agent, TLS and
+ * header fingerprints) together add at most this: alone they move an
+ * honest account to `monitor` at most, never to an action. */
+#define HU_IOC_WEAK_MAX    0.30
+
 #endif
 
 /* ---- behaviour score (score/usage.c) ------------------------------------ */
@@ -103,6 +125,11 @@
  * honest groups (low behaviour) never merge, and a declared, verified
  * organisation's fleet stays its own group. */
 #define HU_MERGE_MIN_BEHAVIOUR 0.50
+/* Two groups join when they share an exclusive operator token (a system
+ * prompt or tool set only harvesting accounts use), or at least
+ * MIN_SHARED tokens including an operator token, covering MIN_OVERLAP of
+ * the smaller group's tokens.  Client fingerprints, user agents and ASNs
+ * alone never join groups: everyone on one SDK release shares them. */
 #define HU_MERGE_MIN_SHARED    2
 #define HU_MERGE_MIN_OVERLAP   0.5
 /* Tokens kept per fragment (the most used inside it first): a fragment of
@@ -115,6 +142,14 @@
  * left out.  A token of one account is left out too: it links nobody. */
 #define HU_TOKEN_MIN_DF_FLOOR  50
 #define HU_TOKEN_HARVEST_SHARE 0.5
+/* A token at least this share of whose users harvest is "exclusive"
+ * (fingerprint.h): sharing one exclusive operator token joins groups. */
+#define HU_TOKEN_EXCLUSIVE_SHARE 0.9
+/* A sentence is part of an account's fingerprint (its wrapper) when it
+ * begins or ends at least MIN_USES and MIN_SHARE of the account's requests
+ * with text (a script rotates a few wrappers, each well above noise). */
+#define HU_SENTENCE_MIN_USES   5
+#define HU_SENTENCE_MIN_SHARE  0.02
 
 /* Membership refinement: a member linked to its campaign only through
  * shared network things (address, prefix, user agent, TLS fingerprint) --

@@ -90,6 +90,21 @@ a,b=f("out1/accounts.csv"),f("out5/accounts.csv")
 assert a==b, (len(a^b))
 '
 
+# partners' indicators: last week's campaigns as a STIX bundle are evidence
+# on this week's traffic (a new seed: new accounts, same operators' habits)
+head -c 32 /dev/urandom > share.key
+"$H" export --stix out1 --share-key share.key --producer "Partner Lab" --out bundle.json >/dev/null 2>&1
+"$H" simulate --scenario smoke --seed 12 --out week2.jsonl --asn-out asn2.csv >/dev/null 2>&1
+"$H" analyze week2.jsonl --asn asn2.csv --out outi --iocs bundle.json --share-key share.key -q; rc=$?
+check "analyze --iocs exits 0" [ $rc -eq 0 ]
+check "accounts on a partner's indicators get ioc_*@producer reasons" grep -q "ioc_[a-z_]*@Partner_Lab=1" outi/accounts.csv
+"$H" eval week2.jsonl --results outi --format json > evali.json
+check "partner indicators flag no honest account on smoke" python3 -c '
+import json; e=json.load(open("evali.json")); assert e["benign_fpr"]==0, e["benign_fpr"]'
+printf '{"type":"bundle","objects":[' > broken.json
+"$H" analyze week2.jsonl --out outj --iocs broken.json >/dev/null 2>erri.txt; rc=$?
+check "a truncated bundle is refused (exit 2) with the file named" sh -c "[ $rc -eq 2 ] && grep -q broken.json erri.txt"
+
 # bad usage and bad input
 "$H" analyze in.jsonl >/dev/null 2>&1; rc=$?
 check "analyze without --out exits 2" [ $rc -eq 2 ]

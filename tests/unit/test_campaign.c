@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "score/campaign.h"
+#include "score/fingerprint.h"
 #include "score/params.h"
 
 enum { N = 24 };
@@ -135,7 +136,7 @@ static void fingerprints_merge_harvesting_fragments_only(void **state)
     uint32_t k = 0;
     for (int i = 0; i < N; i++) {
         off[i] = k;
-        if (i < 4 || (i >= 10 && i < 14)) { tok[k++] = 111; tok[k++] = 222; }
+        if (i < 4 || (i >= 10 && i < 14)) { tok[k++] = 111; tok[k++] = 222 | HU_FP_OPERATOR_BIT; }
     }
     off[N] = k;
     struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal,

@@ -172,7 +172,7 @@ static int export_file(const char *path, const uint8_t *key, size_t key_len, str
 {
     size_t len;
     char *json = slurp(path, &len);
-    struct hu_stix_opts o = { "Example AI", HU_TLP_AMBER, key, key_len, -1 };
+    struct hu_stix_opts o = { "Example AI", HU_TLP_AMBER, key, key_len, -1, 0.5 };
     char err[300];
     hu_buf_init(out, 1u << 26);
     int rc = hu_stix_export(json, len, &o, out, st, err, sizeof err);
@@ -235,7 +235,7 @@ static void export_is_private_and_deterministic(void **state)
     hu_free(bad);
     hu_buf_fini(&a);
     /* not campaigns.json */
-    struct hu_stix_opts o = { NULL, HU_TLP_RED, NULL, 0, -1 };
+    struct hu_stix_opts o = { NULL, HU_TLP_RED, NULL, 0, -1, 0.5 };
     hu_buf_init(&a, 1u << 20);
     assert_int_equal(hu_stix_export("{\"a\":1}", 7, &o, &a, &st, err, sizeof err), HU_EPARSE);
     assert_int_not_equal(hu_stix_export("[{\"id\":", 7, &o, &a, &st, err, sizeof err), HU_OK);
@@ -268,6 +268,10 @@ static void loader_round_trip(void **state)
     assert_string_equal(m.value, "198.51.100.0/24");
     ip.bytes[2] = 101;
     assert_false(hu_ioc_lookup_ip(s, &ip, &m));
+    /* AS64502 is shared by 500 accounts outside the campaign and 1 inside:
+     * not specific to it, so never exported */
+    assert_false(hu_ioc_lookup_asn(s, 64502, &m));
+    assert_true(st.unspecific >= 1);
     struct hu_ip ip6 = { 1, { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0xab, 0xcd, 0, 0, 0, 0, 0, 0, 0, 9 } };
     assert_true(hu_ioc_lookup_ip(s, &ip6, &m));
     assert_int_equal(m.kind, HU_IOC_PREFIX);
@@ -397,7 +401,7 @@ static void export_rejects_hostile_input(void **state)
     (void)state;
     size_t len;
     char *json = slurp("tests/cases/stix/basic/campaigns.json", &len);
-    struct hu_stix_opts o = { NULL, HU_TLP_AMBER, KEY, sizeof KEY - 1, -1 };
+    struct hu_stix_opts o = { NULL, HU_TLP_AMBER, KEY, sizeof KEY - 1, -1, 0.5 };
     struct hu_stix_stats st;
     char err[300];
     struct hu_buf b;
