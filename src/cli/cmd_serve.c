@@ -24,9 +24,10 @@ const char hu_cmd_serve_help[] =
     "  --db FILE               SQLite database (default ./huella-serve.db)\n"
     "  --policy FILE           policy file as for `analyze` (default: built in);\n"
     "                          reloaded on SIGHUP, a broken file is refused\n"
-    "  --asn FILE, --geo FILE, --cidr FILE\n"
-    "                          address databases, as for `analyze` (repeatable\n"
-    "                          --asn and --cidr); decisions then equal analyze's\n"
+    "  --asn FILE, --geo FILE, --cidr FILE, --model FILE\n"
+    "                          address databases and target model, as for\n"
+    "                          `analyze` (repeatable --asn and --cidr); decisions\n"
+    "                          then equal analyze's\n"
     "  --admin-token-file FILE admin bearer tokens, \"NAME TOKEN\" per line; without\n"
     "                          it the admin endpoints are off\n"
     "  --mode native|nginx     default answer mode of /v1/check and /v1/decide\n"
@@ -103,7 +104,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
-           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR };
+           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -123,6 +124,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "asn", required_argument, NULL, O_ASN },
         { "geo", required_argument, NULL, O_GEO },
         { "cidr", required_argument, NULL, O_CIDR },
+        { "model", required_argument, NULL, O_MODEL },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -197,6 +199,7 @@ int hu_cmd_serve(int argc, char **argv)
             cidr[n_cidr++] = optarg;
             break;
         case O_GEO: eo.geo_file = optarg; break;
+        case O_MODEL: eo.model_file = optarg; break;
         case O_LOGRATE:
             if (parse_uint(optarg, 10000000, &v))
                 return hu_cli_usage_error("serve", "--decision-log-rate wants lines per second");

@@ -909,6 +909,7 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     struct hu_features_config fx = {
         .asn_files = o->asn_files, .n_asn_files = o->n_asn_files, .geo_file = o->geo_file,
         .cidr_files = o->cidr_files, .n_cidr_files = o->n_cidr_files,
+        .model_file = o->model_file,
     };
     rc = hu__be_create(&fx, &e->be, errbuf, errcap);
     if (rc != HU_OK)

@@ -58,6 +58,7 @@ struct hu_engine_opts {
     const char *const *asn_files; size_t n_asn_files;
     const char *geo_file;
     const char *const *cidr_files; size_t n_cidr_files;
+    const char *model_file;         /* as `analyze --model`; NULL: built in */
 };
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
