@@ -26,7 +26,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (Debian package wrk)";
 TMP=$(mktemp -d)
 PID=""
 cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; sleep 0.5; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP PIPE
 
 "$HUELLA" serve --listen 127.0.0.1:0 --ready-file "$TMP/ready" --db "$TMP/b.db" \
     --threads "$THREADS" --sync normal --relink-ms 500 >"$TMP/log" 2>&1 &
