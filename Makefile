@@ -17,7 +17,7 @@ PKG_CONFIG ?= pkg-config
 PREFIX  ?= /usr/local
 
 PKGS := libzstd zlib simdjson libhs libpcre2-8 sqlite3 libmicrohttpd \
-        libmaxminddb yaml-0.1 libsodium
+        libmaxminddb yaml-0.1 libsodium json-c
 
 SANITIZE ?=
 ifneq ($(SANITIZE),)

@@ -23,6 +23,7 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
     X(simulate, hu_cmd_simulate, "write labelled simulated traffic (scenarios, evasions, address plan)") \
     X(export,   hu_cmd_export,   "share campaigns as a STIX 2.1 bundle; sign, verify, make keys") \
     X(train,    hu_cmd_train,    "fit the extraction-target model from labelled requests")    \
+    X(serve,    hu_cmd_serve,    "the decision service for an API gateway (HTTP, SQLite)") \
     X(version,  hu_cmd_version,  "print the version")                                    \
     X(help,     hu_cmd_help,     "help on a command")
 

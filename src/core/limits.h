@@ -105,5 +105,36 @@
 /* Most indicator values loaded from all --iocs bundles together.  Stops:
  * unbounded memory from a huge shared feed; 1M values is ~100 MB. */
 #define HU_MAX_IOC_VALUES        1000000u
+/* ---- the HTTP service (serve/) ------------------------------------------ */
+
+/* Largest body of POST /v1/events.  Stops: one client buffering gigabytes
+ * in the service; a gateway batches a few thousand lines per POST. */
+#define HU_SERVE_MAX_EVENTS_BODY   (8u << 20)
+/* Largest body of the decision, sign-up and admin endpoints.  A decision
+ * request is a few hundred bytes; this stops a huge JSON document on the
+ * hot path. */
+#define HU_SERVE_MAX_SMALL_BODY    (64u << 10)
+/* Request bodies held by all connections at once.  Stops: thousands of
+ * clients each uploading a maximal body to exhaust memory; beyond it new
+ * uploads get 503 with Retry-After. */
+#define HU_SERVE_MAX_INFLIGHT_BODY (256u << 20)
+/* Bad lines listed one by one in a POST /v1/events answer (all are
+ * counted).  Stops: an answer larger than the request. */
+#define HU_SERVE_MAX_LINE_ERRORS   100u
+/* Memory per connection for request headers (libmicrohttpd's pool).  A
+ * request whose headers do not fit gets 431; stops header floods. */
+#define HU_SERVE_CONN_MEMORY       (32u << 10)
+/* Idle or slow connections are closed after this many seconds without
+ * progress: stops slowloris-style clients from holding sockets forever. */
+#define HU_SERVE_CONN_TIMEOUT_S    15u
+/* Most open connections; beyond it new ones are refused at accept (the
+ * process also raises RLIMIT_NOFILE to fit). */
+#define HU_SERVE_MAX_CONNECTIONS   16384u
+/* Entries of the sign-up sharing tracker per kind (payment, address,
+ * e-mail domain); the weakest entry is evicted beyond it. */
+#define HU_SERVE_SIGNUP_SLOTS      (1u << 16)
+/* Manual overrides plus runtime allowlist entries.  Stops an admin script
+ * gone wrong from growing the table without bound. */
+#define HU_SERVE_MAX_OVERRIDES     (1u << 20)
 
 #endif

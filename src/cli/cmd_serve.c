@@ -1,0 +1,295 @@
+/* cmd_serve.c -- `huella serve`: the decision service (docs/serve.md). */
+#include "cli/cli.h"
+#include "core/log.h"
+#include "serve/engine.h"
+#include "serve/server.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char hu_cmd_serve_help[] =
+    "usage: huella serve [--listen HOST:PORT] [--db FILE] [--policy FILE] [options]\n\n"
+    "Run the decision service: ingest events (POST /v1/events), answer an API\n"
+    "gateway on every request (POST /v1/decide, GET /v1/check), keep profiles\n"
+    "and campaigns current in the background, keep state in SQLite (WAL).\n"
+    "Endpoints, answers and gateway configurations: docs/serve.md.\n\n"
+    "  --listen HOST:PORT      address to bind (default 127.0.0.1:8787; port 0 = any\n"
+    "                          free port, see --ready-file); [::1]:PORT for IPv6\n"
+    "  --db FILE               SQLite database (default ./huella-serve.db)\n"
+    "  --policy FILE           policy file as for `analyze` (default: built in);\n"
+    "                          reloaded on SIGHUP, a broken file is refused\n"
+    "  --asn FILE, --geo FILE, --cidr FILE, --model FILE\n"
+    "                          address databases and target model, as for\n"
+    "                          `analyze` (repeatable --asn and --cidr); decisions\n"
+    "                          then equal analyze's\n"
+    "  --admin-token-file FILE admin bearer tokens, \"NAME TOKEN\" per line; without\n"
+    "                          it the admin endpoints are off\n"
+    "  --mode native|nginx     default answer mode of /v1/check and /v1/decide\n"
+    "                          (per request: ?mode=nginx); default native\n"
+    "  --threads N             HTTP worker threads (default 2)\n"
+    "  --sync full|normal      SQLite synchronous: full (default) survives power\n"
+    "                          loss for acknowledged events, normal only a crash\n"
+    "  --relink-ms N           background linkage period (default 1000)\n"
+    "  --checkpoint-ms N       snapshot checkpoint period (default 10000)\n"
+    "  --throttle-quota N      requests per window a throttled account may make\n"
+    "                          (default 0: every request gets 429)\n"
+    "  --throttle-window S     throttle window in seconds (default 60)\n"
+    "  --ready-file FILE       write \"HOST:PORT\" there once listening\n"
+    "  --log-allow             log allow decisions too (default: only the others)\n"
+    "  --conn-timeout S        close idle or stalled connections after S seconds\n"
+    "                          (default 15)\n"
+    "  --decision-log-rate N   at most N decision log lines per second, the rest\n"
+    "                          counted (default 1000; 0 = unlimited)\n\n"
+    "Signals: SIGHUP reloads the policy; SIGTERM/SIGINT stop after the requests in\n"
+    "flight, with a last checkpoint.  Exit 0 on a clean stop, 2 on bad usage or an\n"
+    "unusable policy/database/address, 1 on an internal failure.\n";
+
+static int parse_listen(const char *s, char *host, size_t hcap, unsigned *port)
+{
+    const char *colon;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        size_t n = (size_t)(close - s - 1);
+        if (n == 0 || n >= hcap)
+            return -1;
+        memcpy(host, s + 1, n);
+        host[n] = 0;
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon) {
+            /* a bare host: default port */
+            if (strlen(s) >= hcap)
+                return -1;
+            snprintf(host, hcap, "%s", s);
+            *port = 8787;
+            return 0;
+        }
+        size_t n = (size_t)(colon - s);
+        if (n >= hcap)
+            return -1;
+        memcpy(host, s, n);
+        host[n] = 0;
+        if (!n)
+            snprintf(host, hcap, "127.0.0.1");
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p > 65535)
+        return -1;
+    *port = (unsigned)p;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > max || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int hu_cmd_serve(int argc, char **argv)
+{
+    enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
+           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL };
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "db", required_argument, NULL, O_DB },
+        { "policy", required_argument, NULL, O_POLICY },
+        { "admin-token-file", required_argument, NULL, O_TOKENS },
+        { "mode", required_argument, NULL, O_MODE },
+        { "threads", required_argument, NULL, O_THREADS },
+        { "sync", required_argument, NULL, O_SYNC },
+        { "relink-ms", required_argument, NULL, O_RELINK },
+        { "checkpoint-ms", required_argument, NULL, O_CKPT },
+        { "throttle-quota", required_argument, NULL, O_TQ },
+        { "throttle-window", required_argument, NULL, O_TW },
+        { "ready-file", required_argument, NULL, O_READY },
+        { "log-allow", no_argument, NULL, O_LOGALLOW },
+        { "conn-timeout", required_argument, NULL, O_CONNTO },
+        { "decision-log-rate", required_argument, NULL, O_LOGRATE },
+        { "asn", required_argument, NULL, O_ASN },
+        { "geo", required_argument, NULL, O_GEO },
+        { "cidr", required_argument, NULL, O_CIDR },
+        { "model", required_argument, NULL, O_MODEL },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    char host[128] = "127.0.0.1";
+    unsigned port = 8787;
+    const char *ready = NULL;
+    struct hu_engine_opts eo = { .db_path = "huella-serve.db" };
+    struct hu_server_opts so = { .host = host, .threads = 2, .decision_log_rate = 1000 };
+    unsigned long v;
+    int c;
+    enum { MAX_FILES = 16 };
+    const char *asn[MAX_FILES], *cidr[MAX_FILES];
+    size_t n_asn = 0, n_cidr = 0;
+    optind = 1;
+    for (;;) {
+        c = getopt_long(argc, argv, "l:h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'l':
+            if (parse_listen(optarg, host, sizeof host, &port))
+                return hu_cli_usage_error("serve", "--listen wants HOST:PORT, got \"%s\"", optarg);
+            break;
+        case O_DB: eo.db_path = optarg; break;
+        case O_POLICY: eo.policy_path = optarg; break;
+        case O_TOKENS: so.token_file = optarg; break;
+        case O_MODE:
+            if (!strcmp(optarg, "nginx")) so.check_mode = HU_MODE_NGINX;
+            else if (!strcmp(optarg, "native")) so.check_mode = HU_MODE_NATIVE;
+            else return hu_cli_usage_error("serve", "--mode is native or nginx");
+            break;
+        case O_THREADS:
+            if (parse_uint(optarg, 64, &v) || !v)
+                return hu_cli_usage_error("serve", "--threads wants 1..64");
+            so.threads = (unsigned)v;
+            break;
+        case O_SYNC:
+            if (!strcmp(optarg, "normal")) eo.sync_normal = 1;
+            else if (!strcmp(optarg, "full")) eo.sync_normal = 0;
+            else return hu_cli_usage_error("serve", "--sync is full or normal");
+            break;
+        case O_RELINK:
+            if (parse_uint(optarg, 3600000, &v) || !v)
+                return hu_cli_usage_error("serve", "--relink-ms wants 1..3600000");
+            eo.relink_ms = (unsigned)v;
+            break;
+        case O_CKPT:
+            if (parse_uint(optarg, 86400000, &v) || !v)
+                return hu_cli_usage_error("serve", "--checkpoint-ms wants 1..86400000");
+            eo.checkpoint_ms = (unsigned)v;
+            break;
+        case O_TQ:
+            if (parse_uint(optarg, 1000000000, &v))
+                return hu_cli_usage_error("serve", "--throttle-quota wants a count");
+            eo.throttle_quota = (uint32_t)v;
+            break;
+        case O_TW:
+            if (parse_uint(optarg, 86400, &v) || !v)
+                return hu_cli_usage_error("serve", "--throttle-window wants 1..86400 seconds");
+            eo.throttle_window_s = (uint32_t)v;
+            break;
+        case O_READY: ready = optarg; break;
+        case O_LOGALLOW: so.log_allow = 1; break;
+        case O_ASN:
+            if (n_asn == MAX_FILES)
+                return hu_cli_usage_error("serve", "too many --asn files");
+            asn[n_asn++] = optarg;
+            break;
+        case O_CIDR:
+            if (n_cidr == MAX_FILES)
+                return hu_cli_usage_error("serve", "too many --cidr files");
+            cidr[n_cidr++] = optarg;
+            break;
+        case O_GEO: eo.geo_file = optarg; break;
+        case O_MODEL: eo.model_file = optarg; break;
+        case O_LOGRATE:
+            if (parse_uint(optarg, 10000000, &v))
+                return hu_cli_usage_error("serve", "--decision-log-rate wants lines per second");
+            so.decision_log_rate = (unsigned)v;
+            break;
+        case O_CONNTO:
+            if (parse_uint(optarg, 3600, &v) || !v)
+                return hu_cli_usage_error("serve", "--conn-timeout wants 1..3600 seconds");
+            so.conn_timeout_s = (unsigned)v;
+            break;
+        case 'h':
+            fputs(hu_cmd_serve_help, stdout);
+            return HU_EXIT_OK;
+        default:
+            return hu_cli_usage_error("serve", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return hu_cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+    so.port = port;
+    eo.asn_files = asn;
+    eo.n_asn_files = n_asn;
+    eo.cidr_files = cidr;
+    eo.n_cidr_files = n_cidr;
+
+    /* Signals are taken synchronously by this thread (sigwait); every
+     * thread started below inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[1024] = "";
+    struct hu_engine *e = NULL;
+    int rc = hu_engine_create(&eo, &e, err, sizeof err);
+    if (rc != HU_OK) {
+        hu_error("serve: %s", err[0] ? err : hu_status_str(rc));
+        return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
+    }
+    struct hu_server *srv = NULL;
+    rc = hu_server_start(e, &so, &srv, err, sizeof err);
+    if (rc != HU_OK) {
+        hu_error("serve: %s", err[0] ? err : hu_status_str(rc));
+        hu_engine_destroy(e);
+        return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
+    }
+    if (hu_engine_start(e) != HU_OK) {
+        hu_error("serve: cannot start the background worker");
+        hu_server_stop(srv);
+        hu_engine_destroy(e);
+        return HU_EXIT_FAIL;
+    }
+    unsigned bound = hu_server_port(srv);
+    hu_info("serve: listening on %s%s%s:%u, database %s, policy %s", strchr(host, ':') ? "[" : "",
+            host, strchr(host, ':') ? "]" : "", bound, eo.db_path,
+            eo.policy_path ? eo.policy_path : "(built in)");
+    if (strcmp(host, "127.0.0.1") && strcmp(host, "::1") && strncmp(host, "127.", 4))
+        hu_warn("serve: listening on %s, not loopback: events and decisions are not "
+                "authenticated, put the service behind the gateway's network policy", host);
+    if (ready) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", ready);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%s:%u\n", host, bound) < 0 || fclose(f) != 0 || rename(tmp, ready)) {
+            hu_error("serve: cannot write --ready-file %s: %s", ready, strerror(errno));
+            hu_server_stop(srv);
+            hu_engine_destroy(e);
+            return HU_EXIT_USAGE;
+        }
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            err[0] = 0;
+            rc = hu_engine_reload_policy(e, err, sizeof err);
+            if (rc == HU_OK)
+                hu_info("serve: policy reloaded from %s", eo.policy_path);
+            else
+                hu_error("serve: policy reload refused, the old policy stays in force: %s", err);
+            continue;
+        }
+        hu_info("serve: %s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    hu_server_stop(srv);     /* finishes requests in flight */
+    hu_engine_destroy(e);    /* worker drains the journal, last checkpoint */
+    return HU_EXIT_OK;
+}

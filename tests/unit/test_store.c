@@ -1,0 +1,296 @@
+/* test_store.c -- the service's SQLite store: journal append and replay in
+ * order across a reopen, checkpoint replace/load, overrides and allowlist
+ * with their audit rows, refusal of a file that is not a database. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "core/alloc.h"
+#include "store/store.h"
+
+static char dir[64];
+
+static void path_in(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+struct lines {
+    uint64_t seqs[64];
+    char text[64][32];
+    size_t n;
+    size_t stop_after;
+};
+
+static int collect(void *ctx, uint64_t seq, const char *line, size_t len)
+{
+    struct lines *l = ctx;
+    if (l->n < 64) {
+        l->seqs[l->n] = seq;
+        size_t k = len < sizeof l->text[0] - 1 ? len : sizeof l->text[0] - 1;
+        memcpy(l->text[l->n], line, k);
+        l->text[l->n][k] = 0;
+        l->n++;
+    }
+    return l->stop_after && l->n >= l->stop_after;
+}
+
+static void journal_roundtrip(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "j.db");
+    struct hu_store *s = NULL;
+    char err[256];
+    assert_int_equal(hu_store_open(p, NULL, &s, err, sizeof err), HU_OK);
+    assert_int_equal(hu_store_journal_last(s), 0);
+    const char *a[] = { "{\"a\":1}", "", "{\"a\":3}" };
+    size_t al[] = { 7, 0, 7 };
+    uint64_t first = 0, last = 0;
+    assert_int_equal(hu_store_journal_append(s, a, al, 3, 1000, &first, &last), HU_OK);
+    assert_int_equal(first, 1);
+    assert_int_equal(last, 3);
+    const char *b[] = { "x\0y" };
+    size_t bl[] = { 3 };   /* embedded NUL survives: lines are blobs */
+    assert_int_equal(hu_store_journal_append(s, b, bl, 1, 1001, &first, &last), HU_OK);
+    assert_int_equal(first, 4);
+    assert_int_equal(hu_store_journal_append(s, NULL, NULL, 0, 1002, NULL, NULL), HU_OK);
+    hu_store_close(s);
+
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, err, sizeof err), HU_OK);
+    assert_int_equal(hu_store_journal_last(s), 4);
+    struct lines l = { .n = 0 };
+    assert_int_equal(hu_store_journal_read(s, 0, 100, collect, &l), 4);
+    assert_int_equal(l.n, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(l.seqs[i], i + 1);
+    assert_string_equal(l.text[0], "{\"a\":1}");
+    assert_string_equal(l.text[1], "");
+    assert_memory_equal(l.text[3], "x\0y", 3);
+    /* resume after a position, bounded batches, early stop */
+    struct lines m = { .n = 0 };
+    assert_int_equal(hu_store_journal_read(s, 2, 1, collect, &m), 1);
+    assert_int_equal(m.seqs[0], 3);
+    struct lines k = { .n = 0, .stop_after = 2 };
+    assert_int_equal(hu_store_journal_read(s, 0, 100, collect, &k), 2);
+    struct lines e = { .n = 0 };
+    assert_int_equal(hu_store_journal_read(s, 4, 100, collect, &e), 0);
+    assert_int_equal(hu_store_degraded(s), 0);
+    hu_store_close(s);
+}
+
+struct ck {
+    char ids[8][16];
+    double scores[8];
+    int actions[8];
+    char camps[8][16];
+    size_t n, nc;
+    char cjson[4][64];
+};
+
+static int ck_acct(void *ctx, const struct hu_store_account_row *r)
+{
+    struct ck *c = ctx;
+    snprintf(c->ids[c->n], 16, "%.*s", (int)r->account_id_len, r->account_id);
+    c->scores[c->n] = r->score;
+    c->actions[c->n] = r->action;
+    snprintf(c->camps[c->n], 16, "%s", r->campaign);
+    c->n++;
+    return 0;
+}
+
+static int ck_camp(void *ctx, const struct hu_store_campaign_row *r)
+{
+    struct ck *c = ctx;
+    snprintf(c->cjson[c->nc], 64, "%.*s", (int)r->json_len, r->json);
+    c->nc++;
+    return 0;
+}
+
+static void checkpoint_replace(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "c.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    uint64_t seq = 99;
+    struct ck c = { .n = 0 };
+    assert_int_equal(hu_store_checkpoint_load(s, &seq, ck_acct, ck_camp, &c), HU_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(c.n, 0);
+
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(hu_store_checkpoint_begin(s, 10 + (uint64_t)round, 0xabc, 5), HU_OK);
+        for (int i = 0; i < 3 - round; i++) {
+            char id[16];
+            snprintf(id, sizeof id, "a%d", i);
+            struct hu_store_account_row r = { id, strlen(id), 0.25 * i + round, i, i, i ? "C-1" : "",
+                                              7, "x=1" };
+            assert_int_equal(hu_store_checkpoint_account(s, &r), HU_OK);
+        }
+        struct hu_store_campaign_row cr = { "C-1", 0.9, 2, "{\"id\":\"C-1\"}", 12 };
+        assert_int_equal(hu_store_checkpoint_campaign(s, &cr), HU_OK);
+        assert_int_equal(hu_store_checkpoint_commit(s), HU_OK);
+    }
+    /* an aborted checkpoint leaves the previous one */
+    assert_int_equal(hu_store_checkpoint_begin(s, 50, 1, 6), HU_OK);
+    hu_store_checkpoint_abort(s);
+    hu_store_close(s);
+
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(hu_store_checkpoint_load(s, &seq, ck_acct, ck_camp, &c), HU_OK);
+    assert_int_equal(seq, 11);
+    assert_int_equal(c.n, 2);            /* the second round replaced the first */
+    assert_string_equal(c.ids[1], "a1");
+    assert_true(c.scores[1] > 1.24 && c.scores[1] < 1.26);
+    assert_int_equal(c.actions[1], 1);
+    assert_string_equal(c.camps[0], "");
+    assert_string_equal(c.camps[1], "C-1");
+    assert_int_equal(c.nc, 1);
+    assert_string_equal(c.cjson[0], "{\"id\":\"C-1\"}");
+    hu_store_close(s);
+}
+
+struct ent {
+    char acct[8][16], action[8][16], actor[8][16];
+    size_t n;
+};
+
+static int ent_fn(void *ctx, const char *a, const char *action, const char *actor,
+                  const char *reason, int64_t ts)
+{
+    struct ent *e = ctx;
+    (void)reason;
+    (void)ts;
+    snprintf(e->acct[e->n], 16, "%s", a);
+    snprintf(e->action[e->n], 16, "%s", action);
+    snprintf(e->actor[e->n], 16, "%s", actor);
+    e->n++;
+    return 0;
+}
+
+struct aud {
+    char line[8][96];
+    size_t n;
+};
+
+static int aud_fn(void *ctx, uint64_t seq, int64_t ts, const char *actor, const char *verb,
+                  const char *target, const char *reason)
+{
+    struct aud *a = ctx;
+    snprintf(a->line[a->n], 96, "%llu %lld %s %s %s %s", (unsigned long long)seq, (long long)ts,
+             actor, verb, target, reason);
+    a->n++;
+    return 0;
+}
+
+static void overrides_and_audit(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "o.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    assert_int_equal(hu_store_account_set(s, HU_STORE_OVERRIDE, "acct-1", "block", "alice",
+                                          "block", "ticket 12", 100), HU_OK);
+    assert_int_equal(hu_store_account_set(s, HU_STORE_OVERRIDE, "acct-2", "throttle", "alice",
+                                          "throttle", "ticket 13", 101), HU_OK);
+    assert_int_equal(hu_store_account_set(s, HU_STORE_OVERRIDE, "acct-1", "allow", "bob",
+                                          "unblock", "appeal 7 upheld", 102), HU_OK);
+    assert_int_equal(hu_store_account_set(s, HU_STORE_OVERRIDE, "acct-2", NULL, "bob", "clear",
+                                          "done", 103), HU_OK);
+    assert_int_equal(hu_store_account_set(s, HU_STORE_ALLOWLIST, "acct-9", "allow", "carol",
+                                          "allowlist_add", "partner", 104), HU_OK);
+    hu_store_close(s);
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    struct ent e = { .n = 0 };
+    assert_int_equal(hu_store_list_load(s, HU_STORE_OVERRIDE, ent_fn, &e), HU_OK);
+    assert_int_equal(e.n, 1);
+    assert_string_equal(e.acct[0], "acct-1");
+    assert_string_equal(e.action[0], "allow");
+    assert_string_equal(e.actor[0], "bob");
+    struct ent al = { .n = 0 };
+    assert_int_equal(hu_store_list_load(s, HU_STORE_ALLOWLIST, ent_fn, &al), HU_OK);
+    assert_int_equal(al.n, 1);
+    assert_string_equal(al.acct[0], "acct-9");
+    struct aud a = { .n = 0 };
+    assert_int_equal(hu_store_audit_read(s, 0, 10, aud_fn, &a), 5);
+    assert_string_equal(a.line[0], "1 100 alice block acct-1 ticket 12");
+    assert_string_equal(a.line[2], "3 102 bob unblock acct-1 appeal 7 upheld");
+    assert_string_equal(a.line[4], "5 104 carol allowlist_add acct-9 partner");
+    struct aud b = { .n = 0 };
+    assert_int_equal(hu_store_audit_read(s, 3, 10, aud_fn, &b), 2);
+    hu_store_close(s);
+}
+
+static void refuses_non_database(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "notadb.db");
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database file at all\n", f);
+    fclose(f);
+    struct hu_store *s = (struct hu_store *)1;
+    char err[256] = "";
+    assert_int_equal(hu_store_open(p, NULL, &s, err, sizeof err), HU_EIO);
+    assert_null(s);
+    assert_non_null(strstr(err, p));
+    hu_store_close(NULL);
+    /* a directory that does not exist */
+    s = NULL;
+    assert_int_not_equal(hu_store_open("/nonexistent-dir/x.db", NULL, &s, err, sizeof err), HU_OK);
+    assert_null(s);
+}
+
+static void refuses_newer_schema(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "v.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    hu_store_close(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='99'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256] = "";
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, err, sizeof err), HU_EVERSION);
+    assert_non_null(strstr(err, "newer"));
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/hu-test-store-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(journal_roundtrip),
+        cmocka_unit_test(checkpoint_replace),
+        cmocka_unit_test(overrides_and_audit),
+        cmocka_unit_test(refuses_non_database),
+        cmocka_unit_test(refuses_newer_schema),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        rc = rc ? rc : 0;
+    return rc;
+}
