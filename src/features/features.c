@@ -74,11 +74,18 @@ struct hu_features {
  * comparing them would approach the cost of the work saved); memory per
  * worker is at most (FX_PROMPT_SLOTS + FX_SYSTEM_SLOTS + FX_UA_SLOTS) *
  * FX_CACHE_MAX_BYTES (2.6 MiB).  User agents are cached the same way
- * (parsing one into a family costs about as much as hashing it ten times).  Measured numbers in docs/performance.md. */
+ * (parsing one into a family costs about as much as hashing it ten times),
+ * and so are tool lists (an agent declares the same tools with every
+ * request; the key is the list itself, each name length-prefixed, and
+ * the cached results are the tool-set hash and the tool word lists hit).  Measured numbers in docs/performance.md. */
 #define FX_PROMPT_SLOTS     1024u     /* power of two */
 #define FX_SYSTEM_SLOTS     64u       /* power of two */
 #define FX_UA_SLOTS         256u      /* power of two; user agent -> family */
+#define FX_TOOLS_SLOTS      64u       /* power of two; tool list -> hash, word lists */
 #define FX_CACHE_MAX_BYTES  2048u
+/* Tokens of one normalised prompt kept for SimHash, head/tail and language
+ * (one walk instead of three); a longer prompt walks three times. */
+#define FX_TOKENS           4096u
 
 struct fx_slot {
     uint64_t h;
@@ -99,6 +106,9 @@ struct hu_fx_worker {
     struct fx_slot prompt_cache[FX_PROMPT_SLOTS];
     struct fx_slot system_cache[FX_SYSTEM_SLOTS];
     struct fx_slot ua_cache[FX_UA_SLOTS];
+    struct fx_slot tools_cache[FX_TOOLS_SLOTS];
+    char tools_key[FX_CACHE_MAX_BYTES];
+    struct hu__token toks[FX_TOKENS];     /* one tokenisation per prompt */
     uint64_t hits, lookups;
 };
 
@@ -235,6 +245,8 @@ void hu_fx_worker_destroy(struct hu_fx_worker *w)
         hu_free(w->system_cache[i].bytes);
     for (size_t i = 0; i < FX_UA_SLOTS; i++)
         hu_free(w->ua_cache[i].bytes);
+    for (size_t i = 0; i < FX_TOOLS_SLOTS; i++)
+        hu_free(w->tools_cache[i].bytes);
     hu_free(w->tpl);
     hu_free(w->scan);
     hu_free(w);
@@ -276,6 +288,43 @@ static uint64_t tools_hash(const struct hu_event *ev)
             h[k++] = h[i];
     uint64_t r = hu_hash(h, k * sizeof h[0]);
     return r ? r : 1;
+}
+
+/* tools_hash(ev) and hu_targets_tool_kinds(ev), through the tools cache. */
+static void tools_features(struct hu_fx_worker *w, const struct hu_event *ev, uint64_t *th, unsigned *kinds)
+{
+    size_t n = 0;
+    int cacheable = ev->n_tools > 0;
+    for (uint32_t i = 0; i < ev->n_tools && i < HU_MAX_TOOLS && cacheable; i++) {
+        const struct hu_span *t = &ev->tools[i];
+        size_t need = 1 + (t->ptr ? 4 + t->len : 0);
+        if (n + need > sizeof w->tools_key) {
+            cacheable = 0;
+            break;
+        }
+        w->tools_key[n++] = t->ptr != NULL;
+        if (t->ptr) {
+            uint32_t l = (uint32_t)t->len;
+            memcpy(w->tools_key + n, &l, 4);
+            memcpy(w->tools_key + n + 4, t->ptr, t->len);
+            n += 4 + t->len;
+        }
+    }
+    struct fx_slot *hit = NULL, *slot = NULL;
+    uint64_t h = 0;
+    if (cacheable)
+        hit = fx_cache_find(w->tools_cache, FX_TOOLS_SLOTS, w->tools_key, n, &h, &slot);
+    if (hit) {
+        *th = hit->template_hash;
+        *kinds = hit->lang;
+        return;
+    }
+    *th = tools_hash(ev);
+    *kinds = hu_targets_tool_kinds(ev);
+    if (slot && fx_cache_store(slot, h, w->tools_key, n) == 0) {
+        slot->template_hash = *th;
+        slot->lang = (uint8_t)*kinds;
+    }
 }
 
 static uint64_t text_hash(const char *p, size_t len)
@@ -326,9 +375,16 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             size_t sl = 0;
             size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
             out->template_hash = text_hash(w->tpl, tl);
-            out->simhash = hu_text_simhash(w->tpl, tl);
-            hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
-            out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
+            size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
+            if (nt != SIZE_MAX) {
+                out->simhash = hu__simhash_tokens(w->tpl, w->toks, nt);
+                hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
+                out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);
+            } else {
+                out->simhash = hu_text_simhash(w->tpl, tl);
+                hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
+                out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
+            }
             hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
             if (w->fx->model != NULL) {
                 hu_linear_score(w->fx->model, w->tpl, tl, model);
@@ -366,15 +422,18 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
     }
 
     /* ---- targets ---- */
+    uint64_t th;
+    unsigned tool_kinds;
+    tools_features(w, ev, &th, &tool_kinds);
     if (ev->kind == HU_EV_REQUEST) {
-        hu_targets_shape(ev, sum);
+        hu_targets_shape_with(ev, tool_kinds, sum);
         hu_targets_saturate(sum, out->target);
         if (have_model)
             for (int t = 0; t < HU_TARGET_COUNT; t++)
                 if (model[t] > out->target[t])
                     out->target[t] = model[t];
     }
-    out->tools_hash = tools_hash(ev);
+    out->tools_hash = th;
 
     /* ---- network ---- */
     struct hu_ip ip;

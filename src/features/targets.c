@@ -510,9 +510,19 @@ static unsigned name_kinds(const struct hu_span *s)
     return kinds;
 }
 
-void hu_targets_shape(const struct hu_event *ev, float sum[HU_TARGET_COUNT])
+unsigned hu_targets_tool_kinds(const struct hu_event *ev)
 {
-    int computer = 0, coding = 0;
+    unsigned kinds = 0;
+    if (ev == NULL || ev->n_tools == 0)
+        return 0;
+    pthread_once(&words_once, words_init);
+    for (uint32_t i = 0; i < ev->n_tools && i < HU_MAX_TOOLS && kinds != 3; i++)
+        kinds |= name_kinds(&ev->tools[i]);
+    return kinds;
+}
+
+void hu_targets_shape_with(const struct hu_event *ev, unsigned tool_kinds, float sum[HU_TARGET_COUNT])
+{
     if (ev == NULL)
         return;
     if (ev->n_tools > 0 || ev->tools_total > 0)
@@ -523,19 +533,17 @@ void hu_targets_shape(const struct hu_event *ev, float sum[HU_TARGET_COUNT])
         sum[HU_TARGET_TOOLS] += 0.5f;
     if (ev->n_image_blocks > 0)
         sum[HU_TARGET_VISION] += 2.0f;
-    if (ev->n_tools > 0)
-        pthread_once(&words_once, words_init);
-    for (uint32_t i = 0; i < ev->n_tools && i < HU_MAX_TOOLS && !(computer && coding); i++) {
-        unsigned k = name_kinds(&ev->tools[i]);
-        computer |= (k & 1) != 0;
-        coding |= (k & 2) != 0;
-    }
-    if (computer)
+    if (tool_kinds & 1)
         sum[HU_TARGET_COMPUTER] += 1.5f;
-    if (coding)
+    if (tool_kinds & 2)
         sum[HU_TARGET_CODING] += 0.8f;
     if (ev->thinking == 1)
         sum[HU_TARGET_COT] += 0.15f;
+}
+
+void hu_targets_shape(const struct hu_event *ev, float sum[HU_TARGET_COUNT])
+{
+    hu_targets_shape_with(ev, hu_targets_tool_kinds(ev), sum);
 }
 
 void hu_targets_saturate(const float sum[HU_TARGET_COUNT], float out[HU_TARGET_COUNT])
