@@ -11,6 +11,8 @@
 #   LEIDEN_SCALES="$SCALES"      scales at which the graph is dumped and
 #                                clustered with Leiden (python3-igraph)
 #   BENCH_SCALE_DIR=build/bench-scale   cache of generated files and results
+#   APPEND=1             keep earlier rows of results.jsonl (add scales later)
+#   SUMMARY_ONLY=1       measure nothing, print the tables of results.jsonl
 #
 # Generated inputs are cached as $DIR/seed-2026-s<scale>.jsonl.zst (with its
 # address plan, .asn.csv); delete them to regenerate.  Raw measurements go
@@ -29,10 +31,14 @@ LEIDEN_SCALES=${LEIDEN_SCALES:-$SCALES}
 PY=/usr/bin/python3           # Debian's, where python3-igraph lives
 RES=$W/results.jsonl
 mkdir -p "$W"
-: > "$RES"
+[ -n "$APPEND$SUMMARY_ONLY" ] || : > "$RES"
 for t in "$H" "$FLOOR"; do
     [ -x "$t" ] || { echo "bench_scale: $t missing (make all $FLOOR)" >&2; exit 2; }
 done
+# run copies, so that a rebuild during a long run cannot mix two versions
+mkdir -p "$W/bin"
+cp "$H" "$W/bin/huella"; cp "$FLOOR" "$W/bin/bench_floor"
+H=$W/bin/huella; FLOOR=$W/bin/bench_floor
 command -v zstd >/dev/null || { echo "bench_scale: zstd missing (make deps)" >&2; exit 2; }
 
 note() { printf '%s\n' "bench_scale: $*" >&2; }
@@ -63,6 +69,7 @@ timed() {
 
 emit() { printf '%s\n' "$1" >> "$RES"; }
 
+if [ -n "$SUMMARY_ONLY" ]; then SCALES=""; EVAL_SCALES=""; fi
 for s in $SCALES; do
     f=$(input "$s")
     asn=$W/seed-2026-s$s.asn.csv
@@ -73,9 +80,11 @@ for s in $SCALES; do
         emit "{\"scale\":$s,\"what\":\"zstd\",\"run\":$i,\"time\":$t}"
         p=$("$FLOOR" parse "$f")
         emit "{\"scale\":$s,\"what\":\"parse\",\"run\":$i,\"floor\":$p}"
+        load=$(cut -d' ' -f1 /proc/loadavg)
         t=$(timed "$H" analyze "$f" --asn "$asn" --out "$out" --quiet --timings --threads "$THREADS" 2> "$W/timings.txt")
         tm=$(grep '^{"timings"' "$W/timings.txt" | tail -1)
-        emit "{\"scale\":$s,\"what\":\"analyze\",\"run\":$i,\"time\":$t,\"t\":$tm}"
+        load2=$(cut -d' ' -f1 /proc/loadavg)
+        emit "{\"scale\":$s,\"what\":\"analyze\",\"run\":$i,\"load\":[$load,$load2],\"time\":$t,\"t\":$tm}"
     done
     case " $LEIDEN_SCALES " in *" $s "*)
         note "scale $s: --dump-graph, then Leiden on the same graph"
@@ -113,10 +122,11 @@ med = statistics.median
 def rows(scale, what):
     return [r for r in res if r["scale"] == scale and r["what"] == what]
 scales = sorted({r["scale"] for r in res if r["what"] == "analyze"})
-print(f"machine: {cpu}; {uname}; commit {commit}; analyze --threads {threads}\n")
+print(f"machine: {cpu}; {uname}; commit {commit}; analyze --threads {threads}; "
+      f"medians of {max([r.get('run', 1) for r in res if r['what'] == 'analyze'] or [0])} runs at most per scale (load: 1-minute load average around the runs)\n")
 print("| scale | events | JSON MB | wall s | CPU s | events/s | MB/s | peak RSS MiB | B/profile (struct / table) "
-      "| zstd -d s | parse floor s | wall / floor | ingest | features | profiles | merge | linkage | campaigns | outputs |")
-print("|" + "---|" * 19)
+      "| zstd -d s | parse floor s (CPU s) | wall / floor | CPU / floor CPU | load | ingest | features | profiles | merge | linkage | campaigns | outputs |")
+print("|" + "---|" * 21)
 walls = {}
 for s in scales:
     a, z, p = rows(s, "analyze"), rows(s, "zstd"), rows(s, "parse")
@@ -127,10 +137,13 @@ for s in scales:
     ev, mb = t["events"], t["bytes"] / 1e6
     per = t["table_bytes"] / t["accounts"] if t["accounts"] else 0
     zw = med([r["time"]["wall"] for r in z]); pw = med([r["floor"]["seconds"] for r in p])
+    pc = med([r["floor"]["cpu"] for r in p])
+    loads = [x for r in a for x in r.get("load", [])]
+    load = f"{min(loads):.0f}-{max(loads):.0f}" if loads else "-"
     st = {k: med([r["t"][k] for r in a]) for k in
           ("ingest", "features", "profiles", "merge", "postings_s", "linkage", "campaigns", "evidence", "outputs")}
     print(f"| {s:g} | {ev:,} | {mb:,.0f} | {wall:.1f} | {cpu_s:.1f} | {ev / wall:,.0f} | {mb / wall:,.0f} | {rss:,.0f} "
-          f"| {t['profile_bytes']} / {per:,.0f} | {zw:.1f} | {pw:.1f} | {wall / pw:.2f} | {st['ingest']:.1f} "
+          f"| {t['profile_bytes']} / {per:,.0f} | {zw:.1f} | {pw:.1f} ({pc:.1f}) | {wall / pw:.2f} | {cpu_s / pc:.2f} | {load} | {st['ingest']:.1f} "
           f"| {st['features']:.1f} | {st['profiles']:.1f} | {st['merge']:.2f} | {st['postings_s'] + st['linkage']:.2f} "
           f"| {st['campaigns']:.2f} | {st['evidence'] + st['outputs']:.2f} |")
 if 0.1 in walls and 1 in walls:
