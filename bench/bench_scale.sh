@@ -37,7 +37,8 @@ for t in "$H" "$FLOOR"; do
 done
 # run copies, so that a rebuild during a long run cannot mix two versions
 mkdir -p "$W/bin"
-cp "$H" "$W/bin/huella"; cp "$FLOOR" "$W/bin/bench_floor"
+cp "$H" "$W/bin/huella.new" && mv "$W/bin/huella.new" "$W/bin/huella"
+cp "$FLOOR" "$W/bin/bench_floor.new" && mv "$W/bin/bench_floor.new" "$W/bin/bench_floor"
 H=$W/bin/huella; FLOOR=$W/bin/bench_floor
 command -v zstd >/dev/null || { echo "bench_scale: zstd missing (make deps)" >&2; exit 2; }
 
