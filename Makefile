@@ -72,7 +72,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model
+.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model bench-scale
 all: $(BIN)
 
 deps:
@@ -149,3 +149,10 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# `make bench-scale`: huella analyze at seed-2026 scales 0.01, 0.1 and 1
+# next to the floor of reading the same file (bench/bench_scale.sh says
+# which knobs it takes; docs/performance.md holds the numbers).
+bench-scale: deps
+	@$(MAKE) --no-print-directory all $(B)/bench/bench_floor
+	@sh bench/bench_scale.sh $(B)

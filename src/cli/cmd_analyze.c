@@ -43,6 +43,9 @@ const char hu_cmd_analyze_help[] =
     "  --share-key FILE   key partners hash payment fingerprints with\n"
     "  --dump-graph FILE  write the weighted account graph that was clustered\n"
     "                     (TSV: account, account, strength, evidence)\n"
+    "  --threads N        threads for the per-event stages (default 0: one per\n"
+    "                     processor; 1: no extra thread); outputs do not depend on it\n"
+    "  --timings          print seconds per stage as one JSON line on standard error\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n"
     "  --no-report        skip report.html (it re-reads the input files once)\n\n"
@@ -50,6 +53,39 @@ const char hu_cmd_analyze_help[] =
     "unreadable input; 1 internal failure.\n";
 
 #define MAX_FILES 64
+
+static int ingest_next(void *ctx, struct hu_event *ev)
+{
+    return hu_ingest_next(ctx, ev);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --timings: one JSON line on standard error, seconds per stage. */
+static void print_timings(const struct hu_analysis *an, const struct hu_observer_run_stats *rs,
+                          const struct hu_ingest_counters *c, double outputs)
+{
+    const struct hu_analysis_timings *t = hu_analysis_timings(an);
+    uint64_t pairs = 0, postings = 0;
+    hu_analysis_link_counts(an, &pairs, &postings);
+    const struct hu_profile_table *pt = hu_analysis_profiles(an);
+    size_t n = hu_profile_table_count(pt);
+    fprintf(stderr,
+            "{\"timings\":1,\"threads\":%u,\"events\":%llu,\"bytes\":%llu,\"accounts\":%zu,"
+            "\"profile_bytes\":%zu,\"table_bytes\":%zu,\"pairs\":%llu,\"postings\":%llu,"
+            "\"observe_wall\":%.3f,\"ingest\":%.3f,\"reader_wait\":%.3f,\"features\":%.3f,"
+            "\"profiles\":%.3f,\"merge\":%.3f,\"postings_s\":%.3f,\"linkage\":%.3f,"
+            "\"campaigns\":%.3f,\"evidence\":%.3f,\"outputs\":%.3f}\n",
+            rs->threads, (unsigned long long)c->events, (unsigned long long)c->bytes, n,
+            sizeof(struct hu_profile), hu_profile_table_memory(pt), (unsigned long long)pairs,
+            (unsigned long long)postings, rs->wall, rs->read, rs->wait, rs->features, rs->profiles,
+            rs->merge, t->postings, t->pairs, t->campaigns, t->evidence, outputs);
+}
 
 static int make_dir(const char *dir)
 {
@@ -142,6 +178,7 @@ int hu_cmd_analyze(int argc, char **argv)
         { "iocs-require-signed", required_argument, NULL, 'S' },
         { "share-key", required_argument, NULL, 'K' },
         { "model", required_argument, NULL, 'M' },
+        { "threads", required_argument, NULL, 'j' }, { "timings", no_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
     const char *dump_graph = NULL;
@@ -150,10 +187,11 @@ int hu_cmd_analyze(int argc, char **argv)
     size_t n_asn = 0, n_cidr = 0, n_iocs = 0, n_pubkeys = 0;
     const char *share_key_path = NULL, *model = NULL;
     uint32_t disabled = 0;
-    int format = HU_FORMAT_TABLE, quiet = 0, report = 1, c;
+    int format = HU_FORMAT_TABLE, quiet = 0, report = 1, timings = 0, c;
+    unsigned n_threads = 0;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:R", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:T", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -183,6 +221,15 @@ int hu_cmd_analyze(int argc, char **argv)
             break;
         case 'K': share_key_path = optarg; break;
         case 'M': model = optarg; break;
+        case 'T': timings = 1; break;
+        case 'j': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg == '-' || *end || v > HU_MAX_OBSERVER_THREADS)
+                return hu_cli_usage_error("analyze", "--threads must be 0..%u", HU_MAX_OBSERVER_THREADS);
+            n_threads = (unsigned)v;
+            break;
+        }
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -261,22 +308,16 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_USAGE;
         goto out;
     }
-    struct hu_event ev;
-    int got;
-    for (;;) {
-        got = hu_ingest_next(ing, &ev);
-        if (got != 1)
-            break;
-        st = hu_analysis_observe(an, &ev);
-        if (st == HU_ENOMEM) {
-            fprintf(stderr, "huella analyze: out of memory at %llu events\n",
-                    (unsigned long long)hu_ingest_totals(ing)->events);
-            rc = HU_EXIT_FAIL;
-            goto out;
-        }
+    struct hu_observer_run_stats rs;
+    st = hu_analysis_observe_all(an, ingest_next, ing, n_threads, &rs);
+    if (st == HU_ENOMEM) {
+        fprintf(stderr, "huella analyze: out of memory at %llu events\n",
+                (unsigned long long)hu_ingest_totals(ing)->events);
+        rc = HU_EXIT_FAIL;
+        goto out;
     }
-    if (got < 0) {
-        fprintf(stderr, "huella analyze: reading input failed: %s\n", hu_status_str(got));
+    if (st != HU_OK) {
+        fprintf(stderr, "huella analyze: reading input failed: %s\n", hu_status_str(st));
         rc = HU_EXIT_FAIL;
         goto out;
     }
@@ -285,6 +326,7 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
+    double t_out = now_s();
     char path[4096];
     FILE *f = open_out(out_dir, "accounts.csv", path, sizeof path);
     if (!f || hu_write_accounts_csv(f, &res) != HU_OK || fclose(f) != 0) {
@@ -298,6 +340,8 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
+    if (timings)
+        print_timings(an, &rs, hu_ingest_totals(ing), now_s() - t_out);
     struct hu_report_input rin = {
         .res = &res, .profiles = hu_analysis_profiles(an), .dict = hu_analysis_dict(an),
         .paths = (const char *const *)argv + optind, .n_paths = (size_t)(argc - optind), .map_path = map,

@@ -60,12 +60,92 @@ struct hu_features {
     struct hu_linear_model *model;    /* NULL: patterns and hints only */
 };
 
+/* ---- exact-duplicate caches ---------------------------------------------
+ *
+ * Traffic repeats itself: an app sends the same system prompt with every
+ * request (in seed-2026, 71% of requests carry one of 17 system prompts,
+ * and templating them cost more than templating the prompts), and
+ * benchmark suites, retries and campaigns resend identical prompts.  Every
+ * text feature is a pure function of the text's bytes, so each worker
+ * keeps a small direct-mapped cache: slot = hash(raw bytes); a hit needs
+ * the same length and the same bytes (memcmp), so a hit returns exactly
+ * what the computation would and a hash collision only costs a miss.
+ * Texts longer than FX_CACHE_MAX_BYTES are not cached (hashing and
+ * comparing them would approach the cost of the work saved); memory per
+ * worker is at most (FX_PROMPT_SLOTS + FX_SYSTEM_SLOTS + FX_UA_SLOTS) *
+ * FX_CACHE_MAX_BYTES (2.6 MiB).  User agents are cached the same way
+ * (parsing one into a family costs about as much as hashing it ten times),
+ * and so are tool lists (an agent declares the same tools with every
+ * request; the key is the list itself, each name length-prefixed, and
+ * the cached results are the tool-set hash and the tool word lists hit).  Measured numbers in docs/performance.md. */
+#define FX_PROMPT_SLOTS     1024u     /* power of two */
+#define FX_SYSTEM_SLOTS     64u       /* power of two */
+#define FX_UA_SLOTS         256u      /* power of two; user agent -> family */
+#define FX_TOOLS_SLOTS      64u       /* power of two; tool list -> hash, word lists */
+#define FX_CACHE_MAX_BYTES  2048u
+/* Tokens of one normalised prompt kept for SimHash, head/tail and language
+ * (one walk instead of three); a longer prompt walks three times. */
+#define FX_TOKENS           4096u
+
+struct fx_slot {
+    uint64_t h;
+    char *bytes;                      /* NULL: empty */
+    uint32_t len, cap;
+    /* results: prompt slots use all; system slots only template_hash */
+    uint64_t template_hash, simhash, head_hash, tail_hash;
+    uint32_t prompt_chars;
+    uint8_t lang, have_model;
+    float sum[HU_TARGET_COUNT], model[HU_TARGET_COUNT];
+};
+
 struct hu_fx_worker {
     const struct hu_features *fx;
     struct hu_targets_scratch *scratch;
     char *tpl, *scan;                 /* HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES) each */
     size_t cap;
+    struct fx_slot prompt_cache[FX_PROMPT_SLOTS];
+    struct fx_slot system_cache[FX_SYSTEM_SLOTS];
+    struct fx_slot ua_cache[FX_UA_SLOTS];
+    struct fx_slot tools_cache[FX_TOOLS_SLOTS];
+    char tools_key[FX_CACHE_MAX_BYTES];
+    struct hu__token toks[FX_TOKENS];     /* one tokenisation per prompt */
+    uint64_t hits, lookups;
 };
+
+/* The slot holding exactly (p, len), or NULL.  *slot gets the slot where
+ * the text belongs (for fx_cache_store). */
+static struct fx_slot *fx_cache_find(struct fx_slot *tab, uint32_t n_slots, const char *p, size_t len,
+                                     uint64_t *h_out, struct fx_slot **slot)
+{
+    uint64_t h = hu_hash(p, len);
+    struct fx_slot *sl = &tab[h & (n_slots - 1)];
+    *h_out = h;
+    *slot = sl;
+    if (sl->bytes && sl->h == h && sl->len == len && memcmp(sl->bytes, p, len) == 0)
+        return sl;
+    return NULL;
+}
+
+/* Make sl hold (p, len); 0 on success, -1 (slot left empty) if out of memory. */
+static int fx_cache_store(struct fx_slot *sl, uint64_t h, const char *p, size_t len)
+{
+    if (sl->cap < len || !sl->bytes) {
+        uint32_t cap = len < 256 ? 256 : (uint32_t)len;
+        char *b = hu_realloc(sl->bytes, cap);
+        if (!b) {
+            hu_free(sl->bytes);
+            sl->bytes = NULL;
+            sl->cap = 0;
+            return -1;
+        }
+        sl->bytes = b;
+        sl->cap = cap;
+    }
+    memcpy(sl->bytes, p, len);
+    sl->len = (uint32_t)len;
+    sl->h = h;
+    return 0;
+}
 
 int hu_features_create(const struct hu_features_config *cfg, struct hu_features **out,
                        char *errbuf, size_t errcap)
@@ -159,6 +239,14 @@ void hu_fx_worker_destroy(struct hu_fx_worker *w)
     if (w == NULL)
         return;
     hu_targets_scratch_destroy(w->scratch);
+    for (size_t i = 0; i < FX_PROMPT_SLOTS; i++)
+        hu_free(w->prompt_cache[i].bytes);
+    for (size_t i = 0; i < FX_SYSTEM_SLOTS; i++)
+        hu_free(w->system_cache[i].bytes);
+    for (size_t i = 0; i < FX_UA_SLOTS; i++)
+        hu_free(w->ua_cache[i].bytes);
+    for (size_t i = 0; i < FX_TOOLS_SLOTS; i++)
+        hu_free(w->tools_cache[i].bytes);
     hu_free(w->tpl);
     hu_free(w->scan);
     hu_free(w);
@@ -202,6 +290,43 @@ static uint64_t tools_hash(const struct hu_event *ev)
     return r ? r : 1;
 }
 
+/* tools_hash(ev) and hu_targets_tool_kinds(ev), through the tools cache. */
+static void tools_features(struct hu_fx_worker *w, const struct hu_event *ev, uint64_t *th, unsigned *kinds)
+{
+    size_t n = 0;
+    int cacheable = ev->n_tools > 0;
+    for (uint32_t i = 0; i < ev->n_tools && i < HU_MAX_TOOLS && cacheable; i++) {
+        const struct hu_span *t = &ev->tools[i];
+        size_t need = 1 + (t->ptr ? 4 + t->len : 0);
+        if (n + need > sizeof w->tools_key) {
+            cacheable = 0;
+            break;
+        }
+        w->tools_key[n++] = t->ptr != NULL;
+        if (t->ptr) {
+            uint32_t l = (uint32_t)t->len;
+            memcpy(w->tools_key + n, &l, 4);
+            memcpy(w->tools_key + n + 4, t->ptr, t->len);
+            n += 4 + t->len;
+        }
+    }
+    struct fx_slot *hit = NULL, *slot = NULL;
+    uint64_t h = 0;
+    if (cacheable)
+        hit = fx_cache_find(w->tools_cache, FX_TOOLS_SLOTS, w->tools_key, n, &h, &slot);
+    if (hit) {
+        *th = hit->template_hash;
+        *kinds = hit->lang;
+        return;
+    }
+    *th = tools_hash(ev);
+    *kinds = hu_targets_tool_kinds(ev);
+    if (slot && fx_cache_store(slot, h, w->tools_key, n) == 0) {
+        slot->template_hash = *th;
+        slot->lang = (uint8_t)*kinds;
+    }
+}
+
 static uint64_t text_hash(const char *p, size_t len)
 {
     uint64_t h = hu_hash(p, len);
@@ -225,40 +350,90 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
     /* ---- text ---- */
     if (ev->prompt.ptr != NULL) {
         size_t len = ev->prompt.len;
-        size_t chars = hu_text_chars(ev->prompt.ptr, len);
-        out->prompt_chars = chars > UINT32_MAX ? UINT32_MAX : (uint32_t)chars;
-        if (len > HU_MAX_FIELD_BYTES)
-            len = HU_MAX_FIELD_BYTES;
-        size_t sl = 0;
-        size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
-        out->template_hash = text_hash(w->tpl, tl);
-        out->simhash = hu_text_simhash(w->tpl, tl);
-        hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
-        out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
-        hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
-        if (w->fx->model != NULL) {
-            hu_linear_score(w->fx->model, w->tpl, tl, model);
-            have_model = 1;
+        struct fx_slot *hit = NULL, *slot = NULL;
+        uint64_t h = 0;
+        if (len <= FX_CACHE_MAX_BYTES) {
+            w->lookups++;
+            hit = fx_cache_find(w->prompt_cache, FX_PROMPT_SLOTS, ev->prompt.ptr, len, &h, &slot);
+        }
+        if (hit) {
+            w->hits++;
+            out->prompt_chars = hit->prompt_chars;
+            out->template_hash = hit->template_hash;
+            out->simhash = hit->simhash;
+            out->head_hash = hit->head_hash;
+            out->tail_hash = hit->tail_hash;
+            out->lang = hit->lang;
+            memcpy(sum, hit->sum, sizeof sum);
+            memcpy(model, hit->model, sizeof model);
+            have_model = hit->have_model;
+        } else {
+            size_t chars = hu_text_chars(ev->prompt.ptr, len);
+            out->prompt_chars = chars > UINT32_MAX ? UINT32_MAX : (uint32_t)chars;
+            if (len > HU_MAX_FIELD_BYTES)
+                len = HU_MAX_FIELD_BYTES;
+            size_t sl = 0;
+            size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
+            out->template_hash = text_hash(w->tpl, tl);
+            size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
+            if (nt != SIZE_MAX) {
+                out->simhash = hu__simhash_tokens(w->tpl, w->toks, nt);
+                hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
+                out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);
+            } else {
+                out->simhash = hu_text_simhash(w->tpl, tl);
+                hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
+                out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
+            }
+            hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
+            if (w->fx->model != NULL) {
+                hu_linear_score(w->fx->model, w->tpl, tl, model);
+                have_model = 1;
+            }
+            if (slot && fx_cache_store(slot, h, ev->prompt.ptr, ev->prompt.len) == 0) {
+                slot->prompt_chars = out->prompt_chars;
+                slot->template_hash = out->template_hash;
+                slot->simhash = out->simhash;
+                slot->head_hash = out->head_hash;
+                slot->tail_hash = out->tail_hash;
+                slot->lang = out->lang;
+                memcpy(slot->sum, sum, sizeof sum);
+                memcpy(slot->model, model, sizeof model);
+                slot->have_model = (uint8_t)have_model;
+            }
         }
     }
     /* features_json without prompt text: text fields stay zero until the
      * featurized format is defined (huella featurize). */
     if (ev->system.ptr != NULL) {
         size_t len = ev->system.len > HU_MAX_FIELD_BYTES ? HU_MAX_FIELD_BYTES : ev->system.len;
-        size_t tl = hu_text_template(ev->system.ptr, len, w->tpl, w->cap);
-        out->system_hash = text_hash(w->tpl, tl);
+        struct fx_slot *hit = NULL, *slot = NULL;
+        uint64_t h = 0;
+        if (len <= FX_CACHE_MAX_BYTES)
+            hit = fx_cache_find(w->system_cache, FX_SYSTEM_SLOTS, ev->system.ptr, len, &h, &slot);
+        if (hit) {
+            out->system_hash = hit->template_hash;
+        } else {
+            size_t tl = hu_text_template(ev->system.ptr, len, w->tpl, w->cap);
+            out->system_hash = text_hash(w->tpl, tl);
+            if (slot && fx_cache_store(slot, h, ev->system.ptr, len) == 0)
+                slot->template_hash = out->system_hash;
+        }
     }
 
     /* ---- targets ---- */
+    uint64_t th;
+    unsigned tool_kinds;
+    tools_features(w, ev, &th, &tool_kinds);
     if (ev->kind == HU_EV_REQUEST) {
-        hu_targets_shape(ev, sum);
+        hu_targets_shape_with(ev, tool_kinds, sum);
         hu_targets_saturate(sum, out->target);
         if (have_model)
             for (int t = 0; t < HU_TARGET_COUNT; t++)
                 if (model[t] > out->target[t])
                     out->target[t] = model[t];
     }
-    out->tools_hash = tools_hash(ev);
+    out->tools_hash = th;
 
     /* ---- network ---- */
     struct hu_ip ip;
@@ -289,8 +464,18 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
     /* ---- client, payment, model ---- */
     out->ua_hash = field_hash(ev->user_agent);
     if (ev->user_agent.ptr != NULL && ev->user_agent.len > 0) {
-        char fam[128];
-        out->ua_family_hash = hu_ua_family(ev->user_agent.ptr, ev->user_agent.len, fam, sizeof fam);
+        struct fx_slot *hit = NULL, *slot = NULL;
+        uint64_t h = 0;
+        if (ev->user_agent.len <= FX_CACHE_MAX_BYTES)
+            hit = fx_cache_find(w->ua_cache, FX_UA_SLOTS, ev->user_agent.ptr, ev->user_agent.len, &h, &slot);
+        if (hit) {
+            out->ua_family_hash = hit->template_hash;
+        } else {
+            char fam[128];
+            out->ua_family_hash = hu_ua_family(ev->user_agent.ptr, ev->user_agent.len, fam, sizeof fam);
+            if (slot && fx_cache_store(slot, h, ev->user_agent.ptr, ev->user_agent.len) == 0)
+                slot->template_hash = out->ua_family_hash;
+        }
     }
     out->client_fp_hash = field_hash(ev->client_fp);
     out->headers_fp_hash = field_hash(ev->headers_fp);

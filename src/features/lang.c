@@ -92,7 +92,8 @@ static int stop_lang(const char *p, size_t n)
     return (lo < N_STOPS && packed[lo] == v) ? packed_lang[lo] : -1;
 }
 
-int hu_lang_guess(const char *norm, size_t len)
+/* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
+static int guess(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks)
 {
     const unsigned char *u = (const unsigned char *)norm;
     size_t han = 0, kana = 0, hangul = 0, latin = 0, other = 0, nonascii_latin = 0;
@@ -147,16 +148,27 @@ int hu_lang_guess(const char *norm, size_t len)
     if (latin == 0)
         return HU_LANG_OTHER;
 
-    size_t pos = 0, start = 0, ntok = 0;
-    int cjkflag = 0;
-    while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
-        size_t n = pos - start;
-        ntok++;
-        if (n > 8)
-            continue;
-        int l = stop_lang(norm + start, n);
-        if (l >= 0)
-            score[l]++;
+    if (toks != NULL) {
+        for (size_t k = 0; k < n_toks && k < 256; k++) {
+            size_t n = toks[k].end - toks[k].start;
+            if (n > 8)
+                continue;
+            int l = stop_lang(norm + toks[k].start, n);
+            if (l >= 0)
+                score[l]++;
+        }
+    } else {
+        size_t pos = 0, start = 0, ntok = 0;
+        int cjkflag = 0;
+        while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
+            size_t n = pos - start;
+            ntok++;
+            if (n > 8)
+                continue;
+            int l = stop_lang(norm + start, n);
+            if (l >= 0)
+                score[l]++;
+        }
     }
     int best = -1;
     unsigned bs = 0;
@@ -177,4 +189,14 @@ int hu_lang_guess(const char *norm, size_t len)
     if (best == L_ES)
         return HU_LANG_ES;
     return HU_LANG_OTHER;
+}
+
+int hu_lang_guess(const char *norm, size_t len)
+{
+    return guess(norm, len, NULL, 0);
+}
+
+int hu__lang_guess_tokens(const char *norm, size_t len, const struct hu__token *toks, size_t n)
+{
+    return guess(norm, len, toks, n);
 }

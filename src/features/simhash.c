@@ -95,3 +95,43 @@ uint64_t hu_text_simhash(const char *norm, size_t len)
             sig |= UINT64_C(1) << b;
     return sig;
 }
+
+uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size_t n_tok)
+{
+    int32_t v[64] = { 0 };
+    int32_t total = 0;
+    size_t n = 0;
+    uint64_t prev = 0;
+    int have_prev = 0;
+
+    if (norm == NULL)
+        return 0;
+    pthread_once(&bits_once, bits_init);
+    for (size_t k = 0; k < n_tok; k++) {
+        uint64_t h = hu_hash(norm + toks[k].start, toks[k].end - toks[k].start);
+        if (!toks[k].cjk) {
+            add(v, h, UNIGRAM_WEIGHT);
+            total += UNIGRAM_WEIGHT;
+            n++;
+        }
+        if (have_prev) {
+            add(v, hu_hash_combine(prev, h), 1);
+            total += 1;
+            n++;
+        }
+        prev = h;
+        have_prev = 1;
+    }
+    if (n == 0 && have_prev) {
+        add(v, prev, 1);
+        total += 1;
+        n++;
+    }
+    if (n == 0)
+        return 0;
+    uint64_t sig = 0;
+    for (int b = 0; b < 64; b++)
+        if (2 * v[b] > total)
+            sig |= UINT64_C(1) << b;
+    return sig;
+}

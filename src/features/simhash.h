@@ -17,6 +17,11 @@
  * allocation. */
 uint64_t hu_text_simhash(const char *norm, size_t len);
 
+/* hu_text_simhash over the tokens of norm (text.h, hu__tokenize): the
+ * same signature, without walking the text again. */
+struct hu__token;
+uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size_t n);
+
 /* Hamming distance of two signatures, 0..64. */
 static inline int hu_text_simhash_dist(uint64_t a, uint64_t b)
 {

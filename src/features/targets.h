@@ -62,6 +62,13 @@ size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
 
 /* Add request-shape hints of ev to sum[].  O(tools). */
 void hu_targets_shape(const struct hu_event *ev, float sum[HU_TARGET_COUNT]);
+/* The same in two steps, for callers that cache the first (the tool list
+ * repeats from request to request): which word lists ev's declared tool
+ * names hit (bit 0 computer use, bit 1 coding; O(tool name bytes)), then
+ * the hints given those bits (O(1)).  hu_targets_shape(ev, sum) ==
+ * hu_targets_shape_with(ev, hu_targets_tool_kinds(ev), sum). */
+unsigned hu_targets_tool_kinds(const struct hu_event *ev);
+void hu_targets_shape_with(const struct hu_event *ev, unsigned tool_kinds, float sum[HU_TARGET_COUNT]);
 
 /* Saturate sums into scores: out[t] = 1 - exp(-sum[t]). */
 void hu_targets_saturate(const float sum[HU_TARGET_COUNT], float out[HU_TARGET_COUNT]);

@@ -879,6 +879,23 @@ int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int
     return 0;
 }
 
+size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t cap)
+{
+    size_t pos = 0, st = 0, n = 0;
+    int cjk = 0;
+    if (norm == NULL || len > UINT32_MAX)
+        return len > UINT32_MAX ? SIZE_MAX : 0;
+    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
+        if (n == cap)
+            return SIZE_MAX;
+        toks[n].start = (uint32_t)st;
+        toks[n].end = (uint32_t)pos;
+        toks[n].cjk = (uint32_t)cjk;
+        n++;
+    }
+    return n;
+}
+
 /* ---- head and tail keys -------------------------------------------------- */
 
 /* Is there a sentence end in norm[a..b) (the gap between two tokens)? */
@@ -934,6 +951,41 @@ void hu_text_head_tail(const char *norm, size_t len, uint64_t *head, uint64_t *t
     }
     uint64_t h = hu_hash(norm + first, head_end - first);
     uint64_t t = hu_hash(norm + rs[j % K], re[(n - 1) % K] - rs[j % K]);
+    *head = h ? h : 1;
+    *tail = t ? t : 1;
+}
+
+void hu__head_tail_tokens(const char *norm, const struct hu__token *toks, size_t n,
+                          uint64_t *head, uint64_t *tail)
+{
+    size_t head_end = 0, first = 0;
+    int head_done = 0;
+
+    *head = *tail = 0;
+    if (norm == NULL || n == 0)
+        return;
+    first = toks[0].start;
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0 && !head_done && k >= HU_TEXT_HT_MIN &&
+            gap_ends_sentence(norm, toks[k - 1].end, toks[k].start))
+            head_done = 1;
+        if (!head_done) {
+            head_end = toks[k].end;
+            if (k + 1 == HU_TEXT_HT_MAX)
+                head_done = 1;
+        }
+    }
+    /* tail: walk back from the last token */
+    size_t cnt = 1, j = n - 1;
+    while (j > 0 && cnt < HU_TEXT_HT_MAX && cnt < n) {
+        size_t prev = j - 1;
+        if (cnt >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, toks[prev].end, toks[j].start))
+            break;
+        j = prev;
+        cnt++;
+    }
+    uint64_t h = hu_hash(norm + first, head_end - first);
+    uint64_t t = hu_hash(norm + toks[j].start, toks[n - 1].end - toks[j].start);
     *head = h ? h : 1;
     *tail = t ? t : 1;
 }

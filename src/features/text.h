@@ -89,4 +89,18 @@ int hu__is_letter(uint32_t cp);    /* alphabetic (any script we know), not CJK *
  * *pos = 0.  O(token length) per call. */
 int hu__next_token(const char *norm, size_t len, size_t *pos, size_t *start, int *cjk);
 
+/* The same tokens, all at once, for the callers that each walk them
+ * (SimHash, head/tail keys, language guess): one pass instead of three.
+ * Fills toks[0..n) and returns n, or SIZE_MAX if there are more than cap
+ * tokens (then the callers fall back to their own walks).  O(len). */
+struct hu__token {
+    uint32_t start, end;           /* norm[start .. end) */
+    uint32_t cjk;                  /* 1: one CJK character */
+};
+size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t cap);
+
+/* hu_text_head_tail over the tokens of norm (hu__tokenize): same keys. */
+void hu__head_tail_tokens(const char *norm, const struct hu__token *toks, size_t n,
+                          uint64_t *head, uint64_t *tail);
+
 #endif

@@ -78,11 +78,20 @@ static int grow(struct hu_entity_dict *d)
     return HU_OK;
 }
 
-int hu_dict_put(struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash,
-                const char *value, size_t len)
+static const char *get_key(const struct hu_entity_dict *d, uint64_t key)
 {
-    uint64_t key = make_key(kind, hash);
-    if (hu_dict_get(d, kind, hash))
+    size_t i = key & (d->n_slots - 1);
+    while (d->slots[i].key) {
+        if (d->slots[i].key == key)
+            return d->slots[i].value;
+        i = (i + 1) & (d->n_slots - 1);
+    }
+    return NULL;
+}
+
+static int put_key(struct hu_entity_dict *d, uint64_t key, const char *value, size_t len)
+{
+    if (get_key(d, key))
         return HU_OK;
     /* keep the load at most 1/2 so probes stay short and a slot is always free */
     if ((d->n + 1) * 2 > d->n_slots && grow(d) != HU_OK) {
@@ -110,16 +119,31 @@ int hu_dict_put(struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash,
     return HU_OK;
 }
 
+int hu_dict_put(struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash,
+                const char *value, size_t len)
+{
+    return put_key(d, make_key(kind, hash), value, len);
+}
+
+int hu_dict_merge(struct hu_entity_dict *dst, const struct hu_entity_dict *src)
+{
+    int rc = HU_OK;
+    for (size_t i = 0; i < src->n_slots; i++) {
+        if (!src->slots[i].key)
+            continue;
+        int r = put_key(dst, src->slots[i].key, src->slots[i].value, strlen(src->slots[i].value));
+        if (r == HU_ENOMEM)
+            return r;
+        if (r)
+            rc = r;
+    }
+    dst->dropped += src->dropped;
+    return rc;
+}
+
 const char *hu_dict_get(const struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash)
 {
-    uint64_t key = make_key(kind, hash);
-    size_t i = key & (d->n_slots - 1);
-    while (d->slots[i].key) {
-        if (d->slots[i].key == key)
-            return d->slots[i].value;
-        i = (i + 1) & (d->n_slots - 1);
-    }
-    return NULL;
+    return get_key(d, make_key(kind, hash));
 }
 
 size_t   hu_dict_count(const struct hu_entity_dict *d)   { return d->n; }

@@ -41,6 +41,12 @@ void hu_dict_destroy(struct hu_entity_dict *d);
  * or HU_ENOMEM. */
 int hu_dict_put(struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash,
                 const char *value, size_t len);
+/* Copy every value of src that dst lacks into dst (threads that observed
+ * disjoint accounts each keep a dictionary; see observer.h).  The same
+ * (kind, hash) always carries the same value, so the result is the
+ * single-threaded dictionary unless a cap was reached.  HU_OK, HU_EFULL
+ * (some values dropped and counted) or HU_ENOMEM.  O(src slots). */
+HU_MUST_CHECK int hu_dict_merge(struct hu_entity_dict *dst, const struct hu_entity_dict *src);
 /* The value recorded for (kind, hash), NUL-terminated, or NULL. */
 const char *hu_dict_get(const struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash);
 size_t   hu_dict_count(const struct hu_entity_dict *d);

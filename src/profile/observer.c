@@ -13,6 +13,7 @@
 #include "features/net.h"
 
 #include <string.h>
+#include <time.h>
 
 struct hu_observer {
     struct hu_features *own_fx;
@@ -24,6 +25,7 @@ struct hu_observer {
     size_t n_releases;
     int zero_targets;
     struct hu_observer_counts c;
+    struct hu_event run_ev;           /* hu_observer_run's read buffer */
 };
 
 int hu_observer_create(const struct hu_observer_config *cfg, struct hu_observer **out,
@@ -90,6 +92,27 @@ static void remember(struct hu_observer *o, enum hu_dict_kind kind, uint64_t has
         (void)hu_dict_put(o->dict, kind, hash, s.ptr, s.len);   /* a full dictionary only loses pretty-printing */
 }
 
+/* "a.b.c.d" of the first n bytes into buf (>= 16 bytes), NUL-terminated;
+ * returns the length.  hu_ip_str's IPv4 text without snprintf, which was
+ * 5% of the per-event path on rotating-address traffic (every new address
+ * is printed once). */
+static size_t dotted(const uint8_t *b, int n, char *buf)
+{
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned v = b[i];
+        if (i)
+            buf[k++] = '.';
+        if (v >= 100)
+            buf[k++] = (char)('0' + v / 100);
+        if (v >= 10)
+            buf[k++] = (char)('0' + v / 10 % 10);
+        buf[k++] = (char)('0' + v % 10);
+    }
+    buf[k] = 0;
+    return k;
+}
+
 static void remember_network(struct hu_observer *o, const struct hu_event *ev,
                              const struct hu_req_features *f)
 {
@@ -99,11 +122,24 @@ static void remember_network(struct hu_observer *o, const struct hu_event *ev,
     if (!ev->ip.ptr || hu_ip_parse(ev->ip.ptr, ev->ip.len, &ip) != HU_OK)
         return;
     char buf[64];
-    hu_ip_str(&ip, buf, sizeof buf);
-    (void)hu_dict_put(o->dict, HU_DICT_IP, f->ip_hash, buf, strlen(buf));
+    size_t n;
+    if (!ip.v6) {
+        n = dotted(ip.bytes, 4, buf);                  /* = hu_ip_str, without snprintf */
+    } else {
+        hu_ip_str(&ip, buf, sizeof buf);
+        n = strlen(buf);
+    }
+    (void)hu_dict_put(o->dict, HU_DICT_IP, f->ip_hash, buf, n);
     if (f->prefix_hash && !hu_dict_get(o->dict, HU_DICT_PREFIX, f->prefix_hash)) {
-        hu_ip_prefix_str(&ip, buf, sizeof buf);
-        (void)hu_dict_put(o->dict, HU_DICT_PREFIX, f->prefix_hash, buf, strlen(buf));
+        if (!ip.v6) {
+            n = dotted(ip.bytes, 3, buf);              /* = hu_ip_prefix_str */
+            memcpy(buf + n, ".0/24", 6);
+            n += 5;
+        } else {
+            hu_ip_prefix_str(&ip, buf, sizeof buf);
+            n = strlen(buf);
+        }
+        (void)hu_dict_put(o->dict, HU_DICT_PREFIX, f->prefix_hash, buf, n);
     }
 }
 
@@ -122,21 +158,29 @@ static void observe_release(struct hu_observer *o, const struct hu_event *ev)
         o->releases[o->n_releases++] = (struct hu_release){ mh, ev->ts_ms };
 }
 
-int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev)
+static double now_s(void)
 {
-    if (ev->kind == HU_EV_MODEL_RELEASE) {
-        observe_release(o, ev);
-        return HU_OK;
-    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One request or account event; *created says whether the account is new.
+ * With `t` non-NULL the seconds spent in feature extraction and in the
+ * profile update are added to t[0] and t[1]. */
+static int observe_one(struct hu_observer *o, const struct hu_event *ev, int *created, double *t)
+{
     struct hu_profile *p;
-    int created;
-    int rc = hu_profile_table_get(o->table, ev->account_id.ptr, ev->account_id.len, &p, &created);
+    *created = 0;
+    int rc = hu_profile_table_get(o->table, ev->account_id.ptr, ev->account_id.len, &p, created);
     if (rc) {
         o->c.lost++;
         return rc;
     }
     struct hu_req_features f;
+    double t0 = t ? now_s() : 0;
     hu_features_extract(o->worker, ev, &f);
+    double t1 = t ? now_s() : 0;
     if (o->zero_targets)
         memset(f.target, 0, sizeof f.target);
     if (ev->kind == HU_EV_ACCOUNT) {
@@ -154,5 +198,449 @@ int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev)
     remember(o, HU_DICT_USER_AGENT, f.ua_hash, ev->user_agent);
     remember(o, HU_DICT_PAYMENT, f.payment_hash, ev->payment_fp);
     remember(o, HU_DICT_MODEL, f.model_hash, ev->model);
+    if (t) {
+        t[0] += t1 - t0;
+        t[1] += now_s() - t1;
+    }
     return HU_OK;
+}
+
+int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev)
+{
+    if (ev->kind == HU_EV_MODEL_RELEASE) {
+        observe_release(o, ev);
+        return HU_OK;
+    }
+    int created;
+    return observe_one(o, ev, &created, NULL);
+}
+
+/* ---- several threads: hu_observer_run ------------------------------------
+ *
+ * The calling thread reads (decompress, frame, parse: whatever `next`
+ * does) and deals each event to shard hash(account_id) % n, copying it
+ * into that shard's current batch (the event's fixed fields, its tool
+ * spans, then every span's bytes, the spans re-pointed at the copies).
+ * A full batch (RUN_BATCH_BYTES) is handed over under the shard's mutex:
+ * one lock per batch of ~1,000 events, never one per event.  Each shard
+ * thread owns an observer (its own profile table and dictionary, the
+ * feature context shared read-only), so no two threads ever write the
+ * same memory.  RUN_BATCHES batches per shard circulate between the
+ * reader and the shard, which bounds the memory in flight to
+ * n * RUN_BATCHES * RUN_BATCH_BYTES and makes the reader wait when a
+ * shard falls behind (back-pressure instead of an unbounded queue).
+ *
+ * Deterministic order.  The reader numbers the events it deals (seq); a
+ * shard records, for each account it creates, the seq of the event that
+ * created it.  Within a shard records are therefore in increasing seq.
+ * The merge walks the shards like a k-way merge by that seq and copies
+ * each profile into the caller's table, so the caller's table lists the
+ * accounts in exactly the first-seen order of a single-threaded run, and
+ * every profile is bit-identical to the single-threaded one (an account's
+ * events all reach the same shard, in input order).  Model releases are
+ * observed by the reader itself, in input order.  Dictionaries are merged
+ * shard by shard; a (kind, hash) pair always maps to the same value, so
+ * the merged dictionary answers the same as a single-threaded one unless
+ * its caps (entity_dict.h) were reached.  Hence `huella analyze` writes
+ * the same bytes whatever the thread count (tests/cli/test_threads.sh).
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#define RUN_BATCH_BYTES ((size_t)1 << 20)
+#define RUN_BATCHES     4
+
+struct run_batch {
+    char *buf;
+    size_t cap, used;
+    uint32_t n;
+};
+
+struct run_rec {
+    uint64_t seq;
+    uint64_t size;          /* bytes of this record, header included, multiple of 8 */
+    uint32_t n_tools, n_truncated;
+};
+
+struct run_shard {
+    struct hu_observer *obs;
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct run_batch batches[RUN_BATCHES];
+    struct run_batch *full[RUN_BATCHES];    /* FIFO, full_n from full_head */
+    size_t full_head, full_n;
+    struct run_batch *spare[RUN_BATCHES];   /* stack */
+    size_t spare_n;
+    struct run_batch *cur;                  /* reader side, being filled */
+    int done;                               /* reader: no more batches */
+    int rc;                                 /* shard: first HU_ENOMEM */
+    uint64_t *first_seq;                    /* per record of obs->table */
+    size_t first_cap;
+    double t[2];                            /* features, profiles */
+    struct hu_event ev;                     /* decode scratch */
+};
+
+/* Every span of struct hu_event before tools[] (keep in step with event.h;
+ * tests/cli/test_threads.sh compares outputs across thread counts). */
+static const size_t span_offs[] = {
+    offsetof(struct hu_event, account_id), offsetof(struct hu_event, org_id),
+    offsetof(struct hu_event, api_key_id), offsetof(struct hu_event, ip),
+    offsetof(struct hu_event, country), offsetof(struct hu_event, user_agent),
+    offsetof(struct hu_event, client_fp), offsetof(struct hu_event, headers_fp),
+    offsetof(struct hu_event, endpoint), offsetof(struct hu_event, model),
+    offsetof(struct hu_event, system), offsetof(struct hu_event, prompt),
+    offsetof(struct hu_event, payment_fp), offsetof(struct hu_event, label),
+    offsetof(struct hu_event, account_type), offsetof(struct hu_event, email_domain),
+    offsetof(struct hu_event, verification), offsetof(struct hu_event, features_json),
+};
+#define N_SPANS (sizeof span_offs / sizeof span_offs[0])
+#define EV_HEAD offsetof(struct hu_event, tools)
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static size_t rec_size(const struct hu_event *ev)
+{
+    size_t n = align8(sizeof(struct run_rec)) + align8(EV_HEAD) + ev->n_tools * sizeof(struct hu_span);
+    for (size_t i = 0; i < N_SPANS; i++)
+        n += ((const struct hu_span *)((const char *)ev + span_offs[i]))->len;
+    for (uint32_t i = 0; i < ev->n_tools; i++)
+        n += ev->tools[i].len;
+    return align8(n);
+}
+
+static char *put_span(struct hu_span *s, char *p)
+{
+    if (s->ptr) {
+        if (s->len)
+            memcpy(p, s->ptr, s->len);
+        s->ptr = p;
+        p += s->len;
+    }
+    return p;
+}
+
+/* Append ev to b (room checked by the caller). */
+static void rec_put(struct run_batch *b, const struct hu_event *ev, uint64_t seq, size_t size)
+{
+    char *base = b->buf + b->used;
+    struct run_rec *r = (struct run_rec *)(void *)base;
+    r->seq = seq;
+    r->size = size;
+    r->n_tools = ev->n_tools;
+    r->n_truncated = ev->n_truncated;
+    struct hu_event *head = (struct hu_event *)(void *)(base + align8(sizeof *r));
+    memcpy(head, ev, EV_HEAD);
+    struct hu_span *tools = (struct hu_span *)(void *)((char *)head + align8(EV_HEAD));
+    memcpy(tools, ev->tools, ev->n_tools * sizeof *tools);
+    char *p = (char *)(tools + ev->n_tools);
+    for (size_t i = 0; i < N_SPANS; i++)
+        p = put_span((struct hu_span *)(void *)((char *)head + span_offs[i]), p);
+    for (uint32_t i = 0; i < ev->n_tools; i++)
+        p = put_span(&tools[i], p);
+    b->used += size;
+    b->n++;
+}
+
+/* Rebuild the event at `base` into ev; returns its seq. */
+static uint64_t rec_get(const char *base, struct hu_event *ev, size_t *size)
+{
+    const struct run_rec *r = (const struct run_rec *)(const void *)base;
+    const char *head = base + align8(sizeof *r);
+    memcpy(ev, head, EV_HEAD);
+    ev->n_tools = r->n_tools;
+    memcpy(ev->tools, head + align8(EV_HEAD), r->n_tools * sizeof(struct hu_span));
+    ev->n_truncated = r->n_truncated;
+    *size = r->size;
+    return r->seq;
+}
+
+static int shard_note_account(struct run_shard *sh, uint64_t seq)
+{
+    size_t i = hu_profile_table_count(sh->obs->table) - 1;
+    if (i >= sh->first_cap) {
+        size_t cap = sh->first_cap ? sh->first_cap * 2 : 4096;
+        uint64_t *v = hu_realloc(sh->first_seq, cap * sizeof *v);
+        if (!v)
+            return HU_ENOMEM;
+        sh->first_seq = v;
+        sh->first_cap = cap;
+    }
+    sh->first_seq[i] = seq;
+    return HU_OK;
+}
+
+static void *shard_main(void *arg)
+{
+    struct run_shard *sh = arg;
+    for (;;) {
+        pthread_mutex_lock(&sh->mu);
+        while (!sh->full_n && !sh->done)
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        if (!sh->full_n) {
+            pthread_mutex_unlock(&sh->mu);
+            break;
+        }
+        struct run_batch *b = sh->full[sh->full_head];
+        sh->full_head = (sh->full_head + 1) % RUN_BATCHES;
+        sh->full_n--;
+        pthread_mutex_unlock(&sh->mu);
+
+        size_t off = 0;
+        int rc = HU_OK;
+        for (uint32_t i = 0; i < b->n; i++) {
+            size_t size;
+            uint64_t seq = rec_get(b->buf + off, &sh->ev, &size);
+            off += size;
+            int created;
+            int r = observe_one(sh->obs, &sh->ev, &created, sh->t);
+            if (!r && created)
+                r = shard_note_account(sh, seq);
+            if (r == HU_ENOMEM)
+                rc = r;
+        }
+        b->used = 0;
+        b->n = 0;
+        pthread_mutex_lock(&sh->mu);
+        if (rc && !sh->rc)
+            sh->rc = rc;
+        sh->spare[sh->spare_n++] = b;
+        pthread_cond_broadcast(&sh->cv);
+        pthread_mutex_unlock(&sh->mu);
+    }
+    return NULL;
+}
+
+/* Reader side: hand the current batch over (if it holds events). */
+static void shard_push(struct run_shard *sh)
+{
+    if (!sh->cur || !sh->cur->n)
+        return;
+    pthread_mutex_lock(&sh->mu);
+    sh->full[(sh->full_head + sh->full_n) % RUN_BATCHES] = sh->cur;
+    sh->full_n++;
+    sh->cur = NULL;
+    pthread_cond_broadcast(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
+}
+
+/* Reader side: an empty batch to fill (waits for one); returns the
+ * shard's error status so far. */
+static int shard_take(struct run_shard *sh, double *wait)
+{
+    if (sh->cur)
+        return HU_OK;
+    double t0 = now_s();
+    pthread_mutex_lock(&sh->mu);
+    while (!sh->spare_n)
+        pthread_cond_wait(&sh->cv, &sh->mu);
+    sh->cur = sh->spare[--sh->spare_n];
+    int rc = sh->rc;
+    pthread_mutex_unlock(&sh->mu);
+    *wait += now_s() - t0;
+    return rc;
+}
+
+static int run_inline(struct hu_observer *o, hu_event_next_fn next, void *ctx,
+                      struct hu_observer_run_stats *st)
+{
+    struct hu_event ev;
+    int got, rc = HU_OK;
+    for (;;) {
+        double t0 = now_s();
+        got = next(ctx, &ev);
+        st->read += now_s() - t0;
+        if (got != 1)
+            break;
+        st->events++;
+        if (ev.kind == HU_EV_MODEL_RELEASE) {
+            observe_release(o, &ev);
+            continue;
+        }
+        int created;
+        double tt[2] = { 0, 0 };
+        if (observe_one(o, &ev, &created, tt) == HU_ENOMEM) {
+            rc = HU_ENOMEM;
+            break;
+        }
+        st->features += tt[0];
+        st->profiles += tt[1];
+    }
+    if (!rc && got < 0)
+        rc = got;
+    return rc;
+}
+
+static int merge_shards(struct hu_observer *o, struct run_shard *sh, unsigned n)
+{
+    size_t at[HU_MAX_OBSERVER_THREADS] = { 0 }, cnt[HU_MAX_OBSERVER_THREADS];
+    for (unsigned s = 0; s < n; s++)
+        cnt[s] = hu_profile_table_count(sh[s].obs->table);
+    for (;;) {
+        unsigned best = n;
+        for (unsigned s = 0; s < n; s++)
+            if (at[s] < cnt[s] && (best == n || sh[s].first_seq[at[s]] < sh[best].first_seq[at[best]]))
+                best = s;
+        if (best == n)
+            break;
+        const struct hu_profile_table *t = sh[best].obs->table;
+        size_t len;
+        const char *id = hu_profile_table_id(t, at[best], &len);
+        const struct hu_profile *src = hu_profile_table_at(t, at[best]);
+        struct hu_profile *dst;
+        int created;
+        int rc = hu_profile_table_get(o->table, id, len, &dst, &created);
+        if (rc)
+            return rc;
+        if (created)
+            memcpy(dst, src, sizeof *dst);
+        else if (hu_profile_merge(dst, src) != HU_OK)
+            return HU_EINTERNAL;
+        at[best]++;
+    }
+    for (unsigned s = 0; s < n; s++) {
+        int rc = hu_dict_merge(o->dict, sh[s].obs->dict);
+        if (rc == HU_ENOMEM)
+            return rc;
+        const struct hu_observer_counts *c = &sh[s].obs->c;
+        o->c.requests += c->requests;
+        o->c.account_events += c->account_events;
+        o->c.lost += c->lost;
+        if (c->first_ts < o->c.first_ts) o->c.first_ts = c->first_ts;
+        if (c->last_ts > o->c.last_ts) o->c.last_ts = c->last_ts;
+    }
+    return HU_OK;
+}
+
+unsigned hu_observer_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > (long)HU_MAX_OBSERVER_THREADS ? HU_MAX_OBSERVER_THREADS : (unsigned)n;
+}
+
+int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, void *ctx, unsigned n_threads,
+                    struct hu_observer_run_stats *stats)
+{
+    struct hu_observer_run_stats st_local, *st = stats ? stats : &st_local;
+    memset(st, 0, sizeof *st);
+    if (!o || !next)
+        return HU_EINVAL;
+    if (n_threads == 0)
+        n_threads = hu_observer_default_threads();
+    if (n_threads > HU_MAX_OBSERVER_THREADS)
+        n_threads = HU_MAX_OBSERVER_THREADS;
+    double t_start = now_s();
+    if (n_threads == 1) {
+        int rc = run_inline(o, next, ctx, st);
+        st->wall = now_s() - t_start;
+        return rc;
+    }
+    st->threads = n_threads;
+    struct run_shard *sh = hu_calloc(n_threads, sizeof *sh);
+    if (!sh)
+        return HU_ENOMEM;
+    int rc = HU_OK;
+    unsigned n_init = 0;
+    while (n_init < n_threads) {
+        struct run_shard *s = &sh[n_init];
+        struct hu_observer_config oc = { .fx = o->fx, .zero_targets = o->zero_targets };
+        rc = hu_observer_create(&oc, &s->obs, NULL, 0);
+        if (rc)
+            break;
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
+        n_init++;
+        for (int b = 0; b < RUN_BATCHES; b++) {
+            s->batches[b].buf = hu_malloc(RUN_BATCH_BYTES);
+            if (!s->batches[b].buf)
+                rc = HU_ENOMEM;
+            s->batches[b].cap = RUN_BATCH_BYTES;
+            s->spare[s->spare_n++] = &s->batches[b];
+        }
+        if (rc)
+            break;
+    }
+    for (unsigned s = 0; s < n_init && !rc; s++) {
+        if (pthread_create(&sh[s].th, NULL, shard_main, &sh[s]) != 0)
+            rc = HU_ENOMEM;
+        else
+            sh[s].started = 1;
+    }
+    /* ---- read and deal ---- */
+    uint64_t seq = 0;
+    int got = 0;
+    while (!rc) {
+        double t0 = now_s();
+        struct hu_event *ev = &o->run_ev;
+        got = next(ctx, ev);
+        st->read += now_s() - t0;
+        if (got != 1)
+            break;
+        st->events++;
+        if (ev->kind == HU_EV_MODEL_RELEASE) {
+            observe_release(o, ev);
+            continue;
+        }
+        uint64_t h = hu_hash(ev->account_id.ptr ? ev->account_id.ptr : "", ev->account_id.len);
+        struct run_shard *s = &sh[(h >> 40) % n_threads];
+        size_t need = rec_size(ev);
+        rc = shard_take(s, &st->wait);
+        if (rc)
+            break;
+        if (s->cur->used + need > s->cur->cap && s->cur->n) {
+            shard_push(s);
+            rc = shard_take(s, &st->wait);
+            if (rc)
+                break;
+        }
+        if (need > s->cur->cap) {
+            /* one event larger than a batch (a line up to HU_MAX_LINE_BYTES):
+             * grow this empty batch for it */
+            char *nb = hu_realloc(s->cur->buf, need);
+            if (!nb) {
+                o->c.lost++;
+                continue;
+            }
+            s->cur->buf = nb;
+            s->cur->cap = need;
+        }
+        rec_put(s->cur, ev, seq++, need);
+    }
+    if (!rc && got < 0)
+        rc = got;
+    for (unsigned s = 0; s < n_init; s++) {
+        if (sh[s].started)
+            shard_push(&sh[s]);
+        pthread_mutex_lock(&sh[s].mu);
+        sh[s].done = 1;
+        pthread_cond_broadcast(&sh[s].cv);
+        pthread_mutex_unlock(&sh[s].mu);
+    }
+    for (unsigned s = 0; s < n_init; s++) {
+        if (sh[s].started)
+            pthread_join(sh[s].th, NULL);
+        if (!rc && sh[s].rc)
+            rc = sh[s].rc;
+        st->features += sh[s].t[0];
+        st->profiles += sh[s].t[1];
+    }
+    double t_merge = now_s();
+    if (!rc)
+        rc = merge_shards(o, sh, n_init);
+    st->merge = now_s() - t_merge;
+    for (unsigned s = 0; s < n_init; s++) {
+        for (int b = 0; b < RUN_BATCHES; b++)
+            hu_free(sh[s].batches[b].buf);
+        hu_free(sh[s].first_seq);
+        hu_observer_destroy(sh[s].obs);
+        pthread_mutex_destroy(&sh[s].mu);
+        pthread_cond_destroy(&sh[s].cv);
+    }
+    hu_free(sh);
+    st->wall = now_s() - t_start;
+    return rc;
 }

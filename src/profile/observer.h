@@ -50,6 +50,45 @@ void hu_observer_destroy(struct hu_observer *o);
  * counted).  Never fails on bad content. */
 int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev);
 
+/* ---- several threads ------------------------------------------------------ */
+
+/* An event source: 1 and *ev filled (its spans valid until the next call),
+ * 0 at the end, or a negative status on failure.  hu_ingest_next() fits. */
+typedef int (*hu_event_next_fn)(void *ctx, struct hu_event *ev);
+
+/* Most observer threads of one run. */
+#define HU_MAX_OBSERVER_THREADS 64u
+
+/* Where a run's time went (seconds). */
+struct hu_observer_run_stats {
+    uint64_t events;          /* events read (all kinds) */
+    unsigned threads;         /* observer threads (0: everything on the caller's thread) */
+    double wall;              /* the whole run, merge included */
+    double read;              /* inside next(): decompress, frame, parse (the reader) */
+    double wait;              /* reader blocked because a shard was behind */
+    double features;          /* feature extraction, summed over threads */
+    double profiles;          /* profile and dictionary updates, summed over threads */
+    double merge;             /* merging the shards into o */
+};
+
+/* Online processors, capped at HU_MAX_OBSERVER_THREADS. */
+unsigned hu_observer_default_threads(void);
+
+/* Observe every event of `next` into o on n_threads threads (0: one per
+ * online processor; 1: all on the calling thread, no copies).  With
+ * n > 1 the calling thread reads and deals events by hash(account_id) to
+ * n shard threads in batches (one mutex operation per ~1 MiB batch, none
+ * per event); each shard has its own observer sharing o's feature
+ * context; at the end the shards are merged into o in first-seen order,
+ * so o ends exactly as if it had observed the events one by one (see the
+ * essay in observer.c).  o should hold no accounts yet (accounts it holds
+ * are merged with hu_profile_merge).  Memory in flight: n * 4 MiB, plus a
+ * second copy of the profiles during the merge.  HU_OK; HU_ENOMEM (o
+ * holds part of the input); the negative status of next(); HU_EINVAL.
+ * `stats` may be NULL. */
+HU_MUST_CHECK int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, void *ctx,
+                                  unsigned n_threads, struct hu_observer_run_stats *stats);
+
 struct hu_profile_table *hu_observer_table(const struct hu_observer *o);
 const struct hu_entity_dict *hu_observer_dict(const struct hu_observer *o);
 const struct hu_release *hu_observer_releases(const struct hu_observer *o, size_t *n);

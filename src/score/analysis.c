@@ -147,6 +147,12 @@ int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
     return hu_observer_observe(a->obs, ev);
 }
 
+int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *ctx, unsigned n_threads,
+                            struct hu_observer_run_stats *stats)
+{
+    return hu_observer_run(a->obs, next, ctx, n_threads, stats);
+}
+
 /* ---- usage ---------------------------------------------------------------- */
 
 static enum hu_program program_of(uint8_t type)

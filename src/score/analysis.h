@@ -25,6 +25,7 @@
 #include "features/ioc.h"
 #include "ingest/event.h"
 #include "profile/entity_dict.h"
+#include "profile/observer.h"
 #include "profile/profile_table.h"
 #include "score/policy.h"
 #include "score/results.h"
@@ -77,6 +78,17 @@ void hu_analysis_destroy(struct hu_analysis *a);
 /* Fold one event in.  HU_OK, or HU_ENOMEM / HU_EFULL (the event is lost,
  * counted).  Never fails on bad content. */
 int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev);
+
+/* Observe every event of `next` (e.g. hu_ingest_next over a struct
+ * hu_ingest) on n_threads threads (0: one per online processor), the
+ * per-event stages sharded by account with no lock per event; the result
+ * is identical to calling hu_analysis_observe() on each event in order
+ * (profile/observer.h, hu_observer_run).  Call before finish(), at most
+ * once, on an analysis that observed nothing yet.  HU_OK, HU_ENOMEM, or
+ * next()'s negative status.  `stats` (may be NULL) says where the time
+ * went. */
+HU_MUST_CHECK int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *ctx,
+                                          unsigned n_threads, struct hu_observer_run_stats *stats);
 
 /* Link, cluster, score and explain.  HU_OK or HU_ENOMEM. */
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);

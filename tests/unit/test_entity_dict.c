@@ -56,11 +56,45 @@ static void allocation_failure_drops_not_crashes(void **state)
     hu_dict_destroy(d);
 }
 
+/* Two dictionaries that saw overlapping values merge into what one
+ * dictionary seeing everything holds (observer threads, observer.h). */
+static void merge_equals_one_dictionary(void **state)
+{
+    (void)state;
+    struct hu_entity_dict *a, *b, *one;
+    assert_int_equal(hu_dict_create(&a), HU_OK);
+    assert_int_equal(hu_dict_create(&b), HU_OK);
+    assert_int_equal(hu_dict_create(&one), HU_OK);
+    char v[32];
+    for (uint64_t i = 1; i <= 5000; i++) {
+        enum hu_dict_kind k = (enum hu_dict_kind)(i % HU_DICT_KIND_COUNT);
+        int n = snprintf(v, sizeof v, "value-%llu", (unsigned long long)i);
+        assert_int_equal(hu_dict_put(i % 3 ? a : b, k, i * 7919, v, (size_t)n), HU_OK);
+        if (i % 5 == 0)      /* also seen by the other thread */
+            assert_int_equal(hu_dict_put(i % 3 ? b : a, k, i * 7919, v, (size_t)n), HU_OK);
+        assert_int_equal(hu_dict_put(one, k, i * 7919, v, (size_t)n), HU_OK);
+    }
+    assert_int_equal(hu_dict_merge(a, b), HU_OK);
+    assert_int_equal(hu_dict_count(a), hu_dict_count(one));
+    for (uint64_t i = 1; i <= 5000; i++) {
+        enum hu_dict_kind k = (enum hu_dict_kind)(i % HU_DICT_KIND_COUNT);
+        const char *x = hu_dict_get(a, k, i * 7919), *y = hu_dict_get(one, k, i * 7919);
+        assert_non_null(x);
+        assert_string_equal(x, y);
+        /* another kind with the same hash is a different entry */
+        assert_null(hu_dict_get(a, (enum hu_dict_kind)((i + 1) % HU_DICT_KIND_COUNT), i * 7919));
+    }
+    hu_dict_destroy(a);
+    hu_dict_destroy(b);
+    hu_dict_destroy(one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(put_get_many),
         cmocka_unit_test(allocation_failure_drops_not_crashes),
+        cmocka_unit_test(merge_equals_one_dictionary),
     };
     return cmocka_run_group_tests_name("entity_dict", tests, NULL, NULL);
 }
