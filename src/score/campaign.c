@@ -57,6 +57,7 @@ struct group {
     uint32_t n;
     uint64_t org_cand;     /* majority vote state */
     uint32_t org_votes, org_top, verified;
+    uint32_t org_verified;  /* members in a declared org and verified by id or as a business */
     int fleet;
 };
 
@@ -85,6 +86,7 @@ static void group_stats(const struct hu_campaign_input *in, struct hu_uf *uf, co
         else if (org == x->org_cand) x->org_votes++;
         else x->org_votes--;
         x->verified += in->usage[i].verified_id != 0;
+        x->org_verified += org && in->usage[i].verified_id;
     }
     for (size_t i = 0; i < n; i++) {
         struct group *x = &g[hu_uf_find(uf, (uint32_t)i)];
@@ -93,8 +95,12 @@ static void group_stats(const struct hu_campaign_input *in, struct hu_uf *uf, co
     }
     for (size_t i = 0; i < n; i++) {
         struct group *x = &g[i];
+        /* one declared organisation, mostly verified; or several, every
+         * member of which is declared and verified (customers who run the
+         * same public benchmark are linked by it, but each is identified) */
         if (x->n)
-            x->fleet = x->org_cand && x->org_top >= HU_CS_ORG_SHARE * x->n && x->verified * 2 >= x->n;
+            x->fleet = (x->org_cand && x->org_top >= HU_CS_ORG_SHARE * x->n && x->verified * 2 >= x->n)
+                       || x->org_verified >= HU_CS_ORG_SHARE * x->n;
     }
     for (size_t e = 0; e < in->pairs->n; e++) {
         const struct hu_pair *pr = &in->pairs->pairs[e];

@@ -118,9 +118,14 @@
 #define HU_CS_W_S    2.0
 /* S = 1 - exp(-(n - 1) / SIZE_SCALE): 4 accounts 0.31, 10 0.68, 30 0.97. */
 #define HU_CS_SIZE_SCALE 8.0
-/* A campaign whose members nearly all (>= 90 %) belong to one declared,
- * verified organisation is a customer's own fleet: its z is lowered by
- * this much, so only strongly harvesting fleets stay flagged. */
+/* A group whose members nearly all (>= 90 %) belong to one declared,
+ * mostly verified organisation is a customer's own fleet; so is a group
+ * whose members nearly all belong to declared organisations and are
+ * verified by id or as a business (several identified customers linked by
+ * the same public benchmark).  Its z is lowered by this much: identified
+ * customers are answered by contract, not silently throttled.  A campaign
+ * would have to pass business verification for every account to get it --
+ * the verification the public record says farmed programs lacked. */
 #define HU_CS_ORG_SHARE     0.90
 #define HU_CS_ORG_DISCOUNT  5.0
 
