@@ -4,12 +4,18 @@
  */
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/log.h"
+#include "core/buf.h"
+#include "core/sort.h"
+#include "features/features.h"
+#include "fprint/fprint.h"
 #include "ingest/ingest.h"
 #include "report/outputs.h"
 #include "score/analysis.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +40,12 @@ const char hu_cmd_analyze_help[] =
     "                     network, identity, pivot); repeatable; for evaluation\n"
     "  --dump-graph FILE  write the weighted account graph that was clustered\n"
     "                     (TSV: account, account, strength, evidence)\n"
+    "  --known LIB        bind accounts to the known campaigns of a fingerprint\n"
+    "                     library (docs/fingerprints.md); writes DIR/bindings.csv\n"
+    "  --fingerprint-key FILE  keyed-hash key of the libraries (32 hex digits);\n"
+    "                     default: the documented INSECURE testing key\n"
+    "  --no-fingerprints  do not write DIR/fingerprints.hfl (the library of the\n"
+    "                     campaigns found, calibrated on this run's benign traffic)\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n\n"
     "Exit status: 0 the run completed, whatever it found; 2 bad usage or\n"
@@ -118,6 +130,139 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
     printf(")\nwrote %s/accounts.csv and %s/campaigns.json\n", dir, dir);
 }
 
+/* ---- fingerprints ------------------------------------------------------------ */
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* DIR/bindings.csv: one row per account bound to a known campaign, with
+ * the request index at which it was bound and the evidence. */
+static int write_bindings(const char *dir, const struct hu_results *res, const struct hu_profile_table *t,
+                          const struct hu_fp_online *on, const struct hu_fp_lib *lib, int quiet)
+{
+    char path[4096];
+    FILE *f = open_out(dir, "bindings.csv", path, sizeof path);
+    if (!f)
+        return HU_EIO;
+    fprintf(f, "account_id,known_campaign,bound_at,requests,sprt_llr,threshold,age_days");
+    for (int k = 0; k < HU_FP_TOK_COUNT; k++)
+        fprintf(f, ",fp_%s", hu_fp_tok_code((enum hu_fp_tok)k));
+    fprintf(f, ",llr_tokens,llr_hours,llr_targets,llr_shape\n");
+    struct hu_buf b;
+    hu_buf_init(&b, 1u << 16);
+    uint32_t *at = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *at);
+    size_t n_bound = 0;
+    int rc = at ? HU_OK : HU_ENOMEM;
+    for (size_t i = 0; i < res->n_accounts && on && !rc; i++) {
+        const struct hu_profile *p = hu_profile_table_at(t, i);
+        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
+        if (!st || !st->bound_at)
+            continue;
+        const struct hu_fp_cand *c = &st->bound;
+        const struct hu_fp_entry *e = &lib->e[c->entry - 1];
+        at[n_bound++] = st->bound_at;
+        hu_buf_reset(&b);
+        rc = hu_csv_field(&b, res->accounts[i].account_id, res->accounts[i].account_id_len);
+        if (rc)
+            break;
+        double age = (double)(p->first_ts - e->confirmed_ms) / 86400000.0;
+        fprintf(f, "%.*s,%s,%u,%llu,%.2f,%.2f,%.2f", (int)b.len, b.ptr, e->id, st->bound_at,
+                (unsigned long long)p->n_req, c->s, on->threshold, age > 0 ? age : 0);
+        for (int k = 0; k < HU_FP_TOK_COUNT; k++) {
+            if (c->seen[k]) fprintf(f, ",%.3f", (double)c->hit[k] / c->seen[k]);
+            else fputs(",", f);
+        }
+        fprintf(f, ",%.2f,%.2f,%.2f,%.2f\n", c->llr_tok, c->llr_hour, c->llr_target, c->llr_shape);
+    }
+    hu_buf_fini(&b);
+    if (fclose(f) != 0 && !rc)
+        rc = HU_EIO;
+    if (!rc && !quiet && n_bound) {
+        hu_sort(at, n_bound, sizeof *at, cmp_u32);
+        fprintf(stderr, "huella analyze: %zu accounts bound to known campaigns (requests to bind: median %u, p90 %u); "
+                "wrote %s\n", n_bound, at[(n_bound - 1) / 2], at[(size_t)((double)(n_bound - 1) * 0.9)], path);
+    } else if (!rc && !quiet) {
+        fprintf(stderr, "huella analyze: no account bound to a known campaign; wrote %s\n", path);
+    }
+    hu_free(at);
+    return rc;
+}
+
+/* Calibrate the library on this run's benign (not flagged) accounts by
+ * replaying the input through the online matcher, never binding, and
+ * taking the largest CUSUM any of them reached (fprint.h); then save it.
+ * Standard input cannot be replayed: the library keeps Wald's bound. */
+static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu_results *res,
+                         const struct hu_profile_table *t, const struct hu_analysis_config *cfg,
+                         const struct hu_ingest_opts *io, const char *const *paths, size_t n_paths, int quiet)
+{
+    int replay = lib->n > 0;
+    for (size_t i = 0; i < n_paths; i++)
+        if (!strcmp(paths[i], "-")) replay = 0;
+    int rc = HU_OK;
+    if (replay) {
+        struct hu_fp_online on;
+        struct hu_features *fx = NULL;
+        struct hu_fx_worker *w = NULL;
+        struct hu_ingest *ing = NULL;
+        uint64_t *benign = NULL;
+        size_t n_benign = 0;
+        char err[256] = "";
+        struct hu_ingest_opts o2 = *io;
+        o2.rejects_path = NULL;
+        o2.quiet = 1;
+        rc = hu_fp_online_init(&on, lib, cfg->fp_key);
+        if (rc)
+            return rc;
+        on.threshold = INFINITY;
+        rc = hu_features_create(&cfg->features, &fx, err, sizeof err);
+        if (!rc) rc = hu_fx_worker_create(fx, &w);
+        if (!rc) rc = hu_ingest_create(&ing, paths, n_paths, &o2);
+        struct hu_event ev;
+        struct hu_req_features f;
+        struct hu_fp_req r;
+        while (!rc && hu_ingest_next(ing, &ev) == 1) {
+            if (ev.kind != HU_EV_REQUEST)
+                continue;
+            hu_features_extract(w, &ev, &f);
+            hu_fp_req_from(&r, cfg->fp_key, &ev, &f);
+            rc = hu_fp_online_observe(&on, hu_hash(ev.account_id.ptr, ev.account_id.len), &r);
+        }
+        benign = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *benign);
+        if (!benign && !rc)
+            rc = HU_ENOMEM;
+        for (size_t i = 0; i < res->n_accounts && !rc; i++)
+            if (!hu_action_flagged(res->accounts[i].would)) {
+                benign[n_benign++] = hu_profile_table_at(t, i)->account_hash;
+                if (getenv("HU_FP_DEBUG")) {
+                    const struct hu_fp_account *st = hu_fp_online_get(&on, benign[n_benign - 1]);
+                    if (st)
+                        fprintf(stderr, "calib %.*s %.2f %u camp=%u\n", (int)res->accounts[i].account_id_len,
+                                res->accounts[i].account_id, st->s_max, st->n_req, res->accounts[i].campaign);
+                }
+            }
+        if (!rc) {
+            double th = hu_fp_lib_calibrate(lib, &on, benign, n_benign);
+            if (!quiet)
+                fprintf(stderr, "huella analyze: fingerprint threshold %.2f nats, calibrated on %zu benign accounts\n",
+                        th, n_benign);
+        }
+        hu_free(benign);
+        hu_ingest_destroy(ing);
+        hu_fx_worker_destroy(w);
+        hu_features_destroy(fx);
+        hu_fp_online_fini(&on);
+        if (rc)
+            return rc;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fingerprints.hfl", dir);
+    return hu_fp_lib_save(lib, path);
+}
+
 int hu_cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -127,9 +272,12 @@ int hu_cmd_analyze(int argc, char **argv)
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
         { "dump-graph", required_argument, NULL, 'G' },
+        { "known", required_argument, NULL, 'K' }, { "fingerprint-key", required_argument, NULL, 'k' },
+        { "no-fingerprints", no_argument, NULL, 'N' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dump_graph = NULL;
+    const char *dump_graph = NULL, *known_path = NULL, *key_path = NULL;
+    int no_fp = 0;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
     const char *asn[MAX_FILES], *cidr[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0;
@@ -137,7 +285,7 @@ int hu_cmd_analyze(int argc, char **argv)
     int format = HU_FORMAT_TABLE, quiet = 0, c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:K:k:N", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -156,6 +304,9 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
         case 'G': dump_graph = optarg; break;
+        case 'K': known_path = optarg; break;
+        case 'k': key_path = optarg; break;
+        case 'N': no_fp = 1; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -181,6 +332,30 @@ int hu_cmd_analyze(int argc, char **argv)
     struct hu_analysis *an = NULL;
     struct hu_results res = { 0 };
     char err[512] = "";
+    struct hu_fp_key fp_key;
+    struct hu_fp_lib known, built;
+    hu_fp_lib_init(&known);
+    hu_fp_lib_init(&built);
+    hu_fp_key_default(&fp_key);
+    if (key_path && hu_fp_key_load(key_path, &fp_key, err, sizeof err) != HU_OK) {
+        fprintf(stderr, "huella analyze: %s\n", err);
+        return HU_EXIT_USAGE;
+    }
+    if (known_path) {
+        const char *why = NULL;
+        int lrc = hu_fp_lib_load(&known, known_path, &why);
+        if (lrc != HU_OK) {
+            fprintf(stderr, "huella analyze: fingerprint library %s refused: %s\n", known_path,
+                    why ? why : hu_status_str(lrc));
+            return lrc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
+        }
+        if (known.key_id != hu_fp_key_id(&fp_key)) {
+            fprintf(stderr, "huella analyze: fingerprint library %s was made with another key (--fingerprint-key)\n",
+                    known_path);
+            hu_fp_lib_fini(&known);
+            return HU_EXIT_USAGE;
+        }
+    }
     if (policy_path && hu_policy_load(policy_path, &policy, err, sizeof err) != HU_OK) {
         fprintf(stderr, "huella analyze: policy refused: %s\n", err);
         return HU_EXIT_USAGE;
@@ -194,6 +369,7 @@ int hu_cmd_analyze(int argc, char **argv)
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
                       .cidr_files = cidr, .n_cidr_files = n_cidr },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
+        .known = known_path ? &known : NULL, .fp_build = no_fp ? NULL : &built, .fp_key = &fp_key,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (st != HU_OK) {
@@ -243,6 +419,21 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
+    if (known_path && write_bindings(out_dir, &res, hu_analysis_profiles(an), hu_analysis_fp_online(an), &known,
+                                      quiet) != HU_OK) {
+        fprintf(stderr, "huella analyze: cannot write %s/bindings.csv: %s\n", out_dir, strerror(errno));
+        rc = HU_EXIT_FAIL;
+        goto out;
+    }
+    if (!no_fp) {
+        int frc = write_library(out_dir, &built, &res, hu_analysis_profiles(an), &cfg, &io,
+                                (const char *const *)argv + optind, (size_t)(argc - optind), quiet);
+        if (frc != HU_OK) {
+            fprintf(stderr, "huella analyze: cannot write %s/fingerprints.hfl: %s\n", out_dir, hu_status_str(frc));
+            rc = HU_EXIT_FAIL;
+            goto out;
+        }
+    }
     if (!quiet)
         print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON);
     if (hu_ingest_n_failed_sources(ing))
@@ -251,6 +442,8 @@ int hu_cmd_analyze(int argc, char **argv)
 out:
     hu_results_fini(&res);
     hu_analysis_destroy(an);
+    hu_fp_lib_fini(&known);
+    hu_fp_lib_fini(&built);
     hu_ingest_destroy(ing);
     hu_policy_destroy(policy);
     return rc;

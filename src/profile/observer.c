@@ -24,6 +24,8 @@ struct hu_observer {
     size_t n_releases;
     int zero_targets;
     struct hu_observer_counts c;
+    struct hu_req_features last_f;     /* hu_observer_last_request */
+    const struct hu_profile *last_p;   /* NULL unless the last event was a request */
 };
 
 int hu_observer_create(const struct hu_observer_config *cfg, struct hu_observer **out,
@@ -122,8 +124,16 @@ static void observe_release(struct hu_observer *o, const struct hu_event *ev)
         o->releases[o->n_releases++] = (struct hu_release){ mh, ev->ts_ms };
 }
 
+const struct hu_req_features *hu_observer_last_request(const struct hu_observer *o,
+                                                       const struct hu_profile **p)
+{
+    *p = o->last_p;
+    return o->last_p ? &o->last_f : NULL;
+}
+
 int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev)
 {
+    o->last_p = NULL;
     if (ev->kind == HU_EV_MODEL_RELEASE) {
         observe_release(o, ev);
         return HU_OK;
@@ -145,6 +155,8 @@ int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev)
     } else {
         hu_profile_observe_request(p, ev, &f);
         o->c.requests++;
+        o->last_f = f;
+        o->last_p = p;
         if (ev->ts_ms < o->c.first_ts) o->c.first_ts = ev->ts_ms;
         if (ev->ts_ms > o->c.last_ts) o->c.last_ts = ev->ts_ms;
     }
