@@ -260,6 +260,7 @@ void hu_fp_req_from(struct hu_fp_req *r, const struct hu_fp_key *key, const stru
         [HU_FP_TOK_SYSTEM] = f->system_hash, [HU_FP_TOK_TOOLS] = f->tools_hash,
         [HU_FP_TOK_CLIENT_FP] = f->client_fp_hash, [HU_FP_TOK_HEADERS_FP] = f->headers_fp_hash,
         [HU_FP_TOK_UA] = f->ua_hash, [HU_FP_TOK_ASN] = f->asn, [HU_FP_TOK_TEMPLATE] = f->template_hash,
+        [HU_FP_TOK_HEAD] = f->head_hash, [HU_FP_TOK_TAIL] = f->tail_hash,
     };
     for (int t = 0; t < HU_FP_TOK_COUNT; t++)
         r->tok[t] = items[t] ? hu_fp_token(key, (enum hu_fp_tok)t, items[t]) : 0;
@@ -285,7 +286,7 @@ void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r
 {
     const struct hu_fp_entry *e = &lib->e[ei];
     memset(o, 0, sizeof *o);
-    double total = 0, client = 0;
+    double total = 0, client = 0, wording = -1e9;
     int n_client = 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (!r->tok[t] || e->mass_c[t] <= 0)
@@ -310,12 +311,19 @@ void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r
         if (t == HU_FP_TOK_CLIENT_FP || t == HU_FP_TOK_HEADERS_FP || t == HU_FP_TOK_UA) {
             client += l;
             n_client++;
+        } else if (t == HU_FP_TOK_TEMPLATE || t == HU_FP_TOK_HEAD || t == HU_FP_TOK_TAIL) {
+            /* template, head and tail are views of one wording: the best
+             * of them counts (a question in a known wrapper is a new
+             * template but a known head or tail) */
+            if (l > wording) wording = l;
         } else {
             total += l;
         }
     }
     if (n_client)
         total += client / n_client;
+    if (wording > -1e9)
+        total += wording;
     const struct hu_fp_dist *c = &e->d, *b = &lib->bg;
     o->hour = (float)clampd(log(c->hour[r->hour % 24] / b->hour[r->hour % 24]), -HU_FP_HOUR_MAX, HU_FP_HOUR_MAX);
     double pc = 0, pb = 0;
@@ -524,6 +532,7 @@ void hu_fp_bind_result(const struct hu_fp_lib *lib, const struct hu_fp_account *
             continue;
         static const char *const codes[HU_FP_TOK_COUNT] = {
             "fp_system", "fp_tools", "fp_client_fp", "fp_headers_fp", "fp_ua", "fp_asn", "fp_template",
+            "fp_head", "fp_tail",
         };
         double share = (double)c->hit[t] / c->seen[t];
         hu_account_add_reason(ar, codes[t], round(share * 100) / 100, 1e5 + share * (HU_FP_TOK_COUNT - t));
@@ -549,6 +558,7 @@ static const int tok_pset[HU_FP_TOK_COUNT] = {
     [HU_FP_TOK_SYSTEM] = HU_PSET_SYSTEM, [HU_FP_TOK_TOOLS] = HU_PSET_TOOLS,
     [HU_FP_TOK_CLIENT_FP] = HU_PSET_CLIENT_FP, [HU_FP_TOK_HEADERS_FP] = HU_PSET_HEADERS_FP,
     [HU_FP_TOK_UA] = HU_PSET_UA, [HU_FP_TOK_ASN] = HU_PSET_ASN, [HU_FP_TOK_TEMPLATE] = -1,
+    [HU_FP_TOK_HEAD] = -2, [HU_FP_TOK_TAIL] = -2,
 };
 
 double hu_fp_match_profile(const struct hu_fp_lib *lib, const struct hu_fp_key *key, const struct hu_profile *p,
@@ -563,6 +573,8 @@ double hu_fp_match_profile(const struct hu_fp_lib *lib, const struct hu_fp_key *
     uint8_t type[HU_FP_TOK_COUNT * 8];
     size_t n = 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
+        if (tok_pset[t] == -2)
+            continue;   /* heads and tails are not in profiles */
         if (tok_pset[t] < 0) {
             struct hu_ss_entry top[HU_SS_K];
             size_t m = hu_ss_top(&p->top_templates, top, HU_SS_K);

@@ -48,7 +48,9 @@
     X(HEADERS_FP, "headers_fp", "header names and order")  \
     X(UA,         "ua",         "exact user agent")        \
     X(ASN,        "asn",        "autonomous system")       \
-    X(TEMPLATE,   "template",   "prompt template")
+    X(TEMPLATE,   "template",   "prompt template")         \
+    X(HEAD,       "head",       "first sentence of the prompt template (wrapper wording)") \
+    X(TAIL,       "tail",       "last sentence of the prompt template (wrapper wording)")
 
 enum hu_fp_tok {
 #define HU__FPT_ENUM(name, code, desc) HU_FP_TOK_##name,
@@ -154,6 +156,21 @@ long hu_fp_lib_find(const struct hu_fp_lib *lib, const char *id);
 
 /* ---- building from an analysis ------------------------------------------ */
 
+/* What profiles do not keep but fingerprints need: per account, the
+ * heaviest prompt heads and tails (the wrapper wording around a campaign's
+ * varying questions).  Fed per request during the library-building run;
+ * ~600 bytes per account. */
+struct hu_fp_side {
+    struct hu_u64map idx;        /* account_hash -> slot + 1 */
+    struct hu_ss *head, *tail;
+    uint32_t *n_prompt;
+    size_t n, cap;
+};
+HU_MUST_CHECK int hu_fp_side_init(struct hu_fp_side *s);
+void hu_fp_side_fini(struct hu_fp_side *s);
+/* Fold one request's features in.  HU_OK, HU_ENOMEM, HU_EFULL.  O(1). */
+HU_MUST_CHECK int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct hu_req_features *f);
+
 /* Build a library from an analysis: one entry per campaign that has
  * flagged members, from its flagged members' profiles; the background from
  * every account that is not flagged.  prof[i] is results->accounts[i]'s
@@ -162,7 +179,7 @@ long hu_fp_lib_find(const struct hu_fp_lib *lib, const char *id);
  * O(accounts x set sizes). */
 HU_MUST_CHECK int hu_fp_lib_build(struct hu_fp_lib *lib, const struct hu_fp_key *key,
                                   const struct hu_results *res, struct hu_profile *const *prof,
-                                  size_t n_prof);
+                                  size_t n_prof, const struct hu_fp_side *side);
 
 /* ---- online matching ----------------------------------------------------- */
 

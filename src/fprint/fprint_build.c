@@ -96,12 +96,69 @@ static const int tok_pset[HU_FP_TOK_COUNT] = {
     [HU_FP_TOK_SYSTEM] = HU_PSET_SYSTEM, [HU_FP_TOK_TOOLS] = HU_PSET_TOOLS,
     [HU_FP_TOK_CLIENT_FP] = HU_PSET_CLIENT_FP, [HU_FP_TOK_HEADERS_FP] = HU_PSET_HEADERS_FP,
     [HU_FP_TOK_UA] = HU_PSET_UA, [HU_FP_TOK_ASN] = HU_PSET_ASN, [HU_FP_TOK_TEMPLATE] = -1,
+    [HU_FP_TOK_HEAD] = -2, [HU_FP_TOK_TAIL] = -2,
 };
+
+/* ---- the side table: heads and tails per account ---------------------------- */
+
+int hu_fp_side_init(struct hu_fp_side *s)
+{
+    memset(s, 0, sizeof *s);
+    return hu_u64map_init(&s->idx, 1024);
+}
+
+void hu_fp_side_fini(struct hu_fp_side *s)
+{
+    if (!s)
+        return;
+    if (s->idx.keys)
+        hu_u64map_fini(&s->idx);
+    hu_free(s->head);
+    hu_free(s->tail);
+    hu_free(s->n_prompt);
+    memset(s, 0, sizeof *s);
+}
+
+int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct hu_req_features *f)
+{
+    if (!f->head_hash && !f->tail_hash)
+        return HU_OK;
+    uint32_t slot = hu_u64map_get(&s->idx, account_hash);
+    if (!slot) {
+        if (s->n >= HU_MAX_FP_ONLINE)
+            return HU_EFULL;
+        if (s->n == s->cap) {
+            size_t ncap = s->cap ? s->cap * 2 : 1024;
+            struct hu_ss *h = hu_realloc(s->head, ncap * sizeof *h);
+            if (!h) return HU_ENOMEM;
+            s->head = h;
+            struct hu_ss *t = hu_realloc(s->tail, ncap * sizeof *t);
+            if (!t) return HU_ENOMEM;
+            s->tail = t;
+            uint32_t *np = hu_realloc(s->n_prompt, ncap * sizeof *np);
+            if (!np) return HU_ENOMEM;
+            s->n_prompt = np;
+            s->cap = ncap;
+        }
+        if (hu_u64map_add(&s->idx, account_hash, (uint32_t)(s->n + 1)))
+            return HU_ENOMEM;
+        hu_ss_init(&s->head[s->n]);
+        hu_ss_init(&s->tail[s->n]);
+        s->n_prompt[s->n] = 0;
+        slot = (uint32_t)++s->n;
+    }
+    s->n_prompt[slot - 1]++;
+    if (f->head_hash)
+        (void)hu_ss_update(&s->head[slot - 1], f->head_hash, 1);
+    if (f->tail_hash)
+        (void)hu_ss_update(&s->tail[slot - 1], f->tail_hash, 1);
+    return HU_OK;
+}
 
 /* Add profile p's distributions; its tokens go to m (create: add new keys;
  * else only keys already there). */
 static int dacc_add(struct dacc *d, struct facc *m, int create, const struct hu_fp_key *key,
-                    const struct hu_profile *p)
+                    const struct hu_profile *p, const struct hu_fp_side *side)
 {
     double n = (double)p->n_req;
     if (!n)
@@ -119,13 +176,22 @@ static int dacc_add(struct dacc *d, struct facc *m, int create, const struct hu_
     d->np += p->n_prompt;
     d->psum += (double)p->prompt_chars_sum;
     d->psumsq += (double)p->prompt_chars_sumsq;
+    uint32_t sslot = side ? hu_u64map_get(&side->idx, p->account_hash) : 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (tok_pset[t] < 0) {
             struct hu_ss_entry top[HU_SS_K];
-            size_t k = hu_ss_top(&p->top_templates, top, HU_SS_K);
-            if (!k || !p->n_prompt)
+            const struct hu_ss *ss = &p->top_templates;
+            double np = (double)p->n_prompt;
+            if (tok_pset[t] == -2) {
+                if (!sslot)
+                    continue;
+                ss = t == HU_FP_TOK_HEAD ? &side->head[sslot - 1] : &side->tail[sslot - 1];
+                np = side->n_prompt[sslot - 1];
+            }
+            size_t k = hu_ss_top(ss, top, HU_SS_K);
+            if (!k || !np)
                 continue;
-            d->den[t] += (double)p->n_prompt;
+            d->den[t] += np;
             for (size_t j = 0; j < k; j++) {
                 double *v = facc_slot(m, hu_fp_token(key, (enum hu_fp_tok)t, top[j].key), (uint8_t)t, create);
                 if (create && !v)
@@ -177,7 +243,7 @@ static int cmp_tok_pc(const void *x, const void *y)
 }
 
 int hu_fp_lib_build(struct hu_fp_lib *lib, const struct hu_fp_key *key, const struct hu_results *res,
-                    struct hu_profile *const *prof, size_t n_prof)
+                    struct hu_profile *const *prof, size_t n_prof, const struct hu_fp_side *side)
 {
     int rc = HU_OK;
     struct facc m = { 0 }, bgm = { 0 };
@@ -202,7 +268,7 @@ int hu_fp_lib_build(struct hu_fp_lib *lib, const struct hu_fp_key *key, const st
             members++;
             votes[res->accounts[i].would]++;
             reqs += prof[i]->n_req;
-            rc = dacc_add(&d, &m, 1, key, prof[i]);
+            rc = dacc_add(&d, &m, 1, key, prof[i], side);
         }
         if (rc || !members) {
             facc_fini(&m);
@@ -269,7 +335,7 @@ int hu_fp_lib_build(struct hu_fp_lib *lib, const struct hu_fp_key *key, const st
         if (hu_action_flagged(res->accounts[i].would) || !prof[i]->n_req)
             continue;
         bg_acc++;
-        rc = dacc_add(&bg, &bgm, 0, key, prof[i]);
+        rc = dacc_add(&bg, &bgm, 0, key, prof[i], side);
     }
     if (!rc) {
         dacc_dist(&bg, &lib->bg);

@@ -13,7 +13,7 @@
  * requests and one odd coincidence cannot bind an honest account. */
 #define HU_FP_HIT_MAX        4.0
 #define HU_FP_HIT_MIN       -1.0     /* a campaign value that is commoner outside it */
-#define HU_FP_MISS_MIN      -3.0     /* a value the campaign never used */
+#define HU_FP_MISS_MIN      -5.0     /* a value the campaign never used */
 #define HU_FP_MISS_MAX       1.0
 #define HU_FP_HOUR_MAX       1.0
 #define HU_FP_TARGET_MAX     2.0
@@ -26,7 +26,7 @@
  * so that ratios stay finite. */
 #define HU_FP_PC_FLOOR       1e-3
 #define HU_FP_PB_FLOOR       1e-5
-#define HU_FP_OTHER_FLOOR    0.02
+#define HU_FP_OTHER_FLOOR    0.005
 
 /* Wald's bound: an account is never bound below log(1/alpha) nats, so that
  * under the model each account has a false-match probability <= alpha

@@ -50,6 +50,8 @@ struct hu_analysis {
     struct hu_analysis_timings t;
     struct hu_fp_online fp_on;      /* cfg.known: online matching */
     int fp_on_active;
+    struct hu_fp_side fp_side;      /* cfg.fp_build: prompt heads and tails per account */
+    int fp_side_active;
     /* finish() scratch kept for the similarity callback */
     struct hu_profile **prof;
 };
@@ -91,6 +93,12 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
             goto fail;
         }
     }
+    if (cfg->fp_build) {
+        rc = hu_fp_side_init(&a->fp_side);
+        if (rc)
+            goto fail;
+        a->fp_side_active = 1;
+    }
     if (cfg->known) {
         rc = hu_fp_online_init(&a->fp_on, cfg->known, cfg->fp_key);
         if (rc)
@@ -113,6 +121,8 @@ void hu_analysis_destroy(struct hu_analysis *a)
     hu_observer_destroy(a->obs);
     if (a->fp_on_active)
         hu_fp_online_fini(&a->fp_on);
+    if (a->fp_side_active)
+        hu_fp_side_fini(&a->fp_side);
     hu_policy_destroy(a->own_policy);
     hu_free(a->prof);
     hu_free(a);
@@ -143,11 +153,18 @@ const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a)
 int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
 {
     int rc = hu_observer_observe(a->obs, ev);
-    if (rc || !a->fp_on_active)
+    if (rc || (!a->fp_on_active && !a->fp_side_active))
         return rc;
     const struct hu_profile *p;
     const struct hu_req_features *f = hu_observer_last_request(a->obs, &p);
-    if (f) {
+    if (f && a->fp_side_active) {
+        rc = hu_fp_side_observe(&a->fp_side, p->account_hash, f);
+        if (rc == HU_EFULL)
+            rc = HU_OK;
+        if (rc)
+            return rc;
+    }
+    if (f && a->fp_on_active) {
         struct hu_fp_req r;
         hu_fp_req_from(&r, a->cfg.fp_key, ev, f);
         rc = hu_fp_online_observe(&a->fp_on, p->account_hash, &r);
@@ -390,7 +407,7 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
             hu_fp_bind_result(a->cfg.known, hu_fp_online_get(&a->fp_on, a->prof[i]->account_hash),
                               &out->accounts[i], hu_policy_shadow(a->policy));
     if (!rc && a->cfg.fp_build)
-        rc = hu_fp_lib_build(a->cfg.fp_build, a->cfg.fp_key, out, a->prof, n);
+        rc = hu_fp_lib_build(a->cfg.fp_build, a->cfg.fp_key, out, a->prof, n, &a->fp_side);
     a->t.evidence = now_s() - t3;
 out:
     if (rc)
