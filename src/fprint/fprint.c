@@ -287,7 +287,7 @@ void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r
     const struct hu_fp_entry *e = &lib->e[ei];
     memset(o, 0, sizeof *o);
     double total = 0, client = 0, wording = -1e9;
-    int n_client = 0;
+    int n_client = 0, selective = 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (!r->tok[t] || e->mass_c[t] <= 0)
             continue;   /* absent in the request, or the campaign never showed this type */
@@ -298,6 +298,7 @@ void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r
             double pb = tk->pb > HU_FP_PB_FLOOR ? tk->pb : HU_FP_PB_FLOOR;
             l = clampd(log(pc / pb), HU_FP_HIT_MIN, HU_FP_HIT_MAX);
             o->hit[t] = 1;
+            selective |= tk->pb < HU_FP_CAND_MAX_PB;
         } else {
             double oc = 1.0 - e->mass_c[t], ob = 1.0 - e->mass_b[t];
             if (oc < HU_FP_OTHER_FLOOR) oc = HU_FP_OTHER_FLOOR;
@@ -325,6 +326,14 @@ void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r
     if (wording > -1e9)
         total += wording;
     const struct hu_fp_dist *c = &e->d, *b = &lib->bg;
+    for (int t = HU_FP_TOK_SYSTEM; t <= HU_FP_TOK_TOOLS; t++) {
+        if (e->mass_c[t] <= 0)
+            continue;
+        double pc = r->tok[t] ? c->present[t] : 1 - c->present[t];
+        double pb = r->tok[t] ? b->present[t] : 1 - b->present[t];
+        o->presence += (float)clampd(log(pc / pb), HU_FP_PRESENT_MIN, HU_FP_PRESENT_MAX);
+    }
+    total += o->presence;
     o->hour = (float)clampd(log(c->hour[r->hour % 24] / b->hour[r->hour % 24]), -HU_FP_HOUR_MAX, HU_FP_HOUR_MAX);
     double pc = 0, pb = 0;
     for (int k = 0; k < HU_FP_NCAT; k++) {
@@ -342,6 +351,14 @@ void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r
         o->plen = (float)clampd(log_normal_ratio((double)r->prompt_chars, c->plen_mu, c->plen_sd, b->plen_mu,
                                                  b->plen_sd), -HU_FP_PLEN_MAX, HU_FP_PLEN_MAX);
     total += o->hour + o->target + o->thinking + o->plen;
+    /* Binding means "the same operator": a request is evidence for C only
+     * if it carries one of C's selective values (rare outside C).  Without
+     * one, what it aims at, when and how it asks can only count against C:
+     * an honest coding-agent product codes all day like a coding sweep,
+     * but not with the sweep's tools or wording. */
+    if (!selective && total > 0)
+        total = 0;
+    o->selective = (uint8_t)selective;
     o->total = (float)clampd(total, HU_FP_REQ_MIN, HU_FP_REQ_MAX);
 }
 
@@ -401,6 +418,7 @@ static void cand_update(struct hu_fp_cand *c, const struct hu_fp_req *r, const s
     c->llr_hour += l->hour;
     c->llr_target += l->target;
     c->llr_shape += l->thinking + l->plen;
+    c->llr_tok += l->presence;
 }
 
 int hu_fp_online_observe(struct hu_fp_online *on, uint64_t account_hash, const struct hu_fp_req *r)
@@ -423,16 +441,26 @@ int hu_fp_online_observe(struct hu_fp_online *on, uint64_t account_hash, const s
     if (a->bound_at || !lib->n)
         return HU_OK;   /* binding is final; the evidence at binding time is kept */
 
-    /* candidates of this request: entries sharing one of its tokens */
+    /* candidates of this request: entries sharing one of its selective
+     * tokens -- rare outside the campaign and in few entries -- so that a
+     * popular SDK shared by every campaign costs nothing (prefilter, STYLE
+     * 21); the account's current candidates are scored whatever the tokens */
     uint32_t cand[HU_FP_TOK_COUNT * 8];
     size_t n_cand = 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (!r->tok[t])
             continue;
         uint32_t first = hu_u64map_get(&lib->index, r->tok[t]);
-        for (size_t p = first ? first - 1 : lib->n_post; p < lib->n_post && lib->post[p].key == r->tok[t]; p++) {
-            if (n_cand == sizeof cand / sizeof cand[0])
-                break;
+        if (!first)
+            continue;
+        size_t p0 = first - 1, p1 = p0;
+        while (p1 < lib->n_post && lib->post[p1].key == r->tok[t] && p1 - p0 <= HU_FP_CAND_MAX_POSTINGS)
+            p1++;
+        if (p1 - p0 > HU_FP_CAND_MAX_POSTINGS)
+            continue;
+        for (size_t p = p0; p < p1 && n_cand < sizeof cand / sizeof cand[0]; p++) {
+            if (lib->tok[lib->post[p].tok].pb >= HU_FP_CAND_MAX_PB)
+                continue;
             uint32_t e = lib->post[p].entry + 1;
             int dup = 0;
             for (size_t j = 0; j < n_cand && !dup; j++) dup = cand[j] == e;

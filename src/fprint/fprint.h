@@ -15,7 +15,8 @@
  * campaign C it could belong to, a log-likelihood ratio
  *     llr = log P(request | C) / P(request | background)
  * (naive Bayes over token types, hour of day, dominant target, thinking and
- * prompt length, each clamped).  The account's statistic per candidate is
+ * prompt length, each clamped; positive only when the request carries one of
+ * C's selective values).  The account's statistic per candidate is
  * Page's CUSUM S = max(0, S + w * llr), w the age weight of C's entry; the
  * account is bound to C when S >= the library threshold.  The threshold is
  * set from benign traffic only (hu_fp_lib_calibrate): the largest S any
@@ -100,6 +101,10 @@ struct hu_fp_dist {
     float target[HU_FP_NCAT];   /* soft target category distribution, smoothed */
     float thinking;             /* share of requests with thinking, in [0.005, 0.995] */
     float plen_mu, plen_sd;     /* prompt length, code points: mean, sd (>= 8) */
+    float present[HU_FP_TOK_COUNT];  /* share of requests carrying a value of each
+                                      * type, in [0.005, 0.995] (system, tools: an
+                                      * account that never declares the campaign's
+                                      * tools is evidence against it) */
 };
 
 struct hu_fp_entry {
@@ -200,9 +205,12 @@ void hu_fp_req_from(struct hu_fp_req *r, const struct hu_fp_key *key, const stru
 /* Per-component contributions of a request to one entry's llr. */
 struct hu_fp_llr {
     float tok[HU_FP_TOK_COUNT];
-    float hour, target, thinking, plen;
+    float hour, target, thinking, plen, presence;
     float total;                     /* clamped sum, before age weight */
     uint8_t hit[HU_FP_TOK_COUNT];    /* 1: the token is one of the entry's */
+    uint8_t selective;               /* 1: a hit on a value rare outside the entry
+                                      * (pb < HU_FP_CAND_MAX_PB); without one the
+                                      * total is at most 0 */
 };
 /* The llr of r under entry ei vs the background.  O(tokens of r x log). */
 void hu_fp_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp_req *r,

@@ -88,7 +88,7 @@ static double *facc_slot(struct facc *m, uint64_t key, uint8_t type, int create)
 
 struct dacc {
     double hour[24], target[HU_FP_NCAT];
-    double req, think, np, psum, psumsq;
+    double req, think, np, psum, psumsq, tools;
     double den[HU_FP_TOK_COUNT];
 };
 
@@ -173,6 +173,7 @@ static int dacc_add(struct dacc *d, struct facc *m, int create, const struct hu_
     }
     d->target[HU_TARGET_COUNT] += n * (sum < 1 ? 1 - sum : 0);
     d->think += p->n_thinking;
+    d->tools += p->n_tools;
     d->np += p->n_prompt;
     d->psum += (double)p->prompt_chars_sum;
     d->psumsq += (double)p->prompt_chars_sumsq;
@@ -232,6 +233,12 @@ static void dacc_dist(const struct dacc *a, struct hu_fp_dist *d)
     double sd = var > 0 ? sqrt(var) : 0;
     d->plen_mu = (float)mu;
     d->plen_sd = (float)(sd < 8 ? 8 : sd);
+    for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
+        double pr = a->req > 0 ? a->den[t] / a->req : 0;
+        if (t == HU_FP_TOK_TOOLS)
+            pr = a->req > 0 ? a->tools / a->req : 0;
+        d->present[t] = (float)(pr < 0.005 ? 0.005 : pr > 0.995 ? 0.995 : pr);
+    }
 }
 
 static int cmp_tok_pc(const void *x, const void *y)

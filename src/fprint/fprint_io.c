@@ -28,7 +28,7 @@
 
 #define FL_VERSION 1u
 #define FL_HDR 16u
-#define DIST_FLOATS (24 + HU_FP_NCAT + 3)
+#define DIST_FLOATS (24 + HU_FP_NCAT + 3 + HU_FP_TOK_COUNT)
 #define LIB_BYTES (8 + 8 + 4 + 4 + 8 + 8 + 4 * DIST_FLOATS + 4 + 4)
 #define ENTRY_BYTES (24 + 8 + 8 + 8 + 4 + 4 + 8 + 4 + 4 * DIST_FLOATS + 4)
 #define TOKEN_BYTES (8 + 4 + 4 + 1)
@@ -43,6 +43,7 @@ static uint8_t *put_dist(uint8_t *p, const struct hu_fp_dist *d)
     hu__put_u32(p, f2u(d->thinking)); p += 4;
     hu__put_u32(p, f2u(d->plen_mu)); p += 4;
     hu__put_u32(p, f2u(d->plen_sd)); p += 4;
+    for (int t = 0; t < HU_FP_TOK_COUNT; t++, p += 4) hu__put_u32(p, f2u(d->present[t]));
     return p;
 }
 
@@ -53,6 +54,7 @@ static const uint8_t *get_dist(const uint8_t *p, struct hu_fp_dist *d)
     d->thinking = u2f(hu__get_u32(p)); p += 4;
     d->plen_mu = u2f(hu__get_u32(p)); p += 4;
     d->plen_sd = u2f(hu__get_u32(p)); p += 4;
+    for (int t = 0; t < HU_FP_TOK_COUNT; t++, p += 4) d->present[t] = u2f(hu__get_u32(p));
     return p;
 }
 
@@ -132,6 +134,8 @@ static const char *dist_validate(const struct hu_fp_dist *d)
     if (!(d->thinking > 0 && d->thinking < 1)) return "thinking share out of (0,1)";
     if (!isfinite(d->plen_mu) || d->plen_mu < 0 || d->plen_mu > 1e8) return "prompt length mean out of range";
     if (!isfinite(d->plen_sd) || d->plen_sd < 1 || d->plen_sd > 1e8) return "prompt length sd out of range";
+    for (int t = 0; t < HU_FP_TOK_COUNT; t++)
+        if (!(d->present[t] > 0 && d->present[t] < 1)) return "presence share out of (0,1)";
     return NULL;
 }
 
@@ -144,31 +148,42 @@ const char *hu_fp_lib_validate(const struct hu_fp_lib *lib)
         return "half-life out of range";
     const char *why = dist_validate(&lib->bg);
     if (why) return why;
+    struct hu_u64map ids;
+    if (hu_u64map_init(&ids, lib->n + 1))
+        return "out of memory while validating";
     for (size_t i = 0; i < lib->n; i++) {
         const struct hu_fp_entry *e = &lib->e[i];
         size_t len = strnlen(e->id, sizeof e->id);
-        if (len == 0 || len >= sizeof e->id) return "entry id empty or not terminated";
+        uint64_t h = hu_hash(e->id, len);
+        int dup = hu_u64map_get(&ids, h) != 0;
+        if (!dup && hu_u64map_add(&ids, h, 1)) { hu_u64map_fini(&ids); return "out of memory while validating"; }
+        if (dup) {
+            for (size_t j = 0; j < i && !why; j++)
+                if (!strcmp(lib->e[j].id, e->id)) why = "duplicate entry id";
+            if (why) { hu_u64map_fini(&ids); return why; }
+        }
+        if (len == 0 || len >= sizeof e->id) { why = "entry id empty or not terminated"; goto out; }
         for (size_t c = 0; c < len; c++)
             if (e->id[c] <= ' ' || e->id[c] > '~' || e->id[c] == ';' || e->id[c] == '=' || e->id[c] == ',' ||
                 e->id[c] == '"')
-                return "entry id has a character outside printable ASCII";
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(lib->e[j].id, e->id)) return "duplicate entry id";
-        if (e->action >= HU_ACTION_COUNT) return "entry action out of range";
-        if (!isfinite(e->score) || e->score < 0 || e->score > 1) return "entry score out of range";
-        if (e->first_seen_ms > e->last_seen_ms) return "entry first_seen after last_seen";
+                { why = "entry id has a character outside printable ASCII"; goto out; }
+        if (e->action >= HU_ACTION_COUNT) { why = "entry action out of range"; goto out; }
+        if (!isfinite(e->score) || e->score < 0 || e->score > 1) { why = "entry score out of range"; goto out; }
+        if (e->first_seen_ms > e->last_seen_ms) { why = "entry first_seen after last_seen"; goto out; }
         why = dist_validate(&e->d);
-        if (why) return why;
-        if ((uint64_t)e->tok_off + e->n_tok > lib->n_tok) return "entry tokens out of range";
+        if (why) goto out;
+        if ((uint64_t)e->tok_off + e->n_tok > lib->n_tok) { why = "entry tokens out of range"; goto out; }
         const struct hu_fp_token *t = lib->tok + e->tok_off;
         for (uint32_t k = 0; k < e->n_tok; k++) {
-            if (t[k].type >= HU_FP_TOK_COUNT) return "token type out of range";
-            if (!prob_ok(t[k].pc) || !prob_ok(t[k].pb)) return "token share out of [0,1]";
-            if (!t[k].key) return "token key 0";
-            if (k && t[k].key <= t[k - 1].key) return "entry tokens not sorted and distinct";
+            if (t[k].type >= HU_FP_TOK_COUNT) { why = "token type out of range"; goto out; }
+            if (!prob_ok(t[k].pc) || !prob_ok(t[k].pb)) { why = "token share out of [0,1]"; goto out; }
+            if (!t[k].key) { why = "token key 0"; goto out; }
+            if (k && t[k].key <= t[k - 1].key) { why = "entry tokens not sorted and distinct"; goto out; }
         }
     }
-    return NULL;
+out:
+    hu_u64map_fini(&ids);
+    return why;
 }
 
 int hu_fp_lib_deserialize_safe(struct hu_fp_lib *lib, const void *buf, size_t len, const char **why)

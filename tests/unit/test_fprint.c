@@ -21,6 +21,7 @@ static void uniform_dist(struct hu_fp_dist *d)
     d->thinking = 0.2f;
     d->plen_mu = 100;
     d->plen_sd = 50;
+    for (int t = 0; t < HU_FP_TOK_COUNT; t++) d->present[t] = 0.3f;
 }
 
 /* A library of n_entries campaigns; campaign i uses system value 1000+i
@@ -53,6 +54,7 @@ static void make_lib(struct hu_fp_lib *lib, const struct hu_fp_key *key, size_t 
         e.d.thinking = 0.9f;
         e.d.plen_mu = 300;
         e.d.plen_sd = 40;
+        for (int t = 0; t < HU_FP_TOK_COUNT; t++) e.d.present[t] = 0.95f;
         struct hu_fp_token t[2];
         memset(t, 0, sizeof t);
         t[0].key = hu_fp_token(key, HU_FP_TOK_SYSTEM, 1000 + i);
@@ -112,7 +114,7 @@ static double ref_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp
 {
     const struct hu_fp_entry *e = &lib->e[ei];
     double tot = 0, client = 0, wording = -1e9;
-    int nc = 0;
+    int nc = 0, sel = 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (!r->tok[t]) continue;
         double mc = 0, mb = 0, l = 0;
@@ -125,6 +127,7 @@ static double ref_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp
             mb += tk->pb;
             if (tk->key == r->tok[t]) {
                 hit = 1;
+                sel |= tk->pb < HU_FP_CAND_MAX_PB;
                 l = log(fmax(tk->pc, HU_FP_PC_FLOOR) / fmax(tk->pb, HU_FP_PB_FLOOR));
                 l = fmin(fmax(l, HU_FP_HIT_MIN), HU_FP_HIT_MAX);
             }
@@ -139,6 +142,14 @@ static double ref_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp
         else tot += l;
     }
     if (nc) tot += client / nc;
+    for (int t = HU_FP_TOK_SYSTEM; t <= HU_FP_TOK_TOOLS; t++) {
+        int any = 0;
+        for (uint32_t k = 0; k < e->n_tok; k++) any |= lib->tok[e->tok_off + k].type == t;
+        if (!any) continue;
+        double pc = r->tok[t] ? e->d.present[t] : 1 - e->d.present[t];
+        double pb = r->tok[t] ? lib->bg.present[t] : 1 - lib->bg.present[t];
+        tot += fmin(fmax(log(pc / pb), HU_FP_PRESENT_MIN), HU_FP_PRESENT_MAX);
+    }
     if (wording > -1e9) tot += wording;
     tot += fmin(fmax(log(e->d.hour[r->hour] / lib->bg.hour[r->hour]), -HU_FP_HOUR_MAX), HU_FP_HOUR_MAX);
     double pc = 0, pb = 0;
@@ -154,6 +165,7 @@ static double ref_llr(const struct hu_fp_lib *lib, size_t ei, const struct hu_fp
         double l = -0.5 * zc * zc - log(e->d.plen_sd) + 0.5 * zb * zb + log(lib->bg.plen_sd);
         tot += fmin(fmax(l, -HU_FP_PLEN_MAX), HU_FP_PLEN_MAX);
     }
+    if (!sel && tot > 0) tot = 0;
     return fmin(fmax(tot, HU_FP_REQ_MIN), HU_FP_REQ_MAX);
 }
 
