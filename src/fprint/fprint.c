@@ -1,6 +1,6 @@
 /*
  * fprint.c -- campaign fingerprints: keyed tokens, the library index, the
- * per-request likelihood ratio and the CUSUM that binds accounts.
+ * per-request likelihood ratio and the sequential test that binds accounts.
  *
  * Why a sequential test.  A fresh account has no history, and each of its
  * requests is weak evidence on its own: an honest coding-agent user also
@@ -8,10 +8,13 @@
  * separates a regrown campaign account is that request after request
  * matches the campaign's habits *more than the background's*.  Summing the
  * per-request log-likelihood ratios and stopping at a bound is Wald's SPRT;
- * flooring the sum at 0 (Page's CUSUM) lets an account that started honest
- * and was taken over still be caught, and makes an honest account's
- * statistic a random walk with negative drift reflected at 0, whose maxima
- * are what hu_fp_lib_calibrate measures.
+ * and makes an honest account's
+ * statistic a random walk with negative drift.  A pure CUSUM (flooring at
+ * 0) turned out to bind long-lived honest accounts by chance excursions, so
+ * the test is Wald's: a lower boundary -HU_FP_REJECT rejects the candidate
+ * for the account for good; an account taken over after being rejected is
+ * then left to ordinary discovery.  The maxima of benign sums are what
+ * hu_fp_lib_calibrate measures.
  *
  * The model.  For an entry C and a request r:
  *
@@ -403,8 +406,7 @@ const struct hu_fp_account *hu_fp_online_get(const struct hu_fp_online *on, uint
 static void cand_update(struct hu_fp_cand *c, const struct hu_fp_req *r, const struct hu_fp_llr *l, double w)
 {
     double x = l->total > 0 ? w * l->total : l->total;
-    double s = c->s + x;
-    c->s = (float)(s > 0 ? s : 0);
+    c->s = (float)(c->s + x);
     if (c->s > c->s_max)
         c->s_max = c->s;
     c->n++;
@@ -477,9 +479,19 @@ int hu_fp_online_observe(struct hu_fp_online *on, uint64_t account_hash, const s
         cand_update(c, r, &l, hu_fp_age_weight(lib, c->entry - 1, r->ts_ms));
         for (size_t j = 0; j < n_cand; j++)
             if (cand[j] == c->entry) cand[j] = 0;
+        if (c->s <= -HU_FP_REJECT) {
+            /* Wald's lower boundary: not this campaign, for good */
+            a->rejected[a->n_rejected++ % HU_FP_CANDIDATES] = c->entry;
+            memset(c, 0, sizeof *c);
+        }
     }
     for (size_t j = 0; j < n_cand; j++) {
         if (!cand[j])
+            continue;
+        int was_rejected = 0;
+        for (int k = 0; k < HU_FP_CANDIDATES && !was_rejected; k++)
+            was_rejected = a->rejected[k] == cand[j];
+        if (was_rejected)
             continue;
         hu_fp_llr(lib, cand[j] - 1, r, &l);
         if (l.total <= 0)

@@ -16,9 +16,10 @@
  *     llr = log P(request | C) / P(request | background)
  * (naive Bayes over token types, hour of day, dominant target, thinking and
  * prompt length, each clamped; positive only when the request carries one of
- * C's selective values).  The account's statistic per candidate is
- * Page's CUSUM S = max(0, S + w * llr), w the age weight of C's entry; the
- * account is bound to C when S >= the library threshold.  The threshold is
+ * C's selective values).  The account's statistic per candidate is Wald's
+ * SPRT sum S += w * llr, w the age weight of C's entry: the account is bound
+ * to C when S >= the library threshold A, and C is rejected for the account
+ * (never proposed again) when S <= -HU_FP_REJECT.  The threshold is
  * set from benign traffic only (hu_fp_lib_calibrate): the largest S any
  * benign account reached, plus a margin, and never below Wald's bound
  * log(1/alpha).  Expected requests-to-bind are threshold / E[llr | C].
@@ -131,7 +132,7 @@ struct hu_fp_posting {
 struct hu_fp_lib {
     uint64_t key_id;            /* hu_fp_key_id of the key the tokens were made with */
     int64_t created_ms;
-    float threshold;            /* CUSUM bound (nats) */
+    float threshold;            /* SPRT upper bound (nats) */
     float half_life_days;       /* age decay of matching weights */
     uint64_t bg_accounts, bg_requests;
     struct hu_fp_dist bg;       /* background */
@@ -225,7 +226,7 @@ double hu_fp_age_weight(const struct hu_fp_lib *lib, size_t ei, int64_t ts_ms);
 struct hu_fp_cand {
     uint32_t entry;              /* entry index + 1; 0 free */
     uint32_t n;                  /* requests scored against it */
-    float s, s_max;              /* CUSUM statistic and its maximum */
+    float s, s_max;              /* SPRT sum and its maximum */
     uint16_t seen[HU_FP_TOK_COUNT], hit[HU_FP_TOK_COUNT];
     float llr_tok, llr_hour, llr_target, llr_shape;   /* sums since candidate */
 };
@@ -235,8 +236,9 @@ struct hu_fp_account {
     uint32_t n_req;
     uint32_t bound_at;           /* request index (1-based) of the binding; 0 unbound */
     float s_max;                 /* largest S over candidates and time */
-    float pad_;
+    uint32_t n_rejected;         /* candidates rejected so far */
     struct hu_fp_cand c[HU_FP_CANDIDATES];
+    uint32_t rejected[HU_FP_CANDIDATES];   /* entry + 1 of the last rejected (ring) */
     struct hu_fp_cand bound;     /* the candidate at binding time (bound.entry) */
 };
 

@@ -34,17 +34,25 @@
 #define HU_FP_PB_FLOOR       1e-5
 #define HU_FP_OTHER_FLOOR    0.005
 
+/* Wald's lower boundary, nats: a candidate whose sum falls to -REJECT is
+ * rejected for the account for good.  Without it (Page's CUSUM, reflected at
+ * 0) an honest account with thousands of requests and a negative drift
+ * still wanders over any threshold now and then: regrowth 0.05 seed 2 bound
+ * 2 of 45 coding-agent products and 1 of 500 company accounts that way,
+ * after 144..3788 requests. */
+#define HU_FP_REJECT         10.0
+
 /* Wald's bound: an account is never bound below log(1/alpha) nats, so that
  * under the model each account has a false-match probability <= alpha
  * (1e-4 -> 9.2 nats). */
 #define HU_FP_ALPHA          1e-4
 /* Which benign account sets the threshold: the 99.9th percentile of the
- * largest CUSUM each reached (not the maximum: the library-building run's
+ * largest SPRT sum each reached (not the maximum: the library-building run's
  * "benign" accounts include the few campaign accounts it missed, and one of
  * them would set the threshold at thousands of nats).  The target is at most
  * 0.1% of benign accounts bound; the margin below keeps well under it. */
 #define HU_FP_CALIB_QUANTILE 0.999
-/* Nats above the quantile of the largest CUSUM any benign account reached in the
+/* Nats above the quantile of the largest sum any benign account reached in the
  * library-building run (hu_fp_lib_calibrate). */
 #define HU_FP_MARGIN         2.0
 

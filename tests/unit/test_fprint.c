@@ -250,6 +250,43 @@ static void cusum_binds_campaign_not_benign(void **state)
     hu_fp_lib_fini(&lib);
 }
 
+/* Wald's lower boundary: a candidate an account keeps contradicting is
+ * rejected for good, so a long honest account cannot drift over the bound
+ * by chance later on. */
+static void sprt_rejects_for_good(void **state)
+{
+    (void)state;
+    struct hu_fp_key key;
+    hu_fp_key_default(&key);
+    struct hu_fp_lib lib;
+    make_lib(&lib, &key, 4);
+    struct hu_fp_online on;
+    assert_int_equal(hu_fp_online_init(&on, &lib, &key), HU_OK);
+    struct hu_fp_req r;
+    campaign_req(&r, &key, 2, lib.created_ms);
+    assert_int_equal(hu_fp_online_observe(&on, 7, &r), HU_OK);
+    const struct hu_fp_account *st = hu_fp_online_get(&on, 7);
+    assert_int_equal(st->c[0].entry + st->c[1].entry + st->c[2].entry + st->c[3].entry, 3);
+    assert_int_equal(st->bound_at, 0);
+    for (uint64_t i = 0; i < 50; i++) {
+        benign_req(&r, &key, i, lib.created_ms);
+        assert_int_equal(hu_fp_online_observe(&on, 7, &r), HU_OK);
+    }
+    st = hu_fp_online_get(&on, 7);
+    assert_int_equal(st->n_rejected, 1);
+    assert_int_equal(st->rejected[0], 3);
+    for (int k = 0; k < HU_FP_CANDIDATES; k++)
+        assert_int_equal(st->c[k].entry, 0);
+    /* the campaign's requests no longer propose it */
+    for (int i = 0; i < 20; i++) {
+        campaign_req(&r, &key, 2, lib.created_ms);
+        assert_int_equal(hu_fp_online_observe(&on, 7, &r), HU_OK);
+    }
+    assert_int_equal(hu_fp_online_get(&on, 7)->bound_at, 0);
+    hu_fp_online_fini(&on);
+    hu_fp_lib_fini(&lib);
+}
+
 static void age_decay_slows_binding(void **state)
 {
     (void)state;
@@ -410,6 +447,7 @@ int main(void)
         cmocka_unit_test(keyed_tokens_depend_on_key_and_type),
         cmocka_unit_test(llr_matches_reference),
         cmocka_unit_test(cusum_binds_campaign_not_benign),
+        cmocka_unit_test(sprt_rejects_for_good),
         cmocka_unit_test(age_decay_slows_binding),
         cmocka_unit_test(file_round_trip_and_corruption),
         cmocka_unit_test(calibrate_uses_benign_quantile),
