@@ -61,12 +61,14 @@
 #define HU_FP_HALF_LIFE_DAYS 30.0
 #define HU_FP_AGE_FLOOR      0.05
 
-/* Candidate prefilter: a request proposes the entries of its tokens only
- * when the token is selective -- carried by under 1% of background requests
- * and listed by at most 32 entries.  The popular SDK every campaign also
+/* Selective values: carried by under 0.1% of background requests.  Only
+ * they make a request positive evidence (fprint.c), and only they propose
+ * candidates, if listed by at most 32 entries.  1% was too loose: closing
+ * phrases of the cot campaign's prompts (0.5% of benign requests) bound 2
+ * of 500 company accounts in regrowth 0.05 seed 2.  The popular SDK every campaign also
  * uses would otherwise propose all of them on every request (bench_fprint:
  * 132 us per request at 1,000 entries without it). */
-#define HU_FP_CAND_MAX_PB        0.01
+#define HU_FP_CAND_MAX_PB        0.001
 #define HU_FP_CAND_MAX_POSTINGS  32
 
 /* Tokens kept per type per entry: the heaviest ones (by pc).  A campaign

@@ -89,7 +89,8 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
     if (cfg->known || cfg->fp_build) {
         rc = HU_EINVAL;
         if (!cfg->fp_key) {
-            snprintf(errbuf, errcap, "a fingerprint library needs a key");
+            if (errbuf && errcap)
+                snprintf(errbuf, errcap, "a fingerprint library needs a key");
             goto fail;
         }
     }
