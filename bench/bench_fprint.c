@@ -123,7 +123,7 @@ int main(int argc, char **argv)
         if (dt < best_h) best_h = dt;
     }
     printf("%-58s %9.0f ns\n", "keyed token (SipHash-2-4)", best_h);
-    printf("%-58s %9.0f ns\n", "online update, campaign account (9 tokens, CUSUM)", best_c);
+    printf("%-58s %9.0f ns\n", "online update, campaign account (9 tokens, SPRT)", best_c);
     printf("%-58s %9.0f ns\n", "online update, benign account sharing the SDK", best_b);
 
     /* profile-level match: a profile holding campaign 17's values */
