@@ -191,6 +191,47 @@ static int write_bindings(const char *dir, const struct hu_results *res, const s
     return rc;
 }
 
+/* A binding confirms the known campaign: copy each known entry that bound
+ * accounts in this run into this run's library, confirmed at the latest
+ * request of its bound accounts, so that `huella fingerprints merge` of the
+ * two libraries keeps the campaign young (fingerprints.md "Ageing"). */
+static int reconfirm_known(struct hu_fp_lib *built, const struct hu_fp_lib *known, const struct hu_results *res,
+                           const struct hu_profile_table *t, const struct hu_fp_online *on)
+{
+    if (!on || !known->n)
+        return HU_OK;
+    uint32_t *cnt = hu_calloc(known->n, sizeof *cnt);
+    int64_t *last = hu_calloc(known->n, sizeof *last);
+    uint64_t *reqs = hu_calloc(known->n, sizeof *reqs);
+    int rc = cnt && last && reqs ? HU_OK : HU_ENOMEM;
+    for (size_t i = 0; i < res->n_accounts && !rc; i++) {
+        const struct hu_profile *p = hu_profile_table_at(t, i);
+        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
+        if (!st || !st->bound_at)
+            continue;
+        size_t k = st->bound.entry - 1;
+        if (!cnt[k]++ || p->last_ts > last[k])
+            last[k] = p->last_ts;
+        reqs[k] += p->n_req;
+    }
+    for (size_t k = 0; k < known->n && !rc; k++) {
+        if (!cnt[k] || hu_fp_lib_find(built, known->e[k].id) >= 0)
+            continue;
+        struct hu_fp_entry e = known->e[k];
+        if (last[k] > e.confirmed_ms) e.confirmed_ms = last[k];
+        if (last[k] > e.last_seen_ms) e.last_seen_ms = last[k];
+        e.members = cnt[k];
+        e.requests = reqs[k];
+        rc = hu_fp_lib_add(built, &e, known->tok + e.tok_off, e.n_tok);
+    }
+    if (!rc)
+        rc = hu_fp_lib_finish(built);
+    hu_free(cnt);
+    hu_free(last);
+    hu_free(reqs);
+    return rc;
+}
+
 /* Calibrate the library on this run's benign (not flagged) accounts by
  * replaying the input through the online matcher, never binding, and
  * taking the largest CUSUM any of them reached (fprint.h); then save it.
@@ -426,7 +467,10 @@ int hu_cmd_analyze(int argc, char **argv)
         goto out;
     }
     if (!no_fp) {
-        int frc = write_library(out_dir, &built, &res, hu_analysis_profiles(an), &cfg, &io,
+        int frc = known_path ? reconfirm_known(&built, &known, &res, hu_analysis_profiles(an),
+                                               hu_analysis_fp_online(an)) : HU_OK;
+        if (!frc)
+            frc = write_library(out_dir, &built, &res, hu_analysis_profiles(an), &cfg, &io,
                                 (const char *const *)argv + optind, (size_t)(argc - optind), quiet);
         if (frc != HU_OK) {
             fprintf(stderr, "huella analyze: cannot write %s/fingerprints.hfl: %s\n", out_dir, hu_status_str(frc));

@@ -84,6 +84,14 @@ check "bindings are deterministic" cmp -s a2/bindings.csv a3/bindings.csv
 check "fingerprints merge exits 0" [ $rc -eq 0 ]
 "$H" fingerprints list m.hfl >mlist.txt
 check "merged library holds the first library's campaigns" sh -c "grep -q '$id' mlist.txt"
+check "a binding re-confirms the known campaign (merge keeps the later confirmation)" python3 -c '
+import json, subprocess, sys
+h = sys.argv[1]
+a = json.loads(subprocess.run([h, "fingerprints", "list", "--format", "json", "a1/fingerprints.hfl"], capture_output=True, text=True).stdout)
+m = json.loads(subprocess.run([h, "fingerprints", "list", "--format", "json", "m.hfl"], capture_output=True, text=True).stdout)
+old = {c["id"]: c["confirmed"] for c in a["campaigns"]}
+later = [c for c in m["campaigns"] if c["id"] in old and c["confirmed"] > old[c["id"]]]
+assert later, (old, m["campaigns"])' "$H"
 "$H" fingerprints prune m.hfl --older-than 0 --now 2030-01-01T00:00:00Z --out p.hfl >prune.txt; rc=$?
 check "prune drops campaigns not confirmed recently" sh -c "[ $rc -eq 0 ] && grep -q '; 0 left' prune.txt"
 
