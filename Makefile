@@ -58,7 +58,7 @@ LDLIBS    = $(PKG_LIBS) -lstdc++ -lm
 # The engine library: every stage under src/ except the CLI, plus the
 # simulator and evaluator (the CLI's simulate/eval commands use them).
 LIB_SRC  := $(wildcard src/core/*.c src/sketch/*.c src/ingest/*.c src/features/*.c \
-              src/profile/*.c src/link/*.c src/score/*.c src/store/*.c src/serve/*.c \
+              src/profile/*.c src/link/*.c src/score/*.c src/fprint/*.c src/store/*.c src/serve/*.c \
               src/report/*.c sim/*.c eval/*.c)
 LIB_CXX  := $(wildcard src/*/*.cpp)
 CLI_SRC  := $(wildcard src/cli/*.c)

@@ -82,14 +82,14 @@ for s in $SCALES; do
         p=$("$FLOOR" parse "$f")
         emit "{\"scale\":$s,\"what\":\"parse\",\"run\":$i,\"floor\":$p}"
         load=$(cut -d' ' -f1 /proc/loadavg)
-        t=$(timed "$H" analyze "$f" --asn "$asn" --out "$out" --quiet --timings --threads "$THREADS" 2> "$W/timings.txt")
+        t=$(timed "$H" analyze "$f" --asn "$asn" --out "$out" --quiet --timings --no-report --no-fingerprints --threads "$THREADS" 2> "$W/timings.txt")
         tm=$(grep '^{"timings"' "$W/timings.txt" | tail -1)
         load2=$(cut -d' ' -f1 /proc/loadavg)
         emit "{\"scale\":$s,\"what\":\"analyze\",\"run\":$i,\"load\":[$load,$load2],\"time\":$t,\"t\":$tm}"
     done
     case " $LEIDEN_SCALES " in *" $s "*)
         note "scale $s: --dump-graph, then Leiden on the same graph"
-        "$H" analyze "$f" --asn "$asn" --out "$out" --quiet --timings --threads "$THREADS" \
+        "$H" analyze "$f" --asn "$asn" --out "$out" --quiet --timings --no-report --no-fingerprints --threads "$THREADS" \
             --dump-graph "$W/graph-s$s.tsv" 2> "$W/timings.txt"
         tm=$(grep '^{"timings"' "$W/timings.txt" | tail -1)
         zstd -dc "$f" | grep -F '"kind":"account"' |
@@ -107,7 +107,7 @@ for s in $EVAL_SCALES; do
     f=$(input "$s")
     out=$W/out-s$s
     if [ ! -s "$out/accounts.csv" ]; then
-        "$H" analyze "$f" --asn "$W/seed-2026-s$s.asn.csv" --out "$out" --quiet --threads "$THREADS"
+        "$H" analyze "$f" --asn "$W/seed-2026-s$s.asn.csv" --out "$out" --quiet --no-report --no-fingerprints --threads "$THREADS"
     fi
     note "scale $s: huella eval"
     e=$("$H" eval "$f" --results "$out" --format json | tr -d '\n')

@@ -14,7 +14,7 @@ row() {
     d="$W/$name"
     mkdir -p "$d"
     "$H" simulate --scenario seed-2026 --scale "$SCALE" "$@" --out "$d/t.jsonl.zst" --asn-out "$d/asn.csv" -q
-    "$H" analyze "$d/t.jsonl.zst" --asn "$d/asn.csv" --out "$d" -q --no-report
+    "$H" analyze "$d/t.jsonl.zst" --asn "$d/asn.csv" --out "$d" -q --no-report --no-fingerprints
     "$H" eval "$d/t.jsonl.zst" --results "$d" --format json > "$d/eval.json"
     python3 - "$name" "$d/eval.json" <<'PY'
 import json, sys

@@ -119,6 +119,9 @@ struct stream {
     float    skew;
     uint64_t key;          /* identity of the stream (seed, row, cohort) */
     uint64_t ckey;         /* campaign key: shared infrastructure (seed, label root, infra) */
+    uint64_t okey;         /* operator key: habits (templates, system prompt, tools) from
+                            * (seed, label root) only: a campaign back on fresh
+                            * infrastructure after a ban keeps its scripts */
 };
 
 struct rec {
@@ -331,6 +334,7 @@ static int add_stream(struct hu_sim *sim, const struct sim_row *row, uint16_t ro
     const char *slash = strchr(row->label, '/');
     size_t rl = slash ? (size_t)(slash - row->label) : strlen(row->label);
     s->ckey = sim_key(sim_key(sim->seed, hu_hash(row->label, rl)), row->infra);
+    s->okey = sim_key(sim_key(sim->seed, hu_hash(row->label, rl)), 0);   /* == ckey when infra is 0 */
     s->key = sim_key(sim_key(sim->seed, (uint64_t)row_no * 1000 + 17), cohort);
     return HU_OK;
 }
@@ -1252,34 +1256,34 @@ static void plan_request(const struct hu_sim *sim, const struct acct *a, int bk,
         break;
     case SIM_COT: {
         q->intent = u < 0.6 ? T_COT : u < 0.85 ? T_GRADE : T_REWRITE;
-        q->fix = para ? 0 : sim_key(s->ckey, (uint64_t)q->intent * 8 + sim_below(sr, 3)) | 1;
-        if (sim_hu01(s->ckey ^ 0x5c) < 0.5) {
+        q->fix = para ? 0 : sim_key(s->okey, (uint64_t)q->intent * 8 + sim_below(sr, 3)) | 1;
+        if (sim_hu01(s->okey ^ 0x5c) < 0.5) {
             q->sys_intent = T_SYS_ASSIST;
-            q->sys_fix = s->ckey | 1;
+            q->sys_fix = s->okey | 1;
         }
         break;
     }
     case SIM_AGENTIC:
         q->intent = T_AGENT_TASK;
-        q->fix = para ? 0 : sim_key(s->ckey, sim_below(sr, 6)) | 1;
+        q->fix = para ? 0 : sim_key(s->okey, sim_below(sr, 6)) | 1;
         q->sys_intent = T_SYS_AGENT;
-        q->sys_fix = para ? 0 : (s->ckey ^ a->type) | 1;
+        q->sys_fix = para ? 0 : (s->okey ^ a->type) | 1;
         q->loop = 1;
         q->tools = agent_tools;
-        q->tools_key = sim_key(s->ckey, a->type);
+        q->tools_key = sim_key(s->okey, a->type);
         q->tools_min = 3;
         q->image = sim_chance(sr, 0.15);
         break;
     case SIM_CODE_HYDRA:
     case SIM_CODE_FARMED:
         q->intent = T_CODE_SWEEP;
-        q->fix = para ? 0 : sim_key(s->ckey, sim_below(sr, 4)) | 1;
+        q->fix = para ? 0 : sim_key(s->okey, sim_below(sr, 4)) | 1;
         q->sys_intent = T_SYS_CODER;         /* poses as a coding-agent product */
-        q->sys_topic = s->ckey;
-        q->sys_fix = para ? 0 : s->ckey | 1;
+        q->sys_topic = s->okey;
+        q->sys_fix = para ? 0 : s->okey | 1;
         q->loop = 1;
         q->tools = code_tools;
-        q->tools_key = s->ckey;
+        q->tools_key = s->okey;
         q->tools_min = 5;
         break;
     default:

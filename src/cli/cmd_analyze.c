@@ -4,13 +4,19 @@
  */
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/log.h"
+#include "core/buf.h"
+#include "core/sort.h"
+#include "features/features.h"
+#include "fprint/fprint.h"
 #include "ingest/ingest.h"
 #include "report/html.h"
 #include "report/outputs.h"
 #include "score/analysis.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +52,12 @@ const char hu_cmd_analyze_help[] =
     "  --threads N        threads for the per-event stages (default 0: one per\n"
     "                     processor; 1: no extra thread); outputs do not depend on it\n"
     "  --timings          print seconds per stage as one JSON line on standard error\n"
+    "  --known LIB        bind accounts to the known campaigns of a fingerprint\n"
+    "                     library (docs/fingerprints.md); writes DIR/bindings.csv\n"
+    "  --fingerprint-key FILE  keyed-hash key of the libraries (32 hex digits);\n"
+    "                     default: the documented INSECURE testing key\n"
+    "  --no-fingerprints  do not write DIR/fingerprints.hfl (the library of the\n"
+    "                     campaigns found, calibrated on this run's benign traffic)\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n"
     "  --no-report        skip report.html (it re-reads the input files once)\n\n"
@@ -165,6 +177,180 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
            report ? " and " : "", report ? dir : "", report ? "/report.html" : "");
 }
 
+/* ---- fingerprints ------------------------------------------------------------ */
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* DIR/bindings.csv: one row per account bound to a known campaign, with
+ * the request index at which it was bound and the evidence. */
+static int write_bindings(const char *dir, const struct hu_results *res, const struct hu_profile_table *t,
+                          const struct hu_fp_online *on, const struct hu_fp_lib *lib, int quiet)
+{
+    char path[4096];
+    FILE *f = open_out(dir, "bindings.csv", path, sizeof path);
+    if (!f)
+        return HU_EIO;
+    fprintf(f, "account_id,known_campaign,bound_at,requests,sprt_llr,threshold,age_days");
+    for (int k = 0; k < HU_FP_TOK_COUNT; k++)
+        fprintf(f, ",fp_%s", hu_fp_tok_code((enum hu_fp_tok)k));
+    fprintf(f, ",llr_tokens,llr_hours,llr_targets,llr_shape\n");
+    struct hu_buf b;
+    hu_buf_init(&b, 1u << 16);
+    uint32_t *at = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *at);
+    size_t n_bound = 0;
+    int rc = at ? HU_OK : HU_ENOMEM;
+    for (size_t i = 0; i < res->n_accounts && on && !rc; i++) {
+        const struct hu_profile *p = hu_profile_table_at(t, i);
+        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
+        if (!st || !st->bound_at)
+            continue;
+        const struct hu_fp_cand *c = &st->bound;
+        const struct hu_fp_entry *e = &lib->e[c->entry - 1];
+        at[n_bound++] = st->bound_at;
+        hu_buf_reset(&b);
+        rc = hu_csv_field(&b, res->accounts[i].account_id, res->accounts[i].account_id_len);
+        if (rc)
+            break;
+        double age = (double)(p->first_ts - e->confirmed_ms) / 86400000.0;
+        fprintf(f, "%.*s,%s,%u,%llu,%.2f,%.2f,%.2f", (int)b.len, b.ptr, e->id, st->bound_at,
+                (unsigned long long)p->n_req, c->s, on->threshold, age > 0 ? age : 0);
+        for (int k = 0; k < HU_FP_TOK_COUNT; k++) {
+            if (c->seen[k]) fprintf(f, ",%.3f", (double)c->hit[k] / c->seen[k]);
+            else fputs(",", f);
+        }
+        fprintf(f, ",%.2f,%.2f,%.2f,%.2f\n", c->llr_tok, c->llr_hour, c->llr_target, c->llr_shape);
+    }
+    hu_buf_fini(&b);
+    if (fclose(f) != 0 && !rc)
+        rc = HU_EIO;
+    if (!rc && !quiet && n_bound) {
+        hu_sort(at, n_bound, sizeof *at, cmp_u32);
+        fprintf(stderr, "huella analyze: %zu accounts bound to known campaigns (requests to bind: median %u, p90 %u); "
+                "wrote %s\n", n_bound, at[(n_bound - 1) / 2], at[(size_t)((double)(n_bound - 1) * 0.9)], path);
+    } else if (!rc && !quiet) {
+        fprintf(stderr, "huella analyze: no account bound to a known campaign; wrote %s\n", path);
+    }
+    hu_free(at);
+    return rc;
+}
+
+/* A binding confirms the known campaign: copy each known entry that bound
+ * accounts in this run into this run's library, confirmed at the latest
+ * request of its bound accounts, so that `huella fingerprints merge` of the
+ * two libraries keeps the campaign young (fingerprints.md "Ageing"). */
+static int reconfirm_known(struct hu_fp_lib *built, const struct hu_fp_lib *known, const struct hu_results *res,
+                           const struct hu_profile_table *t, const struct hu_fp_online *on)
+{
+    if (!on || !known->n)
+        return HU_OK;
+    uint32_t *cnt = hu_calloc(known->n, sizeof *cnt);
+    int64_t *last = hu_calloc(known->n, sizeof *last);
+    uint64_t *reqs = hu_calloc(known->n, sizeof *reqs);
+    int rc = cnt && last && reqs ? HU_OK : HU_ENOMEM;
+    for (size_t i = 0; i < res->n_accounts && !rc; i++) {
+        const struct hu_profile *p = hu_profile_table_at(t, i);
+        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
+        if (!st || !st->bound_at)
+            continue;
+        size_t k = st->bound.entry - 1;
+        if (!cnt[k]++ || p->last_ts > last[k])
+            last[k] = p->last_ts;
+        reqs[k] += p->n_req;
+    }
+    for (size_t k = 0; k < known->n && !rc; k++) {
+        if (!cnt[k] || hu_fp_lib_find(built, known->e[k].id) >= 0)
+            continue;
+        struct hu_fp_entry e = known->e[k];
+        if (last[k] > e.confirmed_ms) e.confirmed_ms = last[k];
+        if (last[k] > e.last_seen_ms) e.last_seen_ms = last[k];
+        e.members = cnt[k];
+        e.requests = reqs[k];
+        rc = hu_fp_lib_add(built, &e, known->tok + e.tok_off, e.n_tok);
+    }
+    if (!rc)
+        rc = hu_fp_lib_finish(built);
+    hu_free(cnt);
+    hu_free(last);
+    hu_free(reqs);
+    return rc;
+}
+
+/* Calibrate the library on this run's benign (not flagged) accounts by
+ * replaying the input through the online matcher, never binding, and
+ * taking the largest CUSUM any of them reached (fprint.h); then save it.
+ * Standard input cannot be replayed: the library keeps Wald's bound. */
+static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu_results *res,
+                         const struct hu_profile_table *t, const struct hu_analysis_config *cfg,
+                         const struct hu_ingest_opts *io, const char *const *paths, size_t n_paths, int quiet)
+{
+    int replay = lib->n > 0;
+    for (size_t i = 0; i < n_paths; i++)
+        if (!strcmp(paths[i], "-")) replay = 0;
+    int rc = HU_OK;
+    if (replay) {
+        struct hu_fp_online on;
+        struct hu_features *fx = NULL;
+        struct hu_fx_worker *w = NULL;
+        struct hu_ingest *ing = NULL;
+        uint64_t *benign = NULL;
+        size_t n_benign = 0;
+        char err[256] = "";
+        struct hu_ingest_opts o2 = *io;
+        o2.rejects_path = NULL;
+        o2.quiet = 1;
+        rc = hu_fp_online_init(&on, lib, cfg->fp_key);
+        if (rc)
+            return rc;
+        on.threshold = INFINITY;
+        rc = hu_features_create(&cfg->features, &fx, err, sizeof err);
+        if (!rc) rc = hu_fx_worker_create(fx, &w);
+        if (!rc) rc = hu_ingest_create(&ing, paths, n_paths, &o2);
+        struct hu_event ev;
+        struct hu_req_features f;
+        struct hu_fp_req r;
+        while (!rc && hu_ingest_next(ing, &ev) == 1) {
+            if (ev.kind != HU_EV_REQUEST)
+                continue;
+            hu_features_extract(w, &ev, &f);
+            hu_fp_req_from(&r, cfg->fp_key, &ev, &f);
+            rc = hu_fp_online_observe(&on, hu_hash(ev.account_id.ptr, ev.account_id.len), &r);
+        }
+        benign = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *benign);
+        if (!benign && !rc)
+            rc = HU_ENOMEM;
+        for (size_t i = 0; i < res->n_accounts && !rc; i++)
+            if (!hu_action_flagged(res->accounts[i].would)) {
+                benign[n_benign++] = hu_profile_table_at(t, i)->account_hash;
+                if (getenv("HU_FP_DEBUG")) {
+                    const struct hu_fp_account *st = hu_fp_online_get(&on, benign[n_benign - 1]);
+                    if (st)
+                        fprintf(stderr, "calib %.*s %.2f %u camp=%u\n", (int)res->accounts[i].account_id_len,
+                                res->accounts[i].account_id, st->s_max, st->n_req, res->accounts[i].campaign);
+                }
+            }
+        if (!rc) {
+            double th = hu_fp_lib_calibrate(lib, &on, benign, n_benign);
+            if (!quiet)
+                fprintf(stderr, "huella analyze: fingerprint threshold %.2f nats, calibrated on %zu benign accounts\n",
+                        th, n_benign);
+        }
+        hu_free(benign);
+        hu_ingest_destroy(ing);
+        hu_fx_worker_destroy(w);
+        hu_features_destroy(fx);
+        hu_fp_online_fini(&on);
+        if (rc)
+            return rc;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fingerprints.hfl", dir);
+    return hu_fp_lib_save(lib, path);
+}
+
 int hu_cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -179,9 +365,12 @@ int hu_cmd_analyze(int argc, char **argv)
         { "share-key", required_argument, NULL, 'K' },
         { "model", required_argument, NULL, 'M' },
         { "threads", required_argument, NULL, 'j' }, { "timings", no_argument, NULL, 'T' },
+        { "known", required_argument, NULL, 'X' }, { "fingerprint-key", required_argument, NULL, 'k' },
+        { "no-fingerprints", no_argument, NULL, 'N' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dump_graph = NULL;
+    const char *dump_graph = NULL, *known_path = NULL, *key_path = NULL;
+    int no_fp = 0;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
     const char *asn[MAX_FILES], *cidr[MAX_FILES], *iocs[MAX_FILES], *pubkeys[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0, n_iocs = 0, n_pubkeys = 0;
@@ -191,7 +380,7 @@ int hu_cmd_analyze(int argc, char **argv)
     unsigned n_threads = 0;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:T", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:N", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -230,6 +419,9 @@ int hu_cmd_analyze(int argc, char **argv)
             n_threads = (unsigned)v;
             break;
         }
+        case 'X': known_path = optarg; break;
+        case 'k': key_path = optarg; break;
+        case 'N': no_fp = 1; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -259,6 +451,30 @@ int hu_cmd_analyze(int argc, char **argv)
     uint8_t share_key[HU_SHARE_KEY_MAX];
     size_t share_key_len = 0;
     char err[512] = "";
+    struct hu_fp_key fp_key;
+    struct hu_fp_lib known, built;
+    hu_fp_lib_init(&known);
+    hu_fp_lib_init(&built);
+    hu_fp_key_default(&fp_key);
+    if (key_path && hu_fp_key_load(key_path, &fp_key, err, sizeof err) != HU_OK) {
+        fprintf(stderr, "huella analyze: %s\n", err);
+        return HU_EXIT_USAGE;
+    }
+    if (known_path) {
+        const char *why = NULL;
+        int lrc = hu_fp_lib_load(&known, known_path, &why);
+        if (lrc != HU_OK) {
+            fprintf(stderr, "huella analyze: fingerprint library %s refused: %s\n", known_path,
+                    why ? why : hu_status_str(lrc));
+            return lrc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
+        }
+        if (known.key_id != hu_fp_key_id(&fp_key)) {
+            fprintf(stderr, "huella analyze: fingerprint library %s was made with another key (--fingerprint-key)\n",
+                    known_path);
+            hu_fp_lib_fini(&known);
+            return HU_EXIT_USAGE;
+        }
+    }
     if (policy_path && hu_policy_load(policy_path, &policy, err, sizeof err) != HU_OK) {
         fprintf(stderr, "huella analyze: policy refused: %s\n", err);
         return HU_EXIT_USAGE;
@@ -296,6 +512,7 @@ int hu_cmd_analyze(int argc, char **argv)
                       .cidr_files = cidr, .n_cidr_files = n_cidr, .model_file = model },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
         .iocs = ioc_set, .share_key = share_key_path ? share_key : NULL, .share_key_len = share_key_len,
+        .known = known_path ? &known : NULL, .fp_build = no_fp ? NULL : &built, .fp_key = &fp_key,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (st != HU_OK) {
@@ -355,6 +572,24 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
+    if (known_path && write_bindings(out_dir, &res, hu_analysis_profiles(an), hu_analysis_fp_online(an), &known,
+                                      quiet) != HU_OK) {
+        fprintf(stderr, "huella analyze: cannot write %s/bindings.csv: %s\n", out_dir, strerror(errno));
+        rc = HU_EXIT_FAIL;
+        goto out;
+    }
+    if (!no_fp) {
+        int frc = known_path ? reconfirm_known(&built, &known, &res, hu_analysis_profiles(an),
+                                               hu_analysis_fp_online(an)) : HU_OK;
+        if (!frc)
+            frc = write_library(out_dir, &built, &res, hu_analysis_profiles(an), &cfg, &io,
+                                (const char *const *)argv + optind, (size_t)(argc - optind), quiet);
+        if (frc != HU_OK) {
+            fprintf(stderr, "huella analyze: cannot write %s/fingerprints.hfl: %s\n", out_dir, hu_status_str(frc));
+            rc = HU_EXIT_FAIL;
+            goto out;
+        }
+    }
     if (!quiet)
         print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON,
                       report);
@@ -364,6 +599,8 @@ int hu_cmd_analyze(int argc, char **argv)
 out:
     hu_results_fini(&res);
     hu_analysis_destroy(an);
+    hu_fp_lib_fini(&known);
+    hu_fp_lib_fini(&built);
     hu_ingest_destroy(ing);
     hu_policy_destroy(policy);
     hu_ioc_set_destroy(ioc_set);

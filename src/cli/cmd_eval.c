@@ -31,7 +31,11 @@ const char hu_cmd_eval_help[] =
     "account-level precision, recall, F1, ROC AUC of the score, the benign\n"
     "false-positive rate overall and per benign group, recall per campaign,\n"
     "how many predicted campaigns each true campaign is split over, and the\n"
-    "purity of the predicted campaigns.\n\n"
+    "purity of the predicted campaigns.  When DIR/bindings.csv exists (analyze\n"
+    "--known), also per group: accounts bound to a known campaign, bound to the\n"
+    "right one (the true campaign of most accounts bound to it), within 50\n"
+    "requests, the median and 90th percentile of requests-to-bind, and for\n"
+    "benign groups the share bound to any campaign.\n\n"
     "  --results DIR      output directory of huella analyze\n"
     "  --format FMT       table (default) or json\n"
     "  --map FILE         read EVENTS through a --map file, as analyze did\n"
@@ -79,6 +83,8 @@ struct acct {
     uint32_t pred;       /* predicted campaign index + 1 */
     int labelled, flagged, in_results;
     double score;
+    uint32_t known;      /* DIR/bindings.csv: known campaign index + 1, 0 unbound */
+    uint32_t bound_at;   /* request index at which it was bound */
 };
 
 struct table {
@@ -240,6 +246,130 @@ static int read_results(const char *dir, struct table *t, struct names *preds)
     return rc;
 }
 
+static void json_str(const char *s)
+{
+    struct hu_buf b;
+    hu_buf_init(&b, 1 << 16);
+    if (hu_buf_add_json_str(&b, s, strlen(s)) == HU_OK)
+        printf("\"%s\"", b.ptr ? b.ptr : "");
+    else
+        printf("\"\"");
+    hu_buf_fini(&b);
+}
+
+/* ---- bindings.csv (huella analyze --known) ---------------------------------- */
+
+/* Read DIR/bindings.csv if it exists: 1 read, 0 absent, <0 failure. */
+static int read_bindings(const char *dir, struct table *t, struct names *known)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bindings.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int rc = 1;
+    while (getline(&line, &cap, f) > 0) {
+        if (++lineno == 1)
+            continue;
+        char *fld[3];
+        size_t fl[3];
+        if (csv_split(line, fld, fl, 3) < 3)
+            continue;
+        struct acct *a = table_get(t, fld[0], fl[0], 1);
+        uint32_t idx;
+        if (!a || names_find_or_add(known, fld[1], fl[1], &idx)) { rc = -1; break; }
+        char num[32];
+        snprintf(num, sizeof num, "%.*s", (int)(fl[2] < 31 ? fl[2] : 31), fld[2]);
+        a->known = idx + 1;
+        a->bound_at = (uint32_t)strtoul(num, NULL, 10);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Per group: accounts bound, bound to the right known campaign (the one
+ * most of its bound accounts truly belong to), bound within 50 requests,
+ * median and 90th percentile of requests-to-bind; for benign groups the
+ * share bound to any campaign. */
+static int report_bindings(const struct table *t, const struct names *known, const struct names *camps,
+                           const struct names *groups, int json)
+{
+    size_t nk = known->n, nc = camps->n + 1, ng = groups->n;
+    uint64_t *votes = hu_calloc(nk * nc + 1, sizeof *votes);
+    uint32_t *maj = hu_calloc(nk + 1, sizeof *maj);
+    uint32_t *at = hu_calloc(t->n + 1, sizeof *at);
+    if (!votes || !maj || !at) {
+        hu_free(votes); hu_free(maj); hu_free(at);
+        return HU_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->v[i].h && t->v[i].labelled && t->v[i].known)
+            votes[(t->v[i].known - 1) * nc + t->v[i].truth]++;
+    for (size_t k = 0; k < nk; k++) {
+        uint32_t best = 0;
+        for (uint32_t c = 1; c < nc; c++)
+            if (votes[k * nc + c] > votes[k * nc + best]) best = c;
+        maj[k] = best;
+    }
+    if (json)
+        printf(",\"bindings\":[");
+    else
+        printf("\nknown-campaign bindings (DIR/bindings.csv)\n%-28s %9s %7s %7s %9s %7s %7s %10s\n", "group", "accounts",
+               "bound", "right", "right<=50", "median", "p90", "bound_rate");
+    for (size_t g = 0; g < ng; g++) {
+        uint64_t acc = 0, bound = 0, right = 0, w50 = 0;
+        size_t n_at = 0;
+        for (size_t i = 0; i < t->cap; i++) {
+            const struct acct *a = &t->v[i];
+            if (!a->h || !a->labelled || a->group != g + 1)
+                continue;
+            acc++;
+            if (!a->known)
+                continue;
+            bound++;
+            if (a->truth && maj[a->known - 1] == a->truth) {
+                right++;
+                w50 += a->bound_at <= 50;
+                at[n_at++] = a->bound_at;
+            }
+        }
+        qsort(at, n_at, sizeof *at, cmp_u32);
+        long med = n_at ? (long)at[(n_at - 1) / 2] : -1, p90 = n_at ? (long)at[(size_t)((double)(n_at - 1) * 0.9)] : -1;
+        int benign = !strncmp(groups->v[g], "benign", 6);
+        double rate = acc ? (double)(benign ? bound : w50) / (double)acc : 0;
+        if (json) {
+            printf("%s{\"group\":", g ? "," : "");
+            json_str(groups->v[g]);
+            printf(",\"benign\":%s,\"accounts\":%llu,\"bound\":%llu,\"bound_right\":%llu,\"bound_right_within_50\":%llu,"
+                   "\"requests_to_bind_median\":%ld,\"requests_to_bind_p90\":%ld,\"rate\":%.6f}",
+                   benign ? "true" : "false", (unsigned long long)acc, (unsigned long long)bound,
+                   (unsigned long long)right, (unsigned long long)w50, med, p90, rate);
+        } else {
+            char m[16] = "-", p[16] = "-";
+            if (n_at) { snprintf(m, sizeof m, "%ld", med); snprintf(p, sizeof p, "%ld", p90); }
+            printf("%-28s %9llu %7llu %7llu %9llu %7s %7s %10.5f %s\n", groups->v[g], (unsigned long long)acc,
+                   (unsigned long long)bound, (unsigned long long)right, (unsigned long long)w50, m, p,
+                   rate, benign ? "(bound)" : "(right within 50)");
+        }
+    }
+    if (json)
+        printf("]");
+    hu_free(votes);
+    hu_free(maj);
+    hu_free(at);
+    return HU_EXIT_OK;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static void print_table(const struct hu_eval_result *r, const struct names *camps,
@@ -272,16 +402,6 @@ static void print_table(const struct hu_eval_result *r, const struct names *camp
                (unsigned long long)unlabelled, (unsigned long long)missing);
 }
 
-static void json_str(const char *s)
-{
-    struct hu_buf b;
-    hu_buf_init(&b, 1 << 16);
-    if (hu_buf_add_json_str(&b, s, strlen(s)) == HU_OK)
-        printf("\"%s\"", b.ptr ? b.ptr : "");
-    else
-        printf("\"\"");
-    hu_buf_fini(&b);
-}
 
 static void print_json(const struct hu_eval_result *r, const struct names *camps,
                        const struct names *groups, uint64_t unlabelled, uint64_t missing)
@@ -316,7 +436,7 @@ static void print_json(const struct hu_eval_result *r, const struct names *camps
         json_str(pc->majority_truth ? camps->v[pc->majority_truth - 1] : "benign");
         printf(",\"purity\":%.6f}", pc->purity);
     }
-    printf("],\"unlabelled\":%llu,\"missing_from_results\":%llu}\n",
+    printf("],\"unlabelled\":%llu,\"missing_from_results\":%llu",
            (unsigned long long)unlabelled, (unsigned long long)missing);
 }
 
@@ -502,9 +622,12 @@ int hu_cmd_eval(int argc, char **argv)
     struct table t = { 0 };
     struct names camps = { 0 }, groups = { 0 }, preds = { 0 };
     struct hu_ingest *ing = NULL;
+    struct names known = { 0 };
     int rc = results ? read_results(results, &t, &preds) : HU_EXIT_OK;
     if (rc != HU_EXIT_OK)
         goto out;
+    int has_bindings = results ? read_bindings(results, &t, &known) : 0;
+    if (has_bindings < 0) { rc = HU_EXIT_FAIL; goto out; }
     struct hu_ingest_opts io = { .map_path = map, .quiet = 1 };
     if (hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io) != HU_OK) {
         fprintf(stderr, "huella eval: cannot read the event files\n");
@@ -557,6 +680,10 @@ int hu_cmd_eval(int argc, char **argv)
     }
     if (format == HU_FORMAT_JSON) print_json(&r, &camps, &groups, unlabelled, missing);
     else print_table(&r, &camps, &groups, unlabelled, missing);
+    if (has_bindings)
+        rc = report_bindings(&t, &known, &camps, &groups, format == HU_FORMAT_JSON);
+    if (format == HU_FORMAT_JSON)
+        printf("}\n");
     hu_eval_result_fini(&r);
 out:
     hu_ingest_destroy(ing);
@@ -564,5 +691,6 @@ out:
     names_free(&camps);
     names_free(&groups);
     names_free(&preds);
+    names_free(&known);
     return rc;
 }

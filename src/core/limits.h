@@ -137,4 +137,24 @@
  * gone wrong from growing the table without bound. */
 #define HU_SERVE_MAX_OVERRIDES     (1u << 20)
 
+/* ---- fingerprint library (src/fprint/) ----------------------------------- */
+
+/* Most campaign entries in one library.  Stops: a crafted library making
+ * every request scan millions of entries; a provider tracks hundreds to a
+ * few thousand campaigns. */
+#define HU_MAX_FP_ENTRIES        65536u
+
+/* Most tokens in one library (all entries).  Stops: memory exhaustion from
+ * a hostile file; 65536 entries x 7 types x 64 tokens would be 29 M, real
+ * libraries hold ~100 per entry. */
+#define HU_MAX_FP_TOKENS         (1u << 22)
+
+/* Largest library file read, bytes.  Stops: reading a multi-GB file into
+ * memory; the limits above need < 150 MB. */
+#define HU_MAX_FP_FILE_BYTES     (256u << 20)
+
+/* Most accounts tracked by one online matcher.  Stops: unbounded memory
+ * from a stream of fresh account ids (~700 bytes each: 16 M is 11 GB). */
+#define HU_MAX_FP_ONLINE         (1u << 24)
+
 #endif

@@ -26,6 +26,8 @@ struct hu_observer {
     int zero_targets;
     struct hu_observer_counts c;
     struct hu_event run_ev;           /* hu_observer_run's read buffer */
+    struct hu_req_features last_f;     /* hu_observer_last_request */
+    const struct hu_profile *last_p;   /* NULL unless the last event was a request */
 };
 
 int hu_observer_create(const struct hu_observer_config *cfg, struct hu_observer **out,
@@ -188,6 +190,8 @@ static int observe_one(struct hu_observer *o, const struct hu_event *ev, int *cr
         o->c.account_events++;
     } else {
         hu_profile_observe_request(p, ev, &f);
+        o->last_f = f;
+        o->last_p = p;
         o->c.requests++;
         if (ev->ts_ms < o->c.first_ts) o->c.first_ts = ev->ts_ms;
         if (ev->ts_ms > o->c.last_ts) o->c.last_ts = ev->ts_ms;
@@ -205,8 +209,16 @@ static int observe_one(struct hu_observer *o, const struct hu_event *ev, int *cr
     return HU_OK;
 }
 
+const struct hu_req_features *hu_observer_last_request(const struct hu_observer *o,
+                                                       const struct hu_profile **p)
+{
+    *p = o->last_p;
+    return o->last_p ? &o->last_f : NULL;
+}
+
 int hu_observer_observe(struct hu_observer *o, const struct hu_event *ev)
 {
+    o->last_p = NULL;
     if (ev->kind == HU_EV_MODEL_RELEASE) {
         observe_release(o, ev);
         return HU_OK;

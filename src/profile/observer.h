@@ -90,6 +90,12 @@ HU_MUST_CHECK int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, 
                                   unsigned n_threads, struct hu_observer_run_stats *stats);
 
 struct hu_profile_table *hu_observer_table(const struct hu_observer *o);
+/* The features and profile of the last event observed, if it was a request
+ * that reached a profile (else NULL).  Valid until the next observe(): the
+ * online fingerprint matcher (src/fprint/) reads them without extracting
+ * the features twice. */
+const struct hu_req_features *hu_observer_last_request(const struct hu_observer *o,
+                                                       const struct hu_profile **p);
 const struct hu_entity_dict *hu_observer_dict(const struct hu_observer *o);
 const struct hu_release *hu_observer_releases(const struct hu_observer *o, size_t *n);
 

@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/sort.h"
 #include "core/hash.h"
+#include "fprint/fprint.h"
 #include "link/pairs.h"
 #include "link/params.h"
 #include "link/postings.h"
@@ -50,6 +51,10 @@ struct hu_analysis {
     struct hu_observer *obs;
     uint64_t n_pairs, n_postings;
     struct hu_analysis_timings t;
+    struct hu_fp_online fp_on;      /* cfg.known: online matching */
+    int fp_on_active;
+    struct hu_fp_side fp_side;      /* cfg.fp_build: prompt heads and tails per account */
+    int fp_side_active;
     /* finish() scratch kept for the similarity callback */
     struct hu_profile **prof;
     struct hu_arena codes;          /* reason codes made at run time (ioc_*@producer) */
@@ -86,6 +91,26 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
     rc = hu_observer_create(&oc, &a->obs, errbuf, errcap);
     if (rc)
         goto fail;
+    if (cfg->known || cfg->fp_build) {
+        rc = HU_EINVAL;
+        if (!cfg->fp_key) {
+            if (errbuf && errcap)
+                snprintf(errbuf, errcap, "a fingerprint library needs a key");
+            goto fail;
+        }
+    }
+    if (cfg->fp_build) {
+        rc = hu_fp_side_init(&a->fp_side);
+        if (rc)
+            goto fail;
+        a->fp_side_active = 1;
+    }
+    if (cfg->known) {
+        rc = hu_fp_online_init(&a->fp_on, cfg->known, cfg->fp_key);
+        if (rc)
+            goto fail;
+        a->fp_on_active = 1;
+    }
     *out = a;
     return HU_OK;
 fail:
@@ -100,6 +125,10 @@ void hu_analysis_destroy(struct hu_analysis *a)
     if (!a)
         return;
     hu_observer_destroy(a->obs);
+    if (a->fp_on_active)
+        hu_fp_online_fini(&a->fp_on);
+    if (a->fp_side_active)
+        hu_fp_side_fini(&a->fp_side);
     hu_policy_destroy(a->own_policy);
     hu_free(a->prof);
     hu_arena_fini(&a->codes);
@@ -142,15 +171,58 @@ void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint6
     if (postings) *postings = a->n_postings;
 }
 
+const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a)
+{
+    return a->fp_on_active ? &a->fp_on : NULL;
+}
+
 int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
 {
-    return hu_observer_observe(a->obs, ev);
+    int rc = hu_observer_observe(a->obs, ev);
+    if (rc || (!a->fp_on_active && !a->fp_side_active))
+        return rc;
+    const struct hu_profile *p;
+    const struct hu_req_features *f = hu_observer_last_request(a->obs, &p);
+    if (f && a->fp_side_active) {
+        rc = hu_fp_side_observe(&a->fp_side, p->account_hash, f);
+        if (rc == HU_EFULL)
+            rc = HU_OK;
+        if (rc)
+            return rc;
+    }
+    if (f && a->fp_on_active) {
+        struct hu_fp_req r;
+        hu_fp_req_from(&r, a->cfg.fp_key, ev, f);
+        rc = hu_fp_online_observe(&a->fp_on, p->account_hash, &r);
+        if (rc == HU_EFULL)
+            rc = HU_OK;   /* the matcher is full: this account is not matched (limits.h) */
+    }
+    return rc;
 }
 
 int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *ctx, unsigned n_threads,
                             struct hu_observer_run_stats *stats)
 {
-    return hu_observer_run(a->obs, next, ctx, n_threads, stats);
+    if (!a->fp_on_active && !a->fp_side_active)
+        return hu_observer_run(a->obs, next, ctx, n_threads, stats);
+    /* Fingerprint matching and library building read each request's
+     * features in stream order, next to its profile: one thread for now
+     * (the shards' side tables are not merged yet; docs/performance.md). */
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->threads = 1;
+    }
+    struct hu_event ev;
+    for (;;) {
+        int got = next(ctx, &ev);
+        if (got < 0)
+            return got;
+        if (got == 0)
+            return HU_OK;
+        int rc = hu_analysis_observe(a, &ev);
+        if (rc == HU_ENOMEM)
+            return rc;
+    }
 }
 
 /* ---- usage ---------------------------------------------------------------- */
@@ -422,6 +494,14 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
     rc = hu_explain_indicators(out, a->prof, n, hu_observer_dict(a->obs));
     if (!rc)
         rc = hu_explain_evidence(out, usage);
+    /* fingerprints: bind accounts to known campaigns, then (after the
+     * bindings, which change flags) build this run's library */
+    if (!rc && a->fp_on_active)
+        for (size_t i = 0; i < n; i++)
+            hu_fp_bind_result(a->cfg.known, hu_fp_online_get(&a->fp_on, a->prof[i]->account_hash),
+                              &out->accounts[i], hu_policy_shadow(a->policy));
+    if (!rc && a->cfg.fp_build)
+        rc = hu_fp_lib_build(a->cfg.fp_build, a->cfg.fp_key, out, a->prof, n, &a->fp_side);
     a->t.evidence = now_s() - t3;
 out:
     if (rc)

@@ -30,6 +30,10 @@
 #include "score/policy.h"
 #include "score/results.h"
 
+struct hu_fp_lib;
+struct hu_fp_key;
+struct hu_fp_online;
+
 /* Signal families that `huella eval --ablate` switches off one at a time. */
 #define HU_FAMILY_MAP(X)                                                        \
     X(CONTENT,  "content",  "what prompts aim at (extraction targets)")         \
@@ -62,6 +66,15 @@ struct hu_analysis_config {
     const struct hu_ioc_set *iocs;
     const uint8_t *share_key;
     size_t share_key_len;
+    /* Campaign fingerprints (src/fprint/, docs/fingerprints.md).  known:
+     * a finished library (borrowed, outlives the analysis): every request
+     * is matched online and bound accounts get the known campaign's action
+     * and reasons in finish().  fp_build: an initialised library that
+     * finish() fills with the campaigns it found.  fp_key: the keyed-hash
+     * key of both (borrowed; required when either is set). */
+    const struct hu_fp_lib *known;
+    struct hu_fp_lib *fp_build;
+    const struct hu_fp_key *fp_key;
 };
 
 /* Wall-clock seconds spent per stage, for `--timings` and benchmarks. */
@@ -101,6 +114,9 @@ const struct hu_entity_dict *hu_analysis_dict(const struct hu_analysis *a);
 const struct hu_analysis_timings *hu_analysis_timings(const struct hu_analysis *a);
 /* Candidate pairs considered and strong links, after finish(). */
 void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint64_t *postings);
+/* The online matcher's state (NULL without cfg.known): per account, the
+ * request index at which it was bound and the evidence. */
+const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a);
 /* Events lost to resource limits during observe(). */
 uint64_t hu_analysis_lost_events(const struct hu_analysis *a);
 
