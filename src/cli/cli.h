@@ -22,6 +22,7 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
     X(stats,    hu_cmd_stats,    "what an event file holds: lines, kinds, rejects, accounts, span") \
     X(simulate, hu_cmd_simulate, "write labelled simulated traffic (scenarios, evasions, address plan)") \
     X(export,   hu_cmd_export,   "share campaigns as a STIX 2.1 bundle; sign, verify, make keys") \
+    X(featurize, hu_cmd_featurize, "replace prompt text by keyed text features (for zero-retention traffic)") \
     X(version,  hu_cmd_version,  "print the version")                                    \
     X(help,     hu_cmd_help,     "help on a command")
 

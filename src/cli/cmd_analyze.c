@@ -29,6 +29,9 @@ const char hu_cmd_analyze_help[] =
     "  --cidr FILE        datacenter/proxy/VPN ranges, lines CIDR[,class]; repeatable\n"
     "  --policy FILE      policy (YAML); default: config/policy.example.yaml's values\n"
     "  --map FILE         map a foreign log shape onto the contract\n"
+    "  --feature-key FILE the deployment's text-hash key (huella featurize): raw\n"
+    "                     text is hashed under it, so raw and featurized events\n"
+    "                     of the deployment link with each other\n"
     "  --rejects FILE     write every rejected line's number and reason (JSON Lines)\n"
     "  --disable FAMILY   switch a signal family off (content, template, timing,\n"
     "                     network, identity, pivot); repeatable; for evaluation\n"
@@ -127,9 +130,10 @@ int hu_cmd_analyze(int argc, char **argv)
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
         { "dump-graph", required_argument, NULL, 'G' },
+        { "feature-key", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dump_graph = NULL;
+    const char *dump_graph = NULL, *feature_key = NULL;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
     const char *asn[MAX_FILES], *cidr[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0;
@@ -137,7 +141,7 @@ int hu_cmd_analyze(int argc, char **argv)
     int format = HU_FORMAT_TABLE, quiet = 0, c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:K:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -156,6 +160,7 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
         case 'G': dump_graph = optarg; break;
+        case 'K': feature_key = optarg; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -192,7 +197,8 @@ int hu_cmd_analyze(int argc, char **argv)
     }
     struct hu_analysis_config cfg = {
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
-                      .cidr_files = cidr, .n_cidr_files = n_cidr },
+                      .cidr_files = cidr, .n_cidr_files = n_cidr,
+                      .feature_key_file = feature_key },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);

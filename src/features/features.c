@@ -16,6 +16,7 @@
  * created.  Prompt text never leaves this file: only hashes and scores do.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #include "features/lang.h"
 #include "features/targets.h"
 #include "features/linear.h"
+#include "features/featurized.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 
@@ -58,6 +60,8 @@ struct hu_features {
     struct hu_netdb *net;             /* never NULL after create */
     struct hu_targets *targets;       /* compiled phrase table */
     struct hu_linear_model *model;    /* NULL: patterns and hints only */
+    const struct hu_fkey *kp;         /* &key when keyed (--feature-key), else NULL */
+    struct hu_fkey key;
 };
 
 struct hu_fx_worker {
@@ -65,6 +69,8 @@ struct hu_fx_worker {
     struct hu_targets_scratch *scratch;
     char *tpl, *scan;                 /* HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES) each */
     size_t cap;
+    struct hu_fz_reader *fz;          /* reads `features` objects */
+    struct hu_fx_counts counts;
 };
 
 int hu_features_create(const struct hu_features_config *cfg, struct hu_features **out,
@@ -104,6 +110,19 @@ int hu_features_create(const struct hu_features_config *cfg, struct hu_features 
             rc = hu_linear_load(cfg->model_file, &fx->model, errbuf, errcap);
             if (rc != HU_OK)
                 goto fail;
+        }
+        if (cfg->feature_key_file != NULL || cfg->feature_key_len > 0) {
+            if (cfg->feature_key_file != NULL)
+                rc = hu_fkey_load(cfg->feature_key_file, &fx->key, errbuf, errcap);
+            else
+                rc = hu_fkey_derive(cfg->feature_key, cfg->feature_key_len, &fx->key);
+            if (rc != HU_OK) {
+                if (errbuf && errcap && !errbuf[0])
+                    snprintf(errbuf, errcap, "feature key must hold %u to %u bytes",
+                             HU_FKEY_MIN_BYTES, HU_FKEY_MAX_BYTES);
+                goto fail;
+            }
+            fx->kp = &fx->key;
         }
     }
     rc = hu_targets_create(&fx->targets, errbuf, errcap);
@@ -147,6 +166,9 @@ int hu_fx_worker_create(const struct hu_features *fx, struct hu_fx_worker **out)
     rc = hu_targets_scratch_create(fx->targets, &w->scratch);
     if (rc != HU_OK)
         goto fail;
+    rc = hu_fz_reader_create(&w->fz);
+    if (rc != HU_OK)
+        goto fail;
     *out = w;
     return HU_OK;
 fail:
@@ -159,6 +181,7 @@ void hu_fx_worker_destroy(struct hu_fx_worker *w)
     if (w == NULL)
         return;
     hu_targets_scratch_destroy(w->scratch);
+    hu_fz_reader_destroy(w->fz);
     hu_free(w->tpl);
     hu_free(w->scan);
     hu_free(w);
@@ -208,6 +231,33 @@ static uint64_t text_hash(const char *p, size_t len)
     return h ? h : 1;
 }
 
+uint64_t hu_features_key_id(const struct hu_features *fx)
+{
+    return fx && fx->kp ? fx->kp->id : 0;
+}
+
+void hu_fx_worker_counts(const struct hu_fx_worker *w, struct hu_fx_counts *out)
+{
+    *out = w->counts;
+}
+
+/* The `features` object of an event without prompt or system text
+ * (huella featurize): 1 and *o filled when it can be used. */
+static int read_featurized(struct hu_fx_worker *w, const struct hu_event *ev, struct hu_fz_object *o)
+{
+    if (ev->features_json.ptr == NULL || (ev->prompt.ptr != NULL && ev->system.ptr != NULL))
+        return 0;
+    if (hu_fz_read(w->fz, ev->features_json.ptr, ev->features_json.len, o) != HU_OK) {
+        w->counts.bad++;
+        return 0;
+    }
+    uint64_t mine = hu_features_key_id(w->fx), theirs = (o->has & HU_FZ_HAS_KEY) ? o->key_id : 0;
+    if (mine != theirs)
+        w->counts.key_mismatch++;      /* used all the same: they still link among themselves */
+    w->counts.featurized++;
+    return 1;
+}
+
 /* ---- extract -------------------------------------------------------------- */
 
 void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
@@ -231,9 +281,12 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             len = HU_MAX_FIELD_BYTES;
         size_t sl = 0;
         size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
-        out->template_hash = text_hash(w->tpl, tl);
-        out->simhash = hu_text_simhash(w->tpl, tl);
+        const struct hu_fkey *k = w->fx->kp;
+        out->template_hash = hu_fkey_hash(k, text_hash(w->tpl, tl));
+        out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed) : hu_text_simhash(w->tpl, tl);
         hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
+        out->head_hash = hu_fkey_hash(k, out->head_hash);
+        out->tail_hash = hu_fkey_hash(k, out->tail_hash);
         out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
         hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
         if (w->fx->model != NULL) {
@@ -241,16 +294,29 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             have_model = 1;
         }
     }
-    /* features_json without prompt text: text fields stay zero until the
-     * featurized format is defined (huella featurize). */
     if (ev->system.ptr != NULL) {
         size_t len = ev->system.len > HU_MAX_FIELD_BYTES ? HU_MAX_FIELD_BYTES : ev->system.len;
         size_t tl = hu_text_template(ev->system.ptr, len, w->tpl, w->cap);
-        out->system_hash = text_hash(w->tpl, tl);
+        out->system_hash = hu_fkey_hash(w->fx->kp, text_hash(w->tpl, tl));
     }
+    /* featurized event (huella featurize): what the text would have given */
+    struct hu_fz_object fo = { 0 };
+    int fz = read_featurized(w, ev, &fo);
+    if (fz && ev->prompt.ptr == NULL && (fo.has & HU_FZ_HAS_PROMPT)) {
+        out->template_hash = fo.template_hash;
+        out->simhash = fo.simhash;
+        out->head_hash = fo.head_hash;
+        out->tail_hash = fo.tail_hash;
+        out->prompt_chars = fo.prompt_chars;
+        out->lang = fo.lang;
+    }
+    if (fz && ev->system.ptr == NULL && (fo.has & HU_FZ_HAS_SYSTEM))
+        out->system_hash = fo.system_hash;
 
     /* ---- targets ---- */
-    if (ev->kind == HU_EV_REQUEST) {
+    if (ev->kind == HU_EV_REQUEST && fz && ev->prompt.ptr == NULL && (fo.has & HU_FZ_HAS_TARGETS)) {
+        memcpy(out->target, fo.target, sizeof out->target);   /* final scores, shape included */
+    } else if (ev->kind == HU_EV_REQUEST) {
         hu_targets_shape(ev, sum);
         hu_targets_saturate(sum, out->target);
         if (have_model)
