@@ -251,11 +251,18 @@ static int read_featurized(struct hu_fx_worker *w, const struct hu_event *ev, st
         w->counts.bad++;
         return 0;
     }
+    return 1;
+}
+
+/* Count an object whose features were used; one made under another key
+ * (or keyed vs unkeyed) is used all the same: such events still link
+ * among themselves, not with this deployment's raw text. */
+static void count_featurized(struct hu_fx_worker *w, const struct hu_fz_object *o)
+{
     uint64_t mine = hu_features_key_id(w->fx), theirs = (o->has & HU_FZ_HAS_KEY) ? o->key_id : 0;
     if (mine != theirs)
-        w->counts.key_mismatch++;      /* used all the same: they still link among themselves */
+        w->counts.key_mismatch++;
     w->counts.featurized++;
-    return 1;
 }
 
 /* ---- extract -------------------------------------------------------------- */
@@ -312,6 +319,9 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
     }
     if (fz && ev->system.ptr == NULL && (fo.has & HU_FZ_HAS_SYSTEM))
         out->system_hash = fo.system_hash;
+    if (fz && ((ev->prompt.ptr == NULL && (fo.has & (HU_FZ_HAS_PROMPT | HU_FZ_HAS_TARGETS))) ||
+               (ev->system.ptr == NULL && (fo.has & HU_FZ_HAS_SYSTEM))))
+        count_featurized(w, &fo);
 
     /* ---- targets ---- */
     if (ev->kind == HU_EV_REQUEST && fz && ev->prompt.ptr == NULL && (fo.has & HU_FZ_HAS_TARGETS)) {

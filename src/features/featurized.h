@@ -145,6 +145,9 @@ HU_MUST_CHECK int hu_fz_read(struct hu_fz_reader *r, const char *json, size_t le
 struct hu_buf;
 HU_MUST_CHECK int hu_fz_rewrite(struct hu_fz_reader *r, const char *line, size_t len,
                                 const char *obj, size_t olen, struct hu_buf *out);
+/* The same without the copy: HU_JSON_PADDING readable bytes follow line. */
+HU_MUST_CHECK int hu_fz_rewrite_padded(struct hu_fz_reader *r, const char *line, size_t len,
+                                       const char *obj, size_t olen, struct hu_buf *out);
 
 /* ---- one line ------------------------------------------------------------- */
 

@@ -25,6 +25,7 @@ extern "C" {
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "features/featurized.h"
+#include "ingest/ingest.h"
 }
 
 namespace od = simdjson::ondemand;
@@ -243,26 +244,21 @@ extern "C" int hu_fz_read(struct hu_fz_reader *r, const char *json, size_t len, 
     return rc;
 }
 
-extern "C" int hu_fz_rewrite(struct hu_fz_reader *r, const char *line, size_t len, const char *obj,
-                             size_t olen, struct hu_buf *out)
+static_assert(HU_JSON_PADDING >= simdjson::SIMDJSON_PADDING, "HU_JSON_PADDING too small");
+
+static int rewrite(struct hu_fz_reader *r, const char *p, size_t len, const char *obj, size_t olen,
+                   struct hu_buf *out)
 {
-    if (!r || !line || !out)
-        return HU_EINVAL;
-    hu_buf_reset(out);
-    if (!ensure_pad(r, len))
-        return HU_ENOMEM;
-    std::memcpy(r->pad, line, len);
-    std::memset(r->pad + len, 0, simdjson::SIMDJSON_PADDING);
-    const char *end = r->pad + len;      /* the closing brace, found below */
-    while (end > r->pad && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+    const char *end = p + len;           /* the closing brace, found below */
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
         end--;
-    if (end == r->pad || end[-1] != '}')
+    if (end == p || end[-1] != '}')
         return HU_EPARSE;
     end--;
 
     od::document doc;
     od::object o;
-    if (r->od.iterate(r->pad, len, len + simdjson::SIMDJSON_PADDING).get(doc) || doc.get_object().get(o))
+    if (r->od.iterate(p, len, len + simdjson::SIMDJSON_PADDING).get(doc) || doc.get_object().get(o))
         return HU_EPARSE;
     int rc = hu_buf_addc(out, '{');
     bool first = true, keep = false;
@@ -298,4 +294,26 @@ extern "C" int hu_fz_rewrite(struct hu_fz_reader *r, const char *line, size_t le
     if (rc == HU_OK)
         rc = hu_buf_addc(out, '}');
     return rc;
+}
+
+extern "C" int hu_fz_rewrite(struct hu_fz_reader *r, const char *line, size_t len, const char *obj,
+                             size_t olen, struct hu_buf *out)
+{
+    if (!r || !line || !out)
+        return HU_EINVAL;
+    hu_buf_reset(out);
+    if (!ensure_pad(r, len))
+        return HU_ENOMEM;
+    std::memcpy(r->pad, line, len);
+    std::memset(r->pad + len, 0, simdjson::SIMDJSON_PADDING);
+    return rewrite(r, r->pad, len, obj, olen, out);
+}
+
+extern "C" int hu_fz_rewrite_padded(struct hu_fz_reader *r, const char *line, size_t len, const char *obj,
+                                    size_t olen, struct hu_buf *out)
+{
+    if (!r || !line || !out)
+        return HU_EINVAL;
+    hu_buf_reset(out);
+    return rewrite(r, line, len, obj, olen, out);
 }
