@@ -2,7 +2,7 @@
 # huella featurize end to end on the smoke scenario: no text survives, every
 # other member is kept, analysis of the featurized events gives the same
 # accounts.csv and campaigns.json as analysis of the raw events under the
-# same key (and the same flagged set, scores within 0.01, without a key on
+# same key (and the same flagged set, scores within 0.02, without a key on
 # the raw side: the hashes are then only relabelled), usage errors, rejects.
 . "$SRC/tests/cli/lib.sh"
 H=$HUELLA
@@ -55,14 +55,14 @@ for i,l in enumerate(open("in.jsonl")):
 "$H" analyze fz.jsonl --asn asn.csv --out fz -q
 check "featurized == raw under the key: accounts.csv" cmp -s rawkey/accounts.csv fz/accounts.csv
 check "featurized == raw under the key: campaigns.json" cmp -s rawkey/campaigns.json fz/campaigns.json
-check "raw without key: same flagged set and actions, scores within 0.01" python3 -c '
+check "raw without key: same flagged set and actions, scores within 0.02" python3 -c '
 import csv
 a={r["account_id"]:r for r in csv.DictReader(open("raw/accounts.csv"))}
 b={r["account_id"]:r for r in csv.DictReader(open("fz/accounts.csv"))}
 assert a.keys()==b.keys()
 assert {k for k in a if a[k]["flagged"]=="1"}=={k for k in b if b[k]["flagged"]=="1"}
 assert all(a[k]["action"]==b[k]["action"] for k in a)
-assert max(abs(float(a[k]["score"])-float(b[k]["score"])) for k in a) <= 0.01
+assert max(abs(float(a[k]["score"])-float(b[k]["score"])) for k in a) <= 0.02
 '
 "$H" eval in.jsonl --results raw --format json >e1.json
 "$H" eval in.jsonl --results fz --format json >e2.json
