@@ -45,7 +45,10 @@ int main(int argc, char **argv)
     size_t cap = 0;
     ssize_t n;
     unsigned long done = 0, dropped = 0;
-    while ((n = getline(&line, &cap, stdin)) > 0) {
+    for (;;) {
+        n = getline(&line, &cap, stdin);
+        if (n <= 0)
+            break;
         const char *out;
         size_t out_len;
         rc = hu_fz_session_line(s, line, (size_t)n, &out, &out_len);
