@@ -71,6 +71,7 @@ struct hu_fx_worker {
     size_t cap;
     struct hu_fz_reader *fz;          /* reads `features` objects */
     struct hu_fx_counts counts;
+    int text_only;                    /* hu_fx_worker_text_only() */
 };
 
 int hu_features_create(const struct hu_features_config *cfg, struct hu_features **out,
@@ -236,6 +237,13 @@ uint64_t hu_features_key_id(const struct hu_features *fx)
     return fx && fx->kp ? fx->kp->id : 0;
 }
 
+int hu_fx_worker_text_only(struct hu_fx_worker *w, int on)
+{
+    int was = w->text_only;
+    w->text_only = on != 0;
+    return was;
+}
+
 void hu_fx_worker_counts(const struct hu_fx_worker *w, struct hu_fx_counts *out)
 {
     *out = w->counts;
@@ -334,6 +342,8 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
                 if (model[t] > out->target[t])
                     out->target[t] = model[t];
     }
+    if (w->text_only)
+        return;                        /* featurize: the rest stays in the event */
     out->tools_hash = tools_hash(ev);
 
     /* ---- network ---- */

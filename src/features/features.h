@@ -120,6 +120,12 @@ void hu_fx_worker_destroy(struct hu_fx_worker *w);
 void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
                          struct hu_req_features *out);
 
+/* With on != 0, hu_features_extract computes only what comes from text
+ * (and the target scores, which also use the request shape) and leaves
+ * tools, network, client, payment and model fields 0: what featurization
+ * needs.  Off by default.  Returns the previous setting. */
+int hu_fx_worker_text_only(struct hu_fx_worker *w, int on);
+
 /* The deployment key id (featurized.h), 0 when hashes are unkeyed. */
 uint64_t hu_features_key_id(const struct hu_features *fx);
 

@@ -342,7 +342,9 @@ int hu_fz_line(struct hu_fx_worker *w, struct hu_fz_reader *r, struct hu_line_pa
         outcome = HU_FZ_KEPT;
     } else if (ev.kind == HU_EV_REQUEST &&
                (ev.prompt.ptr != NULL || ev.system.ptr != NULL || ev.n_messages > 0)) {
+        int was = hu_fx_worker_text_only(w, 1);     /* the object needs text features only */
         hu_features_extract(w, &ev, &f);
+        (void)hu_fx_worker_text_only(w, was);
         hu_fz_object_from(&ev, &f, k, &o);
         on = hu_fz_object_write(&o, ob, sizeof ob);
         if (on >= sizeof ob)
