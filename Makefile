@@ -59,7 +59,7 @@ LDLIBS    = $(PKG_LIBS) -lstdc++ -lm
 # simulator and evaluator (the CLI's simulate/eval commands use them).
 LIB_SRC  := $(wildcard src/core/*.c src/sketch/*.c src/ingest/*.c src/features/*.c \
               src/profile/*.c src/link/*.c src/score/*.c src/fprint/*.c src/store/*.c src/serve/*.c \
-              src/report/*.c sim/*.c eval/*.c)
+              src/report/*.c src/lib/*.c sim/*.c eval/*.c)
 LIB_CXX  := $(wildcard src/*/*.cpp)
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX:%.cpp=$(B)/%.o)
@@ -72,7 +72,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model bench-scale
+.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model bench-scale lib
 all: $(BIN)
 
 deps:
@@ -141,14 +141,56 @@ lint:
 	@sh scripts/checksrc.sh
 	@sh scripts/check-layers.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+# ---- libhuella.so: the featurizer in process (include/huella/huella.h) ----
+# Position-independent objects of the stages it needs, one shared library
+# whose exports are fixed by a version script (src/lib/libhuella.map): the
+# engine inside stays hidden, the ABI is the header's functions only.
+SO_ABI  := 1
+SO_NAME := libhuella.so.$(SO_ABI)
+SO      := $(B)/$(SO_NAME)
+SO_SRC  := $(wildcard src/core/*.c src/sketch/*.c src/ingest/*.c src/features/*.c src/lib/*.c)
+SO_CXX  := $(wildcard src/ingest/*.cpp src/features/*.cpp)
+SO_OBJ  := $(SO_SRC:%.c=$(B)/pic/%.o) $(SO_CXX:%.cpp=$(B)/pic/%.o)
+SO_PKGS := libzstd zlib simdjson libhs libpcre2-8 libmaxminddb libsodium
+SO_LIBS  = $(shell $(PKG_CONFIG) --libs $(SO_PKGS) 2>/dev/null) -lstdc++ -lm
+ifeq ($(SANITIZE),)
+  SO_LDCHECK := -Wl,--no-undefined
+endif
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  pic $<"
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(B)/pic/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX pic $<"
+	$(Q)$(CXX) $(CPPFLAGS) $(PKG_CFLAGS) $(CXXFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(SO): $(SO_OBJ) src/lib/libhuella.map
+	@echo "  LINK    $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/lib/libhuella.map $(SO_LDCHECK) \
+	    $(LDFLAGS) -o $@ $(SO_OBJ) $(SO_LIBS)
+
+lib: $(SO)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: binary, shared library,
+# header, pkg-config file and man pages.
+install: all lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/huella $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/huella
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(PREFIX)/lib/libhuella.so
+	install -m 644 include/huella/huella.h include/huella/hu_status.h $(DESTDIR)$(PREFIX)/include/huella/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' src/lib/huella.pc.in \
+	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/huella.pc
+	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SO_OBJ:.o=.d)
 
 # `make bench-scale`: huella analyze at seed-2026 scales 0.01, 0.1 and 1
 # next to the floor of reading the same file (bench/bench_scale.sh says

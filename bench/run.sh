@@ -28,6 +28,15 @@ section() {
 # ---- ingest: JSON Lines parsing (docs/decisions/0001-json-parser.md) ------
 section bench_json "JSON Lines: floor, simdjson, cJSON, json-c, jansson, huella ingest (64 MB, median of 3)" 64 3
 
+# ---- featurize: libhuella's per-request path against analysis, per core ----
+if [ -x "$B/bench/bench_featurize" ] && [ -x "$B/huella" ]; then
+    fz_in=$(mktemp --suffix=.jsonl.zst)
+    "$B/huella" simulate --scenario seed-2026 --scale 0.01 --seed 1 --out "$fz_in" -q
+    section bench_featurize "featurize vs analyze, lines per CPU second (seed-2026 at 0.01, 100k lines, median of 3)" \
+        "$fz_in" 100000 3
+    rm -f "$fz_in"
+fi
+
 exit $status
 section bench_sketch "sketch ops, profile observe/serialize/merge, bytes per profile"
 section bench_net "address parsing, prefix hashing, ASN/geo lookups, loads of the real CSV files"

@@ -25,6 +25,7 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
     X(train,    hu_cmd_train,    "fit the extraction-target model from labelled requests")    \
     X(serve,    hu_cmd_serve,    "the decision service for an API gateway (HTTP, SQLite)") \
     X(fingerprints, hu_cmd_fingerprints, "manage a campaign fingerprint library: list, show, merge, prune") \
+    X(featurize, hu_cmd_featurize, "replace prompt text by keyed text features (for zero-retention traffic)") \
     X(version,  hu_cmd_version,  "print the version")                                    \
     X(help,     hu_cmd_help,     "help on a command")
 

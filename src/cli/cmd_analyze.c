@@ -39,6 +39,9 @@ const char hu_cmd_analyze_help[] =
     "  --model FILE       extraction-target model from `huella train` (default: the\n"
     "                     phrase patterns alone)\n"
     "  --map FILE         map a foreign log shape onto the contract\n"
+    "  --feature-key FILE the deployment's text-hash key (huella featurize): raw\n"
+    "                     text is hashed under it, so raw and featurized events\n"
+    "                     of the deployment link with each other\n"
     "  --rejects FILE     write every rejected line's number and reason (JSON Lines)\n"
     "  --disable FAMILY   switch a signal family off (content, template, timing,\n"
     "                     network, payment, script, pivot); repeatable; for evaluation\n"
@@ -367,9 +370,10 @@ int hu_cmd_analyze(int argc, char **argv)
         { "threads", required_argument, NULL, 'j' }, { "timings", no_argument, NULL, 'T' },
         { "known", required_argument, NULL, 'X' }, { "fingerprint-key", required_argument, NULL, 'k' },
         { "no-fingerprints", no_argument, NULL, 'N' },
+        { "feature-key", required_argument, NULL, 'F' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dump_graph = NULL, *known_path = NULL, *key_path = NULL;
+    const char *dump_graph = NULL, *known_path = NULL, *key_path = NULL, *feature_key = NULL;
     int no_fp = 0;
     const char *out_dir = NULL, *geo = NULL, *policy_path = NULL, *map = NULL, *rejects = NULL;
     const char *asn[MAX_FILES], *cidr[MAX_FILES], *iocs[MAX_FILES], *pubkeys[MAX_FILES];
@@ -380,7 +384,7 @@ int hu_cmd_analyze(int argc, char **argv)
     unsigned n_threads = 0;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:N", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:NF:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -422,6 +426,7 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'X': known_path = optarg; break;
         case 'k': key_path = optarg; break;
         case 'N': no_fp = 1; break;
+        case 'F': feature_key = optarg; break;
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -509,7 +514,8 @@ int hu_cmd_analyze(int argc, char **argv)
     }
     struct hu_analysis_config cfg = {
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
-                      .cidr_files = cidr, .n_cidr_files = n_cidr, .model_file = model },
+                      .cidr_files = cidr, .n_cidr_files = n_cidr, .model_file = model,
+                      .feature_key_file = feature_key },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
         .iocs = ioc_set, .share_key = share_key_path ? share_key : NULL, .share_key_len = share_key_len,
         .known = known_path ? &known : NULL, .fp_build = no_fp ? NULL : &built, .fp_key = &fp_key,

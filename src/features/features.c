@@ -16,6 +16,7 @@
  * created.  Prompt text never leaves this file: only hashes and scores do.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #include "features/lang.h"
 #include "features/targets.h"
 #include "features/linear.h"
+#include "features/featurized.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 
@@ -58,6 +60,8 @@ struct hu_features {
     struct hu_netdb *net;             /* never NULL after create */
     struct hu_targets *targets;       /* compiled phrase table */
     struct hu_linear_model *model;    /* NULL: patterns and hints only */
+    const struct hu_fkey *kp;         /* &key when keyed (--feature-key), else NULL */
+    struct hu_fkey key;
 };
 
 /* ---- exact-duplicate caches ---------------------------------------------
@@ -110,6 +114,9 @@ struct hu_fx_worker {
     char tools_key[FX_CACHE_MAX_BYTES];
     struct hu__token toks[FX_TOKENS];     /* one tokenisation per prompt */
     uint64_t hits, lookups;
+    struct hu_fz_reader *fz;          /* reads `features` objects */
+    struct hu_fx_counts counts;
+    int text_only;                    /* hu_fx_worker_text_only() */
 };
 
 /* The slot holding exactly (p, len), or NULL.  *slot gets the slot where
@@ -185,6 +192,19 @@ int hu_features_create(const struct hu_features_config *cfg, struct hu_features 
             if (rc != HU_OK)
                 goto fail;
         }
+        if (cfg->feature_key_file != NULL || cfg->feature_key_len > 0) {
+            if (cfg->feature_key_file != NULL)
+                rc = hu_fkey_load(cfg->feature_key_file, &fx->key, errbuf, errcap);
+            else
+                rc = hu_fkey_derive(cfg->feature_key, cfg->feature_key_len, &fx->key);
+            if (rc != HU_OK) {
+                if (errbuf && errcap && !errbuf[0])
+                    snprintf(errbuf, errcap, "feature key must hold %u to %u bytes",
+                             HU_FKEY_MIN_BYTES, HU_FKEY_MAX_BYTES);
+                goto fail;
+            }
+            fx->kp = &fx->key;
+        }
     }
     rc = hu_targets_create(&fx->targets, errbuf, errcap);
     if (rc != HU_OK)
@@ -227,6 +247,9 @@ int hu_fx_worker_create(const struct hu_features *fx, struct hu_fx_worker **out)
     rc = hu_targets_scratch_create(fx->targets, &w->scratch);
     if (rc != HU_OK)
         goto fail;
+    rc = hu_fz_reader_create(&w->fz);
+    if (rc != HU_OK)
+        goto fail;
     *out = w;
     return HU_OK;
 fail:
@@ -247,6 +270,7 @@ void hu_fx_worker_destroy(struct hu_fx_worker *w)
         hu_free(w->ua_cache[i].bytes);
     for (size_t i = 0; i < FX_TOOLS_SLOTS; i++)
         hu_free(w->tools_cache[i].bytes);
+    hu_fz_reader_destroy(w->fz);
     hu_free(w->tpl);
     hu_free(w->scan);
     hu_free(w);
@@ -333,6 +357,47 @@ static uint64_t text_hash(const char *p, size_t len)
     return h ? h : 1;
 }
 
+uint64_t hu_features_key_id(const struct hu_features *fx)
+{
+    return fx && fx->kp ? fx->kp->id : 0;
+}
+
+int hu_fx_worker_text_only(struct hu_fx_worker *w, int on)
+{
+    int was = w->text_only;
+    w->text_only = on != 0;
+    return was;
+}
+
+void hu_fx_worker_counts(const struct hu_fx_worker *w, struct hu_fx_counts *out)
+{
+    *out = w->counts;
+}
+
+/* The `features` object of an event without prompt or system text
+ * (huella featurize): 1 and *o filled when it can be used. */
+static int read_featurized(struct hu_fx_worker *w, const struct hu_event *ev, struct hu_fz_object *o)
+{
+    if (ev->features_json.ptr == NULL || (ev->prompt.ptr != NULL && ev->system.ptr != NULL))
+        return 0;
+    if (hu_fz_read(w->fz, ev->features_json.ptr, ev->features_json.len, o) != HU_OK) {
+        w->counts.bad++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Count an object whose features were used; one made under another key
+ * (or keyed vs unkeyed) is used all the same: such events still link
+ * among themselves, not with this deployment's raw text. */
+static void count_featurized(struct hu_fx_worker *w, const struct hu_fz_object *o)
+{
+    uint64_t mine = hu_features_key_id(w->fx), theirs = (o->has & HU_FZ_HAS_KEY) ? o->key_id : 0;
+    if (mine != theirs)
+        w->counts.key_mismatch++;
+    w->counts.featurized++;
+}
+
 /* ---- extract -------------------------------------------------------------- */
 
 void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
@@ -374,17 +439,22 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
                 len = HU_MAX_FIELD_BYTES;
             size_t sl = 0;
             size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
-            out->template_hash = text_hash(w->tpl, tl);
+            const struct hu_fkey *k = w->fx->kp;
+            out->template_hash = hu_fkey_hash(k, text_hash(w->tpl, tl));
             size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
             if (nt != SIZE_MAX) {
-                out->simhash = hu__simhash_tokens(w->tpl, w->toks, nt);
+                /* a deployment key seeds the shingle hashes (featurized.h) */
+                out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed)
+                                 : hu__simhash_tokens(w->tpl, w->toks, nt);
                 hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
                 out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);
             } else {
-                out->simhash = hu_text_simhash(w->tpl, tl);
+                out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed) : hu_text_simhash(w->tpl, tl);
                 hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
                 out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
             }
+            out->head_hash = hu_fkey_hash(k, out->head_hash);
+            out->tail_hash = hu_fkey_hash(k, out->tail_hash);
             hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
             if (w->fx->model != NULL) {
                 hu_linear_score(w->fx->model, w->tpl, tl, model);
@@ -403,8 +473,6 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             }
         }
     }
-    /* features_json without prompt text: text fields stay zero until the
-     * featurized format is defined (huella featurize). */
     if (ev->system.ptr != NULL) {
         size_t len = ev->system.len > HU_MAX_FIELD_BYTES ? HU_MAX_FIELD_BYTES : ev->system.len;
         struct fx_slot *hit = NULL, *slot = NULL;
@@ -415,17 +483,35 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             out->system_hash = hit->template_hash;
         } else {
             size_t tl = hu_text_template(ev->system.ptr, len, w->tpl, w->cap);
-            out->system_hash = text_hash(w->tpl, tl);
+            out->system_hash = hu_fkey_hash(w->fx->kp, text_hash(w->tpl, tl));
             if (slot && fx_cache_store(slot, h, ev->system.ptr, len) == 0)
                 slot->template_hash = out->system_hash;
         }
     }
+    /* featurized event (huella featurize): what the text would have given */
+    struct hu_fz_object fo = { 0 };
+    int fz = read_featurized(w, ev, &fo);
+    if (fz && ev->prompt.ptr == NULL && (fo.has & HU_FZ_HAS_PROMPT)) {
+        out->template_hash = fo.template_hash;
+        out->simhash = fo.simhash;
+        out->head_hash = fo.head_hash;
+        out->tail_hash = fo.tail_hash;
+        out->prompt_chars = fo.prompt_chars;
+        out->lang = fo.lang;
+    }
+    if (fz && ev->system.ptr == NULL && (fo.has & HU_FZ_HAS_SYSTEM))
+        out->system_hash = fo.system_hash;
+    if (fz && ((ev->prompt.ptr == NULL && (fo.has & (HU_FZ_HAS_PROMPT | HU_FZ_HAS_TARGETS))) ||
+               (ev->system.ptr == NULL && (fo.has & HU_FZ_HAS_SYSTEM))))
+        count_featurized(w, &fo);
 
     /* ---- targets ---- */
     uint64_t th;
     unsigned tool_kinds;
     tools_features(w, ev, &th, &tool_kinds);
-    if (ev->kind == HU_EV_REQUEST) {
+    if (ev->kind == HU_EV_REQUEST && fz && ev->prompt.ptr == NULL && (fo.has & HU_FZ_HAS_TARGETS)) {
+        memcpy(out->target, fo.target, sizeof out->target);   /* final scores, shape included */
+    } else if (ev->kind == HU_EV_REQUEST) {
         hu_targets_shape_with(ev, tool_kinds, sum);
         hu_targets_saturate(sum, out->target);
         if (have_model)
@@ -433,6 +519,8 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
                 if (model[t] > out->target[t])
                     out->target[t] = model[t];
     }
+    if (w->text_only)
+        return;                        /* featurize: the rest stays in the event */
     out->tools_hash = th;
 
     /* ---- network ---- */

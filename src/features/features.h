@@ -93,6 +93,12 @@ struct hu_features_config {
     const char *const *cidr_files;  /* datacenter/proxy/VPN lists: "CIDR[,class]" lines */
     size_t n_cidr_files;
     const char *model_file;         /* linear target model; NULL = built in */
+    /* Deployment key of text hashes (--feature-key, featurized.h): a file,
+     * or key material in memory (used when feature_key_file is NULL and
+     * feature_key_len > 0).  Neither: unkeyed hashes, as before. */
+    const char *feature_key_file;
+    const void *feature_key;
+    size_t feature_key_len;
 };
 
 /* Build the shared context: compiles the phrase patterns, loads address
@@ -107,8 +113,28 @@ HU_MUST_CHECK int hu_fx_worker_create(const struct hu_features *fx, struct hu_fx
 void hu_fx_worker_destroy(struct hu_fx_worker *w);
 
 /* Compute the features of one request event.  Never fails: a field that
- * cannot be used yields zeros. */
+ * cannot be used yields zeros.  An event without prompt (system) text but
+ * with a `features` object (huella featurize) takes its prompt (system)
+ * features from the object instead; a malformed object is counted and
+ * ignored. */
 void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
                          struct hu_req_features *out);
+
+/* With on != 0, hu_features_extract computes only what comes from text
+ * (and the target scores, which also use the request shape) and leaves
+ * tools, network, client, payment and model fields 0: what featurization
+ * needs.  Off by default.  Returns the previous setting. */
+int hu_fx_worker_text_only(struct hu_fx_worker *w, int on);
+
+/* The deployment key id (featurized.h), 0 when hashes are unkeyed. */
+uint64_t hu_features_key_id(const struct hu_features *fx);
+
+/* What one worker met in `features` objects so far. */
+struct hu_fx_counts {
+    uint64_t featurized;     /* events whose text features came from the object */
+    uint64_t bad;            /* objects that could not be read (ignored) */
+    uint64_t key_mismatch;   /* objects made under another key, or keyed vs unkeyed */
+};
+void hu_fx_worker_counts(const struct hu_fx_worker *w, struct hu_fx_counts *out);
 
 #endif

@@ -58,6 +58,11 @@ static inline void add(int32_t cnt[64], uint64_t h, int32_t w)
 
 uint64_t hu_text_simhash(const char *norm, size_t len)
 {
+    return hu_text_simhash_seeded(norm, len, HU_HASH_SEED);
+}
+
+uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed)
+{
     int32_t v[64] = { 0 };          /* weighted count of 1 bits per position */
     int32_t total = 0;              /* sum of weights */
     size_t pos = 0, start = 0, n = 0;
@@ -68,7 +73,7 @@ uint64_t hu_text_simhash(const char *norm, size_t len)
         return 0;
     pthread_once(&bits_once, bits_init);
     while (hu__next_token(norm, len, &pos, &start, &cjk)) {
-        uint64_t h = hu_hash(norm + start, pos - start);
+        uint64_t h = hu_hash_seeded(norm + start, pos - start, seed);
         if (!cjk) {
             add(v, h, UNIGRAM_WEIGHT);
             total += UNIGRAM_WEIGHT;

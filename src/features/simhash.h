@@ -21,6 +21,11 @@ uint64_t hu_text_simhash(const char *norm, size_t len);
  * same signature, without walking the text again. */
 struct hu__token;
 uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size_t n);
+/* The same with shingles hashed under `seed` instead of HU_HASH_SEED: a
+ * deployment's secret seed (featurized.h) gives signatures that keep their
+ * locality but cannot be recomputed from a candidate text without it.
+ * hu_text_simhash(n, l) == hu_text_simhash_seeded(n, l, HU_HASH_SEED). */
+uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed);
 
 /* Hamming distance of two signatures, 0..64. */
 static inline int hu_text_simhash_dist(uint64_t a, uint64_t b)

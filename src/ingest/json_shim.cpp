@@ -197,6 +197,9 @@ struct ctx {
     hu_span msg_prompt = HU_SPAN_NULL;
     hu_span msg_system = HU_SPAN_NULL;
     bool oom = false;
+    bool saw_messages = false;      /* a `messages` member, even empty */
+    bool have_fmsgs = false;        /* `features.messages` counts (featurized line) */
+    uint32_t fmsgs[7] = {};         /* n, user, assistant, tool, image, tool_use, tool_result */
 };
 
 inline hu_span *span_at(hu_event *ev, size_t off)
@@ -404,6 +407,7 @@ hu_reject get_prose(ctx &c, od::value &v, od::json_type t, scratch &s, hu_span *
 hu_reject get_messages(ctx &c, od::value &v, od::json_type t)
 {
     c.field = "messages";
+    c.saw_messages = true;
     if (t != od::json_type::array)
         return HU_REJECT_WRONG_TYPE;
     od::array arr;
@@ -642,6 +646,47 @@ hu_reject get_kind(ctx &c, od::value &v, od::json_type t)
     return HU_REJECT_NONE;
 }
 
+/* A featurized line (huella featurize, docs/formats/features.md) has no
+ * `messages`; its `features.messages` object keeps the counts that request
+ * shape and profiles use.  They are read here, after raw_json() consumed
+ * the object (reset() rewinds it), and put into the event once the whole
+ * line is read, only if it had no `messages` of its own.  Everything else
+ * in the object is the features stage's business. */
+hu_reject get_feature_msgs(ctx &c, od::object &o)
+{
+    static const char *const names[7] = { "n", "user", "assistant", "tool", "image",
+                                          "tool_use", "tool_result" };
+    bool more;
+    HU__TRY(o.reset().get(more));
+    for (auto f_res : o) {
+        od::field f;
+        HU__TRY(std::move(f_res).get(f));
+        std::string_view k;
+        HU__TRY(f.unescaped_key().get(k));
+        if (k != "messages")
+            continue;
+        od::object m;
+        HU__TRY(f.value().get_object().get(m));
+        uint32_t v[7] = {};
+        for (auto g_res : m) {
+            od::field g;
+            HU__TRY(std::move(g_res).get(g));
+            std::string_view gk;
+            HU__TRY(g.unescaped_key().get(gk));
+            for (int i = 0; i < 7; i++) {
+                if (gk != names[i])
+                    continue;
+                uint64_t n;
+                HU__TRY(g.value().get_uint64().get(n));
+                v[i] = n > HU_MAX_MESSAGES * 64u ? HU_MAX_MESSAGES * 64u : (uint32_t)n;
+            }
+        }
+        std::memcpy(c.fmsgs, v, sizeof v);
+        c.have_fmsgs = true;
+    }
+    return HU_REJECT_NONE;
+}
+
 hu_reject one_field(ctx &c, int f, od::value &v)
 {
     const field_row &row = FIELDS[f];
@@ -706,7 +751,7 @@ hu_reject one_field(ctx &c, int f, od::value &v)
             raw.remove_suffix(1);
         ev->features_json.ptr = raw.data();
         ev->features_json.len = raw.size();
-        return HU_REJECT_NONE;
+        return get_feature_msgs(c, o);
     }
     }
     return HU_REJECT_NONE;
@@ -775,6 +820,15 @@ hu_reject parse_contract(hu__json *j, const char *p, size_t len, hu_event *ev, c
         ev->prompt = c.msg_prompt;
     if (!ev->system.ptr && c.msg_system.ptr)
         ev->system = c.msg_system;
+    if (c.have_fmsgs && !c.saw_messages) {
+        ev->n_messages = c.fmsgs[0];
+        ev->n_user_msgs = c.fmsgs[1];
+        ev->n_assistant_msgs = c.fmsgs[2];
+        ev->n_tool_msgs = c.fmsgs[3];
+        ev->n_image_blocks = c.fmsgs[4];
+        ev->n_tool_use_blocks = c.fmsgs[5];
+        ev->n_tool_result_blocks = c.fmsgs[6];
+    }
     if (ev->ts_ms == HU_EV_ABSENT) {
         *field = "ts";
         return HU_REJECT_MISSING_TS;
