@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "ingest/ingest.h"
 #include "report/outputs.h"
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char hu_cmd_analyze_help[] =
     "usage: huella analyze [options] --out DIR EVENTS...\n\n"
@@ -34,6 +36,10 @@ const char hu_cmd_analyze_help[] =
     "                     network, identity, pivot); repeatable; for evaluation\n"
     "  --dump-graph FILE  write the weighted account graph that was clustered\n"
     "                     (TSV: account, account, strength, evidence)\n"
+    "  --max-accounts N   hold at most N account profiles; beyond it accounts with\n"
+    "                     one or two requests, least recently seen, are evicted\n"
+    "                     and counted (default: sized to half the machine's memory\n"
+    "                     at 8 KiB per account; 0: no bound)\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n\n"
     "Exit status: 0 the run completed, whatever it found; 2 bad usage or\n"
@@ -54,8 +60,26 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap)
     return fopen(path, "w");
 }
 
+/* Default --max-accounts: HU_MAX_ACCOUNTS_MEM_SHARE of physical memory at
+ * HU_ACCOUNT_BYTES_BOUND per account (core/limits.h). */
+static size_t default_max_accounts(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        return HU_MAX_ACCOUNTS_DEFAULT_CAP;
+    double n = (double)pages * (double)psize * HU_MAX_ACCOUNTS_MEM_SHARE / HU_ACCOUNT_BYTES_BOUND;
+    if (n < 1000)
+        n = 1000;
+    return n > HU_MAX_ACCOUNTS_DEFAULT_CAP ? HU_MAX_ACCOUNTS_DEFAULT_CAP : (size_t)n;
+}
+
+struct bound_report {
+    size_t max_accounts;
+    uint64_t evicted, refused;
+};
+
 static void print_summary(const struct hu_results *r, const struct hu_ingest_counters *c,
-                          size_t n_sources, const char *dir, int json)
+                          size_t n_sources, const char *dir, int json, const struct bound_report *b)
 {
     uint64_t flagged = 0, by_action[HU_ACTION_COUNT] = { 0 };
     for (size_t i = 0; i < r->n_accounts; i++) {
@@ -69,15 +93,20 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
     }
     if (json) {
         printf("{\"schema_version\":1,\"events\":%llu,\"rejected\":%llu,\"accounts\":%zu,\"requests\":%llu,"
-               "\"first_ts\":\"%s\",\"last_ts\":\"%s\",\"campaigns\":%zu,\"flagged\":%llu,\"out\":\"%s\"}\n",
+               "\"first_ts\":\"%s\",\"last_ts\":\"%s\",\"campaigns\":%zu,\"flagged\":%llu,\"out\":\"%s\","
+               "\"max_accounts\":%zu,\"evicted_accounts\":%llu,\"refused_accounts\":%llu}\n",
                (unsigned long long)c->events, (unsigned long long)c->rejects, r->n_accounts,
                (unsigned long long)r->total_requests, t0, t1, r->n_campaigns,
-               (unsigned long long)flagged, dir);
+               (unsigned long long)flagged, dir, b->max_accounts, (unsigned long long)b->evicted,
+               (unsigned long long)b->refused);
         return;
     }
     printf("huella analyze: %llu events (%llu rejected) from %zu file%s; %zu accounts, %llu requests, %s .. %s\n",
            (unsigned long long)c->events, (unsigned long long)c->rejects, n_sources, n_sources == 1 ? "" : "s",
            r->n_accounts, (unsigned long long)r->total_requests, t0, t1);
+    if (b->evicted || b->refused)
+        printf("profile bound (--max-accounts %zu): %llu low-volume accounts evicted, %llu new accounts refused\n",
+               b->max_accounts, (unsigned long long)b->evicted, (unsigned long long)b->refused);
     size_t shown = 0;
     for (size_t i = 0; i < r->n_campaigns; i++)
         shown += r->campaigns[i].score >= 0.5;
@@ -127,6 +156,7 @@ int hu_cmd_analyze(int argc, char **argv)
         { "rejects", required_argument, NULL, 'r' }, { "disable", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
         { "dump-graph", required_argument, NULL, 'G' },
+        { "max-accounts", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 },
     };
     const char *dump_graph = NULL;
@@ -135,9 +165,10 @@ int hu_cmd_analyze(int argc, char **argv)
     size_t n_asn = 0, n_cidr = 0;
     uint32_t disabled = 0;
     int format = HU_FORMAT_TABLE, quiet = 0, c;
+    size_t max_accounts = default_max_accounts();
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:M:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -156,6 +187,15 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': quiet = 1; break;
         case 'G': dump_graph = optarg; break;
+        case 'M': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return hu_cli_usage_error("analyze", "--max-accounts needs a number");
+            max_accounts = v > HU_PROFILE_TABLE_MAX ? HU_PROFILE_TABLE_MAX : (size_t)v;
+            break;
+        }
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -194,6 +234,7 @@ int hu_cmd_analyze(int argc, char **argv)
         .features = { .asn_files = asn, .n_asn_files = n_asn, .geo_file = geo,
                       .cidr_files = cidr, .n_cidr_files = n_cidr },
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
+        .max_accounts = max_accounts,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (st != HU_OK) {
@@ -243,8 +284,11 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
+    struct bound_report br = { .max_accounts = max_accounts };
+    hu_analysis_evictions(an, &br.evicted, &br.refused);
     if (!quiet)
-        print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON);
+        print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON,
+                      &br);
     if (hu_ingest_n_failed_sources(ing))
         fprintf(stderr, "huella analyze: %zu input file(s) ended early (see above); results cover what was read\n",
                 hu_ingest_n_failed_sources(ing));

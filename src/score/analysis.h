@@ -52,6 +52,9 @@ struct hu_analysis_config {
     /* --dump-graph: write the weighted account graph (every candidate pair
      * with its strength and evidence) to this file; NULL: don't. */
     const char *dump_graph_path;
+    /* --max-accounts: bound on profiles held (0: unbounded); beyond it the
+     * least valuable accounts are evicted (profile_table.h). */
+    size_t max_accounts;
 };
 
 /* Wall-clock seconds spent per stage, for `--timings` and benchmarks. */
@@ -78,5 +81,8 @@ const struct hu_analysis_timings *hu_analysis_timings(const struct hu_analysis *
 void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint64_t *postings);
 /* Events lost to resource limits during observe(). */
 uint64_t hu_analysis_lost_events(const struct hu_analysis *a);
+/* Accounts evicted by the --max-accounts bound and new accounts refused
+ * (profile_table.h); either pointer may be NULL. */
+void hu_analysis_evictions(const struct hu_analysis *a, uint64_t *evicted, uint64_t *refused);
 
 #endif
