@@ -226,8 +226,12 @@ int hu_cmd_analyze(int argc, char **argv)
         return HU_EXIT_USAGE;
     }
     struct hu_ingest_opts io = { .map_path = map, .rejects_path = rejects, .quiet = 0 };
-    if (hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io) != HU_OK) {
-        rc = HU_EXIT_USAGE;
+    int ist = hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io);
+    if (ist != HU_OK) {
+        /* bad files were reported by ingest; running out of memory was not (torture) */
+        if (ist == HU_ENOMEM)
+            fprintf(stderr, "huella analyze: out of memory\n");
+        rc = ist == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
         goto out;
     }
     struct hu_analysis_config cfg = {
