@@ -78,11 +78,8 @@
 
 /* What eviction may throw out: accounts with at most this many requests
  * (one or two requests say little; a campaign account that matters has
- * more, or is pinned), and how far from the least recently seen end it
- * looks before refusing a newcomer.  The scan bound keeps a new account's
- * cost O(1) even when every old account is heavy or pinned. */
+ * more, or is pinned). */
 #define HU_EVICT_MAX_REQ             2u
-#define HU_EVICT_SCAN                64u
 
 /* ---- network databases and clients (features/net_db.c, client.c) ------- */
 

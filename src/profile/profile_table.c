@@ -16,14 +16,17 @@
  * table never holds more than `max` records.  A new account arriving at a
  * full table takes the record of the least valuable one: an unpinned
  * account with at most HU_EVICT_MAX_REQ requests, the least recently seen
- * first.  "Recently seen" is an intrusive doubly linked list over record
- * numbers (lru_prev/lru_next, u32, head = oldest): every get() moves its
- * record to the tail, O(1).  Eviction walks from the head at most
- * HU_EVICT_SCAN records; each record it passes over (pinned, or heavier)
- * goes to the tail (a second chance, as in CLOCK), so the next eviction
- * starts on fresh candidates and the cost per new account is bounded.  If
- * the walk finds nothing, get() returns HU_EFULL: the event is lost and
- * counted (the observer's `lost`), never an established account.
+ * first.  Records sit on one of two recency lists (intrusive, doubly
+ * linked over record numbers, lru_prev/lru_next u32): cold (evictable
+ * when last seen) and warm (pinned or heavier).  get() and pin() move a
+ * record to the newest end of the list it belongs on, O(1).  Eviction
+ * takes the oldest cold record; one that became heavy after it was last
+ * seen (the observer counts the request after get() returns) moves to the
+ * warm list on the way, at most once per unpin, so the cost per new
+ * account is amortised O(1) and no evictable account is ever passed over.
+ * With an empty cold list (only pinned and heavy accounts are held), get()
+ * returns HU_EFULL: the event is lost and counted (`refused`), never an
+ * established account.
  *   Removing a record from the index uses backward-shift deletion (Knuth
  * 6.4 algorithm R), so linear probing keeps its no-tombstone invariant.
  * The evicted record number is reused by the newcomer: iteration order is
@@ -64,14 +67,16 @@ struct hu_profile_table {
     /* cardinality bound (0: none) and the recency list over records */
     size_t max;
     uint32_t *lru_prev, *lru_next;  /* per record; NIL at the ends */
-    uint32_t lru_head, lru_tail;    /* oldest, newest; NIL when empty */
+    uint32_t head[2], tail[2];      /* list 0 cold, 1 warm: oldest, newest; NIL when empty */
     uint16_t *id_cap;               /* per record: bytes usable at ids[r].ptr */
-    uint8_t *pinned;                /* per record: 1 = never evicted */
+    uint8_t *pinned;                /* per record: PT_PINNED | PT_WARM bits */
     size_t names_live, names_dead;  /* id bytes in use / abandoned in the arena */
     uint64_t evicted, refused;
 };
 
 #define PT_NIL UINT32_MAX
+#define PT_PINNED 1u
+#define PT_WARM   2u    /* on the warm list (else cold) */
 
 int hu_profile_table_create(size_t expect, struct hu_profile_table **out)
 {
@@ -90,7 +95,7 @@ int hu_profile_table_create(size_t expect, struct hu_profile_table **out)
         return HU_ENOMEM;
     }
     t->index_cap = cap;
-    t->lru_head = t->lru_tail = PT_NIL;
+    t->head[0] = t->head[1] = t->tail[0] = t->tail[1] = PT_NIL;
     hu_arena_init(&t->names, 0);
     *out = t;
     return HU_OK;
@@ -162,29 +167,38 @@ struct hu_profile *hu_profile_table_find(const struct hu_profile_table *t, const
     return e ? pt_rec(t, e - 1) : NULL;
 }
 
-/* ---- recency list --------------------------------------------------- */
+/* ---- recency lists --------------------------------------------------- */
 
 static void lru_unlink(struct hu_profile_table *t, uint32_t r)
 {
+    int l = (t->pinned[r] & PT_WARM) != 0;
     uint32_t p = t->lru_prev[r], n = t->lru_next[r];
-    if (p != PT_NIL) t->lru_next[p] = n; else t->lru_head = n;
-    if (n != PT_NIL) t->lru_prev[n] = p; else t->lru_tail = p;
+    if (p != PT_NIL) t->lru_next[p] = n; else t->head[l] = n;
+    if (n != PT_NIL) t->lru_prev[n] = p; else t->tail[l] = p;
 }
 
-static void lru_append(struct hu_profile_table *t, uint32_t r)
+/* Append r as the newest of list l (0 cold, 1 warm); r is on no list. */
+static void lru_append(struct hu_profile_table *t, uint32_t r, int l)
 {
-    t->lru_prev[r] = t->lru_tail;
+    t->pinned[r] = (uint8_t)((t->pinned[r] & PT_PINNED) | (l ? PT_WARM : 0));
+    t->lru_prev[r] = t->tail[l];
     t->lru_next[r] = PT_NIL;
-    if (t->lru_tail != PT_NIL) t->lru_next[t->lru_tail] = r; else t->lru_head = r;
-    t->lru_tail = r;
+    if (t->tail[l] != PT_NIL) t->lru_next[t->tail[l]] = r; else t->head[l] = r;
+    t->tail[l] = r;
 }
 
+/* 1 if eviction may never take r (pinned, or more than HU_EVICT_MAX_REQ
+ * requests: n_req only grows, so a warm record stays warm until unpinned). */
+static int pt_is_warm(const struct hu_profile_table *t, uint32_t r)
+{
+    return (t->pinned[r] & PT_PINNED) || pt_rec(t, r)->n_req > HU_EVICT_MAX_REQ;
+}
+
+/* r was just seen: newest of the list it belongs on now. */
 static void lru_touch(struct hu_profile_table *t, uint32_t r)
 {
-    if (t->lru_tail == r)
-        return;
     lru_unlink(t, r);
-    lru_append(t, r);
+    lru_append(t, r, pt_is_warm(t, r));
 }
 
 /* ---- eviction -------------------------------------------------------- */
@@ -214,15 +228,19 @@ static void pt_index_remove(struct hu_profile_table *t, uint32_t r)
     }
 }
 
-/* The record to give up for a newcomer, or PT_NIL.  Walks at most
- * HU_EVICT_SCAN records from the oldest; those passed over go to the tail. */
+/* The least recently seen evictable record, or PT_NIL if there is none.
+ * Cold records that became heavy since they were last seen (the observer
+ * counts a request after get() returns) move to the warm list on the way:
+ * each record does so at most once per unpin, so the cost is amortised
+ * O(1) per new account. */
 static uint32_t pt_pick_victim(struct hu_profile_table *t)
 {
-    for (unsigned k = 0; k < HU_EVICT_SCAN && t->lru_head != PT_NIL; k++) {
-        uint32_t r = t->lru_head;
-        if (!t->pinned[r] && pt_rec(t, r)->n_req <= HU_EVICT_MAX_REQ)
+    while (t->head[0] != PT_NIL) {
+        uint32_t r = t->head[0];
+        if (!pt_is_warm(t, r))
             return r;
-        lru_touch(t, r);
+        lru_unlink(t, r);
+        lru_append(t, r, 1);
     }
     return PT_NIL;
 }
@@ -271,7 +289,7 @@ static int pt_reuse(struct hu_profile_table *t, uint32_t r, uint64_t h, const ch
     t->ids[r].ptr = name;
     t->ids[r].len = len;
     t->hash[r] = h;
-    t->pinned[r] = 0;
+    t->pinned[r] &= (uint8_t)~PT_PINNED;
     t->index[pt_probe(t, h, id, len)] = r + 1;
     t->evicted++;
     if (t->names_dead > t->names_live + (64u << 10))
@@ -302,9 +320,9 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
         }
         if (pt_reuse(t, v, h, id, len) != HU_OK)
             return HU_ENOMEM;
-        lru_touch(t, v);
         struct hu_profile *p = pt_rec(t, v);
         hu_profile_init(p, h);
+        lru_touch(t, v);
         *out = p;
         if (created)
             *created = 1;
@@ -357,10 +375,10 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
     t->id_cap[r] = (uint16_t)len;
     t->pinned[r] = 0;
     t->names_live += len;
-    lru_append(t, (uint32_t)r);
     t->index[slot] = (uint32_t)(r + 1);
     struct hu_profile *p = pt_rec(t, r);
     hu_profile_init(p, h);
+    lru_append(t, (uint32_t)r, 0);
     *out = p;
     if (created)
         *created = 1;
@@ -395,13 +413,18 @@ int hu_profile_table_pin(struct hu_profile_table *t, const char *id, size_t len,
     uint32_t e = t->index[pt_probe(t, hu_hash(id, len), id, len)];
     if (!e)
         return HU_ENOENT;
-    t->pinned[e - 1] = on ? 1 : 0;
+    uint32_t r = e - 1;
+    if (on)
+        t->pinned[r] |= PT_PINNED;
+    else
+        t->pinned[r] &= (uint8_t)~PT_PINNED;
+    lru_touch(t, r);     /* pinning counts as being seen */
     return HU_OK;
 }
 
 int hu_profile_table_pinned(const struct hu_profile_table *t, size_t i)
 {
-    return t && i < t->n ? t->pinned[i] : 0;
+    return t && i < t->n ? (t->pinned[i] & PT_PINNED) != 0 : 0;
 }
 
 size_t hu_profile_table_count(const struct hu_profile_table *t)

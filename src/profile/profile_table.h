@@ -29,8 +29,8 @@
  * skip, whatever its size: accounts bound to a known campaign (from shared
  * indicators or the fingerprint library) so that a flood of one-request
  * accounts cannot push them out.  Pinned accounts still count toward
- * `max`; when only pinned or heavy accounts are left near the oldest end,
- * a newcomer is refused (HU_EFULL, counted) rather than evicting them.
+ * `max`; when only pinned or heavy accounts are held, a newcomer is
+ * refused (HU_EFULL, counted) rather than evicting them.
  *
  * Not thread-safe: one writer.  Shard accounts by hash across threads,
  * then hu_profile_table_merge() the shards.
@@ -75,8 +75,8 @@ void hu_profile_table_set_max(struct hu_profile_table *t, size_t max);
 size_t hu_profile_table_max(const struct hu_profile_table *t);
 /* Accounts evicted so far (their records were given to newcomers). */
 uint64_t hu_profile_table_evicted(const struct hu_profile_table *t);
-/* New accounts refused because no evictable account was found within
- * HU_EVICT_SCAN of the oldest (get() returned HU_EFULL). */
+/* New accounts refused because every account held was pinned or heavy
+ * (get() returned HU_EFULL). */
 uint64_t hu_profile_table_refused(const struct hu_profile_table *t);
 /* Pin (on != 0) or unpin the account id.  A pinned account is never
  * evicted.  HU_OK; HU_ENOENT if the account is not in the table (get() it

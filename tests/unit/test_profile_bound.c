@@ -62,21 +62,16 @@ static long ref_get(struct ref_table *r, const char *id)
         return (long)r->n - 1;
     }
     if (r->n >= r->max) {
-        int found = 0;
-        for (unsigned k = 0; k < HU_EVICT_SCAN; k++) {
-            if (!r->a[0].pinned && r->a[0].n_req <= HU_EVICT_MAX_REQ) {
-                memmove(&r->a[0], &r->a[1], (r->n - 1) * sizeof r->a[0]);
-                r->n--;
-                r->evicted++;
-                found = 1;
-                break;
-            }
-            ref_to_end(r, 0);
-        }
-        if (!found) {
+        size_t v = 0;
+        while (v < r->n && (r->a[v].pinned || r->a[v].n_req > HU_EVICT_MAX_REQ))
+            v++;
+        if (v == r->n) {
             r->refused++;
             return -1;
         }
+        memmove(&r->a[v], &r->a[v + 1], (r->n - v - 1) * sizeof r->a[0]);
+        r->n--;
+        r->evicted++;
     }
     memset(&r->a[r->n], 0, sizeof r->a[0]);
     snprintf(r->a[r->n].id, sizeof r->a[0].id, "%s", id);
@@ -117,7 +112,7 @@ static void matches_reference(void **state)
             if (ref_rng_below(&rng, 200) == 0) {
                 int on = (int)ref_rng_below(&rng, 2);
                 assert_int_equal(hu_profile_table_pin(t, id, strlen(id), on), HU_OK);
-                ref.a[ri].pinned = on;
+                ref.a[ri].pinned = on;   /* ri is already the newest: pin's touch moves nothing */
             }
         }
         assert_int_equal(hu_profile_table_count(t), ref.n);
