@@ -63,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t hours[24];
         hu_profile_hours_local(&p, (int)(data[1] % 25) * 60 - 720, hours);
         double before, after;
-        (void)hu_profile_model_pivot(&p, p.account_hash, 0, 24, &before, &after);
+        if (hu_profile_model_pivot(&p, p.account_hash, 0, 24, &before, &after) == HU_OK)
+            sink += before + after;
         (void)sink;
     }
     free(b);
