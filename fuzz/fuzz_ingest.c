@@ -44,8 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hu_reader r;
     if (lseek(fd, 0, SEEK_SET) == 0 && hu_reader_open(&r, path) == HU_OK) {
         struct hu_line line;
-        int rc, n = 0;
-        while ((rc = hu_reader_next(&r, &line)) == 1 && n++ < 100000) {
+        int rc = 0;
+        for (int n = 0; n < 100000; n++) {
+            rc = hu_reader_next(&r, &line);
+            if (rc != 1)
+                break;
             if (!line.too_long) {
                 FUZZ_CHECK(line.ptr != NULL);
                 FUZZ_CHECK(line.len <= HU_MAX_LINE_BYTES);
@@ -64,9 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *paths[1] = { path };
     if (hu_ingest_create(&ing, paths, 1, &o) == HU_OK) {
         struct hu_event ev;
-        int rc, n = 0;
-        while ((rc = hu_ingest_next(ing, &ev)) == 1 && n++ < 100000)
-            ;
+        int rc = 1;
+        for (int n = 0; n < 100000 && rc == 1; n++)
+            rc = hu_ingest_next(ing, &ev);
         FUZZ_CHECK(rc >= 0 || rc == HU_ENOMEM);
         (void)hu_ingest_totals(ing);
         hu_ingest_destroy(ing);
