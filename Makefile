@@ -4,6 +4,9 @@
 #   make demo       install missing Debian packages, build, run the main job
 #   make test       install, build, run every test, then again under ASan+UBSan
 #   make bench      benchmarks (never timed tests): throughput next to its floor
+#   make fuzz       libFuzzer targets of fuzz/ (clang) in build/fuzz/bin;
+#                   make fuzz-run FUZZ_TIME=600 runs them (docs/reliability.md)
+#   make torture    fail every allocation in turn under ASan+UBSan+LSan
 #   make SANITIZE=address,undefined   any target with sanitizers
 #   make WERROR=1   warnings are errors (CI sets this through CI=true)
 #
