@@ -70,11 +70,11 @@ torture() {
     if [ $fails -eq 0 ]; then echo "ok - $msg"; else echo "not ok - $msg"; fi
 }
 
+torture "stats (ingest only)" "$H" stats "$T/in.jsonl.gz"
+torture "export (STIX)" "$H" export --stix "$T/base" --out "$T/out.json"
+torture "eval" "$H" eval "$T/in.jsonl" --results "$T/base"
 torture "analyze (gzip input, --asn CSV)" "$H" analyze "$T/in.jsonl.gz" --asn "$T/asn.csv" --out "$T/out" --quiet
 torture "analyze (stdin, plain)" sh -c "exec \"$H\" analyze - --out \"$T/out\" --quiet < \"$T/in.jsonl\""
-torture "stats (ingest only)" "$H" stats "$T/in.jsonl.gz"
-torture "eval" "$H" eval "$T/in.jsonl" --results "$T/base"
-torture "export (STIX)" "$H" export --stix "$T/base" --out "$T/out.json"
 el=$(( $(date +%s) - start ))
 [ $stopped -eq 1 ] && echo "# time budget of ${BUDGET}s reached: later N values not run"
 echo "torture: $total_runs runs in ${el}s"
