@@ -4,6 +4,9 @@
 #   make demo       install missing Debian packages, build, run the main job
 #   make test       install, build, run every test, then again under ASan+UBSan
 #   make bench      benchmarks (never timed tests): throughput next to its floor
+#   make fuzz       libFuzzer targets of fuzz/ (clang) in build/fuzz/bin;
+#                   make fuzz-run FUZZ_TIME=600 runs them (docs/reliability.md)
+#   make torture    fail every allocation in turn under ASan+UBSan+LSan
 #   make SANITIZE=address,undefined   any target with sanitizers
 #   make WERROR=1   warnings are errors (CI sets this through CI=true)
 #
@@ -71,8 +74,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+# Fuzz targets (fuzz/fuzz_<t>.c): replay binaries in every build, libFuzzer
+# binaries with `make fuzz` (clang; build/fuzz/).
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/fuzz_%.c=$(B)/fuzz/replay_%)
 
-.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model bench-scale lib
+.PHONY: all deps demo test check unit cli-tests bench clean install torture lint model bench-scale lib fuzz fuzz-run
 all: $(BIN)
 
 deps:
@@ -101,6 +108,11 @@ $(B)/tests/%: tests/unit/%.c $(LIB)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+$(B)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay_main.c fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< fuzz/replay_main.c $(LIB) $(LDFLAGS) $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
@@ -121,7 +133,7 @@ test: deps
 	@$(MAKE) --no-print-directory check SANITIZE=address,undefined || echo "san build-or-run 0 1" >>build/test-results.txt
 	@sh tests/summary.sh build/test-results.txt
 
-check: $(BIN) $(UNIT_BIN)
+check: $(BIN) $(UNIT_BIN) $(REPLAY_BIN)
 	@sh tests/run.sh $(B) build/test-results.txt
 
 bench: deps
@@ -129,13 +141,36 @@ bench: deps
 	@sh bench/run.sh $(B)
 
 torture: deps
-	@$(MAKE) --no-print-directory $(UNIT_BIN) SANITIZE=address
+	@$(MAKE) --no-print-directory build/san/huella SANITIZE=address,undefined
 	@sh tests/torture.sh build/san
 
 # The extraction-target model, fitted on the real prompt corpora in
 # ../shared/data/prompts (scripts/build-model.sh says how each is labelled).
 model: $(BIN)
 	@sh scripts/build-model.sh build/targets.model
+
+# `make fuzz`: the engine rebuilt with clang (-fsanitize=fuzzer-no-link,
+# address,undefined) in build/fuzz, one libFuzzer binary per fuzz/fuzz_*.c.
+# `make fuzz-run FUZZ_TIME=600` runs each for FUZZ_TIME seconds (or 10M
+# executions) on its corpus, two at a time; see docs/reliability.md.
+FUZZ_CC   ?= clang
+FUZZ_CXX  ?= clang++
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TIME ?= 600
+fuzz: deps
+	@$(MAKE) --no-print-directory build/fuzz/libhuella.a B=build/fuzz CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) \
+	    OPT="-O1 -g" SANFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" WFLAGS_EXTRA=
+	@mkdir -p build/fuzz/bin
+	@for f in $(FUZZ_SRC); do t=$$(basename $$f .c); \
+	    echo "  FUZZER  build/fuzz/bin/$$t"; \
+	    $(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -std=c11 -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
+	        -c $$f -o build/fuzz/$$t.o || exit 1; \
+	    $(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o build/fuzz/bin/$$t build/fuzz/$$t.o \
+	        build/fuzz/libhuella.a $(PKG_LIBS) -lm -pthread || exit 1; \
+	done
+
+fuzz-run: fuzz
+	@sh fuzz/run.sh build/fuzz/bin $(FUZZ_TIME)
 
 lint:
 	@sh scripts/checksrc.sh

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/buf.h"
 #include "core/sort.h"
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char hu_cmd_analyze_help[] =
     "usage: huella analyze [options] --out DIR EVENTS...\n\n"
@@ -61,6 +63,10 @@ const char hu_cmd_analyze_help[] =
     "                     default: the documented INSECURE testing key\n"
     "  --no-fingerprints  do not write DIR/fingerprints.hfl (the library of the\n"
     "                     campaigns found, calibrated on this run's benign traffic)\n"
+    "  --max-accounts N   hold at most N account profiles; beyond it accounts with\n"
+    "                     one or two requests, least recently seen, are evicted\n"
+    "                     and counted (default: sized to half the machine's memory\n"
+    "                     at 8 KiB per account; 0: no bound)\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n"
     "  --no-report        skip report.html (it re-reads the input files once)\n\n"
@@ -115,8 +121,27 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap)
     return fopen(path, "w");
 }
 
+/* Default --max-accounts: HU_MAX_ACCOUNTS_MEM_SHARE of physical memory at
+ * HU_ACCOUNT_BYTES_BOUND per account (core/limits.h). */
+static size_t default_max_accounts(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        return HU_MAX_ACCOUNTS_DEFAULT_CAP;
+    double n = (double)pages * (double)psize * HU_MAX_ACCOUNTS_MEM_SHARE / HU_ACCOUNT_BYTES_BOUND;
+    if (n < 1000)
+        n = 1000;
+    return n > HU_MAX_ACCOUNTS_DEFAULT_CAP ? HU_MAX_ACCOUNTS_DEFAULT_CAP : (size_t)n;
+}
+
+struct bound_report {
+    size_t max_accounts;
+    uint64_t evicted, refused;
+};
+
 static void print_summary(const struct hu_results *r, const struct hu_ingest_counters *c,
-                          size_t n_sources, const char *dir, int json, int report)
+                          size_t n_sources, const char *dir, int json, int report,
+                          const struct bound_report *b)
 {
     uint64_t flagged = 0, by_action[HU_ACTION_COUNT] = { 0 };
     for (size_t i = 0; i < r->n_accounts; i++) {
@@ -130,15 +155,20 @@ static void print_summary(const struct hu_results *r, const struct hu_ingest_cou
     }
     if (json) {
         printf("{\"schema_version\":1,\"events\":%llu,\"rejected\":%llu,\"accounts\":%zu,\"requests\":%llu,"
-               "\"first_ts\":\"%s\",\"last_ts\":\"%s\",\"campaigns\":%zu,\"flagged\":%llu,\"out\":\"%s\"}\n",
+               "\"first_ts\":\"%s\",\"last_ts\":\"%s\",\"campaigns\":%zu,\"flagged\":%llu,\"out\":\"%s\","
+               "\"max_accounts\":%zu,\"evicted_accounts\":%llu,\"refused_accounts\":%llu}\n",
                (unsigned long long)c->events, (unsigned long long)c->rejects, r->n_accounts,
                (unsigned long long)r->total_requests, t0, t1, r->n_campaigns,
-               (unsigned long long)flagged, dir);
+               (unsigned long long)flagged, dir, b->max_accounts, (unsigned long long)b->evicted,
+               (unsigned long long)b->refused);
         return;
     }
     printf("huella analyze: %llu events (%llu rejected) from %zu file%s; %zu accounts, %llu requests, %s .. %s\n",
            (unsigned long long)c->events, (unsigned long long)c->rejects, n_sources, n_sources == 1 ? "" : "s",
            r->n_accounts, (unsigned long long)r->total_requests, t0, t1);
+    if (b->evicted || b->refused)
+        printf("profile bound (--max-accounts %zu): %llu low-volume accounts evicted, %llu new accounts refused\n",
+               b->max_accounts, (unsigned long long)b->evicted, (unsigned long long)b->refused);
     size_t shown = 0;
     for (size_t i = 0; i < r->n_campaigns; i++)
         shown += r->campaigns[i].score >= 0.5;
@@ -371,6 +401,7 @@ int hu_cmd_analyze(int argc, char **argv)
         { "known", required_argument, NULL, 'X' }, { "fingerprint-key", required_argument, NULL, 'k' },
         { "no-fingerprints", no_argument, NULL, 'N' },
         { "feature-key", required_argument, NULL, 'F' },
+        { "max-accounts", required_argument, NULL, 'A' },
         { NULL, 0, NULL, 0 },
     };
     const char *dump_graph = NULL, *known_path = NULL, *key_path = NULL, *feature_key = NULL;
@@ -382,9 +413,10 @@ int hu_cmd_analyze(int argc, char **argv)
     uint32_t disabled = 0;
     int format = HU_FORMAT_TABLE, quiet = 0, report = 1, timings = 0, c;
     unsigned n_threads = 0;
+    size_t max_accounts = default_max_accounts();
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:NF:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:NF:A:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -427,6 +459,15 @@ int hu_cmd_analyze(int argc, char **argv)
         case 'k': key_path = optarg; break;
         case 'N': no_fp = 1; break;
         case 'F': feature_key = optarg; break;
+        case 'A': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return hu_cli_usage_error("analyze", "--max-accounts needs a number");
+            max_accounts = v > HU_PROFILE_TABLE_MAX ? HU_PROFILE_TABLE_MAX : (size_t)v;
+            break;
+        }
         case 'f':
             format = hu_cli_parse_format(optarg);
             if (format < 0) return hu_cli_usage_error("analyze", "--format must be table or json");
@@ -485,8 +526,12 @@ int hu_cmd_analyze(int argc, char **argv)
         return HU_EXIT_USAGE;
     }
     struct hu_ingest_opts io = { .map_path = map, .rejects_path = rejects, .quiet = 0 };
-    if (hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io) != HU_OK) {
-        rc = HU_EXIT_USAGE;
+    int ist = hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io);
+    if (ist != HU_OK) {
+        /* bad files were reported by ingest; running out of memory was not (torture) */
+        if (ist == HU_ENOMEM)
+            fprintf(stderr, "huella analyze: out of memory\n");
+        rc = ist == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
         goto out;
     }
     if (n_pubkeys && !n_iocs)
@@ -519,6 +564,7 @@ int hu_cmd_analyze(int argc, char **argv)
         .policy = policy, .disabled_families = disabled, .dump_graph_path = dump_graph,
         .iocs = ioc_set, .share_key = share_key_path ? share_key : NULL, .share_key_len = share_key_len,
         .known = known_path ? &known : NULL, .fp_build = no_fp ? NULL : &built, .fp_key = &fp_key,
+        .max_accounts = max_accounts,
     };
     int st = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (st != HU_OK) {
@@ -596,9 +642,11 @@ int hu_cmd_analyze(int argc, char **argv)
             goto out;
         }
     }
+    struct bound_report br = { .max_accounts = max_accounts };
+    hu_analysis_evictions(an, &br.evicted, &br.refused);
     if (!quiet)
         print_summary(&res, hu_ingest_totals(ing), hu_ingest_n_sources(ing), out_dir, format == HU_FORMAT_JSON,
-                      report);
+                      report, &br);
     if (hu_ingest_n_failed_sources(ing))
         fprintf(stderr, "huella analyze: %zu input file(s) ended early (see above); results cover what was read\n",
                 hu_ingest_n_failed_sources(ing));

@@ -175,6 +175,14 @@ static int csv_split(char *line, char **f, size_t *flen, int max)
     }
 }
 
+/* Every silent HU_EXIT_FAIL below is an allocation failure: say so
+ * (exit 1 always comes with a message; tests/torture.sh). */
+static int eval_oom(void)
+{
+    fprintf(stderr, "huella eval: out of memory\n");
+    return HU_EXIT_FAIL;
+}
+
 static int read_results(const char *dir, struct table *t, struct names *preds)
 {
     char path[4096];
@@ -228,7 +236,7 @@ static int read_results(const char *dir, struct table *t, struct names *preds)
             continue;
         }
         struct acct *a = table_get(t, fld[0], fl[0], 1);
-        if (!a) { rc = HU_EXIT_FAIL; break; }
+        if (!a) { rc = eval_oom(); break; }
         a->in_results = 1;
         char num[64];
         snprintf(num, sizeof num, "%.*s", (int)(fl[1] < 63 ? fl[1] : 63), fld[1]);
@@ -237,7 +245,7 @@ static int read_results(const char *dir, struct table *t, struct names *preds)
         a->pred = 0;
         if (fl[4]) {
             uint32_t idx;
-            if (names_find_or_add(preds, fld[4], fl[4], &idx)) { rc = HU_EXIT_FAIL; break; }
+            if (names_find_or_add(preds, fld[4], fl[4], &idx)) { rc = eval_oom(); break; }
             a->pred = idx + 1;
         }
     }
@@ -629,9 +637,10 @@ int hu_cmd_eval(int argc, char **argv)
     int has_bindings = results ? read_bindings(results, &t, &known) : 0;
     if (has_bindings < 0) { rc = HU_EXIT_FAIL; goto out; }
     struct hu_ingest_opts io = { .map_path = map, .quiet = 1 };
-    if (hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io) != HU_OK) {
-        fprintf(stderr, "huella eval: cannot read the event files\n");
-        rc = HU_EXIT_USAGE;
+    int ist = hu_ingest_create(&ing, (const char *const *)argv + optind, (size_t)(argc - optind), &io);
+    if (ist != HU_OK) {
+        fprintf(stderr, "huella eval: %s\n", ist == HU_ENOMEM ? "out of memory" : "cannot read the event files");
+        rc = ist == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
         goto out;
     }
     struct hu_event ev;
@@ -643,19 +652,19 @@ int hu_cmd_eval(int argc, char **argv)
         if (ev.kind == HU_EV_MODEL_RELEASE || !ev.label.ptr || !ev.label.len)
             continue;
         struct acct *a = table_get(&t, ev.account_id.ptr, ev.account_id.len, 1);
-        if (!a) { rc = HU_EXIT_FAIL; goto out; }
+        if (!a) { rc = eval_oom(); goto out; }
         const char *slash = memchr(ev.label.ptr, '/', ev.label.len);
         size_t cls_len = slash ? (size_t)(slash - ev.label.ptr) : ev.label.len;
         int benign = cls_len == 6 && !memcmp(ev.label.ptr, "benign", 6);
         if (a->labelled && (a->truth || benign))
             continue;               /* truth already decided */
         uint32_t gi;
-        if (names_find_or_add(&groups, ev.label.ptr, ev.label.len, &gi)) { rc = HU_EXIT_FAIL; goto out; }
+        if (names_find_or_add(&groups, ev.label.ptr, ev.label.len, &gi)) { rc = eval_oom(); goto out; }
         a->labelled = 1;
         a->group = gi + 1;
         if (!benign) {
             uint32_t ci;
-            if (names_find_or_add(&camps, ev.label.ptr, cls_len, &ci)) { rc = HU_EXIT_FAIL; goto out; }
+            if (names_find_or_add(&camps, ev.label.ptr, cls_len, &ci)) { rc = eval_oom(); goto out; }
             a->truth = ci + 1;
         }
     }
@@ -675,7 +684,7 @@ int hu_cmd_eval(int argc, char **argv)
     uint64_t unlabelled = 0, missing = 0;
     struct hu_eval_result r;
     if (compute(&t, &camps, &groups, &preds, &r, &unlabelled, &missing) != HU_OK) {
-        rc = HU_EXIT_FAIL;
+        rc = eval_oom();
         goto out;
     }
     if (format == HU_FORMAT_JSON) print_json(&r, &camps, &groups, unlabelled, missing);

@@ -224,6 +224,7 @@ int hu_cmd_export(int argc, char **argv)
     hu_buf_init(&b, HU_MAX_STIX_BYTES);
     snprintf(path, sizeof path, "%s/campaigns.json", dir);
     int rc = hu_ioc_read_file(path, HU_MAX_STIX_BYTES, &json, &len);
+    if (rc == HU_ENOMEM) { fprintf(stderr, "huella export: out of memory\n"); goto done; }  /* exit 1 */
     if (rc) { ret = hu_cli_usage_error("export", "cannot read %s: %s", path, hu_status_str(rc)); goto done; }
     if (share) {
         rc = hu_share_key_load(share, key, &key_len);
@@ -240,9 +241,10 @@ int hu_cmd_export(int argc, char **argv)
     struct hu_stix_opts so = { producer, (enum hu_tlp)tlp, share ? key : NULL, key_len, -1, min_score };
     if (now) so.now_ms = (int64_t)time(NULL) * 1000;
     struct hu_stix_stats st;
+    err[0] = 0;
     rc = hu_stix_export(json, len, &so, &b, &st, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "huella export: %s: %s\n", path, err);
+        fprintf(stderr, "huella export: %s: %s\n", path, err[0] ? err : hu_status_str(rc));
         ret = rc == HU_EPARSE || rc == HU_EUTF8 ? HU_EXIT_USAGE : HU_EXIT_FAIL;
         goto done;
     }

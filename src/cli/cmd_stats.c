@@ -330,6 +330,7 @@ int hu_cmd_stats(int argc, char **argv)
     st.ts_max = INT64_MIN;
     int exit_code = HU_EXIT_OK;
     if (names_init(&st.models) != HU_OK || names_init(&st.labels) != HU_OK) {
+        fprintf(stderr, "huella stats: out of memory\n");
         exit_code = HU_EXIT_FAIL;
         goto out;
     }

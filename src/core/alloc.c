@@ -3,6 +3,7 @@
 #include "huella/hu_status.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,12 +12,23 @@ static _Atomic uint64_t n_alloc;
 static _Atomic uint64_t n_failed;
 static atomic_flag      env_checked = ATOMIC_FLAG_INIT;
 
+/* HUELLA_ALLOC_STATS=1: print the allocation counters to stderr at exit
+ * (tests/torture.sh reads how many allocations a run makes). */
+static void print_stats(void)
+{
+    fprintf(stderr, "huella-alloc: %llu allocations, %llu failed\n",
+            (unsigned long long)atomic_load(&n_alloc), (unsigned long long)atomic_load(&n_failed));
+}
+
 static int should_fail(void)
 {
     if (!atomic_flag_test_and_set(&env_checked)) {
         const char *e = getenv("HUELLA_FAIL_ALLOC");
         if (e && *e)
             atomic_store(&fail_budget, strtol(e, NULL, 10));
+        e = getenv("HUELLA_ALLOC_STATS");
+        if (e && *e == '1')
+            atexit(print_stats);
     }
     atomic_fetch_add_explicit(&n_alloc, 1, memory_order_relaxed);
     long b = atomic_load_explicit(&fail_budget, memory_order_relaxed);

@@ -10,7 +10,8 @@
  * Failure injection: hu_alloc_fail_after(n) makes the (n+1)-th allocation
  * from now and every later one fail until hu_alloc_fail_after(-1).  The
  * environment variable HUELLA_FAIL_ALLOC=N does the same from process start
- * (used by `make torture`).  Counters are process-wide and use relaxed
+ * (used by `make torture`); HUELLA_ALLOC_STATS=1 prints the counters to
+ * stderr at exit.  Counters are process-wide and use relaxed
  * atomics: the cost is one atomic add per allocation.
  */
 #ifndef HU_CORE_ALLOC_H

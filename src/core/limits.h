@@ -64,6 +64,23 @@
 /* Models tracked per account for the release-pivot signal. */
 #define HU_PROFILE_MODELS        4u
 
+/* Cardinality bound on the profile table (`huella analyze --max-accounts`).
+ * Stops: 10 million distinct account ids with one request each (a flood of
+ * throw-away keys, or a log whose account field is a request id) growing
+ * memory by ~3 KB per id until the machine swaps.  The default bound is
+ * the physical memory times HU_MAX_ACCOUNTS_MEM_SHARE divided by
+ * HU_ACCOUNT_BYTES_BOUND (1.5M accounts on a 24 GiB machine), never above
+ * HU_MAX_ACCOUNTS_DEFAULT_CAP; see docs/reliability.md for the measured
+ * bytes per account through the whole analyze run. */
+#define HU_ACCOUNT_BYTES_BOUND       8192u
+#define HU_MAX_ACCOUNTS_MEM_SHARE    0.5
+#define HU_MAX_ACCOUNTS_DEFAULT_CAP  (64u << 20)
+
+/* What eviction may throw out: accounts with at most this many requests
+ * (one or two requests say little; a campaign account that matters has
+ * more, or is pinned). */
+#define HU_EVICT_MAX_REQ             2u
+
 /* ---- network databases and clients (features/net_db.c, client.c) ------- */
 
 /* Longest line of a CSV range or CIDR list file, bytes.  Stops: a file

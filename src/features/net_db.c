@@ -589,7 +589,7 @@ static int table_merge(struct table *t, struct rawvec *rv)
     struct table nt = {0};
     rc = sweep(rv->a, n4, (u128)UINT32_MAX, &o4);
     if (rc == HU_OK)
-        rc = sweep(rv->a + n4, rv->n - n4, U128_MAX, &o6);
+        rc = sweep(rv->a ? rv->a + n4 : NULL, rv->n - n4, U128_MAX, &o6);  /* NULL + 0 is UB (fuzz_netdb) */
     if (rc != HU_OK)
         goto out;
     rc = HU_ENOMEM;

@@ -11,6 +11,33 @@
  *     entry (no deletions, so no tombstones).
  * Lookups compare the 64-bit hash first and the id bytes only on a hash
  * match, so a colliding pair of ids still gets two records.
+ *
+ * Cardinality bound (issue 9): with hu_profile_table_set_max(t, max) the
+ * table never holds more than `max` records.  A new account arriving at a
+ * full table takes the record of the least valuable one: an unpinned
+ * account with at most HU_EVICT_MAX_REQ requests, the least recently seen
+ * first.  Records sit on one of two recency lists (intrusive, doubly
+ * linked over record numbers, lru_prev/lru_next u32): cold (evictable
+ * when last seen) and warm (pinned or heavier).  get() and pin() move a
+ * record to the newest end of the list it belongs on, O(1).  Eviction
+ * takes the oldest cold record; one that became heavy after it was last
+ * seen (the observer counts the request after get() returns) moves to the
+ * warm list on the way, at most once per unpin, so the cost per new
+ * account is amortised O(1) and no evictable account is ever passed over.
+ * With an empty cold list (only pinned and heavy accounts are held), get()
+ * returns HU_EFULL: the event is lost and counted (`refused`), never an
+ * established account.
+ *   Removing a record from the index uses backward-shift deletion (Knuth
+ * 6.4 algorithm R), so linear probing keeps its no-tombstone invariant.
+ * The evicted record number is reused by the newcomer: iteration order is
+ * then "order of record numbers", still a function of the input only.
+ * Id strings live in the arena; a newcomer reuses the victim's bytes when
+ * it fits, else takes new arena bytes and the old ones are counted dead;
+ * when dead bytes pass the live ones the arena is rebuilt (O(live),
+ * amortised O(1) per eviction), so memory stays within 2x the live ids.
+ * Memory at the bound: max * (sizeof(struct hu_profile) + 57 + 2 * id
+ * bytes) + pages rounding, see docs/reliability.md for the measured
+ * whole-process figure.
  */
 #include <string.h>
 #include "profile/profile_table.h"
@@ -36,7 +63,20 @@ struct hu_profile_table {
     size_t index_cap;
     size_t n;
     struct hu_arena names;
+
+    /* cardinality bound (0: none) and the recency list over records */
+    size_t max;
+    uint32_t *lru_prev, *lru_next;  /* per record; NIL at the ends */
+    uint32_t head[2], tail[2];      /* list 0 cold, 1 warm: oldest, newest; NIL when empty */
+    uint16_t *id_cap;               /* per record: bytes usable at ids[r].ptr */
+    uint8_t *pinned;                /* per record: PT_PINNED | PT_WARM bits */
+    size_t names_live, names_dead;  /* id bytes in use / abandoned in the arena */
+    uint64_t evicted, refused;
 };
+
+#define PT_NIL UINT32_MAX
+#define PT_PINNED 1u
+#define PT_WARM   2u    /* on the warm list (else cold) */
 
 int hu_profile_table_create(size_t expect, struct hu_profile_table **out)
 {
@@ -55,6 +95,7 @@ int hu_profile_table_create(size_t expect, struct hu_profile_table **out)
         return HU_ENOMEM;
     }
     t->index_cap = cap;
+    t->head[0] = t->head[1] = t->tail[0] = t->tail[1] = PT_NIL;
     hu_arena_init(&t->names, 0);
     *out = t;
     return HU_OK;
@@ -70,6 +111,10 @@ void hu_profile_table_destroy(struct hu_profile_table *t)
     hu_free(t->hash);
     hu_free(t->ids);
     hu_free(t->index);
+    hu_free(t->lru_prev);
+    hu_free(t->lru_next);
+    hu_free(t->id_cap);
+    hu_free(t->pinned);
     hu_arena_fini(&t->names);
     hu_free(t);
 }
@@ -122,6 +167,136 @@ struct hu_profile *hu_profile_table_find(const struct hu_profile_table *t, const
     return e ? pt_rec(t, e - 1) : NULL;
 }
 
+/* ---- recency lists --------------------------------------------------- */
+
+static void lru_unlink(struct hu_profile_table *t, uint32_t r)
+{
+    int l = (t->pinned[r] & PT_WARM) != 0;
+    uint32_t p = t->lru_prev[r], n = t->lru_next[r];
+    if (p != PT_NIL) t->lru_next[p] = n; else t->head[l] = n;
+    if (n != PT_NIL) t->lru_prev[n] = p; else t->tail[l] = p;
+}
+
+/* Append r as the newest of list l (0 cold, 1 warm); r is on no list. */
+static void lru_append(struct hu_profile_table *t, uint32_t r, int l)
+{
+    t->pinned[r] = (uint8_t)((t->pinned[r] & PT_PINNED) | (l ? PT_WARM : 0));
+    t->lru_prev[r] = t->tail[l];
+    t->lru_next[r] = PT_NIL;
+    if (t->tail[l] != PT_NIL) t->lru_next[t->tail[l]] = r; else t->head[l] = r;
+    t->tail[l] = r;
+}
+
+/* 1 if eviction may never take r (pinned, or more than HU_EVICT_MAX_REQ
+ * requests: n_req only grows, so a warm record stays warm until unpinned). */
+static int pt_is_warm(const struct hu_profile_table *t, uint32_t r)
+{
+    return (t->pinned[r] & PT_PINNED) || pt_rec(t, r)->n_req > HU_EVICT_MAX_REQ;
+}
+
+/* r was just seen: newest of the list it belongs on now. */
+static void lru_touch(struct hu_profile_table *t, uint32_t r)
+{
+    lru_unlink(t, r);
+    lru_append(t, r, pt_is_warm(t, r));
+}
+
+/* ---- eviction -------------------------------------------------------- */
+
+/* Remove record r from the index (backward-shift deletion: entries after
+ * the hole that may move into it do, so no probe chain is broken). */
+static void pt_index_remove(struct hu_profile_table *t, uint32_t r)
+{
+    size_t mask = t->index_cap - 1, i = (size_t)t->hash[r] & mask;
+    while (t->index[i] != r + 1)
+        i = (i + 1) & mask;
+    size_t j = i;
+    for (;;) {
+        t->index[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (t->index[j] == 0)
+                return;
+            size_t home = (size_t)t->hash[t->index[j] - 1] & mask;
+            /* j's entry may fill the hole at i unless its home lies
+             * cyclically in (i, j] */
+            if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+                break;
+        }
+        t->index[i] = t->index[j];
+        i = j;
+    }
+}
+
+/* The least recently seen evictable record, or PT_NIL if there is none.
+ * Cold records that became heavy since they were last seen (the observer
+ * counts a request after get() returns) move to the warm list on the way:
+ * each record does so at most once per unpin, so the cost is amortised
+ * O(1) per new account. */
+static uint32_t pt_pick_victim(struct hu_profile_table *t)
+{
+    while (t->head[0] != PT_NIL) {
+        uint32_t r = t->head[0];
+        if (!pt_is_warm(t, r))
+            return r;
+        lru_unlink(t, r);
+        lru_append(t, r, 1);
+    }
+    return PT_NIL;
+}
+
+/* Rebuild the id arena with only the live ids (after many evictions). */
+static int pt_compact_names(struct hu_profile_table *t)
+{
+    struct hu_arena na;
+    hu_arena_init(&na, 0);
+    for (size_t r = 0; r < t->n; r++) {
+        char *s = hu_arena_strndup(&na, t->ids[r].ptr, t->ids[r].len);
+        if (!s) {
+            hu_arena_fini(&na);
+            return HU_ENOMEM;
+        }
+        t->ids[r].ptr = s;
+        t->id_cap[r] = (uint16_t)t->ids[r].len;
+    }
+    hu_arena_fini(&t->names);
+    t->names = na;
+    t->names_dead = 0;
+    return HU_OK;
+}
+
+/* Give record r to the account (h, id): unindex the old account, store the
+ * new id, index the new one at its probe slot.  HU_OK or HU_ENOMEM (the
+ * table is unchanged). */
+static int pt_reuse(struct hu_profile_table *t, uint32_t r, uint64_t h, const char *id,
+                    size_t len)
+{
+    char *name;
+    if (len <= t->id_cap[r]) {
+        name = (char *)t->ids[r].ptr;
+    } else {
+        name = hu_arena_alloc(&t->names, len + 1);
+        if (!name)
+            return HU_ENOMEM;
+        t->names_dead += t->id_cap[r] + 1u;
+        t->id_cap[r] = (uint16_t)len;
+    }
+    pt_index_remove(t, r);
+    t->names_live += len;
+    t->names_live -= t->ids[r].len;
+    memcpy(name, id, len);
+    name[len] = 0;
+    t->ids[r].ptr = name;
+    t->ids[r].len = len;
+    t->hash[r] = h;
+    t->pinned[r] &= (uint8_t)~PT_PINNED;
+    t->index[pt_probe(t, h, id, len)] = r + 1;
+    t->evicted++;
+    if (t->names_dead > t->names_live + (64u << 10))
+        (void)pt_compact_names(t);   /* failure only postpones the rebuild */
+    return HU_OK;
+}
+
 int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
                          struct hu_profile **out, int *created)
 {
@@ -132,7 +307,25 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
     uint64_t h = hu_hash(id, len);
     size_t slot = pt_probe(t, h, id, len);
     if (t->index[slot]) {
-        *out = pt_rec(t, t->index[slot] - 1);
+        uint32_t r = t->index[slot] - 1;
+        lru_touch(t, r);
+        *out = pt_rec(t, r);
+        return HU_OK;
+    }
+    if (t->max && t->n >= t->max) {
+        uint32_t v = pt_pick_victim(t);
+        if (v == PT_NIL) {
+            t->refused++;
+            return HU_EFULL;
+        }
+        if (pt_reuse(t, v, h, id, len) != HU_OK)
+            return HU_ENOMEM;
+        struct hu_profile *p = pt_rec(t, v);
+        hu_profile_init(p, h);
+        lru_touch(t, v);
+        *out = p;
+        if (created)
+            *created = 1;
         return HU_OK;
     }
     if (t->n >= HU_PROFILE_TABLE_MAX)
@@ -143,13 +336,26 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
             return HU_ENOMEM;
         slot = pt_probe(t, h, id, len);
     }
+    size_t need = t->n + 1;
     size_t cr = t->cap_rec;
-    if (hu_grow((void **)&t->hash, &cr, t->n + 1, sizeof *t->hash, PT_PAGE) != HU_OK)
+    if (hu_grow((void **)&t->hash, &cr, need, sizeof *t->hash, PT_PAGE) != HU_OK)
         return HU_ENOMEM;
     cr = t->cap_rec;
-    if (hu_grow((void **)&t->ids, &cr, t->n + 1, sizeof *t->ids, PT_PAGE) != HU_OK)
+    if (hu_grow((void **)&t->ids, &cr, need, sizeof *t->ids, PT_PAGE) != HU_OK)
         return HU_ENOMEM;
-    t->cap_rec = cr;   /* both arrays now hold >= cr entries */
+    cr = t->cap_rec;
+    if (hu_grow((void **)&t->lru_prev, &cr, need, sizeof *t->lru_prev, PT_PAGE) != HU_OK)
+        return HU_ENOMEM;
+    cr = t->cap_rec;
+    if (hu_grow((void **)&t->lru_next, &cr, need, sizeof *t->lru_next, PT_PAGE) != HU_OK)
+        return HU_ENOMEM;
+    cr = t->cap_rec;
+    if (hu_grow((void **)&t->id_cap, &cr, need, sizeof *t->id_cap, PT_PAGE) != HU_OK)
+        return HU_ENOMEM;
+    cr = t->cap_rec;
+    if (hu_grow((void **)&t->pinned, &cr, need, sizeof *t->pinned, PT_PAGE) != HU_OK)
+        return HU_ENOMEM;
+    t->cap_rec = cr;   /* every per-record array now holds >= cr entries */
     if (t->n / PT_PAGE >= t->n_pages) {
         if (hu_grow((void **)&t->pages, &t->cap_pages, t->n_pages + 1, sizeof *t->pages, 16) !=
             HU_OK)
@@ -166,13 +372,59 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
     t->hash[r] = h;
     t->ids[r].ptr = name;
     t->ids[r].len = len;
+    t->id_cap[r] = (uint16_t)len;
+    t->pinned[r] = 0;
+    t->names_live += len;
     t->index[slot] = (uint32_t)(r + 1);
     struct hu_profile *p = pt_rec(t, r);
     hu_profile_init(p, h);
+    lru_append(t, (uint32_t)r, 0);
     *out = p;
     if (created)
         *created = 1;
     return HU_OK;
+}
+
+void hu_profile_table_set_max(struct hu_profile_table *t, size_t max)
+{
+    if (t)
+        t->max = max > HU_PROFILE_TABLE_MAX ? HU_PROFILE_TABLE_MAX : max;
+}
+
+size_t hu_profile_table_max(const struct hu_profile_table *t)
+{
+    return t ? t->max : 0;
+}
+
+uint64_t hu_profile_table_evicted(const struct hu_profile_table *t)
+{
+    return t ? t->evicted : 0;
+}
+
+uint64_t hu_profile_table_refused(const struct hu_profile_table *t)
+{
+    return t ? t->refused : 0;
+}
+
+int hu_profile_table_pin(struct hu_profile_table *t, const char *id, size_t len, int on)
+{
+    if (!t || !id || len == 0 || len > HU_MAX_ID_BYTES)
+        return HU_EINVAL;
+    uint32_t e = t->index[pt_probe(t, hu_hash(id, len), id, len)];
+    if (!e)
+        return HU_ENOENT;
+    uint32_t r = e - 1;
+    if (on)
+        t->pinned[r] |= PT_PINNED;
+    else
+        t->pinned[r] &= (uint8_t)~PT_PINNED;
+    lru_touch(t, r);     /* pinning counts as being seen */
+    return HU_OK;
+}
+
+int hu_profile_table_pinned(const struct hu_profile_table *t, size_t i)
+{
+    return t && i < t->n ? (t->pinned[i] & PT_PINNED) != 0 : 0;
 }
 
 size_t hu_profile_table_count(const struct hu_profile_table *t)
@@ -199,7 +451,9 @@ size_t hu_profile_table_memory(const struct hu_profile_table *t)
     if (!t)
         return 0;
     return sizeof *t + t->n_pages * PT_PAGE * sizeof(struct hu_profile) +
-           t->cap_pages * sizeof *t->pages + t->cap_rec * (sizeof *t->hash + sizeof *t->ids) +
+           t->cap_pages * sizeof *t->pages +
+           t->cap_rec * (sizeof *t->hash + sizeof *t->ids + sizeof *t->lru_prev +
+                         sizeof *t->lru_next + sizeof *t->id_cap + sizeof *t->pinned) +
            t->index_cap * sizeof *t->index + t->names.used_total;
 }
 

@@ -15,6 +15,23 @@
  * sizeof(struct hu_profile) + 8 (hash) + 16 (id span) + id bytes + ~8
  * (index), reported by hu_profile_table_memory().
  *
+ * Bounded mode (hu_profile_table_set_max): at most `max` accounts; a new
+ * account at a full table evicts an unpinned account with at most
+ * HU_EVICT_MAX_REQ requests, least recently seen first (see
+ * profile_table.c for the algorithm and docs/reliability.md for the memory
+ * formula).  The evicted account's record number and address are reused
+ * by the newcomer: in bounded mode "record i" means "whoever holds record
+ * i now", and a profile pointer is valid only until the next get().
+ * Without a bound (the default) nothing is ever evicted and the
+ * first-seen / stable-address guarantees above hold.
+ *
+ * Pinning: hu_profile_table_pin() marks an account that eviction must
+ * skip, whatever its size: accounts bound to a known campaign (from shared
+ * indicators or the fingerprint library) so that a flood of one-request
+ * accounts cannot push them out.  Pinned accounts still count toward
+ * `max`; when only pinned or heavy accounts are held, a newcomer is
+ * refused (HU_EFULL, counted) rather than evicting them.
+ *
  * Not thread-safe: one writer.  Shard accounts by hash across threads,
  * then hu_profile_table_merge() the shards.
  */
@@ -48,6 +65,26 @@ HU_MUST_CHECK int hu_profile_table_get(struct hu_profile_table *t, const char *i
 /* The profile of id, or NULL.  O(1) expected. */
 struct hu_profile *hu_profile_table_find(const struct hu_profile_table *t, const char *id,
                                          size_t len);
+
+/* ---- cardinality bound and pinning ------------------------------------ */
+
+/* Bound the table to `max` accounts (0: unbounded, the default; values
+ * above HU_PROFILE_TABLE_MAX are clamped).  Takes effect on the next new
+ * account; a table already above max is not shrunk.  O(1). */
+void hu_profile_table_set_max(struct hu_profile_table *t, size_t max);
+size_t hu_profile_table_max(const struct hu_profile_table *t);
+/* Accounts evicted so far (their records were given to newcomers). */
+uint64_t hu_profile_table_evicted(const struct hu_profile_table *t);
+/* New accounts refused because every account held was pinned or heavy
+ * (get() returned HU_EFULL). */
+uint64_t hu_profile_table_refused(const struct hu_profile_table *t);
+/* Pin (on != 0) or unpin the account id.  A pinned account is never
+ * evicted.  HU_OK; HU_ENOENT if the account is not in the table (get() it
+ * first to pin an account before its first event); HU_EINVAL.  O(1). */
+HU_MUST_CHECK int hu_profile_table_pin(struct hu_profile_table *t, const char *id, size_t len,
+                                       int on);
+/* 1 if record i is pinned. */
+int hu_profile_table_pinned(const struct hu_profile_table *t, size_t i);
 
 /* Accounts held. */
 size_t hu_profile_table_count(const struct hu_profile_table *t);

@@ -111,6 +111,7 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
             goto fail;
         a->fp_on_active = 1;
     }
+    hu_profile_table_set_max(hu_observer_table(a->obs), cfg->max_accounts);
     *out = a;
     return HU_OK;
 fail:
@@ -164,6 +165,12 @@ uint64_t hu_analysis_lost_events(const struct hu_analysis *a)
     struct hu_observer_counts c;
     hu_observer_counts(a->obs, &c);
     return c.lost;
+}
+void hu_analysis_evictions(const struct hu_analysis *a, uint64_t *evicted, uint64_t *refused)
+{
+    const struct hu_profile_table *t = hu_observer_table(a->obs);
+    if (evicted) *evicted = hu_profile_table_evicted(t);
+    if (refused) *refused = hu_profile_table_refused(t);
 }
 void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint64_t *postings)
 {

@@ -75,6 +75,9 @@ struct hu_analysis_config {
     const struct hu_fp_lib *known;
     struct hu_fp_lib *fp_build;
     const struct hu_fp_key *fp_key;
+    /* --max-accounts: bound on profiles held (0: unbounded); beyond it the
+     * least valuable accounts are evicted (profile_table.h). */
+    size_t max_accounts;
 };
 
 /* Wall-clock seconds spent per stage, for `--timings` and benchmarks. */
@@ -119,5 +122,8 @@ void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint6
 const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a);
 /* Events lost to resource limits during observe(). */
 uint64_t hu_analysis_lost_events(const struct hu_analysis *a);
+/* Accounts evicted by the --max-accounts bound and new accounts refused
+ * (profile_table.h); either pointer may be NULL. */
+void hu_analysis_evictions(const struct hu_analysis *a, uint64_t *evicted, uint64_t *refused);
 
 #endif

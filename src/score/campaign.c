@@ -500,7 +500,9 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
             struct hu_campaign_result *cr = &out->campaigns[c - 1];
             cr->members[cr->n_members++] = (uint32_t)i;
             cr->requests += u->requests;
-            if (u->first_ms < cr->first_seen_ms) cr->first_seen_ms = u->first_ms;
+            /* a member with account lines only has first_ms ABSENT (INT64_MIN):
+             * it must not blank the campaign's first_seen (found by tests/torture.sh) */
+            if (u->requests && u->first_ms < cr->first_seen_ms) cr->first_seen_ms = u->first_ms;
             if (u->last_ms > cr->last_seen_ms) cr->last_seen_ms = u->last_ms;
             for (int t = 0; t < HU_TARGET_COUNT; t++)
                 cr->targets[t] += u->target_share[t] * (double)u->requests;
