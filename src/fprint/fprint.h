@@ -171,6 +171,9 @@ struct hu_fp_side {
     struct hu_ss *head, *tail;
     uint32_t *n_prompt;
     size_t n, cap;
+    size_t max;                  /* accounts held at most (0: HU_MAX_FP_ONLINE); set it to
+                                  * the analysis's --max-accounts so the side table shares
+                                  * the profile table's memory bound */
 };
 HU_MUST_CHECK int hu_fp_side_init(struct hu_fp_side *s);
 void hu_fp_side_fini(struct hu_fp_side *s);

@@ -125,7 +125,7 @@ int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct
         return HU_OK;
     uint32_t slot = hu_u64map_get(&s->idx, account_hash);
     if (!slot) {
-        if (s->n >= HU_MAX_FP_ONLINE)
+        if (s->n >= HU_MAX_FP_ONLINE || (s->max && s->n >= s->max))
             return HU_EFULL;
         if (s->n == s->cap) {
             size_t ncap = s->cap ? s->cap * 2 : 1024;

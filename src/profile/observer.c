@@ -563,6 +563,11 @@ int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, void *ctx, uns
         rc = hu_observer_create(&oc, &s->obs, NULL, 0);
         if (rc)
             break;
+        /* the account bound holds across shards: accounts are dealt by hash,
+         * so each shard holds its share (profile_table.h: eviction) */
+        size_t max = hu_profile_table_max(o->table);
+        if (max)
+            hu_profile_table_set_max(hu_observer_table(s->obs), (max + n_threads - 1) / n_threads);
         pthread_mutex_init(&s->mu, NULL);
         pthread_cond_init(&s->cv, NULL);
         n_init++;

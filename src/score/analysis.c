@@ -103,6 +103,7 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
         rc = hu_fp_side_init(&a->fp_side);
         if (rc)
             goto fail;
+        a->fp_side.max = cfg->max_accounts;
         a->fp_side_active = 1;
     }
     if (cfg->known) {
