@@ -65,4 +65,8 @@
  * lines; a larger window admits more noise for little gain. */
 #define HU_PROFILE_PROBATION 16u
 
+/* Slots of the observer's "recently remembered" filter in front of the
+ * entity dictionary (observer.c): 4,096 keys, 32 KiB, stays in L2. */
+#define HU_OBS_REMEMBERED 4096u
+
 #endif
