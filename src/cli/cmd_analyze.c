@@ -318,7 +318,8 @@ static int reconfirm_known(struct hu_fp_lib *built, const struct hu_fp_lib *know
  * Standard input cannot be replayed: the library keeps Wald's bound. */
 static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu_results *res,
                          const struct hu_profile_table *t, const struct hu_analysis_config *cfg,
-                         const struct hu_ingest_opts *io, const char *const *paths, size_t n_paths, int quiet)
+                         const struct hu_ingest_opts *io, const char *const *paths, size_t n_paths,
+                         unsigned n_threads, int quiet)
 {
     int replay = lib->n > 0;
     for (size_t i = 0; i < n_paths; i++)
@@ -326,12 +327,9 @@ static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu
     int rc = HU_OK;
     if (replay) {
         struct hu_fp_online on;
-        struct hu_features *fx = NULL;
-        struct hu_fx_worker *w = NULL;
         struct hu_ingest *ing = NULL;
         uint64_t *benign = NULL;
         size_t n_benign = 0;
-        char err[256] = "";
         struct hu_ingest_opts o2 = *io;
         o2.rejects_path = NULL;
         o2.quiet = 1;
@@ -339,19 +337,10 @@ static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu
         if (rc)
             return rc;
         on.threshold = INFINITY;
-        rc = hu_features_create(&cfg->features, &fx, err, sizeof err);
-        if (!rc) rc = hu_fx_worker_create(fx, &w);
-        if (!rc) rc = hu_ingest_create(&ing, paths, n_paths, &o2);
-        struct hu_event ev;
-        struct hu_req_features f;
-        struct hu_fp_req r;
-        while (!rc && hu_ingest_next(ing, &ev) == 1) {
-            if (ev.kind != HU_EV_REQUEST)
-                continue;
-            hu_features_extract(w, &ev, &f);
-            hu_fp_req_from(&r, cfg->fp_key, &ev, &f);
-            rc = hu_fp_online_observe(&on, hu_hash(ev.account_id.ptr, ev.account_id.len), &r);
-        }
+        on.max = cfg->max_accounts;
+        rc = hu_ingest_create(&ing, paths, n_paths, &o2);
+        if (!rc)
+            rc = hu_analysis_fp_replay(cfg, ingest_next, ing, n_threads, &on);
         benign = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *benign);
         if (!benign && !rc)
             rc = HU_ENOMEM;
@@ -373,8 +362,6 @@ static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu
         }
         hu_free(benign);
         hu_ingest_destroy(ing);
-        hu_fx_worker_destroy(w);
-        hu_features_destroy(fx);
         hu_fp_online_fini(&on);
         if (rc)
             return rc;
@@ -635,7 +622,7 @@ int hu_cmd_analyze(int argc, char **argv)
                                                hu_analysis_fp_online(an)) : HU_OK;
         if (!frc)
             frc = write_library(out_dir, &built, &res, hu_analysis_profiles(an), &cfg, &io,
-                                (const char *const *)argv + optind, (size_t)(argc - optind), quiet);
+                                (const char *const *)argv + optind, (size_t)(argc - optind), n_threads, quiet);
         if (frc != HU_OK) {
             fprintf(stderr, "huella analyze: cannot write %s/fingerprints.hfl: %s\n", out_dir, hu_status_str(frc));
             rc = HU_EXIT_FAIL;

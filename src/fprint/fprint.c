@@ -403,6 +403,23 @@ const struct hu_fp_account *hu_fp_online_get(const struct hu_fp_online *on, uint
     return slot ? &on->acct[slot - 1] : NULL;
 }
 
+int hu_fp_online_absorb(struct hu_fp_online *dst, const struct hu_fp_online *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        const struct hu_fp_account *a = &src->acct[i];
+        if (hu_u64map_get(&dst->idx, a->account_hash))
+            continue;
+        if (dst->n >= HU_MAX_FP_ONLINE || (dst->max && dst->n >= dst->max))
+            return HU_EFULL;
+        if (hu_grow((void **)&dst->acct, &dst->cap, dst->n + 1, sizeof *dst->acct, 1024))
+            return HU_ENOMEM;
+        if (hu_u64map_add(&dst->idx, a->account_hash, (uint32_t)(dst->n + 1)))
+            return HU_ENOMEM;
+        dst->acct[dst->n++] = *a;
+    }
+    return HU_OK;
+}
+
 static void cand_update(struct hu_fp_cand *c, const struct hu_fp_req *r, const struct hu_fp_llr *l, double w)
 {
     double x = l->total > 0 ? w * l->total : l->total;
@@ -428,7 +445,7 @@ int hu_fp_online_observe(struct hu_fp_online *on, uint64_t account_hash, const s
     const struct hu_fp_lib *lib = on->lib;
     uint32_t slot = hu_u64map_get(&on->idx, account_hash);
     if (!slot) {
-        if (on->n >= HU_MAX_FP_ONLINE)
+        if (on->n >= HU_MAX_FP_ONLINE || (on->max && on->n >= on->max))
             return HU_EFULL;
         if (hu_grow((void **)&on->acct, &on->cap, on->n + 1, sizeof *on->acct, 1024))
             return HU_ENOMEM;

@@ -179,6 +179,12 @@ HU_MUST_CHECK int hu_fp_side_init(struct hu_fp_side *s);
 void hu_fp_side_fini(struct hu_fp_side *s);
 /* Fold one request's features in.  HU_OK, HU_ENOMEM, HU_EFULL.  O(1). */
 HU_MUST_CHECK int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct hu_req_features *f);
+/* Add every account of src to dst (the side tables of observer shards,
+ * which hold disjoint accounts; an account already in dst has src's
+ * counts merged in).  Lookups are by account hash, so the result answers
+ * as a single table fed in input order would.  HU_OK, HU_ENOMEM, HU_EFULL
+ * (dst's bound reached: the rest of src is not added).  O(src accounts). */
+HU_MUST_CHECK int hu_fp_side_absorb(struct hu_fp_side *dst, const struct hu_fp_side *src);
 
 /* Build a library from an analysis: one entry per campaign that has
  * flagged members, from its flagged members' profiles; the background from
@@ -252,6 +258,7 @@ struct hu_fp_online {
     struct hu_u64map idx;            /* account_hash -> slot + 1 */
     struct hu_fp_account *acct;
     size_t n, cap;
+    size_t max;                      /* accounts held at most (0: HU_MAX_FP_ONLINE) */
 };
 
 HU_MUST_CHECK int hu_fp_online_init(struct hu_fp_online *on, const struct hu_fp_lib *lib,
@@ -265,6 +272,11 @@ HU_MUST_CHECK int hu_fp_online_observe(struct hu_fp_online *on, uint64_t account
                                        const struct hu_fp_req *r);
 /* The account's state, or NULL if it never sent a request. */
 const struct hu_fp_account *hu_fp_online_get(const struct hu_fp_online *on, uint64_t account_hash);
+/* Add every account state of src to dst (matchers of observer shards:
+ * disjoint accounts, each scored in its own input order, so the states
+ * are those one matcher would have reached).  An account already in dst
+ * keeps dst's state.  HU_OK, HU_ENOMEM, HU_EFULL.  O(src accounts). */
+HU_MUST_CHECK int hu_fp_online_absorb(struct hu_fp_online *dst, const struct hu_fp_online *src);
 
 /* Set lib->threshold from benign traffic only: on is a calibration replay
  * (threshold INFINITY) of the library-building run, benign_hash the

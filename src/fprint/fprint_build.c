@@ -119,10 +119,10 @@ void hu_fp_side_fini(struct hu_fp_side *s)
     memset(s, 0, sizeof *s);
 }
 
-int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct hu_req_features *f)
+/* The slot (1-based) of account_hash, created empty if new.  HU_OK,
+ * HU_EFULL (the bound), HU_ENOMEM. */
+static int side_slot(struct hu_fp_side *s, uint64_t account_hash, uint32_t *out)
 {
-    if (!f->head_hash && !f->tail_hash)
-        return HU_OK;
     uint32_t slot = hu_u64map_get(&s->idx, account_hash);
     if (!slot) {
         if (s->n >= HU_MAX_FP_ONLINE || (s->max && s->n >= s->max))
@@ -147,11 +147,45 @@ int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct
         s->n_prompt[s->n] = 0;
         slot = (uint32_t)++s->n;
     }
+    *out = slot;
+    return HU_OK;
+}
+
+int hu_fp_side_observe(struct hu_fp_side *s, uint64_t account_hash, const struct hu_req_features *f)
+{
+    if (!f->head_hash && !f->tail_hash)
+        return HU_OK;
+    uint32_t slot;
+    int rc = side_slot(s, account_hash, &slot);
+    if (rc)
+        return rc;
     s->n_prompt[slot - 1]++;
     if (f->head_hash)
         (void)hu_ss_update(&s->head[slot - 1], f->head_hash, 1);
     if (f->tail_hash)
         (void)hu_ss_update(&s->tail[slot - 1], f->tail_hash, 1);
+    return HU_OK;
+}
+
+int hu_fp_side_absorb(struct hu_fp_side *dst, const struct hu_fp_side *src)
+{
+    for (size_t k = 0; src->idx.keys && k < src->idx.cap; k++) {
+        if (!src->idx.keys[k])
+            continue;
+        uint32_t from = src->idx.vals[k] - 1, slot;
+        size_t before = dst->n;
+        int rc = side_slot(dst, src->idx.keys[k], &slot);
+        if (rc)
+            return rc;
+        if (dst->n > before) {          /* new here: the shard's state, exactly */
+            dst->head[slot - 1] = src->head[from];
+            dst->tail[slot - 1] = src->tail[from];
+        } else {
+            hu_ss_merge(&dst->head[slot - 1], &src->head[from]);
+            hu_ss_merge(&dst->tail[slot - 1], &src->tail[from]);
+        }
+        dst->n_prompt[slot - 1] += src->n_prompt[from];
+    }
     return HU_OK;
 }
 

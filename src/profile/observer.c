@@ -24,6 +24,8 @@ struct hu_observer {
     struct hu_release releases[HU_MAX_RELEASES];
     size_t n_releases;
     int zero_targets;
+    int features_only;
+    int last_request;                  /* the last event observed was a request */
     struct hu_observer_counts c;
     struct hu_event run_ev;           /* hu_observer_run's read buffer */
     struct hu_req_features last_f;     /* hu_observer_last_request */
@@ -44,6 +46,7 @@ int hu_observer_create(const struct hu_observer_config *cfg, struct hu_observer 
     if (!o)
         return HU_ENOMEM;
     o->zero_targets = cfg->zero_targets;
+    o->features_only = cfg->features_only;
     o->c.first_ts = INT64_MAX;
     o->c.last_ts = INT64_MIN;
     int rc = HU_OK;
@@ -195,6 +198,16 @@ static int observe_one(struct hu_observer *o, const struct hu_event *ev, int *cr
 {
     struct hu_profile *p;
     *created = 0;
+    o->last_request = 0;
+    if (o->features_only) {
+        hu_features_extract(o->worker, ev, &o->last_f);
+        if (o->zero_targets)
+            memset(o->last_f.target, 0, sizeof o->last_f.target);
+        o->last_p = NULL;
+        o->last_request = ev->kind == HU_EV_REQUEST;
+        o->c.requests += o->last_request;
+        return HU_OK;
+    }
     int rc = hu_profile_table_get(o->table, ev->account_id.ptr, ev->account_id.len, &p, created);
     if (rc) {
         o->c.lost++;
@@ -213,6 +226,7 @@ static int observe_one(struct hu_observer *o, const struct hu_event *ev, int *cr
         hu_profile_observe_request(p, ev, &f);
         o->last_f = f;
         o->last_p = p;
+        o->last_request = 1;
         o->c.requests++;
         if (ev->ts_ms < o->c.first_ts) o->c.first_ts = ev->ts_ms;
         if (ev->ts_ms > o->c.last_ts) o->c.last_ts = ev->ts_ms;
@@ -306,6 +320,8 @@ struct run_rec {
 
 struct run_shard {
     struct hu_observer *obs;
+    unsigned index;
+    const struct hu_observer_tap *tap;      /* may be NULL */
     pthread_t th;
     int started;
     pthread_mutex_t mu;
@@ -441,6 +457,9 @@ static void *shard_main(void *arg)
             int r = observe_one(sh->obs, &sh->ev, &created, t);
             if (!r && created)
                 r = shard_note_account(sh, seq);
+            if (!r && sh->tap && sh->obs->last_request
+                && sh->tap->fn(sh->tap->ctx, sh->index, &sh->ev, sh->obs->last_p, &sh->obs->last_f) == HU_ENOMEM)
+                r = HU_ENOMEM;
             if (r == HU_ENOMEM)
                 rc = r;
         }
@@ -487,7 +506,7 @@ static int shard_take(struct run_shard *sh, double *wait)
 }
 
 static int run_inline(struct hu_observer *o, hu_event_next_fn next, void *ctx,
-                      struct hu_observer_run_stats *st)
+                      const struct hu_observer_tap *tap, struct hu_observer_run_stats *st)
 {
     struct hu_event ev;
     int got, rc = HU_OK;
@@ -504,7 +523,8 @@ static int run_inline(struct hu_observer *o, hu_event_next_fn next, void *ctx,
         }
         int created;
         double tt[2] = { 0, 0 };
-        if (observe_one(o, &ev, &created, tt) == HU_ENOMEM) {
+        if (observe_one(o, &ev, &created, tt) == HU_ENOMEM
+            || (tap && o->last_request && tap->fn(tap->ctx, 0, &ev, o->last_p, &o->last_f) == HU_ENOMEM)) {
             rc = HU_ENOMEM;
             break;
         }
@@ -565,20 +585,30 @@ unsigned hu_observer_default_threads(void)
     return n > (long)HU_MAX_OBSERVER_THREADS ? HU_MAX_OBSERVER_THREADS : (unsigned)n;
 }
 
+unsigned hu_observer_threads(unsigned n_threads)
+{
+    if (n_threads == 0)
+        n_threads = hu_observer_default_threads();
+    return n_threads > HU_MAX_OBSERVER_THREADS ? HU_MAX_OBSERVER_THREADS : n_threads;
+}
+
 int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, void *ctx, unsigned n_threads,
                     struct hu_observer_run_stats *stats)
+{
+    return hu_observer_run_tap(o, next, ctx, n_threads, NULL, stats);
+}
+
+int hu_observer_run_tap(struct hu_observer *o, hu_event_next_fn next, void *ctx, unsigned n_threads,
+                        const struct hu_observer_tap *tap, struct hu_observer_run_stats *stats)
 {
     struct hu_observer_run_stats st_local, *st = stats ? stats : &st_local;
     memset(st, 0, sizeof *st);
     if (!o || !next)
         return HU_EINVAL;
-    if (n_threads == 0)
-        n_threads = hu_observer_default_threads();
-    if (n_threads > HU_MAX_OBSERVER_THREADS)
-        n_threads = HU_MAX_OBSERVER_THREADS;
+    n_threads = hu_observer_threads(n_threads);
     double t_start = now_s();
     if (n_threads == 1) {
-        int rc = run_inline(o, next, ctx, st);
+        int rc = run_inline(o, next, ctx, tap, st);
         st->wall = now_s() - t_start;
         return rc;
     }
@@ -590,10 +620,13 @@ int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, void *ctx, uns
     unsigned n_init = 0;
     while (n_init < n_threads) {
         struct run_shard *s = &sh[n_init];
-        struct hu_observer_config oc = { .fx = o->fx, .zero_targets = o->zero_targets };
+        struct hu_observer_config oc = { .fx = o->fx, .zero_targets = o->zero_targets,
+                                         .features_only = o->features_only };
         rc = hu_observer_create(&oc, &s->obs, NULL, 0);
         if (rc)
             break;
+        s->index = n_init;
+        s->tap = tap;
         /* the account bound holds across shards: accounts are dealt by hash,
          * so each shard holds its share (profile_table.h: eviction) */
         size_t max = hu_profile_table_max(o->table);

@@ -38,6 +38,10 @@ struct hu_observer_config {
     /* Zero every extraction-target score before it reaches profiles
      * (`huella eval --ablate content`). */
     int zero_targets;
+    /* Extract features and nothing else: no profiles, no dictionary (a
+     * second pass that only needs each request's features, e.g. the
+     * fingerprint calibration replay, through a tap). */
+    int features_only;
 };
 
 struct hu_observer;
@@ -88,6 +92,29 @@ unsigned hu_observer_default_threads(void);
  * `stats` may be NULL. */
 HU_MUST_CHECK int hu_observer_run(struct hu_observer *o, hu_event_next_fn next, void *ctx,
                                   unsigned n_threads, struct hu_observer_run_stats *stats);
+
+/* What hu_observer_run() does with n_threads (0: the processors), so a
+ * caller can size per-shard state for a tap. */
+unsigned hu_observer_threads(unsigned n_threads);
+
+/* A tap: per-request work that must see every request of an account in
+ * input order next to its features and profile (online fingerprint
+ * matching, the fingerprint side table).  fn is called after each request
+ * is folded in, on the thread that folded it, with that thread's shard
+ * number (0 .. hu_observer_threads(n) - 1; 0 on the calling thread): all
+ * requests of one account reach the same shard in input order, shards run
+ * concurrently, so fn must only touch state of its own shard.  p is NULL
+ * with features_only.  A status other than HU_OK is kept (the first
+ * HU_ENOMEM ends the run with it; others are the tap's to count). */
+struct hu_observer_tap {
+    int (*fn)(void *ctx, unsigned shard, const struct hu_event *ev, const struct hu_profile *p,
+              const struct hu_req_features *f);
+    void *ctx;
+};
+/* hu_observer_run() with a tap (NULL: none). */
+HU_MUST_CHECK int hu_observer_run_tap(struct hu_observer *o, hu_event_next_fn next, void *ctx,
+                                      unsigned n_threads, const struct hu_observer_tap *tap,
+                                      struct hu_observer_run_stats *stats);
 
 struct hu_profile_table *hu_observer_table(const struct hu_observer *o);
 /* The features and profile of the last event observed, if it was a request

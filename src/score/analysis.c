@@ -110,6 +110,7 @@ int hu_analysis_create(const struct hu_analysis_config *cfg, struct hu_analysis 
         rc = hu_fp_online_init(&a->fp_on, cfg->known, cfg->fp_key);
         if (rc)
             goto fail;
+        a->fp_on.max = cfg->max_accounts;
         a->fp_on_active = 1;
     }
     hu_profile_table_set_max(hu_observer_table(a->obs), cfg->max_accounts);
@@ -208,29 +209,140 @@ int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
     return rc;
 }
 
+/* Fingerprint state per observer shard: each shard's requests go to its
+ * own side table and matcher (an account's requests all reach one shard,
+ * in input order), merged when the run ends. */
+struct fp_shards {
+    const struct hu_fp_key *key;
+    struct hu_fp_side *side;     /* [n] or NULL */
+    struct hu_fp_online *on;     /* [n] or NULL */
+};
+
+static int fp_tap(void *ctx, unsigned shard, const struct hu_event *ev, const struct hu_profile *p,
+                  const struct hu_req_features *f)
+{
+    const struct fp_shards *fs = ctx;
+    int rc = HU_OK;
+    /* the replay observes features only: no profile, the same hash */
+    uint64_t account = p ? p->account_hash
+                         : hu_hash(ev->account_id.ptr ? ev->account_id.ptr : "", ev->account_id.len);
+    if (fs->side) {
+        rc = hu_fp_side_observe(&fs->side[shard], account, f);
+        if (rc == HU_EFULL)
+            rc = HU_OK;     /* bounded like the profile table (limits.h) */
+        if (rc)
+            return rc;
+    }
+    if (fs->on) {
+        struct hu_fp_req r;
+        hu_fp_req_from(&r, fs->key, ev, f);
+        rc = hu_fp_online_observe(&fs->on[shard], account, &r);
+        if (rc == HU_EFULL)
+            rc = HU_OK;     /* the matcher is full: this account is not matched */
+    }
+    return rc;
+}
+
 int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *ctx, unsigned n_threads,
                             struct hu_observer_run_stats *stats)
 {
     if (!a->fp_on_active && !a->fp_side_active)
         return hu_observer_run(a->obs, next, ctx, n_threads, stats);
-    /* Fingerprint matching and library building read each request's
-     * features in stream order, next to its profile: one thread for now
-     * (the shards' side tables are not merged yet; docs/performance.md). */
-    if (stats) {
-        memset(stats, 0, sizeof *stats);
-        stats->threads = 1;
+    unsigned n = hu_observer_threads(n_threads);
+    struct fp_shards fs = { .key = a->cfg.fp_key };
+    struct hu_observer_tap tap = { fp_tap, &fs };
+    if (n == 1) {
+        fs.side = a->fp_side_active ? &a->fp_side : NULL;
+        fs.on = a->fp_on_active ? &a->fp_on : NULL;
+        return hu_observer_run_tap(a->obs, next, ctx, 1, &tap, stats);
     }
-    struct hu_event ev;
-    for (;;) {
-        int got = next(ctx, &ev);
-        if (got < 0)
-            return got;
-        if (got == 0)
-            return HU_OK;
-        int rc = hu_analysis_observe(a, &ev);
-        if (rc == HU_ENOMEM)
-            return rc;
+    /* each shard holds its share of the account bound, as the profile
+     * table's shards do */
+    size_t max = a->cfg.max_accounts ? (a->cfg.max_accounts + n - 1) / n : 0;
+    int rc = HU_OK;
+    unsigned ready = 0;
+    if (a->fp_side_active && !(fs.side = hu_calloc(n, sizeof *fs.side)))
+        rc = HU_ENOMEM;
+    if (!rc && a->fp_on_active && !(fs.on = hu_calloc(n, sizeof *fs.on)))
+        rc = HU_ENOMEM;
+    for (; !rc && ready < n; ready++) {
+        if (fs.side && (rc = hu_fp_side_init(&fs.side[ready])) != HU_OK)
+            break;
+        if (fs.side)
+            fs.side[ready].max = max;
+        if (fs.on && (rc = hu_fp_online_init(&fs.on[ready], a->cfg.known, a->cfg.fp_key)) != HU_OK) {
+            if (fs.side)
+                hu_fp_side_fini(&fs.side[ready]);
+            break;
+        }
+        if (fs.on)
+            fs.on[ready].max = max;
     }
+    if (!rc)
+        rc = hu_observer_run_tap(a->obs, next, ctx, n, &tap, stats);
+    for (unsigned s = 0; s < ready; s++) {
+        int r = HU_OK;
+        if (fs.side) {
+            if (!rc)
+                r = hu_fp_side_absorb(&a->fp_side, &fs.side[s]);
+            hu_fp_side_fini(&fs.side[s]);
+        }
+        if (fs.on) {
+            if (!rc && !r)
+                r = hu_fp_online_absorb(&a->fp_on, &fs.on[s]);
+            hu_fp_online_fini(&fs.on[s]);
+        }
+        if (r == HU_ENOMEM)
+            rc = r;     /* HU_EFULL: the bound, as when observing */
+    }
+    hu_free(fs.side);
+    hu_free(fs.on);
+    return rc;
+}
+
+int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
+                          hu_event_next_fn next, void *ctx, unsigned n_threads,
+                          struct hu_fp_online *on)
+{
+    struct hu_observer_config oc = {
+        .features = cfg->features, .features_only = 1,
+        .zero_targets = (cfg->disabled_families & (1u << HU_FAMILY_CONTENT)) != 0,
+    };
+    struct hu_observer *obs = NULL;
+    int rc = hu_observer_create(&oc, &obs, NULL, 0);
+    if (rc)
+        return rc;
+    unsigned n = hu_observer_threads(n_threads);
+    struct fp_shards fs = { .key = &on->key };
+    struct hu_observer_tap tap = { fp_tap, &fs };
+    unsigned ready = 0;
+    if (n == 1) {
+        fs.on = on;
+        rc = hu_observer_run_tap(obs, next, ctx, 1, &tap, NULL);
+        hu_observer_destroy(obs);
+        return rc;
+    }
+    if (!(fs.on = hu_calloc(n, sizeof *fs.on)))
+        rc = HU_ENOMEM;
+    for (; !rc && ready < n; ready++) {
+        if ((rc = hu_fp_online_init(&fs.on[ready], on->lib, &on->key)) != HU_OK)
+            break;
+        fs.on[ready].threshold = on->threshold;
+        fs.on[ready].max = on->max ? (on->max + n - 1) / n : 0;
+    }
+    if (!rc)
+        rc = hu_observer_run_tap(obs, next, ctx, n, &tap, NULL);
+    for (unsigned s = 0; s < ready; s++) {
+        if (!rc) {
+            int r = hu_fp_online_absorb(on, &fs.on[s]);
+            if (r == HU_ENOMEM)
+                rc = r;
+        }
+        hu_fp_online_fini(&fs.on[s]);
+    }
+    hu_free(fs.on);
+    hu_observer_destroy(obs);
+    return rc;
 }
 
 /* ---- usage ---------------------------------------------------------------- */

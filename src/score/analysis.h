@@ -106,6 +106,17 @@ int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev);
 HU_MUST_CHECK int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *ctx,
                                           unsigned n_threads, struct hu_observer_run_stats *stats);
 
+/* The fingerprint calibration replay (cmd_analyze, after the library is
+ * built): score every request of `next` against on->lib, features only,
+ * on n_threads threads as hu_analysis_observe_all() does, into `on`
+ * (initialised by the caller, usually with threshold INFINITY so that
+ * nothing binds and every account's largest S is recorded).  Features
+ * are extracted as the analysis configured by cfg extracts them.  HU_OK,
+ * HU_ENOMEM, HU_EINVAL or next()'s negative status. */
+HU_MUST_CHECK int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
+                                        hu_event_next_fn next, void *ctx, unsigned n_threads,
+                                        struct hu_fp_online *on);
+
 /* Link, cluster, score and explain.  HU_OK or HU_ENOMEM. */
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
 
