@@ -567,6 +567,8 @@ static int merge_shards(struct hu_observer *o, struct run_shard *sh, unsigned n)
         int rc = hu_dict_merge(o->dict, sh[s].obs->dict);
         if (rc == HU_ENOMEM)
             return rc;
+        hu_profile_table_add_losses(o->table, hu_profile_table_evicted(sh[s].obs->table),
+                                    hu_profile_table_refused(sh[s].obs->table));
         const struct hu_observer_counts *c = &sh[s].obs->c;
         o->c.requests += c->requests;
         o->c.account_events += c->account_events;

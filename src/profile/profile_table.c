@@ -406,6 +406,12 @@ uint64_t hu_profile_table_refused(const struct hu_profile_table *t)
     return t ? t->refused : 0;
 }
 
+void hu_profile_table_add_losses(struct hu_profile_table *t, uint64_t evicted, uint64_t refused)
+{
+    t->evicted += evicted;
+    t->refused += refused;
+}
+
 int hu_profile_table_pin(struct hu_profile_table *t, const char *id, size_t len, int on)
 {
     if (!t || !id || len == 0 || len > HU_MAX_ID_BYTES)

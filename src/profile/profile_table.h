@@ -78,6 +78,10 @@ uint64_t hu_profile_table_evicted(const struct hu_profile_table *t);
 /* New accounts refused because every account held was pinned or heavy
  * (get() returned HU_EFULL). */
 uint64_t hu_profile_table_refused(const struct hu_profile_table *t);
+/* Add another table's evicted and refused counts to t's (the observer's
+ * shards each evict from their own table; the merged table reports the
+ * sum). */
+void hu_profile_table_add_losses(struct hu_profile_table *t, uint64_t evicted, uint64_t refused);
 /* Pin (on != 0) or unpin the account id.  A pinned account is never
  * evicted.  HU_OK; HU_ENOENT if the account is not in the table (get() it
  * first to pin an account before its first event); HU_EINVAL.  O(1). */

@@ -266,17 +266,21 @@ int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *
     if (!rc && a->fp_on_active && !(fs.on = hu_calloc(n, sizeof *fs.on)))
         rc = HU_ENOMEM;
     for (; !rc && ready < n; ready++) {
-        if (fs.side && (rc = hu_fp_side_init(&fs.side[ready])) != HU_OK)
-            break;
-        if (fs.side)
+        if (fs.side) {
+            rc = hu_fp_side_init(&fs.side[ready]);
+            if (rc)
+                break;
             fs.side[ready].max = max;
-        if (fs.on && (rc = hu_fp_online_init(&fs.on[ready], a->cfg.known, a->cfg.fp_key)) != HU_OK) {
-            if (fs.side)
-                hu_fp_side_fini(&fs.side[ready]);
-            break;
         }
-        if (fs.on)
+        if (fs.on) {
+            rc = hu_fp_online_init(&fs.on[ready], a->cfg.known, a->cfg.fp_key);
+            if (rc) {
+                if (fs.side)
+                    hu_fp_side_fini(&fs.side[ready]);
+                break;
+            }
             fs.on[ready].max = max;
+        }
     }
     if (!rc)
         rc = hu_observer_run_tap(a->obs, next, ctx, n, &tap, stats);
@@ -325,7 +329,8 @@ int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
     if (!(fs.on = hu_calloc(n, sizeof *fs.on)))
         rc = HU_ENOMEM;
     for (; !rc && ready < n; ready++) {
-        if ((rc = hu_fp_online_init(&fs.on[ready], on->lib, &on->key)) != HU_OK)
+        rc = hu_fp_online_init(&fs.on[ready], on->lib, &on->key);
+        if (rc)
             break;
         fs.on[ready].threshold = on->threshold;
         fs.on[ready].max = on->max ? (on->max + n - 1) / n : 0;
