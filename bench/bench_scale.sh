@@ -10,6 +10,8 @@
 #   EVAL_SCALES="0.02 $SCALES"   scales at which `huella eval` is reported
 #   LEIDEN_SCALES="$SCALES"      scales at which the graph is dumped and
 #                                clustered with Leiden (python3-igraph)
+#   FULL_SCALES="$SCALES"        scales at which the default command (with
+#                                report.html and fingerprints.hfl) runs once
 #   BENCH_SCALE_DIR=build/bench-scale   cache of generated files and results
 #   APPEND=1             keep earlier rows of results.jsonl (add scales later)
 #   SUMMARY_ONLY=1       measure nothing, print the tables of results.jsonl
@@ -28,6 +30,7 @@ RUNS=${RUNS:-3}
 THREADS=${THREADS:-0}
 EVAL_SCALES=${EVAL_SCALES:-"0.02 $SCALES"}
 LEIDEN_SCALES=${LEIDEN_SCALES:-$SCALES}
+FULL_SCALES=${FULL_SCALES:-$SCALES}
 PY=/usr/bin/python3           # Debian's, where python3-igraph lives
 RES=$W/results.jsonl
 mkdir -p "$W"
@@ -87,6 +90,16 @@ for s in $SCALES; do
         load2=$(cut -d' ' -f1 /proc/loadavg)
         emit "{\"scale\":$s,\"what\":\"analyze\",\"run\":$i,\"load\":[$load,$load2],\"time\":$t,\"t\":$tm}"
     done
+    # once: the default command, as a user runs it: report.html (a second,
+    # single-threaded pass for the timelines) and the fingerprint library
+    # (built on the observer threads, then calibrated by a features-only
+    # replay of the input on the same threads)
+    case " $FULL_SCALES " in *" $s "*)
+        note "scale $s: the default analyze (report.html, fingerprints.hfl)"
+        t=$(timed "$H" analyze "$f" --asn "$asn" --out "$out-full" --quiet --threads "$THREADS")
+        emit "{\"scale\":$s,\"what\":\"full\",\"time\":$t}"
+        rm -rf "$out-full" ;;
+    esac
     case " $LEIDEN_SCALES " in *" $s "*)
         note "scale $s: --dump-graph, then Leiden on the same graph"
         "$H" analyze "$f" --asn "$asn" --out "$out" --quiet --timings --no-report --no-fingerprints --threads "$THREADS" \
@@ -151,6 +164,12 @@ if 0.1 in walls and 1 in walls:
     print(f"\ntime from scale 0.1 to scale 1: x{walls[1] / walls[0.1]:.2f} (target <= 11)")
 print("\nstage columns: seconds; ingest = reader thread inside the parser; features and profiles = "
       "thread-seconds summed over observer threads; linkage = postings + candidate pairs; outputs = evidence + files.")
+full = [r for r in res if r["what"] == "full"]
+if full:
+    print("\nthe default command (report.html + fingerprints.hfl; one run each): "
+          + "; ".join(f"scale {r['scale']:g}: {r['time']['wall']:.1f} s wall, "
+                      f"{r['time']['user'] + r['time']['sys']:.1f} s CPU, {r['time']['rss_kb'] / 1024:,.0f} MiB"
+                      for r in full))
 ev_rows = [r for r in res if r["what"] == "eval"]
 if ev_rows:
     print("\n| scale | precision | recall | benign FPR | worst benign group FPR | purity | max split |")
