@@ -36,8 +36,8 @@ if [ -x "$B/bench/bench_featurize" ] && [ -x "$B/huella" ]; then
         "$fz_in" 100000 3
     rm -f "$fz_in"
 fi
-
-exit $status
 section bench_sketch "sketch ops, profile observe/serialize/merge, bytes per profile"
 section bench_net "address parsing, prefix hashing, ASN/geo lookups, loads of the real CSV files"
 section bench_sim "simulate: seed-2026 into a null sink, lines per wall and CPU second, peak RSS" 0.01 0.1
+
+exit $status
