@@ -127,6 +127,130 @@ static void group_stats(const struct hu_campaign_input *in, struct hu_uf *uf, co
     hu_free(seen);
 }
 
+/* ---- level 1b: groups joined by one network-only link -------------------- */
+
+/* Two fleets (or a fleet and a group of a proxy's honest customers) that
+ * touched once -- one shared exit address, one shared TLS stack -- become
+ * one union-find component through that single link.  A link whose
+ * removal disconnects its component is a bridge (Tarjan 1974: low-link
+ * values of a depth-first search, O(accounts + links)); the 2-edge-
+ * connected pieces it separates are the dense parts.  A bridge is cut
+ * when it is network-only (INFRA_KINDS: what a proxy's customers share)
+ * and both sides hold at least HU_MIN_CAMPAIGN accounts; a bridge of
+ * payment, sign-up or content evidence is the operator's own and stays.
+ * The ring wiring of large groups (link/pairs.h: i to i+1 and i+2) and
+ * the complete wiring of small ones have no bridges, so a campaign is not
+ * cut inside; fragments of one operator that share a usage fingerprint
+ * are joined again by the fragment merge (level 2).
+ * Returns the number of links cut (cleared in strong[]), or -1 on
+ * allocation failure. */
+static long cut_bridges(const struct hu_pairs *P, size_t n, uint8_t *strong, const uint8_t *weak)
+{
+    uint32_t *deg = hu_calloc(n + 1, sizeof *deg);
+    uint32_t *tin = hu_calloc(n ? n : 1, sizeof *tin);      /* 0 = unvisited, else order + 1 */
+    uint32_t *low = hu_calloc(n ? n : 1, sizeof *low);
+    uint32_t *sub = hu_calloc(n ? n : 1, sizeof *sub);      /* DFS subtree sizes */
+    uint32_t *pos = hu_calloc(n ? n : 1, sizeof *pos);      /* next adjacency slot to visit */
+    uint32_t *up = hu_calloc(n ? n : 1, sizeof *up);        /* tree edge to the parent + 1 */
+    uint32_t *stack = hu_calloc(n ? n : 1, sizeof *stack);
+    uint32_t *comp = hu_calloc(n ? n : 1, sizeof *comp);    /* component root's size, per root */
+    uint32_t *root_of = hu_calloc(n ? n : 1, sizeof *root_of);
+    uint32_t *adj = NULL;
+    long cut = -1;
+    if (!deg || !tin || !low || !sub || !pos || !up || !stack || !comp || !root_of)
+        goto out;
+    size_t m = 0;
+    for (size_t e = 0; e < P->n; e++)
+        if (strong[e] && !weak[P->pairs[e].a] && !weak[P->pairs[e].b]) {
+            deg[P->pairs[e].a + 1]++;
+            deg[P->pairs[e].b + 1]++;
+            m++;
+        }
+    for (size_t i = 0; i < n; i++)
+        deg[i + 1] += deg[i];                                /* CSR offsets */
+    adj = hu_malloc((m ? 2 * m : 1) * sizeof *adj);     /* edge index per slot */
+    if (!adj)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        pos[i] = deg[i];
+    for (size_t e = 0; e < P->n; e++)
+        if (strong[e] && !weak[P->pairs[e].a] && !weak[P->pairs[e].b]) {
+            adj[pos[P->pairs[e].a]++] = (uint32_t)e;
+            adj[pos[P->pairs[e].b]++] = (uint32_t)e;
+        }
+    for (size_t i = 0; i < n; i++)
+        pos[i] = deg[i];
+    /* first pass: DFS order, low links and subtree sizes */
+    uint32_t clock = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (tin[r] || deg[r] == deg[r + 1])
+            continue;
+        size_t top = 0;
+        stack[top++] = (uint32_t)r;
+        tin[r] = low[r] = ++clock;
+        sub[r] = 1;
+        up[r] = 0;
+        while (top) {
+            uint32_t u = stack[top - 1];
+            root_of[u] = (uint32_t)r;
+            if (pos[u] < deg[u + 1]) {
+                uint32_t e = adj[pos[u]++];
+                if (up[u] == e + 1)
+                    continue;                               /* the tree edge back up */
+                const struct hu_pair *pr = &P->pairs[e];
+                uint32_t v = pr->a == u ? pr->b : pr->a;
+                if (!tin[v]) {
+                    tin[v] = low[v] = ++clock;
+                    sub[v] = 1;
+                    up[v] = e + 1;
+                    stack[top++] = v;
+                } else if (tin[v] < low[u]) {
+                    low[u] = tin[v];
+                }
+            } else {
+                top--;
+                if (top) {
+                    uint32_t p = stack[top - 1];
+                    sub[p] += sub[u];
+                    if (low[u] < low[p])
+                        low[p] = low[u];
+                }
+            }
+        }
+        comp[r] = sub[r];
+    }
+    /* second pass: a tree edge (parent, v) is a bridge iff low[v] > tin[parent] */
+    cut = 0;
+    for (size_t v = 0; v < n; v++) {
+        if (!up[v])
+            continue;
+        uint32_t e = up[v] - 1;
+        const struct hu_pair *pr = &P->pairs[e];
+        uint32_t parent = pr->a == v ? pr->b : pr->a;
+        if (low[v] <= tin[parent])
+            continue;
+        uint32_t size = comp[root_of[v]];
+        if (pr->kinds & ~INFRA_KINDS)
+            continue;
+        if (sub[v] < HU_MIN_CAMPAIGN || size - sub[v] < HU_MIN_CAMPAIGN)
+            continue;
+        strong[e] = 0;
+        cut++;
+    }
+out:
+    hu_free(deg);
+    hu_free(tin);
+    hu_free(low);
+    hu_free(sub);
+    hu_free(pos);
+    hu_free(up);
+    hu_free(stack);
+    hu_free(comp);
+    hu_free(root_of);
+    hu_free(adj);
+    return cut;
+}
+
 /* ---- level 2: fragments that share a usage fingerprint ------------------- */
 
 struct tok_post { uint64_t tok; uint32_t frag; };
@@ -425,10 +549,16 @@ int hu_campaigns_build(const struct hu_campaign_input *in, const struct hu_polic
     hu_uf_fini(&uf);
     if (hu_uf_init(&uf, (uint32_t)n))
         goto fail;
+    /* 2b. ... and groups held together by one network-only link */
+    long n_cut = cut_bridges(P, n, strong, weak);
+    if (n_cut < 0)
+        goto fail;
     for (size_t e = 0; e < P->n; e++)
         if (strong[e] && !weak[P->pairs[e].a] && !weak[P->pairs[e].b])
             hu_uf_union(&uf, P->pairs[e].a, P->pairs[e].b);
     group_stats(in, &uf, strong, weak, g);
+    if (n_cut)
+        hu_debug("campaigns: %ld network-only bridges cut", n_cut);
 
     /* 3. fragment merge */
     for (size_t i = 0; i < n; i++)

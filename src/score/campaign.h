@@ -11,6 +11,11 @@
  *      is below HU_MEMBER_INFRA_ONLY_MIN of its group's is cut loose -- the
  *      proxy service's honest customers share the pool, not the work;
  *      union-find is then run again without its links;
+ *   2b. dense parts: a network-only strong link whose removal would
+ *      disconnect its group (a bridge: Tarjan's low links, O(accounts +
+ *      links)) with at least HU_MIN_CAMPAIGN accounts on each side is cut
+ *      -- two fleets that touched once through one proxy exit are two
+ *      groups; the 2-edge-connected pieces are what linkage vouches for;
  *   3. fragment merge: groups (and single accounts) that harvest and share
  *      a usage fingerprint are joined: an inverted index from fingerprint
  *      token to fragments gives candidate fragment pairs (bounded like

@@ -196,11 +196,86 @@ static void allocation_failures_are_clean(void **state)
     hu_pairs_fini(&p);
 }
 
+/* Two harvesting fleets of five (each on its own card) that touched once
+ * through one shared address: a bridge, cut; the same fleets joined by a
+ * shared card, or touching through two addresses, are one campaign. */
+static int n_campaigns_with(void (*extra)(struct hu_pairs *), uint32_t *largest)
+{
+    setup_accounts();
+    for (int i = 0; i < 10; i++) { beh[i] = 0.85; conceal[i] = 0.7; }
+    struct hu_pairs p;
+    memset(&p, 0, sizeof p);
+    for (int base = 0; base < 10; base += 5)
+        for (int i = base; i < base + 5; i++)
+            for (int j = i + 1; j < base + 5; j++)
+                link(&p, i, j, HU_LINK_PAYMENT, 0.85f);
+    extra(&p);
+    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal,
+                                    .org_hash = NULL, .account_ids = idp, .account_id_lens = idl, .pairs = &p };
+    struct hu_policy *pol = hu_policy_default();
+    struct hu_results r;
+    assert_int_equal(hu_campaigns_build(&in, pol, &r), HU_OK);
+    int n = (int)r.n_campaigns;
+    *largest = 0;
+    for (size_t c = 0; c < r.n_campaigns; c++)
+        if (r.campaigns[c].n_members > *largest)
+            *largest = r.campaigns[c].n_members;
+    hu_results_fini(&r);
+    hu_policy_destroy(pol);
+    hu_pairs_fini(&p);
+    return n;
+}
+static void one_address(struct hu_pairs *p) { link(p, 4, 5, HU_LINK_IP, 0.7f); }
+static void one_card(struct hu_pairs *p) { link(p, 4, 5, HU_LINK_PAYMENT, 0.85f); }
+static void two_addresses(struct hu_pairs *p) { link(p, 4, 5, HU_LINK_IP, 0.7f); link(p, 3, 6, HU_LINK_IP, 0.7f); }
+static void nothing(struct hu_pairs *p) { (void)p; }
+
+static void network_only_bridge_is_cut(void **state)
+{
+    (void)state;
+    uint32_t big;
+    assert_int_equal(n_campaigns_with(nothing, &big), 2);
+    assert_int_equal(big, 5);
+    assert_int_equal(n_campaigns_with(one_address, &big), 2);     /* the bridge is cut */
+    assert_int_equal(big, 5);
+    assert_int_equal(n_campaigns_with(one_card, &big), 1);        /* the operator's own evidence */
+    assert_int_equal(big, 10);
+    assert_int_equal(n_campaigns_with(two_addresses, &big), 1);   /* not a bridge */
+    assert_int_equal(big, 10);
+}
+
+/* A ring wired as link/pairs.h wires a large group (i to i+1 and i+2) by
+ * one shared network has no bridge: one campaign, whatever its length. */
+static void ring_wiring_has_no_bridge(void **state)
+{
+    (void)state;
+    setup_accounts();
+    for (int i = 0; i < 16; i++) { beh[i] = 0.85; conceal[i] = 0.8; usage[i].target_share[HU_TARGET_COT] = 0.9; }
+    struct hu_pairs p;
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < 16; i++) {
+        if (i + 1 < 16) link(&p, i, i + 1, HU_LINK_IP, 0.7f);
+        if (i + 2 < 16) link(&p, i, i + 2, HU_LINK_IP, 0.7f);
+    }
+    struct hu_campaign_input in = { .n = N, .usage = usage, .behaviour = beh, .concealment = conceal,
+                                    .org_hash = NULL, .account_ids = idp, .account_id_lens = idl, .pairs = &p };
+    struct hu_policy *pol = hu_policy_default();
+    struct hu_results r;
+    assert_int_equal(hu_campaigns_build(&in, pol, &r), HU_OK);
+    assert_int_equal(r.n_campaigns, 1);
+    assert_int_equal(r.campaigns[0].n_members, 16);
+    hu_results_fini(&r);
+    hu_policy_destroy(pol);
+    hu_pairs_fini(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ring_company_proxy_and_loner),
         cmocka_unit_test(fingerprints_merge_harvesting_fragments_only),
+        cmocka_unit_test(network_only_bridge_is_cut),
+        cmocka_unit_test(ring_wiring_has_no_bridge),
         cmocka_unit_test(score_is_monotone),
         cmocka_unit_test(allocation_failures_are_clean),
     };
