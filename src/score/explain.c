@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "core/sort.h"
 #include "link/pairs.h"
+#include "score/params.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,6 +310,27 @@ int hu_explain_evidence(struct hu_results *r, const struct hu_usage *usage)
             rc = add_evidence(c, 0.6 + 0.4 * pivoted / n,
                               "%u of %u accounts moved %.0f%% of their traffic to a newly released model within 24 hours of its release.",
                               pivoted, c->n_members, 100.0 * pivot / pivoted);
+        /* sign-up facts: throwaway accounts opened for the run, through
+         * the programs the public record says were farmed.  Evidence for the
+         * analyst, not a score input: every honest user is new once. */
+        uint32_t known = 0, fresh = 0, farmed = 0;
+        for (uint32_t i = 0; i < c->n_members; i++) {
+            const struct hu_usage *u = &usage[c->members[i]];
+            if (u->signup_ms != HU_EV_ABSENT && u->first_ms != HU_EV_ABSENT && u->first_ms >= u->signup_ms) {
+                known++;
+                fresh += u->first_ms - u->signup_ms < HU_FRESH_ACCOUNT_MS;
+            }
+            farmed += (u->program == HU_PROGRAM_EDUCATION || u->program == HU_PROGRAM_RESEARCH
+                       || u->program == HU_PROGRAM_STARTUP) && u->weak_identity;
+        }
+        if (!rc && known && fresh * 2 >= known)
+            rc = add_evidence(c, 0.3 + 0.3 * fresh / n,
+                              "%u of the %u accounts with a known sign-up sent their first request within %d hours of opening the account.",
+                              fresh, known, (int)(HU_FRESH_ACCOUNT_MS / 3600000));
+        if (!rc && farmed * 2 >= c->n_members)
+            rc = add_evidence(c, 0.3 + 0.3 * farmed / n,
+                              "%u of %u accounts signed up through an education, research or start-up program with at most e-mail verification.",
+                              farmed, c->n_members);
         if (!rc && c->org_fleet)
             rc = add_evidence(c, 0.1, "%u of %u accounts belong to one declared organisation and %u are verified by id or as a business: "
                               "an identified customer's fleet, so the score is discounted.",

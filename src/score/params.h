@@ -46,6 +46,11 @@
  * honest account to `monitor` at most, never to an action. */
 #define HU_IOC_WEAK_MAX    0.30
 
+/* Campaign evidence (explain.c): an account that sent its first request
+ * within this long of opening is a throwaway candidate.  Evidence only,
+ * never a score input. */
+#define HU_FRESH_ACCOUNT_MS (48LL * 3600 * 1000)
+
 #endif
 
 /* ---- behaviour score (score/usage.c) ------------------------------------ */
