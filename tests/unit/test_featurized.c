@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,49 @@ static void floats_round_trip(void **state)
         for (int t = 0; t < HU_TARGET_COUNT; t++)
             assert_memory_equal(&o.target[t], &back.target[t], sizeof(float));
     }
+    /* every magnitude the fast writer handles and beyond, and the floats
+     * next to powers of ten (where its exponent is found) */
+    for (int i = 0; i < 200000; i++) {
+        struct hu_fz_object o = { .has = HU_FZ_HAS_TARGETS }, back;
+        for (int t = 0; t < HU_TARGET_COUNT; t++) {
+            uint64_t z = next();
+            float v;
+            if (t % 2 == 0) {
+                uint32_t bits = (uint32_t)z & 0x7fffffu;
+                bits |= (uint32_t)(103 + (z >> 32) % 24) << 23;   /* 2^-24 .. 1: scores */
+                memcpy(&v, &bits, sizeof v);
+            } else {
+                static const float p10[] = { 1e-7f, 1e-6f, 1e-5f, 1e-4f, 1e-3f, 1e-2f, 1e-1f, 1.0f };
+                v = p10[(z >> 8) % 8];
+                for (int s = (int)(z % 5); s > 0; s--)
+                    v = (z >> 40) & 1 || v == 1.0f ? nextafterf(v, 0.0f) : nextafterf(v, 2.0f);
+            }
+            o.target[t] = v;
+        }
+        size_t n = hu_fz_object_write(&o, buf, sizeof buf);
+        assert_true(n < sizeof buf);
+        assert_int_equal(hu_fz_read(r, buf, n, &back), HU_OK);
+        for (int t = 0; t < HU_TARGET_COUNT; t++)
+            if (memcmp(&o.target[t], &back.target[t], sizeof(float))) {
+                fprintf(stderr, "%.9g (%a) read back as %.9g: %s\n", (double)o.target[t],
+                        (double)o.target[t], (double)back.target[t], buf);
+                fail();
+            }
+    }
+    /* the shapes written */
+    struct hu_fz_object o = { .has = HU_FZ_HAS_TARGETS };
+    o.target[0] = 0.5f;
+    o.target[1] = 1.0f;
+    o.target[2] = 0.329679966f;
+    o.target[3] = 1e-5f;
+    o.target[4] = 0.0625f;
+    size_t n = hu_fz_object_write(&o, buf, sizeof buf);
+    assert_true(n < sizeof buf);
+    assert_non_null(strstr(buf, "\":0.5,"));
+    assert_non_null(strstr(buf, "\":1,"));
+    assert_non_null(strstr(buf, "\":0.329679966,"));
+    assert_non_null(strstr(buf, "\":9.99999975e-06,"));   /* just under 1e-5: printf's form */
+    assert_non_null(strstr(buf, "\":0.0625"));
     hu_fz_reader_destroy(r);
 }
 
@@ -373,6 +417,31 @@ static void keying_changes_hashes_not_relations(void **state)
     char norm[1024];
     size_t n = hu_text_template("some words to hash here", 23, norm, sizeof norm);
     assert_int_equal(hu_text_simhash(norm, n), hu_text_simhash_seeded(norm, n, HU_HASH_SEED));
+    /* the keyed path hashes the tokens it already has: the same signature
+     * as walking the text with the seed, on any bytes */
+    {
+        static const char alphabet[] = "ab cd. EF\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 12,x\ny\t!";
+        static struct hu__token toks[2048];
+        char text[600];
+        for (int it = 0; it < 2000; it++) {
+            size_t len = (size_t)(next() % sizeof text);
+            for (size_t i = 0; i < len; i++)
+                text[i] = alphabet[next() % (sizeof alphabet - 1)];
+            uint64_t seed = next();
+            for (int pass = 0; pass < 2; pass++) {
+                char nb[HU_TEXT_OUT_CAP(600)];
+                const char *t = text;
+                size_t tl = len;
+                if (pass == 1) {
+                    tl = hu_text_template(text, len, nb, sizeof nb);
+                    t = nb;
+                }
+                size_t nt = hu__tokenize(t, tl, toks, 2048);
+                assert_true(nt != SIZE_MAX);
+                assert_int_equal(hu__simhash_tokens_seeded(t, toks, nt, seed), hu_text_simhash_seeded(t, tl, seed));
+            }
+        }
+    }
     /* featurized under key k, read by an unkeyed deployment: used, counted */
     int why;
     assert_true(hu_fz_line(k.w, k.r, k.lp, k.k, a, strlen(a), 0, &k.out, NULL, 0, NULL, &why) == HU_FZ_FEATURIZED);
