@@ -283,8 +283,9 @@ void hu_client_destroy(struct hu_client *c);
  * struct_size too small; out is still filled with the fail action when
  * it can be), HU_EUTF8 (a field is not UTF-8), HU_ETOOBIG (a field over
  * 1024 bytes), HU_ENOMEM.  Thread-safe; blocks up to about timeout_ms.
- * Cost: one HTTP round trip on a kept-alive connection (about 0.1-0.3 ms
- * on loopback), plus a connect when no idle connection is left. */
+ * Cost: one HTTP round trip on a kept-alive connection (on loopback, p50
+ * 24 us and p99 45 us from one thread, docs/featurize.md), plus a connect
+ * when no idle connection is left. */
 HU_MUST_CHECK int hu_client_decide(struct hu_client *c, const struct hu_decide_request *req,
                                    struct hu_client_decision *out);
 
