@@ -23,9 +23,10 @@
  * OpenAI-style errors without the score (decide.c, hu_answer_decision).
  * The only body read is a 200's `"score":` (4 decimals against the
  * header's 3); the body is capped at HU_CLIENT_MAX_BODY and never
- * otherwise parsed.  Header values longer than their field make the
- * answer HU_EPARSE rather than truncated (a truncated decision id would
- * send an appeal to the wrong decision).
+ * otherwise parsed.  A decision id or campaign longer than its field makes
+ * the answer HU_EPARSE rather than truncated (a truncated decision id
+ * would send an appeal to the wrong decision); the reason list, advisory,
+ * is cut after its last whole code that fits.
  *
  * Threads.  A libcurl easy handle must not be used by two threads at
  * once, and a new handle per call would open a connection per call.  So
@@ -526,8 +527,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
         else
             a->d.score = s;
     } else if (IS("X-Huella-Reason")) {
-        if (copy_value(a->d.reasons, sizeof a->d.reasons, v, vlen))
-            a->bad = 1;
+        /* advisory, strongest first: cut at a code boundary rather than
+         * lose the decision (the service's list can reach 259 bytes) */
+        size_t cap = sizeof a->d.reasons - 1;
+        if (vlen > cap) {
+            vlen = cap;
+            while (vlen && v[vlen] != ',')
+                vlen--;
+        }
+        (void)copy_value(a->d.reasons, sizeof a->d.reasons, v, vlen);
     } else if (IS("X-Huella-Campaign")) {
         if (copy_value(a->d.campaign, sizeof a->d.campaign, v, vlen))
             a->bad = 1;

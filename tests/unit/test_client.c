@@ -25,7 +25,7 @@
 
 enum mode {
     M_ALLOW, M_BLOCK, M_THROTTLE, M_WITHHOLD_SHADOW, M_503, M_400, M_HANG, M_CLOSE,
-    M_LONG_ID, M_BIG_BODY, M_BAD_ACTION, M_ECHO,
+    M_LONG_ID, M_BIG_BODY, M_BAD_ACTION, M_ECHO, M_LONG_REASONS,
 };
 
 #define MAX_CONNS 64
@@ -125,6 +125,17 @@ static void answer(struct fake *f, int fd, const char *body_in)
         memset(body, 'x', 10000);
         body[10000] = 0;
         break;
+    case M_LONG_REASONS: {
+        /* 30 codes of 9 bytes: 299 bytes, longer than the field */
+        size_t o = (size_t)snprintf(hbuf, sizeof hbuf, "X-Huella-Decision: verify\r\n"
+                                    "X-Huella-Decision-Id: d-0000000000aa-000008\r\nX-Huella-Reason: ");
+        for (int i = 0; i < 30; i++)
+            o += (size_t)snprintf(hbuf + o, sizeof hbuf - o, "%sreason_%02d", i ? "," : "", i);
+        snprintf(hbuf + o, sizeof hbuf - o, "\r\n");
+        hdrs = hbuf;
+        status = "403 Forbidden";
+        break;
+    }
     case M_BAD_ACTION:
         hdrs = "X-Huella-Decision: obliterate\r\nX-Huella-Decision-Id: d-0000000000aa-000007\r\n";
         break;
@@ -443,6 +454,12 @@ static void maps_answers(void **state)
     assert_string_equal(d.decision_id, "");
     f->mode = M_BIG_BODY;
     assert_int_equal(hu_client_decide(c, &rq, &d), HU_EPARSE);
+    f->mode = M_LONG_REASONS;      /* advisory: cut at a code, the decision kept */
+    assert_int_equal(hu_client_decide(c, &rq, &d), HU_OK);
+    assert_int_equal(d.action, HU_DECISION_VERIFY);
+    assert_int_equal(strlen(d.reasons), 25 * 10 - 1);
+    assert_true(!strncmp(d.reasons, "reason_00,reason_01,", 20));
+    assert_string_equal(d.reasons + strlen(d.reasons) - 9, "reason_24");
     f->mode = M_BAD_ACTION;
     assert_int_equal(hu_client_decide(c, &rq, &d), HU_EPARSE);
     assert_int_equal(d.action, HU_DECISION_VERIFY);
