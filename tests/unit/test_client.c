@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -33,13 +34,13 @@ enum mode {
 struct fake {
     int lfd;
     int port;
-    volatile int stop;
-    volatile int mode;
+    atomic_int stop;              /* the test thread writes, server threads read */
+    atomic_int mode;
     pthread_t acceptor;
     pthread_t conns[MAX_CONNS];
+    pthread_mutex_t mu;       /* guards what follows */
     int n_conns;
     int n_accepted;
-    pthread_mutex_t mu;
     char last_req[8192];      /* request line + headers + body of the last request */
     char last_body[4096];
     int n_requests;
@@ -241,6 +242,31 @@ static void *accept_main(void *p)
     return NULL;
 }
 
+/* Copies of the shared records, under the lock. */
+static int fake_requests(struct fake *f)
+{
+    pthread_mutex_lock(&f->mu);
+    int n = f->n_requests;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+static int fake_accepted(struct fake *f)
+{
+    pthread_mutex_lock(&f->mu);
+    int n = f->n_accepted;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+static void fake_last(struct fake *f, char *req, size_t rcap, char *body, size_t bcap)
+{
+    pthread_mutex_lock(&f->mu);
+    snprintf(req, rcap, "%s", f->last_req);
+    snprintf(body, bcap, "%s", f->last_body);
+    pthread_mutex_unlock(&f->mu);
+}
+
 static struct fake *fake_start(int mode)
 {
     struct fake *f = calloc(1, sizeof *f);
@@ -264,7 +290,10 @@ static void fake_stop(struct fake *f)
 {
     f->stop = 1;
     pthread_join(f->acceptor, NULL);
-    for (int i = 0; i < f->n_conns; i++)
+    pthread_mutex_lock(&f->mu);
+    int n = f->n_conns;
+    pthread_mutex_unlock(&f->mu);
+    for (int i = 0; i < n; i++)
         if (!pthread_equal(f->conns[i], pthread_self()))
             pthread_join(f->conns[i], NULL);
     close(f->lfd);
@@ -357,11 +386,13 @@ static void sends_the_request_as_json(void **state)
     rq.n_tools = 3;
     struct hu_client_decision d = HU_CLIENT_DECISION_INIT;
     assert_int_equal(hu_client_decide(c, &rq, &d), HU_OK);
-    assert_string_equal(f->last_body, "{\"account_id\":\"acct-\\\"q\\\"\\\\\\n\xc3\xa9\","
+    static char req[8192], body[4096];
+    fake_last(f, req, sizeof req, body, sizeof body);
+    assert_string_equal(body, "{\"account_id\":\"acct-\\\"q\\\"\\\\\\n\xc3\xa9\","
                                       "\"ip\":\"203.0.113.7\",\"model\":\"m-1\",\"thinking\":true,\"tools\":3}");
-    assert_non_null(strstr(f->last_req, "POST /v1/decide?mode=native HTTP/1.1\r\n"));
-    assert_non_null(strstr(f->last_req, "\r\nAuthorization: Bearer s3cret-token-0123456789\r\n"));
-    assert_non_null(strstr(f->last_req, "\r\nContent-Type: application/json\r\n"));
+    assert_non_null(strstr(req, "POST /v1/decide?mode=native HTTP/1.1\r\n"));
+    assert_non_null(strstr(req, "\r\nAuthorization: Bearer s3cret-token-0123456789\r\n"));
+    assert_non_null(strstr(req, "\r\nContent-Type: application/json\r\n"));
     /* unknown fields are not sent */
     rq.ip = rq.model = NULL;
     rq.thinking = 0;
@@ -369,9 +400,10 @@ static void sends_the_request_as_json(void **state)
     rq.account_id = "a";
     rq.org_id = "o";
     assert_int_equal(hu_client_decide(c, &rq, &d), HU_OK);
-    assert_string_equal(f->last_body, "{\"account_id\":\"a\",\"org_id\":\"o\",\"thinking\":false}");
+    fake_last(f, req, sizeof req, body, sizeof body);
+    assert_string_equal(body, "{\"account_id\":\"a\",\"org_id\":\"o\",\"thinking\":false}");
     /* refused before sending: not UTF-8, too long, no account */
-    int before = f->n_requests;
+    int before = fake_requests(f);
     rq.account_id = "bad\xc3(";
     assert_int_equal(hu_client_decide(c, &rq, &d), HU_EUTF8);
     assert_int_equal(d.action, HU_DECISION_ALLOW);
@@ -387,7 +419,7 @@ static void sends_the_request_as_json(void **state)
     assert_int_equal(hu_client_decide(c, &rq, &d), HU_EINVAL);
     assert_int_equal(hu_client_decide(c, NULL, &d), HU_EINVAL);
     assert_int_equal(hu_client_decide(c, &rq, NULL), HU_EINVAL);
-    assert_int_equal(f->n_requests, before);
+    assert_int_equal(fake_requests(f), before);
     hu_client_destroy(c);
     fake_stop(f);
 }
@@ -567,9 +599,9 @@ static void one_client_many_threads(void **state)
         assert_int_equal(w[i].failed, 0);
         assert_int_equal(w[i].wrong, 0);
     }
-    assert_int_equal(f->n_requests, N_THREADS * N_CALLS);
+    assert_int_equal(fake_requests(f), N_THREADS * N_CALLS);
     /* connections are kept alive and reused: at most one per thread */
-    assert_true(f->n_accepted <= N_THREADS);
+    assert_true(fake_accepted(f) <= N_THREADS);
     hu_client_destroy(c);
     fake_stop(f);
 }
