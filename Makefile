@@ -186,7 +186,11 @@ SO      := $(B)/$(SO_NAME)
 SO_SRC  := $(wildcard src/core/*.c src/sketch/*.c src/ingest/*.c src/features/*.c src/lib/*.c)
 SO_CXX  := $(wildcard src/ingest/*.cpp src/features/*.cpp)
 SO_OBJ  := $(SO_SRC:%.c=$(B)/pic/%.o) $(SO_CXX:%.cpp=$(B)/pic/%.o)
-SO_PKGS := libzstd zlib simdjson libhs libpcre2-8 libmaxminddb libsodium
+SO_PKGS := libzstd zlib simdjson libhs libpcre2-8 libmaxminddb libsodium libcurl
+# The decision client (src/lib/client.c) is the only user of libcurl: the
+# shared library links it, the huella binary does not (it never references
+# the client, so the archive member is not pulled in); its unit test does.
+$(B)/tests/test_client: LDLIBS += $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 SO_LIBS  = $(shell $(PKG_CONFIG) --libs $(SO_PKGS) 2>/dev/null) -lstdc++ -lm
 ifeq ($(SANITIZE),)
   SO_LDCHECK := -Wl,--no-undefined

@@ -8,7 +8,7 @@ PKGS="build-essential g++ pkg-config make gzip zstd
 libsimdjson-dev libzstd-dev zlib1g-dev libxxhash-dev
 libhyperscan-dev libpcre2-dev libsqlite3-dev libmicrohttpd-dev
 libmaxminddb-dev libyaml-dev libsodium-dev libcmocka-dev
-libjson-c-dev libjansson-dev libcjson-dev clang
+libjson-c-dev libjansson-dev libcjson-dev clang libcurl4-openssl-dev
 chromium chromium-driver curl nginx prometheus wrk python3-igraph time"
 [ -n "$HUELLA_EXTRA_PKGS" ] && PKGS="$PKGS $HUELLA_EXTRA_PKGS"
 missing=""

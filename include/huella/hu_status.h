@@ -29,7 +29,9 @@
     X(EUNSUPP,  -14,  "unsupported operation or format")                     \
     X(EEXIST,   -15,  "already exists")                                      \
     X(EINTERNAL,-16,  "internal error")                                      \
-    X(EOF_,     -17,  "end of input")
+    X(EOF_,     -17,  "end of input")                                        \
+    X(ETIMEDOUT,-18,  "timed out")                                           \
+    X(EUNAVAIL, -19,  "service unavailable")
 
 enum hu_status {
 #define HU__STATUS_ENUM(name, code, str) HU_##name = (code),

@@ -9,11 +9,20 @@
  * every other member kept byte for byte.  A line the contract parser
  * rejects is dropped and counted (reported by number and reason, never by
  * content): it may hold text, and analyze would reject it anyway.
+ *
+ * With --map FILE (a foreign log shape, the map of `analyze --map`), the
+ * output is not the input rewritten but a contract line written from the
+ * parsed event: the mapped fields and the features object, nothing else.
+ * A foreign line may hold text anywhere (a LiteLLM payload carries the
+ * response too), and only mapped fields are known; so the output is
+ * contract events that `huella analyze` reads without the map, with the
+ * verdicts of `analyze --map FILE --feature-key KEY` on the input.
  */
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "features/featurized.h"
 #include "ingest/ingest.h"
+#include "ingest/map.h"
 #include "ingest/reader.h"
 
 #include <errno.h>
@@ -36,6 +45,9 @@ const char hu_cmd_featurize_help[] =
     "  --new-key FILE      write 32 random bytes to a new FILE (mode 0600), exit\n"
     "  --unkeyed           no key: plain hashes (only where the features never\n"
     "                      leave the place the text was allowed to be)\n"
+    "  --map FILE          read a foreign log shape (`field = json.path` lines,\n"
+    "                      as for analyze); the output is contract events: the\n"
+    "                      mapped fields and the features object, nothing else\n"
     "  -o, --out FILE      write to FILE instead of standard output\n"
     "  --rejects FILE      write every dropped line's source, number and reason\n"
     "  -q, --quiet         no summary on stderr\n\n"
@@ -50,6 +62,7 @@ struct run {
     struct hu_fx_worker *w;
     struct hu_fz_reader *r;
     struct hu_line_parser *lp;
+    struct hu_map *map;
     const struct hu_fkey *k;
     struct hu_fkey key;
     struct hu_buf out;
@@ -85,7 +98,10 @@ static int one_file(struct run *x, const char *path)
                 x->blank++;
                 continue;
             }
-            rc = hu_fz_line(x->w, x->r, x->lp, x->k, line.ptr, line.len, 1, &x->out, NULL, 0, NULL, &why);
+            rc = x->map ? hu_fz_line_mapped(x->w, x->lp, x->k, line.ptr, line.len, 1, &x->out, NULL, 0,
+                                            NULL, &why)
+                        : hu_fz_line(x->w, x->r, x->lp, x->k, line.ptr, line.len, 1, &x->out, NULL, 0,
+                                     NULL, &why);
             if (rc > 0) {
                 x->outcome[rc]++;
                 if (fwrite(x->out.ptr, 1, x->out.len, x->o) != x->out.len || fputc('\n', x->o) == EOF) {
@@ -132,15 +148,15 @@ int hu_cmd_featurize(int argc, char **argv)
         { "feature-key", required_argument, NULL, 'k' }, { "new-key", required_argument, NULL, 'N' },
         { "unkeyed", no_argument, NULL, 'U' },           { "out", required_argument, NULL, 'o' },
         { "rejects", required_argument, NULL, 'r' },     { "quiet", no_argument, NULL, 'q' },
-        { NULL, 0, NULL, 0 },
+        { "map", required_argument, NULL, 'm' },         { NULL, 0, NULL, 0 },
     };
-    const char *key_path = NULL, *new_key = NULL, *out_path = NULL, *rejects = NULL;
+    const char *key_path = NULL, *new_key = NULL, *out_path = NULL, *rejects = NULL, *map_path = NULL;
     int unkeyed = 0, c;
     struct run x;
     memset(&x, 0, sizeof x);
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "k:N:Uo:r:q", opts, NULL);
+        c = getopt_long(argc, argv, "k:N:Uo:r:qm:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -150,12 +166,13 @@ int hu_cmd_featurize(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'r': rejects = optarg; break;
         case 'q': x.quiet = 1; break;
+        case 'm': map_path = optarg; break;
         default: return hu_cli_usage_error("featurize", "unknown option");
         }
     }
     char err[512] = "";
     if (new_key) {
-        if (optind < argc || key_path || unkeyed)
+        if (optind < argc || key_path || unkeyed || map_path)
             return hu_cli_usage_error("featurize", "--new-key FILE takes nothing else");
         int rc = hu_fkey_generate(new_key, err, sizeof err);
         if (rc != HU_OK) {
@@ -175,10 +192,19 @@ int hu_cmd_featurize(int argc, char **argv)
         return hu_cli_usage_error("featurize", "no event files");
 
     int status = HU_EXIT_OK, rc;
+    if (map_path) {
+        /* before the feature context (seconds to build): a typo fails fast */
+        rc = hu_map_load(&x.map, map_path, err, sizeof err);
+        if (rc != HU_OK) {
+            fprintf(stderr, "huella featurize: %s\n", err[0] ? err : hu_status_str(rc));
+            return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
+        }
+    }
     struct hu_features_config cfg = { .feature_key_file = key_path };
     rc = hu_features_create(&cfg, &x.fx, err, sizeof err);
     if (rc != HU_OK) {
         fprintf(stderr, "huella featurize: %s\n", err[0] ? err : hu_status_str(rc));
+        hu_map_destroy(x.map);
         return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
     }
     if (key_path) {
@@ -192,7 +218,7 @@ int hu_cmd_featurize(int argc, char **argv)
     }
     hu_buf_init(&x.out, 2 * (size_t)HU_MAX_LINE_BYTES);
     if (hu_fx_worker_create(x.fx, &x.w) != HU_OK || hu_fz_reader_create(&x.r) != HU_OK ||
-        hu_line_parser_create(&x.lp, NULL) != HU_OK) {
+        hu_line_parser_create(&x.lp, x.map) != HU_OK) {
         fprintf(stderr, "huella featurize: out of memory\n");
         status = HU_EXIT_FAIL;
         goto out;
@@ -239,6 +265,7 @@ out:
     hu_fz_reader_destroy(x.r);
     hu_fx_worker_destroy(x.w);
     hu_features_destroy(x.fx);
+    hu_map_destroy(x.map);
     hu_buf_fini(&x.out);
     return status;
 }

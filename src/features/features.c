@@ -444,7 +444,7 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
             if (nt != SIZE_MAX) {
                 /* a deployment key seeds the shingle hashes (featurized.h) */
-                out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed)
+                out->simhash = k ? hu__simhash_tokens_seeded(w->tpl, w->toks, nt, k->simhash_seed)
                                  : hu__simhash_tokens(w->tpl, w->toks, nt);
                 hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
                 out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);

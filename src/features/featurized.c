@@ -257,6 +257,71 @@ static void put_u32(struct w *w, const char *sep, const char *key, uint32_t v)
     put(w, num + n, sizeof num - n);
 }
 
+/* A positive float with 9 significant digits, without printf (%.9g took
+ * ~200 ns a score, most of the object's cost).  For 1e-5 <= x < 1e9 the
+ * decimal is computed exactly enough in double: x * 10^(8-e) with an exact
+ * power of ten (|8-e| <= 13) is off by at most half an ulp of the double,
+ * so the 9-digit integer m is the correctly rounded one, or one unit away
+ * when the product lies within 1e-7 of a .5 tie.  Either way |m*10^(e-8) -
+ * x| <= 0.51e-8 * 10^e <= 5.1e-9 x, far below half the spacing of floats
+ * (2^-25 x = 2.98e-8 x), so reading the decimal back to the nearest
+ * double and rounding to float gives x again (tests/unit/test_featurized.c,
+ * floats_round_trip, checks it over every magnitude).  Trailing zeros are
+ * dropped ("0.5", "1").  Anything else goes through %.9g. */
+static void put_float9(struct w *w, float xf)
+{
+    static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13 };
+    double x = (double)xf;
+    if (!(x >= 1e-5 && x < 1e9)) {
+        putf(w, "%.9g", x);
+        return;
+    }
+    int e = 0;                              /* 10^e <= x < 10^(e+1) */
+    while (e < 8 && x >= p10[e + 1])
+        e++;
+    while (e > -5 && x < 1.0 / p10[-e])     /* 1/10^k: only compares, no digits from it */
+        e--;
+    int k = 8 - e;                          /* 0..13 */
+    uint64_t m = (uint64_t)(x * p10[k] + 0.5);
+    if (m >= 1000000000u) {                 /* rounded up to 10^9 */
+        m /= 10;
+        e++;
+        k--;
+    }
+    if (m < 100000000u) {                   /* x sat just under 10^e: one digit more */
+        m = (uint64_t)(x * p10[k + 1] + 0.5);
+        e--;
+        k++;
+    }
+    char dig[9];
+    for (int i = 8; i >= 0; i--) {
+        dig[i] = (char)('0' + m % 10);
+        m /= 10;
+    }
+    int nd = 9;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    char tmp[32];
+    size_t n = 0;
+    if (e < 0) {                            /* 0.000ddd */
+        tmp[n++] = '0';
+        tmp[n++] = '.';
+        for (int i = -1; i > e; i--)
+            tmp[n++] = '0';
+        for (int i = 0; i < nd; i++)
+            tmp[n++] = dig[i];
+    } else {                                /* ddd.ddd */
+        for (int i = 0; i <= e; i++)
+            tmp[n++] = i < nd ? dig[i] : '0';
+        if (nd > e + 1) {
+            tmp[n++] = '.';
+            for (int i = e + 1; i < nd; i++)
+                tmp[n++] = dig[i];
+        }
+    }
+    put(w, tmp, n);
+}
+
 size_t hu_fz_object_write(const struct hu_fz_object *o, char *out, size_t cap)
 {
     struct w w = { out, cap, 0 };
@@ -284,8 +349,12 @@ size_t hu_fz_object_write(const struct hu_fz_object *o, char *out, size_t cap)
         for (int t = 0; t < HU_TARGET_COUNT; t++) {
             if (!(o->target[t] > 0.0f))
                 continue;
-            putf(&w, "%s\"%s\":%.9g", first ? "" : ",", hu_target_code((enum hu_target)t),
-                 (double)o->target[t]);
+            if (!first)
+                put(&w, ",", 1);
+            put(&w, "\"", 1);
+            puts_(&w, hu_target_code((enum hu_target)t));
+            put(&w, "\":", 2);
+            put_float9(&w, o->target[t]);
             first = 0;
         }
         puts_(&w, "}");
@@ -310,17 +379,64 @@ size_t hu_fz_object_write(const struct hu_fz_object *o, char *out, size_t cap)
 
 /* ---- one line -------------------------------------------------------------- */
 
+/* Parse a line and compute its object: the part hu_fz_line and
+ * hu_fz_line_mapped share.  Returns HU_FZ_* with *op / *on the object
+ * (NULL for HU_FZ_NO_TEXT; into ob, or into lp's buffer when KEPT), or a
+ * negative status. */
+static int fz_compute(struct hu_fx_worker *w, struct hu_line_parser *lp, const struct hu_fkey *k,
+                      const char *line, size_t len, int padded, struct hu_event *ev, char *ob,
+                      size_t obcap, const char **op, size_t *on, char *obj, size_t objcap,
+                      size_t *olen, int *why)
+{
+    struct hu_req_features f;
+    struct hu_fz_object o;
+    int outcome;
+
+    *op = NULL;
+    *on = 0;
+    enum hu_reject rj = padded ? hu_line_parse_padded(lp, line, len, ev)
+                               : hu_line_parse(lp, line, len, ev);
+    if (rj != HU_REJECT_NONE) {
+        if (why)
+            *why = (int)rj;
+        return rj == HU_REJECT_COUNT ? HU_ENOMEM : HU_EPARSE;
+    }
+    if (ev->kind == HU_EV_REQUEST && ev->features_json.ptr != NULL && ev->prompt.ptr == NULL &&
+        ev->system.ptr == NULL) {
+        *op = ev->features_json.ptr;             /* already featurized */
+        *on = ev->features_json.len;
+        outcome = HU_FZ_KEPT;
+    } else if (ev->kind == HU_EV_REQUEST &&
+               (ev->prompt.ptr != NULL || ev->system.ptr != NULL || ev->n_messages > 0)) {
+        int was = hu_fx_worker_text_only(w, 1);     /* the object needs text features only */
+        hu_features_extract(w, ev, &f);
+        (void)hu_fx_worker_text_only(w, was);
+        hu_fz_object_from(ev, &f, k, &o);
+        *on = hu_fz_object_write(&o, ob, obcap);
+        if (*on >= obcap)
+            return HU_EINTERNAL;                 /* cannot happen: 1024 covers every field */
+        *op = ob;
+        outcome = HU_FZ_FEATURIZED;
+    } else {
+        outcome = HU_FZ_NO_TEXT;
+    }
+    if (obj != NULL && *op != NULL && *on < objcap) {
+        memcpy(obj, *op, *on);
+        obj[*on] = 0;
+        if (olen)
+            *olen = *on;
+    }
+    return outcome;
+}
+
 int hu_fz_line(struct hu_fx_worker *w, struct hu_fz_reader *r, struct hu_line_parser *lp,
                const struct hu_fkey *k, const char *line, size_t len, int padded,
                struct hu_buf *out, char *obj, size_t objcap, size_t *olen, int *why)
 {
     struct hu_event ev;
-    struct hu_req_features f;
-    struct hu_fz_object o;
     char ob[1024];
-    const char *op = NULL;
-    size_t on = 0;
-    int outcome;
+    const char *op;
+    size_t on;
 
     if (olen)
         *olen = 0;
@@ -328,42 +444,123 @@ int hu_fz_line(struct hu_fx_worker *w, struct hu_fz_reader *r, struct hu_line_pa
         *why = HU_REJECT_NONE;
     if (w == NULL || r == NULL || lp == NULL || line == NULL || out == NULL)
         return HU_EINVAL;
-    enum hu_reject rj = padded ? hu_line_parse_padded(lp, line, len, &ev)
-                               : hu_line_parse(lp, line, len, &ev);
-    if (rj != HU_REJECT_NONE) {
-        if (why)
-            *why = (int)rj;
-        return rj == HU_REJECT_COUNT ? HU_ENOMEM : HU_EPARSE;
-    }
-    if (ev.kind == HU_EV_REQUEST && ev.features_json.ptr != NULL && ev.prompt.ptr == NULL &&
-        ev.system.ptr == NULL) {
-        op = ev.features_json.ptr;               /* already featurized */
-        on = ev.features_json.len;
-        outcome = HU_FZ_KEPT;
-    } else if (ev.kind == HU_EV_REQUEST &&
-               (ev.prompt.ptr != NULL || ev.system.ptr != NULL || ev.n_messages > 0)) {
-        int was = hu_fx_worker_text_only(w, 1);     /* the object needs text features only */
-        hu_features_extract(w, &ev, &f);
-        (void)hu_fx_worker_text_only(w, was);
-        hu_fz_object_from(&ev, &f, k, &o);
-        on = hu_fz_object_write(&o, ob, sizeof ob);
-        if (on >= sizeof ob)
-            return HU_EINTERNAL;                 /* cannot happen: 1024 covers every field */
-        op = ob;
-        outcome = HU_FZ_FEATURIZED;
-    } else {
-        outcome = HU_FZ_NO_TEXT;
-    }
-    if (obj != NULL && op != NULL && on < objcap) {
-        memcpy(obj, op, on);
-        obj[on] = 0;
-        if (olen)
-            *olen = on;
-    }
+    int outcome = fz_compute(w, lp, k, line, len, padded, &ev, ob, sizeof ob, &op, &on, obj, objcap,
+                             olen, why);
+    if (outcome < 0)
+        return outcome;
     /* The line's bytes are re-read by the rewriter (its own padded copy):
      * the event's spans are not needed any more, except op when KEPT,
      * which points into lp's buffer and stays valid until lp's next parse. */
     int rc = padded ? hu_fz_rewrite_padded(r, line, len, op, on, out)
                     : hu_fz_rewrite(r, line, len, op, on, out);
+    return rc == HU_OK ? outcome : rc;
+}
+
+/* ---- a contract line from an event (--map) ----------------------------------- */
+
+static int put_span(struct hu_buf *b, const char *name, struct hu_span s)
+{
+    if (s.ptr == NULL)
+        return HU_OK;
+    int rc = hu_buf_printf(b, ",\"%s\":\"", name);
+    if (rc == HU_OK)
+        rc = hu_buf_add_json_str(b, s.ptr, s.len);
+    if (rc == HU_OK)
+        rc = hu_buf_addc(b, '"');
+    return rc;
+}
+
+static int put_int(struct hu_buf *b, const char *name, int64_t v)
+{
+    if (v == HU_EV_ABSENT)
+        return HU_OK;
+    return hu_buf_printf(b, ",\"%s\":%lld", name, (long long)v);
+}
+
+int hu_fz_event_write(const struct hu_event *ev, const char *obj, size_t olen, struct hu_buf *out)
+{
+    char ts[40];
+    int rc;
+
+    if (ev == NULL || out == NULL)
+        return HU_EINVAL;
+    hu_buf_reset(out);
+    hu_format_rfc3339(ev->ts_ms, ts, sizeof ts);
+    rc = hu_buf_printf(out, "{\"ts\":\"%s\"", ts);
+    if (rc == HU_OK && ev->kind != HU_EV_REQUEST)
+        rc = hu_buf_printf(out, ",\"kind\":\"%s\"",
+                           ev->kind == HU_EV_ACCOUNT ? "account" : "model_release");
+    /* the order of EVENTS.md; text (system, prompt, messages) never */
+    const struct { const char *name; struct hu_span s; } spans[] = {
+        { "account_id", ev->account_id }, { "org_id", ev->org_id },   { "api_key_id", ev->api_key_id },
+        { "ip", ev->ip },                 { "country", ev->country }, { "user_agent", ev->user_agent },
+        { "client_fp", ev->client_fp },   { "headers_fp", ev->headers_fp },
+        { "endpoint", ev->endpoint },     { "model", ev->model },     { "payment_fp", ev->payment_fp },
+        { "type", ev->account_type },     { "email_domain", ev->email_domain },
+        { "verification", ev->verification },
+    };
+    for (size_t i = 0; rc == HU_OK && i < sizeof spans / sizeof spans[0]; i++)
+        rc = put_span(out, spans[i].name, spans[i].s);
+    if (rc == HU_OK && ev->n_tools > 0) {
+        rc = hu_buf_adds(out, ",\"tools\":[");
+        for (uint32_t i = 0; rc == HU_OK && i < ev->n_tools; i++) {
+            rc = hu_buf_adds(out, i ? ",\"" : "\"");
+            if (rc == HU_OK)
+                rc = hu_buf_add_json_str(out, ev->tools[i].ptr ? ev->tools[i].ptr : "",
+                                         ev->tools[i].len);
+            if (rc == HU_OK)
+                rc = hu_buf_addc(out, '"');
+        }
+        if (rc == HU_OK)
+            rc = hu_buf_addc(out, ']');
+    }
+    /* thinking: the object form keeps a budget and the switch apart
+     * ({"type":"disabled","budget_tokens":N} is off with a budget) */
+    if (rc == HU_OK && ev->thinking_budget != HU_EV_ABSENT)
+        rc = hu_buf_printf(out, ",\"thinking\":{\"type\":\"%s\",\"budget_tokens\":%lld}",
+                           ev->thinking > 0 ? "enabled" : "disabled", (long long)ev->thinking_budget);
+    else if (rc == HU_OK && ev->thinking >= 0)
+        rc = hu_buf_printf(out, ",\"thinking\":%s", ev->thinking ? "true" : "false");
+    if (rc == HU_OK)
+        rc = put_int(out, "max_tokens", ev->max_tokens);
+    if (rc == HU_OK)
+        rc = put_int(out, "input_tokens", ev->input_tokens);
+    if (rc == HU_OK)
+        rc = put_int(out, "output_tokens", ev->output_tokens);
+    if (rc == HU_OK)
+        rc = put_int(out, "status", ev->status);
+    if (rc == HU_OK)
+        rc = put_span(out, "label", ev->label);
+    if (rc == HU_OK && obj != NULL) {
+        rc = hu_buf_adds(out, ",\"features\":");
+        if (rc == HU_OK)
+            rc = hu_buf_add(out, obj, olen);
+    }
+    if (rc == HU_OK)
+        rc = hu_buf_addc(out, '}');
+    return rc;
+}
+
+int hu_fz_line_mapped(struct hu_fx_worker *w, struct hu_line_parser *lp, const struct hu_fkey *k,
+                      const char *line, size_t len, int padded, struct hu_buf *out, char *obj,
+                      size_t objcap, size_t *olen, int *why)
+{
+    struct hu_event ev;
+    char ob[1024];
+    const char *op;
+    size_t on;
+
+    if (olen)
+        *olen = 0;
+    if (why)
+        *why = HU_REJECT_NONE;
+    if (w == NULL || lp == NULL || line == NULL || out == NULL)
+        return HU_EINVAL;
+    int outcome = fz_compute(w, lp, k, line, len, padded, &ev, ob, sizeof ob, &op, &on, obj, objcap,
+                             olen, why);
+    if (outcome < 0)
+        return outcome;
+    /* the event's spans point into lp's buffers: still valid here */
+    int rc = hu_fz_event_write(&ev, op, on, out);
     return rc == HU_OK ? outcome : rc;
 }

@@ -173,6 +173,29 @@ HU_MUST_CHECK int hu_fz_line(struct hu_fx_worker *w, struct hu_fz_reader *r, str
                              struct hu_buf *out, char *obj, size_t objcap, size_t *olen,
                              int *why);
 
+/* Write an event as one contract line (no newline) into out (reset
+ * first): `ts` as RFC 3339 with milliseconds, `kind` unless a request,
+ * every identity, network, client, shape and account field the event
+ * holds, `label`, and "features":obj[0..olen) when obj != NULL -- never
+ * `system`, `prompt` or `messages`.  Parsing the result gives the same
+ * event but its text (thinking keeps its budget; tool names beyond
+ * HU_MAX_TOOLS are not in the event, so not in the line).  HU_OK,
+ * HU_EINVAL, HU_ENOMEM / HU_ETOOBIG from the buffer.  O(size of the
+ * event). */
+HU_MUST_CHECK int hu_fz_event_write(const struct hu_event *ev, const char *obj, size_t olen,
+                                    struct hu_buf *out);
+
+/* hu_fz_line for a parser with a map (a foreign log shape, --map): the
+ * same parse and object, but the output is a contract line written from
+ * the event (hu_fz_event_write), not the input line rewritten -- a
+ * foreign line may hold text anywhere (responses, metadata), and only
+ * the mapped fields are known not to be text.  Same returns as
+ * hu_fz_line. */
+HU_MUST_CHECK int hu_fz_line_mapped(struct hu_fx_worker *w, struct hu_line_parser *lp,
+                                    const struct hu_fkey *k, const char *line, size_t len, int padded,
+                                    struct hu_buf *out, char *obj, size_t objcap, size_t *olen,
+                                    int *why);
+
 /* "en", "zh", "es", "other"; NULL for HU_LANG_NONE.  And back: -1 if not
  * one of those. */
 const char *hu_lang_code(int lang);

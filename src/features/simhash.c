@@ -103,6 +103,12 @@ uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed)
 
 uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size_t n_tok)
 {
+    return hu__simhash_tokens_seeded(norm, toks, n_tok, HU_HASH_SEED);
+}
+
+uint64_t hu__simhash_tokens_seeded(const char *norm, const struct hu__token *toks, size_t n_tok,
+                                   uint64_t seed)
+{
     int32_t v[64] = { 0 };
     int32_t total = 0;
     size_t n = 0;
@@ -113,7 +119,7 @@ uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size
         return 0;
     pthread_once(&bits_once, bits_init);
     for (size_t k = 0; k < n_tok; k++) {
-        uint64_t h = hu_hash(norm + toks[k].start, toks[k].end - toks[k].start);
+        uint64_t h = hu_hash_seeded(norm + toks[k].start, toks[k].end - toks[k].start, seed);
         if (!toks[k].cjk) {
             add(v, h, UNIGRAM_WEIGHT);
             total += UNIGRAM_WEIGHT;

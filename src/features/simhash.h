@@ -26,6 +26,11 @@ uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size
  * locality but cannot be recomputed from a candidate text without it.
  * hu_text_simhash(n, l) == hu_text_simhash_seeded(n, l, HU_HASH_SEED). */
 uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed);
+/* hu_text_simhash_seeded over the tokens of norm: the same signature
+ * without tokenising again (the keyed path of features.c, on the request
+ * path of the featurizer). */
+uint64_t hu__simhash_tokens_seeded(const char *norm, const struct hu__token *toks, size_t n,
+                                   uint64_t seed);
 
 /* Hamming distance of two signatures, 0..64. */
 static inline int hu_text_simhash_dist(uint64_t a, uint64_t b)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,49 @@ static void floats_round_trip(void **state)
         for (int t = 0; t < HU_TARGET_COUNT; t++)
             assert_memory_equal(&o.target[t], &back.target[t], sizeof(float));
     }
+    /* every magnitude the fast writer handles and beyond, and the floats
+     * next to powers of ten (where its exponent is found) */
+    for (int i = 0; i < 200000; i++) {
+        struct hu_fz_object o = { .has = HU_FZ_HAS_TARGETS }, back;
+        for (int t = 0; t < HU_TARGET_COUNT; t++) {
+            uint64_t z = next();
+            float v;
+            if (t % 2 == 0) {
+                uint32_t bits = (uint32_t)z & 0x7fffffu;
+                bits |= (uint32_t)(103 + (z >> 32) % 24) << 23;   /* 2^-24 .. 1: scores */
+                memcpy(&v, &bits, sizeof v);
+            } else {
+                static const float p10[] = { 1e-7f, 1e-6f, 1e-5f, 1e-4f, 1e-3f, 1e-2f, 1e-1f, 1.0f };
+                v = p10[(z >> 8) % 8];
+                for (int s = (int)(z % 5); s > 0; s--)
+                    v = (z >> 40) & 1 || v == 1.0f ? nextafterf(v, 0.0f) : nextafterf(v, 2.0f);
+            }
+            o.target[t] = v;
+        }
+        size_t n = hu_fz_object_write(&o, buf, sizeof buf);
+        assert_true(n < sizeof buf);
+        assert_int_equal(hu_fz_read(r, buf, n, &back), HU_OK);
+        for (int t = 0; t < HU_TARGET_COUNT; t++)
+            if (memcmp(&o.target[t], &back.target[t], sizeof(float))) {
+                fprintf(stderr, "%.9g (%a) read back as %.9g: %s\n", (double)o.target[t],
+                        (double)o.target[t], (double)back.target[t], buf);
+                fail();
+            }
+    }
+    /* the shapes written */
+    struct hu_fz_object o = { .has = HU_FZ_HAS_TARGETS };
+    o.target[0] = 0.5f;
+    o.target[1] = 1.0f;
+    o.target[2] = 0.329679966f;
+    o.target[3] = 1e-5f;
+    o.target[4] = 0.0625f;
+    size_t n = hu_fz_object_write(&o, buf, sizeof buf);
+    assert_true(n < sizeof buf);
+    assert_non_null(strstr(buf, "\":0.5,"));
+    assert_non_null(strstr(buf, "\":1,"));
+    assert_non_null(strstr(buf, "\":0.329679966,"));
+    assert_non_null(strstr(buf, "\":9.99999975e-06,"));   /* just under 1e-5: printf's form */
+    assert_non_null(strstr(buf, "\":0.0625"));
     hu_fz_reader_destroy(r);
 }
 
@@ -373,6 +417,31 @@ static void keying_changes_hashes_not_relations(void **state)
     char norm[1024];
     size_t n = hu_text_template("some words to hash here", 23, norm, sizeof norm);
     assert_int_equal(hu_text_simhash(norm, n), hu_text_simhash_seeded(norm, n, HU_HASH_SEED));
+    /* the keyed path hashes the tokens it already has: the same signature
+     * as walking the text with the seed, on any bytes */
+    {
+        static const char alphabet[] = "ab cd. EF\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 12,x\ny\t!";
+        static struct hu__token toks[2048];
+        char text[600];
+        for (int it = 0; it < 2000; it++) {
+            size_t len = (size_t)(next() % sizeof text);
+            for (size_t i = 0; i < len; i++)
+                text[i] = alphabet[next() % (sizeof alphabet - 1)];
+            uint64_t seed = next();
+            for (int pass = 0; pass < 2; pass++) {
+                char nb[HU_TEXT_OUT_CAP(600)];
+                const char *t = text;
+                size_t tl = len;
+                if (pass == 1) {
+                    tl = hu_text_template(text, len, nb, sizeof nb);
+                    t = nb;
+                }
+                size_t nt = hu__tokenize(t, tl, toks, 2048);
+                assert_true(nt != SIZE_MAX);
+                assert_int_equal(hu__simhash_tokens_seeded(t, toks, nt, seed), hu_text_simhash_seeded(t, tl, seed));
+            }
+        }
+    }
     /* featurized under key k, read by an unkeyed deployment: used, counted */
     int why;
     assert_true(hu_fz_line(k.w, k.r, k.lp, k.k, a, strlen(a), 0, &k.out, NULL, 0, NULL, &why) == HU_FZ_FEATURIZED);
@@ -426,6 +495,115 @@ static void bad_objects_in_events(void **state)
     ctx_fini(&c);
 }
 
+/* --map output: a contract line written from the event.  Parsing it gives
+ * the same event (every field but text) and the same features, bit for
+ * bit; no text is in it. */
+static const char *const MAPPED_EXTRA[] = {
+    "{\"ts\":\"2026-02-10T14:03:22.123+02:00\",\"account_id\":\"e\\\"1\\\\\\u0001\\u00e9\",\"org_id\":\"o\","
+    "\"api_key_id\":\"k\",\"country\":\"DE\",\"client_fp\":\"t13d\",\"headers_fp\":\"hf\",\"endpoint\":\"/v1/x\","
+    "\"payment_fp\":\"pm\",\"label\":\"benign/x\",\"thinking\":{\"type\":\"disabled\",\"budget_tokens\":2048},"
+    "\"prompt\":\"hi there, Milo\",\"status\":429,\"input_tokens\":0,\"output_tokens\":5}",
+    "{\"ts\":1770000010.25,\"account_id\":\"e2\",\"thinking\":4096,\"prompt\":\"step by step\",\"model\":\"m\"}",
+    "{\"ts\":1770000011,\"account_id\":\"e3\",\"thinking\":false,\"system\":\"Grade strictly\"}",
+    "{\"kind\":\"model_release\",\"ts\":1770000012,\"model\":\"m-2\"}",
+    "{\"kind\":\"account\",\"ts\":1770000013,\"account_id\":\"e4\",\"email_domain\":\"uni.example\","
+    "\"verification\":\"id\",\"ip\":\"198.51.100.1\",\"payment_fp\":\"pm2\"}",
+};
+
+static void span_eq(struct hu_span a, struct hu_span b)
+{
+    assert_int_equal(a.ptr == NULL, b.ptr == NULL);
+    assert_int_equal(a.len, b.len);
+    if (a.ptr)
+        assert_memory_equal(a.ptr, b.ptr, a.len);
+}
+
+static void mapped_one(struct ctx *c, struct hu_line_parser *lp3, const char *line)
+{
+    struct hu_event e1, e2;
+    struct hu_req_features f1, f2;
+    memset(&f1, 0, sizeof f1);
+    memset(&f2, 0, sizeof f2);
+    int why = -1;
+    int outcome = hu_fz_line_mapped(c->w, c->lp, c->k, line, strlen(line), 0, &c->out, NULL, 0, NULL, &why);
+    assert_true(outcome > 0);
+    assert_null(strstr(c->out.ptr, "\"prompt\""));
+    assert_null(strstr(c->out.ptr, "\"messages\":["));
+    assert_null(strstr(c->out.ptr, "step by step"));
+    assert_null(strstr(c->out.ptr, "Grade strictly"));
+    assert_null(strstr(c->out.ptr, "Milo"));
+    assert_null(strstr(c->out.ptr, "Paris"));
+    assert_int_equal(hu_line_parse(lp3, line, strlen(line), &e1), HU_REJECT_NONE);
+    assert_int_equal(hu_line_parse(c->lp2, c->out.ptr, c->out.len, &e2), HU_REJECT_NONE);
+    assert_int_equal(e1.kind, e2.kind);
+    assert_true(e1.ts_ms == e2.ts_ms);
+    span_eq(e1.account_id, e2.account_id);
+    span_eq(e1.org_id, e2.org_id);
+    span_eq(e1.api_key_id, e2.api_key_id);
+    span_eq(e1.ip, e2.ip);
+    span_eq(e1.country, e2.country);
+    span_eq(e1.user_agent, e2.user_agent);
+    span_eq(e1.client_fp, e2.client_fp);
+    span_eq(e1.headers_fp, e2.headers_fp);
+    span_eq(e1.endpoint, e2.endpoint);
+    span_eq(e1.model, e2.model);
+    span_eq(e1.payment_fp, e2.payment_fp);
+    span_eq(e1.label, e2.label);
+    span_eq(e1.account_type, e2.account_type);
+    span_eq(e1.email_domain, e2.email_domain);
+    span_eq(e1.verification, e2.verification);
+    assert_int_equal(e1.thinking, e2.thinking);
+    assert_true(e1.thinking_budget == e2.thinking_budget);
+    assert_true(e1.max_tokens == e2.max_tokens && e1.input_tokens == e2.input_tokens &&
+                e1.output_tokens == e2.output_tokens && e1.status == e2.status);
+    assert_int_equal(e1.n_tools, e2.n_tools);
+    assert_int_equal(e1.tools_total, e2.tools_total);
+    for (uint32_t i = 0; i < e1.n_tools; i++)
+        span_eq(e1.tools[i], e2.tools[i]);
+    uint32_t n1[7] = { e1.n_messages, e1.n_user_msgs, e1.n_assistant_msgs, e1.n_tool_msgs,
+                       e1.n_image_blocks, e1.n_tool_use_blocks, e1.n_tool_result_blocks };
+    uint32_t n2[7] = { e2.n_messages, e2.n_user_msgs, e2.n_assistant_msgs, e2.n_tool_msgs,
+                       e2.n_image_blocks, e2.n_tool_use_blocks, e2.n_tool_result_blocks };
+    assert_memory_equal(n1, n2, sizeof n1);
+    if (e1.kind == HU_EV_REQUEST) {
+        hu_features_extract(c->w, &e1, &f1);
+        hu_features_extract(c->w, &e2, &f2);
+        assert_memory_equal(&f1, &f2, sizeof f1);
+    }
+}
+
+static void mapped_output_is_the_event(void **state)
+{
+    (void)state;
+    for (int keyed = 0; keyed < 2; keyed++) {
+        struct ctx c;
+        struct hu_line_parser *lp3 = NULL;
+        assert_int_equal(ctx_init(&c, keyed), 0);
+        assert_int_equal(hu_line_parser_create(&lp3, NULL), HU_OK);
+        for (size_t i = 0; i < sizeof LINES / sizeof LINES[0]; i++)
+            mapped_one(&c, lp3, LINES[i]);
+        for (size_t i = 0; i < sizeof MAPPED_EXTRA / sizeof MAPPED_EXTRA[0]; i++)
+            mapped_one(&c, lp3, MAPPED_EXTRA[i]);
+        /* the exact line of one event */
+        const char *l = MAPPED_EXTRA[2];
+        int why;
+        assert_int_equal(hu_fz_line_mapped(c.w, c.lp, c.k, l, strlen(l), 0, &c.out, NULL, 0, NULL, &why),
+                         HU_FZ_FEATURIZED);
+        assert_true(!strncmp(c.out.ptr, "{\"ts\":\"2026-02-02T02:40:11.000Z\",\"account_id\":\"e3\","
+                                        "\"thinking\":false,\"features\":{\"v\":1,", 72));
+        l = MAPPED_EXTRA[3];
+        assert_int_equal(hu_fz_line_mapped(c.w, c.lp, c.k, l, strlen(l), 0, &c.out, NULL, 0, NULL, &why),
+                         HU_FZ_NO_TEXT);
+        assert_string_equal(c.out.ptr, "{\"ts\":\"2026-02-02T02:40:12.000Z\",\"kind\":\"model_release\","
+                                       "\"model\":\"m-2\"}");
+        /* a rejected line writes nothing */
+        assert_int_equal(hu_fz_line_mapped(c.w, c.lp, c.k, "{\"prompt\":\"x\"}", 14, 0, &c.out, NULL, 0,
+                                           NULL, &why), HU_EPARSE);
+        hu_line_parser_destroy(lp3);
+        ctx_fini(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +616,7 @@ int main(void)
         cmocka_unit_test(raw_equals_featurized),
         cmocka_unit_test(keying_changes_hashes_not_relations),
         cmocka_unit_test(bad_objects_in_events),
+        cmocka_unit_test(mapped_output_is_the_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
