@@ -19,6 +19,14 @@ case $lim in unlimited) ;; *) if [ "$lim" -lt 10300 ]; then
     echo "not ok - the test needs 10,300 file descriptors (ulimit -Hn is $(ulimit -Hn))"; exit 1
 fi ;; esac
 
+# the new options refuse nonsense (exit 2)
+for bad in "--request-timeout 0" "--request-timeout 99999" "--max-connections 0" \
+           "--max-connections -5" "--max-conns-per-ip x"; do
+    # shellcheck disable=SC2086
+    "$HUELLA" serve $bad --db "$TMP/never.db" >/dev/null 2>&1
+    check "serve $bad is a usage error" [ $? -eq 2 ]
+done
+
 # A: default caps and timeouts.  B: short timeouts, small caps.
 serve_start a --db "$TMP/a.db" --relink-ms 200 --checkpoint-ms 500
 PORT_A=$PORT; PID_A=$SERVE_PID
