@@ -52,8 +52,8 @@ const char hu_cmd_serve_help[] =
     "                          never below --conn-timeout)\n"
     "  --max-connections N     open connections; beyond, 503 + Retry-After and\n"
     "                          close (default 16384, lowered to fit RLIMIT_NOFILE)\n"
-    "  --max-conns-per-ip N    open connections per client address, same answer\n"
-    "                          beyond (default 4096; 0 = no per-address cap)\n\n"
+    "  --max-conns-per-ip N    open connections per client address (IPv6: per\n"
+    "                          /64), same answer beyond (default 4096; 0 = none)\n\n"
     "Signals: SIGHUP reloads the policy; SIGTERM/SIGINT stop after the requests in\n"
     "flight, with a last checkpoint.  Exit 0 on a clean stop, 2 on bad usage or an\n"
     "unusable policy/database/address, 1 on an internal failure.\n";

@@ -72,6 +72,34 @@ else
     n_fail=$((n_fail + 1))
 fi
 
+# IPv6: the per-address cap keys on the /64 (here ::1); 7 connections, cap 5
+if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    serve_start c --db "$TMP/c.db" --listen '[::1]:0' --max-conns-per-ip 5
+    PID_C=$SERVE_PID
+    EXTRA_PIDS="$PID_A $PID_B $PID_C"
+    out=$("$PY" - "$PORT" <<'PYEOF'
+import socket, sys
+port = int(sys.argv[1]); socks = []
+for _ in range(7):
+    s = socket.socket(socket.AF_INET6); s.settimeout(5); s.connect(("::1", port)); socks.append(s)
+codes = []
+for s in socks:
+    s.sendall(b"GET /v1/check HTTP/1.1\r\nHost: x\r\nX-Huella-Account: v6\r\n\r\n")
+for s in socks:
+    try:
+        codes.append(s.recv(4096).split(b" ")[1].decode())
+    except Exception:
+        codes.append("none")
+print(" ".join(sorted(codes)))
+PYEOF
+)
+    check "IPv6 client, per-address cap 5: 7 connections -> 5 x 200, 2 x 503 ($out)" [ "$out" = "200 200 200 200 200 503 503" ]
+    serve_stop
+    check "IPv6 service stops with status 0" [ "$SERVE_STATUS" = 0 ]
+else
+    echo "ok - no IPv6 loopback here: IPv6 per-address cap not checked # SKIP"
+fi
+
 SERVE_PID=$PID_A; serve_stop; st_a=$SERVE_STATUS
 SERVE_PID=$PID_B; serve_stop; st_b=$SERVE_STATUS
 EXTRA_PIDS=""
