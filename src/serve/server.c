@@ -1208,9 +1208,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         q->conn = ci ? ci->socket_context : NULL;
         if (q->conn) {
-            int st = CS_RECEIVING;
-            if (!atomic_compare_exchange_strong(&q->conn->state, &st, CS_BODY))
-                return MHD_NO;   /* cut by the watchdog */
+            /* RECEIVING normally; anything but KILLED (cut by the watchdog)
+             * is taken as stale rather than trusted to libmicrohttpd's
+             * completion callback order */
+            int st = atomic_load(&q->conn->state);
+            do {
+                if (st == CS_KILLED)
+                    return MHD_NO;
+            } while (!atomic_compare_exchange_weak(&q->conn->state, &st, CS_BODY));
         }
         /* over the connection caps (or untracked): 503 now, and the
          * connection closes; health and metrics are still answered */
