@@ -45,7 +45,15 @@ const char hu_cmd_serve_help[] =
     "  --conn-timeout S        close idle or stalled connections after S seconds\n"
     "                          (default 15)\n"
     "  --decision-log-rate N   at most N decision log lines per second, the rest\n"
-    "                          counted (default 1000; 0 = unlimited)\n\n"
+    "                          counted (default 1000; 0 = unlimited)\n"
+    "  --request-timeout S     a request (line, headers, body) must arrive within\n"
+    "                          S seconds of the connection opening or of its\n"
+    "                          previous answer, else it is closed (default 30;\n"
+    "                          never below --conn-timeout)\n"
+    "  --max-connections N     open connections; beyond, 503 + Retry-After and\n"
+    "                          close (default 16384, lowered to fit RLIMIT_NOFILE)\n"
+    "  --max-conns-per-ip N    open connections per client address (IPv6: per\n"
+    "                          /64), same answer beyond (default 4096; 0 = none)\n\n"
     "Signals: SIGHUP reloads the policy; SIGTERM/SIGINT stop after the requests in\n"
     "flight, with a last checkpoint.  Exit 0 on a clean stop, 2 on bad usage or an\n"
     "unusable policy/database/address, 1 on an internal failure.\n";
@@ -104,7 +112,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
-           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL };
+           O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
+           O_REQTO, O_MAXCONN, O_MAXPERIP };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -126,6 +135,9 @@ int hu_cmd_serve(int argc, char **argv)
         { "cidr", required_argument, NULL, O_CIDR },
         { "model", required_argument, NULL, O_MODEL },
         { "help", no_argument, NULL, 'h' },
+        { "request-timeout", required_argument, NULL, O_REQTO },
+        { "max-connections", required_argument, NULL, O_MAXCONN },
+        { "max-conns-per-ip", required_argument, NULL, O_MAXPERIP },
         { NULL, 0, NULL, 0 },
     };
     char host[128] = "127.0.0.1";
@@ -209,6 +221,21 @@ int hu_cmd_serve(int argc, char **argv)
             if (parse_uint(optarg, 3600, &v) || !v)
                 return hu_cli_usage_error("serve", "--conn-timeout wants 1..3600 seconds");
             so.conn_timeout_s = (unsigned)v;
+            break;
+        case O_REQTO:
+            if (parse_uint(optarg, 3600, &v) || !v)
+                return hu_cli_usage_error("serve", "--request-timeout wants 1..3600 seconds");
+            so.request_timeout_s = (unsigned)v;
+            break;
+        case O_MAXCONN:
+            if (parse_uint(optarg, 1000000, &v) || !v)
+                return hu_cli_usage_error("serve", "--max-connections wants 1..1000000");
+            so.max_connections = (unsigned)v;
+            break;
+        case O_MAXPERIP:
+            if (parse_uint(optarg, 1000000, &v))
+                return hu_cli_usage_error("serve", "--max-conns-per-ip wants 0..1000000");
+            so.max_conns_per_ip = v ? (int)v : -1;
             break;
         case 'h':
             fputs(hu_cmd_serve_help, stdout);

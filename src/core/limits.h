@@ -144,8 +144,9 @@
 /* Idle or slow connections are closed after this many seconds without
  * progress: stops slowloris-style clients from holding sockets forever. */
 #define HU_SERVE_CONN_TIMEOUT_S    15u
-/* Most open connections; beyond it new ones are refused at accept (the
- * process also raises RLIMIT_NOFILE to fit). */
+/* Most open connections (--max-connections); beyond it new ones are
+ * answered 503 with Retry-After and closed (the process also raises
+ * RLIMIT_NOFILE to fit, and lowers the cap if the hard limit is smaller). */
 #define HU_SERVE_MAX_CONNECTIONS   16384u
 /* Entries of the sign-up sharing tracker per kind (payment, address,
  * e-mail domain); the weakest entry is evicted beyond it. */
@@ -153,6 +154,30 @@
 /* Manual overrides plus runtime allowlist entries.  Stops an admin script
  * gone wrong from growing the table without bound. */
 #define HU_SERVE_MAX_OVERRIDES     (1u << 20)
+/* Open connections from one client address (--max-conns-per-ip).  Stops
+ * one host taking every slot of HU_SERVE_MAX_CONNECTIONS; a quarter of it
+ * leaves room for a busy gateway host's keep-alive pools.  Beyond it a
+ * connection gets 503 with Retry-After and is closed. */
+#define HU_SERVE_MAX_CONNS_PER_IP  4096u
+/* Connections accepted beyond the cap only to be answered 503 and closed
+ * (libmicrohttpd's own limit is cap + reserve; past that, connections wait
+ * in the kernel backlog).  Stops a burst from queueing silently. */
+#define HU_SERVE_CONN_RESERVE      1024u
+/* A request must arrive whole (line, headers and body) within this many
+ * seconds of the connection opening or of its previous answer
+ * (--request-timeout; never below --conn-timeout).  Stops slowloris
+ * clients that send one byte just before every idle timeout; an 8 MB
+ * events body needs >= 280 kB/s. */
+#define HU_SERVE_REQUEST_TIMEOUT_S 30u
+/* A connection refused for capacity gets this long to send its request
+ * line and read its 503 before it is closed.  Stops shed connections from
+ * holding the reserve. */
+#define HU_SERVE_SHED_GRACE_MS     2000u
+/* POST /v1/events requests between their headers and their answer (most
+ * of them uploading a body).  Beyond it new ones get 503 with Retry-After
+ * before their body is read: a burst of uploads cannot queue unbounded
+ * work behind the journal. */
+#define HU_SERVE_MAX_EVENTS_INFLIGHT 64u
 
 /* ---- fingerprint library (src/fprint/) ----------------------------------- */
 

@@ -11,25 +11,65 @@
  * 4.5x fewer requests per second), so only refusals that must not read a
  * body (413 on a declared oversized Content-Length) answer early.
  *
- * Hostile clients: a body beyond the route's cap is drained and answered
- * with 413; bodies held by all connections at once are capped
- * (HU_SERVE_MAX_INFLIGHT_BODY -> 503); headers beyond HU_SERVE_CONN_MEMORY
- * are refused by libmicrohttpd itself; idle or slow connections time out
- * after HU_SERVE_CONN_TIMEOUT_S; at most HU_SERVE_MAX_CONNECTIONS are open.
+ * Hostile clients.  libmicrohttpd gives an idle timeout (reset by every
+ * byte), a per-connection memory pool (headers beyond HU_SERVE_CONN_MEMORY
+ * are refused) and a hard connection limit that just stops accepting.
+ * That leaves four holes, closed here:
+ *
+ *   - slowloris: a client sending one byte per idle period is never idle.
+ *     Every connection carries a deadline (--request-timeout from its
+ *     opening or from its previous answer); a watchdog thread walks the
+ *     open connections five times a second and shuts down the socket of
+ *     any that is still receiving past its deadline.  libmicrohttpd then
+ *     reads EOF and closes it in its own thread.  The watchdog only calls
+ *     shutdown(2), never close(2), and it does so under the connection
+ *     table's mutex, which the CLOSED notification also takes before
+ *     libmicrohttpd closes the descriptor: a reused descriptor cannot be
+ *     hit.  A per-connection state word (receiving -> body -> handling,
+ *     or -> killed by the watchdog) is moved by compare-and-swap so a
+ *     request being answered is never cut, and a cut one is never answered.
+ *   - silent queueing at the connection limit: our cap (--max-connections)
+ *     and per-address cap (--max-conns-per-ip) sit below libmicrohttpd's
+ *     limit by HU_SERVE_CONN_RESERVE.  A connection over either cap is
+ *     still accepted, answered 503 with Retry-After and closed, within
+ *     HU_SERVE_SHED_GRACE_MS; /healthz and /metrics are answered even
+ *     there so the on-call engineer can see the overload.
+ *   - a burst of event uploads: at most HU_SERVE_MAX_EVENTS_INFLIGHT
+ *     POST /v1/events between headers and answer; more get 503 before
+ *     their body is read.  Body bytes held by all connections are capped
+ *     too (HU_SERVE_MAX_INFLIGHT_BODY -> 503).
+ *   - oversized bodies: a declared Content-Length over the route's cap is
+ *     answered 413 before any body byte is read; an undeclared (chunked)
+ *     body is cut as soon as it passes the cap (libmicrohttpd 0.9.75
+ *     cannot queue an answer in the middle of an upload).
+ *
+ * Two parsing gaps of libmicrohttpd 0.9.75 are closed as well: framing a
+ * smuggler plays with (two Content-Length values, Content-Length with
+ * Transfer-Encoding: 400; a coding other than chunked: 501), and "%00" in
+ * a path, which its unescaper turned into a NUL that cut the path into a
+ * known route (now left undecoded: 404).
+ *
+ * Cost on the decision path: two compare-and-swaps, one coarse clock read
+ * and one pass over the request headers per request; the table mutex is
+ * taken only when a connection opens or closes.
  */
 #include "serve/server.h"
 #include "serve/backend.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -58,7 +98,7 @@ static const char *const route_names[] = {
 };
 
 /* status codes counted per route (anything else is "other") */
-static const unsigned codes[] = { 200, 202, 400, 401, 403, 404, 405, 413, 429, 500, 503 };
+static const unsigned codes[] = { 200, 202, 400, 401, 403, 404, 405, 413, 429, 500, 501, 503 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
 /* decide latency buckets, seconds (ECOSYSTEM.md 4.1: 0.0005 ... 0.2) */
@@ -70,6 +110,56 @@ struct token {
     char name[64];
     char tok[256];
 };
+
+/* ---- connection guard: types ---------------------------------------------------------- */
+
+/* Why a connection or request was refused with 503 (huella_http_shed_total). */
+#define SHED_MAP(X)                                                          \
+    X(MAX_CONN, "max_connections") X(PER_IP, "per_ip")                       \
+    X(EVENTS, "events_inflight") X(BODY_BYTES, "body_bytes")
+enum shed {
+#define S_ENUM(name, str) SHED_##name,
+    SHED_MAP(S_ENUM)
+#undef S_ENUM
+    SHED_COUNT,
+    SHED_NONE = -1
+};
+static const char *const shed_names[] = {
+#define S_NAME(name, str) str,
+    SHED_MAP(S_NAME)
+#undef S_NAME
+};
+
+/* Why a connection was closed for slowness (huella_http_timeouts_total):
+ * the watchdog's deadline before the headers were complete or during the
+ * body, or libmicrohttpd's idle timeout in the middle of a request. */
+enum timeout_kind { TO_HEADERS, TO_BODY, TO_IDLE, TO_COUNT };
+static const char *const timeout_names[] = { "headers", "body", "idle" };
+
+/* Connection states; moved by compare-and-swap only (see the essay). */
+enum conn_state { CS_RECEIVING, CS_BODY, CS_HANDLING, CS_KILLED };
+
+/* Open connections per client address, chained in s->ip_tab. */
+struct ip_slot {
+    struct ip_slot *next;
+    uint32_t n;                 /* admitted connections open from this address */
+    uint8_t len;                /* 4 (IPv4) or 8 (IPv6 /64); 0: address unknown */
+    unsigned char addr[16];
+};
+
+/* One per open connection (libmicrohttpd's socket context).  Linked in
+ * s->conns under s->guard_mu from STARTED to CLOSED; `fd` stays open for
+ * all that time. */
+struct conn {
+    struct conn *prev, *next;
+    struct ip_slot *ip;         /* NULL: not admitted (shed) */
+    int fd;
+    int shed;                   /* enum shed, or SHED_NONE */
+    atomic_int state;           /* enum conn_state */
+    atomic_int_fast64_t deadline_ms;   /* CLOCK_MONOTONIC ms; checked in RECEIVING/BODY */
+};
+
+#define IP_BUCKETS 4096u
 
 struct hu_server {
     struct hu_engine *e;
@@ -90,10 +180,25 @@ struct hu_server {
     atomic_int_fast64_t log_sec;
     atomic_uint_fast64_t log_used, log_dropped_window, log_dropped;
     int64_t started_ms;
+    /* connection guard */
+    pthread_mutex_t guard_mu;   /* conns, ip_tab, n_admitted, guard_stop */
+    pthread_cond_t guard_cv;
+    pthread_t guard_thread;
+    int guard_init, guard_started, guard_stop;
+    struct conn *conns;
+    struct ip_slot **ip_tab;    /* IP_BUCKETS chains */
+    uint64_t ip_seed;
+    size_t n_admitted;
+    unsigned max_conn, max_per_ip;   /* max_per_ip 0: no cap */
+    int64_t req_timeout_ms;
+    atomic_size_t conns_open, events_inflight;
+    atomic_uint_fast64_t shed[SHED_COUNT], timeouts[TO_COUNT];
 };
 
 struct req {
     enum route route;
+    struct conn *conn;          /* the connection's guard entry; NULL if untracked */
+    int events_counted;         /* holds one of s->events_inflight */
     char *tail;                 /* path after the route prefix (account id, campaign id) */
     struct hu_buf body;
     size_t reserved;            /* bytes counted in s->inflight */
@@ -165,6 +270,244 @@ static enum MHD_Result send_internal(struct hu_server *s, struct MHD_Connection 
     hu_answer_internal_error(code, &a);
     atomic_fetch_add(&s->internal_errors, 1);
     return send_answer(s, c, r, a.status, NULL, a.body, a.body_len, &a);
+}
+
+/* ---- connection guard ------------------------------------------------------------------ */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The client address as a key for the per-address cap: the 4 bytes of an
+ * IPv4 (or IPv4-mapped) address, the first 8 bytes of an IPv6 one -- one
+ * host usually holds a whole /64, so capping per /128 would cap nothing. */
+static uint8_t addr_key(const struct sockaddr *sa, unsigned char out[16])
+{
+    if (!sa)
+        return 0;
+    if (sa->sa_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) {
+            memcpy(out, a->s6_addr + 12, 4);
+            return 4;
+        }
+        memcpy(out, a->s6_addr, 8);
+        return 8;
+    }
+    return 0;
+}
+
+/* The slot of an address, created when `create`; NULL if absent or out of
+ * memory.  Caller holds guard_mu.  O(chain). */
+static struct ip_slot *ip_find(struct hu_server *s, const unsigned char *key, uint8_t len, int create)
+{
+    size_t b = (size_t)(hu_hash_seeded(key, len, s->ip_seed) & (IP_BUCKETS - 1));
+    for (struct ip_slot *p = s->ip_tab[b]; p; p = p->next)
+        if (p->len == len && !memcmp(p->addr, key, len))
+            return p;
+    if (!create)
+        return NULL;
+    struct ip_slot *p = hu_calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->len = len;
+    memcpy(p->addr, key, len);
+    p->next = s->ip_tab[b];
+    s->ip_tab[b] = p;
+    return p;
+}
+
+static void ip_release(struct hu_server *s, struct ip_slot *slot)
+{
+    if (--slot->n)
+        return;
+    size_t b = (size_t)(hu_hash_seeded(slot->addr, slot->len, s->ip_seed) & (IP_BUCKETS - 1));
+    for (struct ip_slot **pp = &s->ip_tab[b]; *pp; pp = &(*pp)->next)
+        if (*pp == slot) {
+            *pp = slot->next;
+            break;
+        }
+    hu_free(slot);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: admit or mark for shedding on STARTED,
+ * unlink on CLOSED (libmicrohttpd closes the descriptor after this
+ * returns, see the essay). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct hu_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn *k = *socket_context;
+        if (!k)
+            return;
+        pthread_mutex_lock(&s->guard_mu);
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            s->conns = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        if (k->ip) {
+            ip_release(s, k->ip);
+            s->n_admitted--;
+            atomic_store_explicit(&s->conns_open, s->n_admitted, memory_order_relaxed);
+        }
+        pthread_mutex_unlock(&s->guard_mu);
+        hu_free(k);
+        *socket_context = NULL;
+        return;
+    }
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    struct conn *k = hu_calloc(1, sizeof *k);
+    *socket_context = k;
+    if (!k)
+        return;   /* untracked: its requests are shed (see on_request) */
+    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    k->fd = fi ? fi->connect_fd : -1;
+    k->shed = SHED_NONE;
+    unsigned char key[16];
+    uint8_t klen = addr_key(ai ? ai->client_addr : NULL, key);
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&s->guard_mu);
+    struct ip_slot *slot = NULL;
+    if (s->n_admitted >= s->max_conn) {
+        k->shed = SHED_MAX_CONN;
+    } else {
+        slot = ip_find(s, key, klen, 1);
+        if (!slot)
+            k->shed = SHED_MAX_CONN;   /* out of memory: refuse as if full */
+        else if (s->max_per_ip && slot->n >= s->max_per_ip)
+            k->shed = SHED_PER_IP;
+    }
+    if (k->shed == SHED_NONE) {
+        slot->n++;
+        k->ip = slot;
+        s->n_admitted++;
+        atomic_store_explicit(&s->conns_open, s->n_admitted, memory_order_relaxed);
+    } else if (slot && !slot->n) {
+        slot->n = 1;
+        ip_release(s, slot);   /* frees a slot created for nothing */
+    }
+    atomic_store_explicit(&k->deadline_ms,
+                          now + (k->shed == SHED_NONE ? s->req_timeout_ms : (int64_t)HU_SERVE_SHED_GRACE_MS),
+                          memory_order_relaxed);
+    k->next = s->conns;
+    if (s->conns)
+        s->conns->prev = k;
+    s->conns = k;
+    pthread_mutex_unlock(&s->guard_mu);
+    if (k->shed != SHED_NONE)
+        atomic_fetch_add_explicit(&s->shed[k->shed], 1, memory_order_relaxed);
+}
+
+/* The watchdog: every 200 ms, shut down connections still receiving a
+ * request past their deadline.  O(open connections) per turn under
+ * guard_mu (about 0.1 ms for 16k connections). */
+static void *guard_main(void *arg)
+{
+    struct hu_server *s = arg;
+    pthread_mutex_lock(&s->guard_mu);
+    while (!s->guard_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->guard_cv, &s->guard_mu, &ts);
+        if (s->guard_stop)
+            break;
+        int64_t now = mono_ms();
+        for (struct conn *k = s->conns; k; k = k->next) {
+            if (atomic_load_explicit(&k->deadline_ms, memory_order_relaxed) > now)
+                continue;
+            int st = atomic_load(&k->state);
+            if (st != CS_RECEIVING && st != CS_BODY)
+                continue;
+            if (!atomic_compare_exchange_strong(&k->state, &st, CS_KILLED))
+                continue;
+            if (k->fd >= 0)
+                shutdown(k->fd, SHUT_RDWR);
+            atomic_fetch_add_explicit(&s->timeouts[st == CS_BODY ? TO_BODY : TO_HEADERS], 1,
+                                      memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&s->guard_mu);
+    return NULL;
+}
+
+/* Framing headers a request smuggler plays with (RFC 9112 section 6.3):
+ * several Content-Length values, Content-Length with Transfer-Encoding, a
+ * transfer coding other than chunked.  One pass over the headers. */
+struct framing {
+    const char *cl;
+    int n_cl, cl_conflict, te, te_other;
+};
+
+static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (!key || !value)
+        return MHD_YES;
+    if (!strcasecmp(key, "Content-Length")) {
+        if (f->n_cl++ && strcmp(f->cl, value))
+            f->cl_conflict = 1;
+        f->cl = value;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->te++;
+        if (strcasecmp(value, "chunked"))
+            f->te_other = 1;
+    }
+    return MHD_YES;
+}
+
+/* URL unescaping for libmicrohttpd: %XX decoded except %00, which stays
+ * as the three characters so "/v1/decide%00x" cannot alias a route (the
+ * default unescaper would cut the path at the NUL).  In place; returns the
+ * new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *str)
+{
+    (void)cls;
+    (void)c;
+    char *w = str;
+    const char *r = str;
+    while (*r) {
+        if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
+            char hx[3] = { r[1], r[2], 0 };
+            unsigned v = (unsigned)strtoul(hx, NULL, 16);
+            if (v) {
+                *w++ = (char)v;
+                r += 3;
+                continue;
+            }
+        }
+        *w++ = *r++;
+    }
+    *w = 0;
+    return (size_t)(w - str);
+}
+
+/* The request is about to be answered: the watchdog must leave it alone.
+ * 0 when the watchdog has already cut the connection (do not answer). */
+static int enter_handling(struct req *q)
+{
+    if (!q->conn)
+        return 1;
+    int st = CS_BODY;
+    return atomic_compare_exchange_strong(&q->conn->state, &st, CS_HANDLING);
 }
 
 /* ---- routing ----------------------------------------------------------------------- */
@@ -537,12 +880,40 @@ static enum MHD_Result do_metrics(struct hu_server *s, struct MHD_Connection *c,
                            "huella_decision_log_suppressed_total %llu\n"
                            "# HELP huella_http_inflight_body_bytes Request body bytes held right now.\n"
                            "# TYPE huella_http_inflight_body_bytes gauge\n"
-                           "huella_http_inflight_body_bytes %zu\n",
+                           "huella_http_inflight_body_bytes %zu\n"
+                           "# HELP huella_http_connections Open client connections admitted under the caps.\n"
+                           "# TYPE huella_http_connections gauge\n"
+                           "huella_http_connections %zu\n"
+                           "# HELP huella_http_connections_limit Connection caps in force (per_ip 0: none).\n"
+                           "# TYPE huella_http_connections_limit gauge\n"
+                           "huella_http_connections_limit{kind=\"total\"} %u\n"
+                           "huella_http_connections_limit{kind=\"per_ip\"} %u\n"
+                           "# HELP huella_http_events_inflight POST /v1/events requests between headers and answer.\n"
+                           "# TYPE huella_http_events_inflight gauge\n"
+                           "huella_http_events_inflight %zu\n"
+                           "# HELP huella_http_request_timeout_seconds Whole-request deadline (--request-timeout).\n"
+                           "# TYPE huella_http_request_timeout_seconds gauge\n"
+                           "huella_http_request_timeout_seconds %.3f\n"
+                           "# HELP huella_http_shed_total Connections and requests refused with 503 for capacity, by reason.\n"
+                           "# TYPE huella_http_shed_total counter\n",
                            (unsigned long long)atomic_load(&s->too_big),
                            (unsigned long long)atomic_load(&s->internal_errors),
                            (unsigned long long)atomic_load(&s->bad_requests),
                            (unsigned long long)atomic_load(&s->log_dropped),
-                           (size_t)atomic_load(&s->inflight));
+                           (size_t)atomic_load(&s->inflight), (size_t)atomic_load(&s->conns_open),
+                           s->max_conn, s->max_per_ip, (size_t)atomic_load(&s->events_inflight),
+                           (double)s->req_timeout_ms / 1000.0);
+    for (int k = 0; rc == HU_OK && k < SHED_COUNT; k++)
+        rc = hu_buf_printf(&b, "huella_http_shed_total{reason=\"%s\"} %llu\n", shed_names[k],
+                           (unsigned long long)atomic_load(&s->shed[k]));
+    if (rc == HU_OK)
+        rc = hu_buf_adds(&b, "# HELP huella_http_timeouts_total Connections closed for slowness: "
+                             "request deadline passed before the headers or during the body, "
+                             "or idle timeout in the middle of a request.\n"
+                             "# TYPE huella_http_timeouts_total counter\n");
+    for (int k = 0; rc == HU_OK && k < TO_COUNT; k++)
+        rc = hu_buf_printf(&b, "huella_http_timeouts_total{phase=\"%s\"} %llu\n", timeout_names[k],
+                           (unsigned long long)atomic_load(&s->timeouts[k]));
     if (rc == HU_OK)
         rc = hu_engine_metrics(s->e, &b);
     enum MHD_Result ok =
@@ -675,9 +1046,13 @@ static enum MHD_Result dispatch(struct hu_server *s, struct MHD_Connection *c, s
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     int post = !strcmp(method, "POST");
     enum route r = q->route;
-    if (q->busy)
+    if (!enter_handling(q))
+        return MHD_NO;   /* the watchdog cut this connection */
+    if (q->busy) {
+        atomic_fetch_add_explicit(&s->shed[SHED_BODY_BYTES], 1, memory_order_relaxed);
         return send_error(s, c, r, 503, "service_unavailable", "busy",
                           "too many request bodies in flight; retry");
+    }
     if (q->too_big) {
         atomic_fetch_add(&s->too_big, 1);
         return send_error(s, c, r, 413, "invalid_request_error", "body_too_large",
@@ -829,14 +1204,64 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         hu_buf_init(&q->body, body_cap(q->route));
         *con_cls = q;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        q->conn = ci ? ci->socket_context : NULL;
+        if (q->conn) {
+            /* RECEIVING normally; anything but KILLED (cut by the watchdog)
+             * is taken as stale rather than trusted to libmicrohttpd's
+             * completion callback order */
+            int st = atomic_load(&q->conn->state);
+            do {
+                if (st == CS_KILLED)
+                    return MHD_NO;
+            } while (!atomic_compare_exchange_weak(&q->conn->state, &st, CS_BODY));
+        }
+        /* over the connection caps (or untracked): 503 now, and the
+         * connection closes; health and metrics are still answered */
+        int shed = q->conn ? q->conn->shed : SHED_MAX_CONN;
+        if (shed != SHED_NONE && (q->route == R_HEALTHZ || q->route == R_METRICS)) {
+            q->answered = 1;   /* answered now: the connection closes after it */
+            return dispatch(s, c, q, method);
+        }
+        if (shed != SHED_NONE) {
+            q->answered = 1;
+            enter_handling(q);
+            return send_error(s, c, q->route, 503, "service_unavailable", "overloaded",
+                              shed == SHED_PER_IP ? "too many connections from this address; retry"
+                                                  : "too many connections; retry");
+        }
+        struct framing fr = { 0 };
+        MHD_get_connection_values(c, MHD_HEADER_KIND, scan_framing, &fr);
+        if (fr.cl_conflict || (fr.n_cl && fr.te) || fr.te_other) {
+            q->answered = 1;
+            enter_handling(q);
+            atomic_fetch_add(&s->bad_requests, 1);
+            if (fr.te_other && !fr.cl_conflict && !fr.n_cl)
+                return send_error(s, c, q->route, 501, "invalid_request_error", "bad_framing",
+                                  "only the chunked transfer coding is supported");
+            return send_error(s, c, q->route, 400, "invalid_request_error", "bad_framing",
+                              "conflicting Content-Length / Transfer-Encoding headers");
+        }
         /* a declared oversized body is refused before it is sent */
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *cl = fr.cl;
         if (cl && strtoull(cl, NULL, 10) > body_cap(q->route)) {
             q->too_big = 1;
             q->answered = 1;
+            enter_handling(q);
             atomic_fetch_add(&s->too_big, 1);
             return send_error(s, c, q->route, 413, "invalid_request_error", "body_too_large",
                               "request body exceeds the limit for this endpoint");
+        }
+        if (q->route == R_EVENTS && !strcmp(method, "POST")) {
+            q->events_counted = 1;
+            if (atomic_fetch_add(&s->events_inflight, 1) >= HU_SERVE_MAX_EVENTS_INFLIGHT) {
+                q->answered = 1;
+                enter_handling(q);
+                atomic_fetch_add_explicit(&s->shed[SHED_EVENTS], 1, memory_order_relaxed);
+                return send_error(s, c, q->route, 503, "service_unavailable", "busy",
+                                  "too many event uploads in flight; retry");
+            }
         }
         return MHD_YES;
     }
@@ -850,8 +1275,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (q->too_big || q->busy)
             return MHD_YES;   /* drain */
         if (q->body.len + n > body_cap(q->route)) {
+            /* an undeclared body past the cap: stop reading now (an answer
+             * cannot be queued mid-upload, so the connection is closed) */
             q->too_big = 1;
-            return MHD_YES;
+            atomic_fetch_add(&s->too_big, 1);
+            return MHD_NO;
         }
         size_t now = atomic_fetch_add(&s->inflight, n) + n;
         q->reserved += n;
@@ -871,10 +1299,21 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct hu_server *s = cls;
     (void)c;
-    (void)toe;
     struct req *q = *con_cls;
+    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+        atomic_fetch_add_explicit(&s->timeouts[TO_IDLE], 1, memory_order_relaxed);
     if (!q)
         return;
+    if (q->conn) {
+        /* the next request on this connection gets a fresh deadline */
+        atomic_store_explicit(&q->conn->deadline_ms, mono_ms() + s->req_timeout_ms,
+                              memory_order_relaxed);
+        int st = atomic_load(&q->conn->state);
+        while (st != CS_KILLED && !atomic_compare_exchange_weak(&q->conn->state, &st, CS_RECEIVING))
+            ;
+    }
+    if (q->events_counted)
+        atomic_fetch_sub(&s->events_inflight, 1);
     if (q->reserved)
         atomic_fetch_sub(&s->inflight, q->reserved);
     hu_buf_fini(&q->body);
@@ -968,21 +1407,59 @@ int hu_server_start(struct hu_engine *e, const struct hu_server_opts *o, struct 
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    unsigned max_conn = HU_SERVE_MAX_CONNECTIONS;
+    /* our caps, then libmicrohttpd's limit above them by the shedding
+     * reserve; all of it under RLIMIT_NOFILE less 64 for the store and logs */
+    unsigned max_conn = o->max_connections ? o->max_connections : HU_SERVE_MAX_CONNECTIONS;
+    unsigned reserve = HU_SERVE_CONN_RESERVE;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < (rlim_t)max_conn + 64)
-        max_conn = rl.rlim_cur > 128 ? (unsigned)rl.rlim_cur - 64 : 64;
+        rl.rlim_cur < (rlim_t)max_conn + reserve + 64) {
+        unsigned avail = rl.rlim_cur > 192 ? (unsigned)rl.rlim_cur - 64 : 128;
+        if (reserve > avail / 8)
+            reserve = avail / 8;
+        if (max_conn > avail - reserve) {
+            hu_warn("serve: connection cap lowered from %u to %u by RLIMIT_NOFILE (%llu)", max_conn,
+                    avail - reserve, (unsigned long long)rl.rlim_cur);
+            max_conn = avail - reserve;
+        }
+    }
+    s->max_conn = max_conn;
+    s->max_per_ip = o->max_conns_per_ip < 0 ? 0
+                    : o->max_conns_per_ip ? (unsigned)o->max_conns_per_ip : HU_SERVE_MAX_CONNS_PER_IP;
+    unsigned conn_to = o->conn_timeout_s ? o->conn_timeout_s : (unsigned)HU_SERVE_CONN_TIMEOUT_S;
+    unsigned req_to = o->request_timeout_s ? o->request_timeout_s : (unsigned)HU_SERVE_REQUEST_TIMEOUT_S;
+    if (req_to < conn_to)
+        req_to = conn_to;
+    s->req_timeout_ms = (int64_t)req_to * 1000;
+    struct timespec seed_ts;
+    clock_gettime(CLOCK_MONOTONIC, &seed_ts);
+    s->ip_seed = hu_hash_mix((uint64_t)seed_ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)s);
+    s->ip_tab = hu_calloc(IP_BUCKETS, sizeof *s->ip_tab);
+    if (!s->ip_tab) {
+        rc = HU_ENOMEM;
+        goto fail;
+    }
+    if (pthread_mutex_init(&s->guard_mu, NULL) != 0) {
+        rc = HU_ENOMEM;
+        goto fail;
+    }
+    if (pthread_cond_init(&s->guard_cv, NULL) != 0) {
+        pthread_mutex_destroy(&s->guard_mu);
+        rc = HU_ENOMEM;
+        goto fail;
+    }
+    s->guard_init = 1;
     unsigned threads = o->threads ? o->threads : 2;
     s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
                             NULL, NULL,
                             on_request, s,
                             MHD_OPTION_LISTEN_SOCKET, s->fd,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_LIMIT, max_conn,
-                            MHD_OPTION_CONNECTION_TIMEOUT,
-                            o->conn_timeout_s ? o->conn_timeout_s : (unsigned)HU_SERVE_CONN_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_LIMIT, max_conn + reserve,
+                            MHD_OPTION_CONNECTION_TIMEOUT, conn_to,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HU_SERVE_CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                             MHD_OPTION_END);
     if (!s->d) {
@@ -991,6 +1468,12 @@ int hu_server_start(struct hu_engine *e, const struct hu_server_opts *o, struct 
         goto fail;
     }
     s->fd = -1;   /* the daemon owns the listening socket now */
+    if (pthread_create(&s->guard_thread, NULL, guard_main, s) != 0) {
+        snprintf(errbuf, errcap, "cannot start the connection watchdog thread");
+        rc = HU_ENOMEM;
+        goto fail;
+    }
+    s->guard_started = 1;
     *out = s;
     return HU_OK;
 fail:
@@ -1007,6 +1490,13 @@ void hu_server_stop(struct hu_server *s)
 {
     if (!s)
         return;
+    if (s->guard_started) {
+        pthread_mutex_lock(&s->guard_mu);
+        s->guard_stop = 1;
+        pthread_cond_signal(&s->guard_cv);
+        pthread_mutex_unlock(&s->guard_mu);
+        pthread_join(s->guard_thread, NULL);
+    }
     if (s->d) {
         /* stop accepting, let requests in flight finish (at most ~1 s:
          * idle keep-alive connections would otherwise hold the stop) */
@@ -1025,6 +1515,20 @@ void hu_server_stop(struct hu_server *s)
     }
     if (s->fd >= 0)
         close(s->fd);
+    /* MHD_stop_daemon sent CLOSED for every connection; anything left is a bug */
+    if (s->ip_tab) {
+        for (size_t b = 0; b < IP_BUCKETS; b++)
+            while (s->ip_tab[b]) {
+                struct ip_slot *p = s->ip_tab[b];
+                s->ip_tab[b] = p->next;
+                hu_free(p);
+            }
+        hu_free(s->ip_tab);
+    }
+    if (s->guard_init) {
+        pthread_cond_destroy(&s->guard_cv);
+        pthread_mutex_destroy(&s->guard_mu);
+    }
     hu_free(s->tokens);
     hu_free(s);
 }
