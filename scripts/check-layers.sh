@@ -8,9 +8,9 @@
 cd "${1:-$(dirname "$0")/..}" || exit 2
 rank() {
     case $1 in
-        core|huella) echo 0 ;; sketch) echo 1 ;; ingest) echo 2 ;; features) echo 3 ;;
+        core|huella) echo 0 ;; sketch|transport) echo 1 ;; ingest) echo 2 ;; features) echo 3 ;;
         profile) echo 4 ;; link) echo 5 ;; score) echo 6 ;; store|report) echo 7 ;;
-        fprint) echo 6 ;; serve) echo 8 ;; eval|lib) echo 9 ;; cli) echo 10 ;; *) echo 99 ;;
+        fprint) echo 6 ;; serve) echo 8 ;; eval|lib|cluster) echo 9 ;; cli) echo 10 ;; *) echo 99 ;;
     esac
 }
 bad=0
