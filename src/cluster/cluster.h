@@ -52,8 +52,11 @@
  * crashed and republishes its file within this window cannot double an
  * event (JetStream keeps one id per message of the window in memory). */
 #define HU_CLUSTER_DEDUP_MS       (10 * 60 * 1000)
-/* A worker that stops renewing its leases loses them after this long. */
-#define HU_CLUSTER_LEASE_MS       6000
+/* A worker that stops renewing its leases loses them after this long;
+ * renewed every HU_CLUSTER_RENEW_MS and after each shard it takes (taking
+ * a shard waits on the log: up to HU_TP_TIMEOUT_MS during an election). */
+#define HU_CLUSTER_LEASE_MS       15000
+#define HU_CLUSTER_RENEW_MS       2000
 /* Copies of every stream and bucket (three-node cluster). */
 #define HU_CLUSTER_REPLICAS       3
 

@@ -273,6 +273,12 @@ static int run_once(struct hu_tp *tp, const struct hu_linker_opts *o, const stru
     struct hu_results res = { 0 };
     char err[256] = "";
     int rc = gather(tp, &g);
+    for (int tries = 1; rc == HU_EIO && tries < 6 && !stop_flag; tries++) {
+        /* a node just died: the log answers again after its election */
+        gather_fini(&g);
+        sleep(1);
+        rc = gather(tp, &g);
+    }
     if (rc) {
         fprintf(stderr, "huella linker: reading summaries failed: %s\n",
                 rc == HU_EIO ? hu_tp_error(tp) : hu_status_str(rc));

@@ -181,8 +181,8 @@ int hu_cluster_status(const char *urls, enum hu_status_format fmt, FILE *out)
     if (fmt == HU_STATUS_PROMETHEUS) {
         fprintf(out, "# HELP huella_shard_redelivered Unacknowledged events of the shard delivered more than once.\n"
                      "# TYPE huella_shard_redelivered gauge\n%s", redel.ptr ? redel.ptr : "");
-        fprintf(out, "# HELP huella_lag_total Events not yet acknowledged, all shards.\n"
-                     "# TYPE huella_lag_total gauge\nhuella_lag_total %llu\n", (unsigned long long)lag_total);
+        fprintf(out, "# HELP huella_lag Events not yet acknowledged, all shards.\n"
+                     "# TYPE huella_lag gauge\nhuella_lag %llu\n", (unsigned long long)lag_total);
         fprintf(out, "# HELP huella_shards_owned Shards with a live lease.\n"
                      "# TYPE huella_shards_owned gauge\nhuella_shards_owned %u\n", owned);
         fprintf(out, "# HELP huella_workers Live workers (heartbeat within the lease time).\n"

@@ -61,6 +61,7 @@ struct shard {
     size_t n_rel;
     struct hu_release *rel;       /* HU_MAX_RELEASES, while owned */
     uint64_t events, dups, redelivered, rejected, reopens;
+    unsigned free_rounds;         /* lease rounds this shard was seen without an owner */
 };
 
 struct acct {
@@ -565,46 +566,118 @@ static void release(struct worker *w, unsigned k)
 
 static void lease_key(unsigned k, char *buf, size_t cap) { snprintf(buf, cap, "shard.%u", k); }
 
-static int count_worker(void *ctx, const char *key, const char *data, size_t len, uint64_t rev)
+/* What a worker's heartbeat says about it (worker.<id> in the lease bucket). */
+struct peer {
+    char id[64];
+    unsigned owned;
+    uint8_t allowed[HU_CLUSTER_MAX_SHARDS / 8];
+};
+
+struct peers {
+    struct worker *w;
+    struct peer v[64];
+    size_t n;
+};
+
+static int collect_peer(void *ctx, const char *key, const char *data, size_t len, uint64_t rev)
 {
-    (void)key; (void)data; (void)len; (void)rev;
-    (*(unsigned *)ctx)++;
+    struct peers *ps = ctx;
+    (void)rev;
+    if (ps->n == sizeof ps->v / sizeof ps->v[0] || len > 4000)
+        return 0;
+    char buf[4096];
+    memcpy(buf, data, len);
+    buf[len] = 0;
+    struct peer *p = &ps->v[ps->n];
+    snprintf(p->id, sizeof p->id, "%s", key + 7);
+    const char *o = strstr(buf, "\"owned\":");
+    p->owned = o ? (unsigned)strtoul(o + 8, NULL, 10) : 0;
+    const char *a = strstr(buf, "\"allowed\":\"");
+    char list[2048] = "all";
+    if (a) {
+        a += 11;
+        const char *e = strchr(a, '"');
+        if (e && (size_t)(e - a) < sizeof list) {
+            memcpy(list, a, (size_t)(e - a));
+            list[e - a] = 0;
+        }
+    }
+    if (hu_cluster_parse_shards(list, ps->w->n_shards, p->allowed) != HU_OK)
+        memset(p->allowed, 0, sizeof p->allowed);
+    ps->n++;
     return 0;
+}
+
+static unsigned n_owned(const struct worker *w)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < w->n_shards; k++)
+        n += w->sh[k].owned;
+    return n;
 }
 
 static void heartbeat(struct worker *w)
 {
-    char key[96], buf[2048];
+    char key[96], buf[4096];
     uint64_t ev = 0, dups = 0, redel = 0, rej = 0;
     size_t n = 0;
     int off = 0;
-    off += snprintf(buf + off, sizeof buf - (size_t)off, "{\"id\":\"%s\",\"shards\":[", w->id);
+    off += snprintf(buf + off, sizeof buf - (size_t)off, "{\"id\":\"%s\",\"allowed\":\"%s\",\"owned\":%u,\"shards\":[",
+                    w->id, w->o->shards ? w->o->shards : "all", n_owned(w));
     for (unsigned k = 0; k < w->n_shards; k++) {
         struct shard *s = &w->sh[k];
         ev += s->events; dups += s->dups; redel += s->redelivered; rej += s->rejected;
         if (s->owned && off < (int)sizeof buf - 64)
             off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%u", n++ ? "," : "", k);
     }
-    snprintf(buf + off, sizeof buf - (size_t)off,
-             "],\"events\":%llu,\"duplicates_skipped\":%llu,\"redelivered\":%llu,\"rejected\":%llu,"
-             "\"checkpoints\":%llu,\"accounts\":%zu,\"ts\":%lld}",
-             (unsigned long long)ev, (unsigned long long)dups, (unsigned long long)redel, (unsigned long long)rej,
-             (unsigned long long)w->checkpoints, hu_profile_table_count(hu_observer_table(w->obs)),
-             (long long)wall_ms());
+    if (off < (int)sizeof buf - 400)
+        snprintf(buf + off, sizeof buf - (size_t)off,
+                 "],\"events\":%llu,\"duplicates_skipped\":%llu,\"redelivered\":%llu,\"rejected\":%llu,"
+                 "\"checkpoints\":%llu,\"accounts\":%zu,\"ts\":%lld}",
+                 (unsigned long long)ev, (unsigned long long)dups, (unsigned long long)redel, (unsigned long long)rej,
+                 (unsigned long long)w->checkpoints, hu_profile_table_count(hu_observer_table(w->obs)),
+                 (long long)wall_ms());
     snprintf(key, sizeof key, "worker.%s", w->id);
     if (hu_tp_kv_put(w->leases, key, buf, strlen(buf), NULL)) {}   /* best effort */
 }
 
-/* Renew what we own, give back what is above our fair share, take free
- * shards up to it.  Fair share: ceil(N / live workers). */
-static int lease_round(struct worker *w)
+/* Take the lease of shard k (or adopt it from a previous life of this
+ * worker id) and restore the shard.  HU_OK if it is ours now. */
+static int take(struct worker *w, unsigned k)
 {
     char key[32];
-    heartbeat(w);
-    unsigned live = 0;
-    if (hu_tp_kv_scan(w->leases, "worker.*", count_worker, &live) < 0 || !live)
-        live = 1;
-    unsigned fair = (w->n_shards + live - 1) / live, owned = 0;
+    lease_key(k, key, sizeof key);
+    uint64_t rev = 0;
+    int rc = hu_tp_kv_create(w->leases, key, w->id, strlen(w->id), &rev);
+    if (rc == HU_EEXIST) {
+        /* ours from a previous life of this worker id (killed, restarted)? */
+        char *v = NULL;
+        size_t len = 0;
+        uint64_t r0 = 0;
+        if (hu_tp_kv_get(w->leases, key, &v, &len, &r0) == HU_OK && len == strlen(w->id) && !memcmp(v, w->id, len))
+            rc = hu_tp_kv_update(w->leases, key, w->id, len, r0, &rev);
+        hu_free(v);
+    }
+    if (rc != HU_OK)
+        return rc;
+    w->sh[k].lease_rev = rev;
+    rc = acquire(w, k);
+    if (rc) {
+        fprintf(stderr, "huella worker %s: cannot take shard %u: %s\n", w->id, k,
+                rc == HU_EIO ? hu_tp_error(w->tp) : hu_status_str(rc));
+        release(w, k);
+        if (hu_tp_kv_delete(w->leases, key)) {}   /* best effort */
+    }
+    return rc;
+}
+
+/* Renew every lease we hold; a lease found expired or taken is given up
+ * (its new owner restores the shard from the summary stream).  Returns
+ * the shards still owned. */
+static unsigned renew(struct worker *w)
+{
+    char key[32];
+    unsigned owned = 0;
     for (unsigned k = 0; k < w->n_shards; k++) {
         struct shard *s = &w->sh[k];
         if (!s->owned)
@@ -618,53 +691,74 @@ static int lease_round(struct worker *w)
         } else if (rc == HU_EEXIST || rc == HU_ENOENT) {
             fprintf(stderr, "huella worker %s: lost the lease of shard %u (%s)\n", w->id, k, hu_tp_error(w->tp));
             release(w, k);
+        } else {
+            owned++;              /* the log did not answer: keep reading, retry next round */
         }
     }
-    /* give back the highest shards above the fair share, once checkpointed */
+    return owned;
+}
+
+/* Renew what we own; give a shard back when we hold more than the fair
+ * share ceil(N / live workers) and a live worker below it may own that
+ * shard; take free shards up to the fair share, and a shard that stayed
+ * free for two rounds whatever our share (nobody else may own it).  The
+ * give-back rule needs an underloaded taker, so lists that do not
+ * overlap never flap. */
+static int lease_round(struct worker *w)
+{
+    char key[32];
+    heartbeat(w);
+    struct peers *ps = hu_calloc(1, sizeof *ps);
+    if (!ps)
+        return HU_ENOMEM;
+    ps->w = w;
+    if (hu_tp_kv_scan(w->leases, "worker.*", collect_peer, ps) < 0)
+        ps->n = 0;
+    unsigned live = ps->n ? (unsigned)ps->n : 1;
+    unsigned fair = (w->n_shards + live - 1) / live, owned = renew(w);
+    uint8_t released[HU_CLUSTER_MAX_SHARDS / 8] = { 0 };
     for (unsigned k = w->n_shards; k-- > 0 && owned > fair;) {
         struct shard *s = &w->sh[k];
         if (!s->owned || s->applied != s->published || s->unacked)
             continue;
+        struct peer *taker = NULL;
+        for (size_t i = 0; i < ps->n && !taker; i++)
+            if (strcmp(ps->v[i].id, w->id) && ps->v[i].owned + 1 < fair + 1 && ps->v[i].owned < fair
+                && ((ps->v[i].allowed[k / 8] >> (k % 8)) & 1))
+                taker = &ps->v[i];
+        if (!taker)
+            continue;
         release(w, k);
         lease_key(k, key, sizeof key);
-        if (hu_tp_kv_delete(w->leases, key)) {}   /* best effort */
+        if (hu_tp_kv_delete(w->leases, key)) {}   /* best effort: else it expires */
+        released[k / 8] |= (uint8_t)(1u << (k % 8));
+        taker->owned++;
         owned--;
         if (!w->o->quiet)
-            fprintf(stderr, "huella worker %s: gave shard %u back (fair share %u of %u workers)\n", w->id, k, fair,
-                    live);
+            fprintf(stderr, "huella worker %s: gave shard %u back for %s (fair share %u of %u workers)\n", w->id, k,
+                    taker->id, fair, live);
     }
-    for (unsigned k = 0; k < w->n_shards && owned < fair && !stop_flag; k++) {
+    for (unsigned k = 0; k < w->n_shards && !stop_flag; k++) {
         struct shard *s = &w->sh[k];
-        if (s->owned || !allowed(w, k))
+        if (s->owned || !allowed(w, k) || ((released[k / 8] >> (k % 8)) & 1))
             continue;
-        lease_key(k, key, sizeof key);
-        uint64_t rev = 0;
-        int rc = hu_tp_kv_create(w->leases, key, w->id, strlen(w->id), &rev);
-        if (rc == HU_EEXIST) {
-            /* ours from a previous life of this worker id (killed, restarted)? */
+        if (owned >= fair) {
+            /* above our share: only a shard nobody took for two rounds */
             char *v = NULL;
             size_t len = 0;
-            uint64_t r0 = 0;
-            if (hu_tp_kv_get(w->leases, key, &v, &len, &r0) == HU_OK && len == strlen(w->id)
-                && !memcmp(v, w->id, len))
-                rc = hu_tp_kv_update(w->leases, key, w->id, len, r0, &rev);
-            else if (v == NULL)
-                rc = hu_tp_kv_put(w->leases, key, w->id, strlen(w->id), &rev);   /* deleted: take it */
+            lease_key(k, key, sizeof key);
+            int g = hu_tp_kv_get(w->leases, key, &v, &len, NULL);
             hu_free(v);
+            s->free_rounds = g == HU_ENOENT ? s->free_rounds + 1 : 0;
+            if (s->free_rounds < 3)
+                continue;
         }
-        if (rc != HU_OK)
-            continue;
-        s->lease_rev = rev;
-        rc = acquire(w, k);
-        if (rc) {
-            fprintf(stderr, "huella worker %s: cannot take shard %u: %s\n", w->id, k,
-                    rc == HU_EIO ? hu_tp_error(w->tp) : hu_status_str(rc));
-            release(w, k);
-            if (hu_tp_kv_delete(w->leases, key)) {}   /* best effort */
-            continue;
+        if (take(w, k) == HU_OK) {
+            s->free_rounds = 0;
+            owned = renew(w);     /* taking a shard can take seconds */
         }
-        owned++;
     }
+    hu_free(ps);
     return HU_OK;
 }
 
@@ -730,7 +824,7 @@ int hu_worker_run(const struct hu_worker_opts *o)
     rc = HU_OK;
     while (!stop_flag) {
         int64_t t = now_ms();
-        if (t - t_lease >= HU_CLUSTER_LEASE_MS / 3) {
+        if (t - t_lease >= HU_CLUSTER_RENEW_MS) {
             (void)checkpoint(w);
             lease_round(w);
             t_lease = now_ms();

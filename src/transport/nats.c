@@ -118,6 +118,7 @@ int hu_tp_connect(const char *urls, struct hu_tp **out, char *err, size_t errcap
         jsOptions_Init(&jo);
         jo.Wait = HU_TP_TIMEOUT_MS;
         jo.PublishAsync.MaxPending = PUB_MAX_PENDING;
+        jo.PublishAsync.StallWait = HU_TP_TIMEOUT_MS;
         jo.PublishAsync.AckHandler = ack_handler;
         jo.PublishAsync.AckHandlerClosure = tp;
         s = natsConnection_JetStream(&tp->js, tp->nc, &jo);
@@ -181,8 +182,9 @@ int hu_tp_stream_ensure(struct hu_tp *tp, const struct hu_tp_stream_cfg *cfg)
     if (cfg->max_age_ms > 0)
         sc.MaxAge = cfg->max_age_ms * 1000000;
     s = js_AddStream(&si, tp->js, &sc, NULL, &jerr);
-    if (s != NATS_OK && sc.Replicas > 1) {
-        /* fewer servers than replicas (a single test server): one copy */
+    if (s != NATS_OK && sc.Replicas > 1 && jerr == JSStreamReplicasNotSupportedErr) {
+        /* a single server, not a cluster: one copy.  (Never on a cluster
+         * that is still electing: that would leave an R1 stream behind.) */
         sc.Replicas = 1;
         s = js_AddStream(&si, tp->js, &sc, NULL, &jerr);
     }
@@ -247,6 +249,14 @@ int hu_tp_publish(struct hu_tp *tp, const char *subject, const void *data, size_
     jsPubOptions_Init(&po);
     po.MsgId = msg_id;
     natsStatus s = js_PublishAsync(tp->js, subject, data, (int)len, &po);
+    if (s == NATS_TIMEOUT) {
+        /* stalled: PUB_MAX_PENDING unconfirmed for StallWait; drain, retry once */
+        jsPubOptions wo;
+        jsPubOptions_Init(&wo);
+        wo.MaxWait = 6 * HU_TP_TIMEOUT_MS;
+        if (js_PublishAsyncComplete(tp->js, &wo) == NATS_OK)
+            s = js_PublishAsync(tp->js, subject, data, (int)len, &po);
+    }
     return s == NATS_OK ? HU_OK : fail(tp, s, "publish");
 }
 
@@ -298,6 +308,11 @@ int hu_tp_consumer_open(struct hu_tp *tp, const struct hu_tp_consumer_cfg *cfg, 
     so.Config.AckPolicy = js_AckAll;
     so.Config.AckWait = (cfg->ack_wait_ms > 0 ? cfg->ack_wait_ms : 30000) * (int64_t)1000000;
     so.Config.MaxAckPending = 65536;
+    /* One copy of the cursor: its reader keeps the real position in its own
+     * checkpoint and recreates the cursor from it (see the top of this
+     * file), so a replicated cursor would only make creating one wait on a
+     * quorum -- seconds while a node is down. */
+    so.Config.Replicas = 1;
     if (cfg->start_seq) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = cfg->start_seq;
@@ -410,7 +425,8 @@ int hu_tp_kv_open(struct hu_tp *tp, const char *name, int64_t ttl_ms, int replic
         kc.StorageType = js_FileStorage;
         kc.Replicas = replicas > 0 ? replicas : 1;
         s = js_CreateKeyValue(&kv->kv, tp->js, &kc);
-        if (s != NATS_OK && kc.Replicas > 1) {
+        const char *why = s != NATS_OK ? nats_GetLastError(NULL) : NULL;
+        if (s != NATS_OK && kc.Replicas > 1 && why && strstr(why, "not supported in non-clustered mode")) {
             kc.Replicas = 1;
             s = js_CreateKeyValue(&kv->kv, tp->js, &kc);
         }
