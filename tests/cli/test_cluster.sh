@@ -102,6 +102,8 @@ check "publish: every line confirmed stored" grep -q "\"published\":$lines,\"dup
 publish_all "$TMP/ev.jsonl" pub2
 echo "# t=$(date +%s)"
 check "republishing the file stores nothing twice (event ids)" grep -q "\"duplicates\":$lines," "$TMP/pub2.json"
+"$HUELLA" cluster status --nats "$URL" --format json >"$TMP/st0.json" 2>&1
+check "the stream holds each event once" grep -q "\"events\":$lines," "$TMP/st0.json"
 
 "$HUELLA" worker --nats "$URL" --shards 0-7 --db "$TMP/w1.db" --id w1 --quiet 2>"$TMP/w1.err" &
 PIDS="$PIDS $!"
