@@ -32,11 +32,14 @@ for nw in $COUNTS; do
         $H worker --nats $URL --shards $((k * per))-$((k * per + per - 1)) --db $d/w$k.db --id w$k --quiet &
         PIDS="$PIDS $!"; k=$((k + 1))
     done
-    until $H cluster status --nats $URL --format json 2>/dev/null | grep -q '"lag":0,'; do sleep 0.5; done
+    # caught up: every shard has a cursor and nothing undelivered or unacknowledged
+    until $H cluster status --nats $URL --format json 2>/dev/null | grep -v '"cursor":false' | grep -q '"lag":0,'; do
+        sleep 0.2
+    done
     t2=$(now)
     $H linker --nats $URL --out $d/out --quiet
     t3=$(now)
-    for p in $PIDS; do kill $p; done; wait 2>/dev/null; PIDS=""
+    for p in $PIDS; do kill $p; wait $p 2>/dev/null; done; PIDS=""
     for f in $d/n*.pid; do kill $(cat $f); done
     echo "$lines $nw $t0 $t1 $t2 $t3" | awk '{ printf "{\"events\":%d,\"workers\":%d,\"publish_s\":%.2f,\"publish_eps\":%.0f,\"workers_s\":%.2f,\"workers_eps\":%.0f,\"linker_s\":%.2f}\n", $1, $2, $4-$3, $1/($4-$3), $5-$4, $1/($5-$4), $6-$5 }'
 done

@@ -54,6 +54,7 @@ const char hu_cmd_worker_help[] =
     "  --batch N          events per pull (default 1000)\n"
     "  --checkpoint-ms MS longest time between checkpoints (default 500)\n"
     "  --idle-exit MS     exit after MS with nothing to read (batch jobs, tests)\n"
+    "  --crash-after N    (tests) die by SIGKILL right after the Nth event\n"
     "  --quiet            no progress lines\n\n"
     "Exit status: 0 stopped cleanly; 1 failure; 2 bad usage.\n";
 
