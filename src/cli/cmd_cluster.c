@@ -21,6 +21,14 @@
 
 #define MAX_FILES 64
 
+/* A positive int option, 0 when absent, malformed or not positive. */
+static int pos_int(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (end == s || *end || v <= 0 || v > 1000000000) ? 0 : (int)v;
+}
+
 const char hu_cmd_publish_help[] =
     "usage: huella publish --nats URL [options] EVENTS...\n\n"
     "Publish event files (the contract of docs/events.md; plain, .gz, .zst, or -)\n"
@@ -90,7 +98,10 @@ int hu_cmd_publish(int argc, char **argv)
     struct hu_publish_opts o = { 0 };
     int c, format = HU_FORMAT_TABLE;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:s:f:q", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "n:s:f:q", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'n': o.urls = optarg; break;
         case 's': {
@@ -151,7 +162,10 @@ int hu_cmd_worker(int argc, char **argv)
     struct hu_worker_opts o = { 0 };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:s:d:i:a:g:c:M:F:b:k:x:K:q", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "n:s:d:i:a:g:c:M:F:b:k:x:K:q", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'n': o.urls = optarg; break;
         case 's': o.shards = optarg; break;
@@ -168,10 +182,10 @@ int hu_cmd_worker(int argc, char **argv)
         case 'g': o.features.geo_file = optarg; break;
         case 'M': o.features.model_file = optarg; break;
         case 'F': o.features.feature_key_file = optarg; break;
-        case 'b': o.batch = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
-        case 'k': o.checkpoint_ms = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
-        case 'x': o.idle_exit_ms = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
-        case 'K': o.max_events = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
+        case 'b': o.batch = pos_int(optarg); break;
+        case 'k': o.checkpoint_ms = pos_int(optarg); break;
+        case 'x': o.idle_exit_ms = pos_int(optarg); break;
+        case 'K': o.max_events = pos_int(optarg); break;
         case 'q': o.quiet = 1; break;
         default: return hu_cli_usage_error("worker", "unknown option");
         }
@@ -200,13 +214,16 @@ int hu_cmd_linker(int argc, char **argv)
     struct hu_linker_opts o = { 0 };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:o:p:w:e:Nq", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "n:o:p:w:e:Nq", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'n': o.urls = optarg; break;
         case 'o': o.out_dir = optarg; break;
         case 'p': o.policy_path = optarg; break;
-        case 'w': o.wait_s = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
-        case 'e': o.every_s = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
+        case 'w': o.wait_s = pos_int(optarg); break;
+        case 'e': o.every_s = pos_int(optarg); break;
         case 'N': o.no_publish = 1; break;
         case 'q': o.quiet = 1; break;
         default: return hu_cli_usage_error("linker", "unknown option");
@@ -229,7 +246,10 @@ int hu_cmd_cluster(int argc, char **argv)
     enum hu_status_format fmt = HU_STATUS_TABLE;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:f:", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "n:f:", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'n': urls = optarg; break;
         case 'f':

@@ -87,7 +87,10 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
         struct hu_line line;
         uint64_t lineno = 0;
         int got;
-        while ((got = hu_reader_next(&r, &line)) == 1) {
+        for (;;) {
+            got = hu_reader_next(&r, &line);
+            if (got != 1)
+                break;
             lineno++;
             if (line.too_long) {
                 st->rejected++;

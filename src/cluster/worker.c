@@ -161,7 +161,10 @@ static int restore_summary(struct worker *w, const struct hu_summary *s, int dir
     uint32_t i1 = hu_u64map_get(&w->idx, s->prof.account_hash);
     if (!i1) {
         i1 = (uint32_t)hu_profile_table_count(t);
-        if ((rc = meta_reserve(w, i1 - 1)) != HU_OK || (rc = hu_u64map_add(&w->idx, s->prof.account_hash, i1)) != HU_OK)
+        rc = meta_reserve(w, i1 - 1);
+        if (!rc)
+            rc = hu_u64map_add(&w->idx, s->prof.account_hash, i1);
+        if (rc)
             return rc;
     }
     struct acct *a = &w->meta[i1 - 1];
@@ -209,7 +212,10 @@ static int apply_line(struct worker *w, struct shard *s, const char *line, size_
     }
     if (!i1) {
         i1 = (uint32_t)hu_profile_table_count(hu_observer_table(w->obs));
-        if ((rc = meta_reserve(w, i1 - 1)) != HU_OK || (rc = hu_u64map_add(&w->idx, h, i1)) != HU_OK)
+        rc = meta_reserve(w, i1 - 1);
+        if (!rc)
+            rc = hu_u64map_add(&w->idx, h, i1);
+        if (rc)
             return rc;
         w->meta[i1 - 1].first_seq = seq;
         w->meta[i1 - 1].shard = s->k;
@@ -787,8 +793,12 @@ int hu_worker_run(const struct hu_worker_opts *o)
         fprintf(stderr, "huella worker: %s\n", err);
         return 1;
     }
-    if ((rc = hu_cluster_ensure_streams(w->tp)) != HU_OK || (rc = hu_cluster_shards(w->tp, HU_CLUSTER_DEFAULT_SHARDS, &w->n_shards)) != HU_OK
-        || (rc = hu_tp_kv_open(w->tp, HU_CLUSTER_KV_LEASES, HU_CLUSTER_LEASE_MS, HU_CLUSTER_REPLICAS, &w->leases)) != HU_OK) {
+    rc = hu_cluster_ensure_streams(w->tp);
+    if (!rc)
+        rc = hu_cluster_shards(w->tp, HU_CLUSTER_DEFAULT_SHARDS, &w->n_shards);
+    if (!rc)
+        rc = hu_tp_kv_open(w->tp, HU_CLUSTER_KV_LEASES, HU_CLUSTER_LEASE_MS, HU_CLUSTER_REPLICAS, &w->leases);
+    if (rc) {
         fprintf(stderr, "huella worker: cluster setup failed: %s\n", hu_tp_error(w->tp));
         goto out;
     }
@@ -839,7 +849,7 @@ int hu_worker_run(const struct hu_worker_opts *o)
             if (!s->cons && open_cursor(w, s) != HU_OK)
                 continue;
             struct fetch_ctx fc = { w, s, 0, HU_OK };
-            int n = hu_tp_fetch(s->cons, batch, got ? 5 : 50, on_msg, &fc);
+            int n = hu_tp_fetch(s->cons, batch, got ? 2 : 10, on_msg, &fc);
             if (fc.rc == HU_ENOMEM) {
                 fprintf(stderr, "huella worker: out of memory\n");
                 rc = HU_ENOMEM;
@@ -866,6 +876,8 @@ int hu_worker_run(const struct hu_worker_opts *o)
         }
         if (!n_owned)
             usleep(100 * 1000);
+        else if (!got)
+            usleep(20 * 1000);    /* every shard is drained: do not spin */
         if (o->idle_exit_ms > 0 && now_ms() - t_busy > o->idle_exit_ms && !w->n_dirty)
             break;
     }

@@ -162,7 +162,10 @@ int hu_wstore_scan_shard(struct hu_wstore *s, unsigned shard, hu_wstore_fn fn, v
 {
     sqlite3_bind_int64(s->scan, 1, shard);
     int n = 0, r;
-    while ((r = sqlite3_step(s->scan)) == SQLITE_ROW) {
+    for (;;) {
+        r = sqlite3_step(s->scan);
+        if (r != SQLITE_ROW)
+            break;
         n++;
         if (fn(ctx, (uint64_t)sqlite3_column_int64(s->scan, 0), sqlite3_column_blob(s->scan, 1),
                (size_t)sqlite3_column_bytes(s->scan, 1)))

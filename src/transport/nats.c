@@ -308,11 +308,9 @@ int hu_tp_consumer_open(struct hu_tp *tp, const struct hu_tp_consumer_cfg *cfg, 
     so.Config.AckPolicy = js_AckAll;
     so.Config.AckWait = (cfg->ack_wait_ms > 0 ? cfg->ack_wait_ms : 30000) * (int64_t)1000000;
     so.Config.MaxAckPending = 65536;
-    /* One copy of the cursor: its reader keeps the real position in its own
-     * checkpoint and recreates the cursor from it (see the top of this
-     * file), so a replicated cursor would only make creating one wait on a
-     * quorum -- seconds while a node is down. */
-    so.Config.Replicas = 1;
+    /* The cursor inherits the stream's replicas: a one-copy cursor placed
+     * on a dead node cannot be created, read or deleted until it returns
+     * (measured: minutes of "Timeout" in tests/cli/test_cluster.sh). */
     if (cfg->start_seq) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = cfg->start_seq;
@@ -347,8 +345,10 @@ void hu_tp_consumer_close(struct hu_tp_consumer *c)
 int hu_tp_fetch(struct hu_tp_consumer *c, int max, int64_t timeout_ms, hu_tp_msg_fn fn, void *ctx)
 {
     natsMsgList list = { 0 };
+    /* cnats first asks without waiting and returns what is there; only an
+     * empty cursor waits, up to timeout_ms */
     natsStatus s = natsSubscription_Fetch(&list, c->sub, max > 0 ? max : 1, timeout_ms > 0 ? timeout_ms : 1, NULL);
-    if (s == NATS_TIMEOUT)
+    if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND)
         return 0;
     if (s != NATS_OK)
         return fail(c->tp, s, "fetch");

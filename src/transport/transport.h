@@ -117,8 +117,9 @@ typedef int (*hu_tp_msg_fn)(void *ctx, const struct hu_tp_msg *m);
 HU_MUST_CHECK int hu_tp_consumer_open(struct hu_tp *tp, const struct hu_tp_consumer_cfg *cfg,
                                       struct hu_tp_consumer **out);
 void hu_tp_consumer_close(struct hu_tp_consumer *c);
-/* Pull up to `max` messages, waiting at most timeout_ms for the first;
- * calls fn for each in delivery order.  Returns the number delivered (0 on
+/* Pull up to `max` messages: what is there now, or if the cursor is empty
+ * the first ones to come within timeout_ms; calls fn for each in delivery
+ * order.  Returns the number delivered (0 on
  * timeout) or HU_EIO.  The messages stay unacknowledged. */
 int hu_tp_fetch(struct hu_tp_consumer *c, int max, int64_t timeout_ms, hu_tp_msg_fn fn, void *ctx);
 /* Acknowledge every message fetched so far on this cursor (one ack of the
