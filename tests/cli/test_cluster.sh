@@ -121,6 +121,30 @@ check "campaign membership equals analyze's" same_membership "$TMP/an/campaigns.
 echo "# t=$(date +%s)"
 check "campaigns.json equals analyze's byte for byte" cmp -s "$TMP/an/campaigns.json" "$TMP/lk/campaigns.json"
 
+# huella serve --nats: /v1/decide answers the cluster's accounts from a
+# local copy of the decisions bucket, with analyze's actions
+"$HUELLA" serve --listen 127.0.0.1:0 --ready-file "$TMP/serve.ready" --db "$TMP/serve.db" --nats "$URL" \
+    >"$TMP/serve.log" 2>&1 &
+SP=$!
+PIDS="$PIDS $SP"
+i=0
+while [ ! -s "$TMP/serve.ready" ] && [ $i -lt 1200 ] && kill -0 $SP 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+SBASE="http://127.0.0.1:$(sed 's/.*://' "$TMP/serve.ready" 2>/dev/null)"
+flagged=$(awk -F, 'NR > 1 && $3 == 1 { print $1 "," $4; exit }' "$TMP/an/accounts.csv")
+quiet=$(awk -F, 'NR > 1 && $3 == 0 { print $1 "," $4; exit }' "$TMP/an/accounts.csv")
+decide() { curl -s -m 10 -d "{\"account_id\":\"$1\"}" "$SBASE/v1/decide" | sed -n 's/.*"action":"\([a-z_]*\)".*/\1/p'; }
+ok_decide() {   # ID,ACTION: the service answers ACTION (the copy may take a moment)
+    t=0
+    while [ $t -lt 50 ]; do
+        [ "$(decide "${1%%,*}")" = "${1#*,}" ] && return 0
+        t=$((t + 1)); sleep 0.2
+    done
+    return 1
+}
+check "serve --nats: a flagged account gets analyze's action ($flagged)" ok_decide "$flagged"
+check "serve --nats: an honest account gets analyze's action ($quiet)" ok_decide "$quiet"
+kill -TERM $SP 2>/dev/null
+
 "$HUELLA" cluster status --nats "$URL" >"$TMP/status.txt" 2>&1
 echo "# t=$(date +%s)"
 check "cluster status: lag 0, every shard owned, two workers, the linker" \
