@@ -63,8 +63,10 @@ struct hu_tp_stream_cfg {
     int64_t max_age_ms;           /* 0: keep for ever */
 };
 
-/* Create the stream, or check that an existing one has the same subjects
- * (HU_OK either way).  HU_EIO otherwise. */
+/* Create the stream if no stream of that name exists (HU_OK either way;
+ * an existing stream's configuration is not compared).  On a single
+ * server that is not clustered, replicas fall back to 1.  HU_EIO
+ * otherwise. */
 HU_MUST_CHECK int hu_tp_stream_ensure(struct hu_tp *tp, const struct hu_tp_stream_cfg *cfg);
 /* Messages and last sequence of a stream.  HU_ENOENT if it does not exist. */
 HU_MUST_CHECK int hu_tp_stream_state(struct hu_tp *tp, const char *stream, uint64_t *msgs,
