@@ -170,14 +170,14 @@ W3=$!
 PIDS="$PIDS $W3"
 kill -TERM "$(echo $PIDS | awk '{print $2}')"
 t=0
-while [ $t -lt 40 ]; do
+while [ $t -lt 120 ]; do
     "$HUELLA" cluster status --nats "$URL" --format json >"$TMP/st3.json" 2>/dev/null
     python3 -c "import json,sys; d=json.load(open('$TMP/st3.json')); sys.exit(0 if all(s['owner'] in ('w1','w3') for s in d['shards']) and any(s['owner']=='w3' for s in d['shards']) else 1)" 2>/dev/null && break
     t=$((t + 1))
     sleep 0.5
 done
 echo "# t=$(date +%s)"
-check "a worker leaving: its shards move to a live worker" [ $t -lt 40 ]
+check "a worker leaving: its shards move to a live worker" [ $t -lt 120 ]
 timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --out "$TMP/lk3" >/dev/null 2>&1
 echo "# t=$(date +%s)"
 check "after the move, the answer is unchanged" cmp -s "$TMP/an/accounts.csv" "$TMP/lk3/accounts.csv"
