@@ -2,8 +2,9 @@
 # check-layers.sh -- data flows one way (STYLE.md rule 1).
 # The pipeline is core < sketch < ingest < features < profile < link < score
 # < {store, report} < serve < cluster < cli; transport/ (the distributed
-# log, NATS) sits beside sketch/: it knows nothing of huella's stages.  A file may include headers of its own
-# stage, core/, sketch/ and the stages before it, never those after it.
+# log, NATS) sits beside sketch/: it knows nothing of huella's stages.
+# A file may include headers of its own stage, core/, sketch/ and the
+# stages before it, never those after it.
 # sim/ may include only core/ (the simulator must not share the detector's
 # code).  eval/ may include anything below cli/.  Exits 1 on a violation.
 cd "${1:-$(dirname "$0")/..}" || exit 2
