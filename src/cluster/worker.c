@@ -643,7 +643,7 @@ static void heartbeat(struct worker *w)
                  (unsigned long long)ev, (unsigned long long)dups, (unsigned long long)redel, (unsigned long long)rej,
                  (unsigned long long)w->checkpoints, hu_profile_table_count(hu_observer_table(w->obs)),
                  (long long)wall_ms());
-    snprintf(key, sizeof key, "worker.%s", w->id);
+    snprintf(key, sizeof key, "worker.%.63s", w->id);
     if (hu_tp_kv_put(w->leases, key, buf, strlen(buf), NULL)) {}   /* best effort */
 }
 
@@ -729,7 +729,7 @@ static int lease_round(struct worker *w)
             continue;
         struct peer *taker = NULL;
         for (size_t i = 0; i < ps->n && !taker; i++)
-            if (strcmp(ps->v[i].id, w->id) && ps->v[i].owned + 1 < fair + 1 && ps->v[i].owned < fair
+            if (strcmp(ps->v[i].id, w->id) && ps->v[i].owned < fair
                 && ((ps->v[i].allowed[k / 8] >> (k % 8)) & 1))
                 taker = &ps->v[i];
         if (!taker)
@@ -898,7 +898,7 @@ int hu_worker_run(const struct hu_worker_opts *o)
         }
     if (w->leases) {
         char key[96];
-        snprintf(key, sizeof key, "worker.%s", w->id);
+        snprintf(key, sizeof key, "worker.%.63s", w->id);
         if (hu_tp_kv_delete(w->leases, key)) {}   /* best effort */
     }
 out:
