@@ -20,7 +20,7 @@ PKG_CONFIG ?= pkg-config
 PREFIX  ?= /usr/local
 
 PKGS := libzstd zlib simdjson libhs libpcre2-8 sqlite3 libmicrohttpd \
-        libmaxminddb yaml-0.1 libsodium json-c
+        libmaxminddb yaml-0.1 libsodium json-c libnats
 
 SANITIZE ?=
 ifneq ($(SANITIZE),)
@@ -62,7 +62,7 @@ LDLIBS    = $(PKG_LIBS) -lstdc++ -lm
 # simulator and evaluator (the CLI's simulate/eval commands use them).
 LIB_SRC  := $(wildcard src/core/*.c src/sketch/*.c src/ingest/*.c src/features/*.c \
               src/profile/*.c src/link/*.c src/score/*.c src/fprint/*.c src/store/*.c src/serve/*.c \
-              src/report/*.c src/lib/*.c sim/*.c eval/*.c)
+              src/report/*.c src/lib/*.c src/transport/*.c src/cluster/*.c sim/*.c eval/*.c)
 LIB_CXX  := $(wildcard src/*/*.cpp)
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX:%.cpp=$(B)/%.o)

@@ -1,16 +1,18 @@
 #!/bin/sh
 # check-layers.sh -- data flows one way (STYLE.md rule 1).
 # The pipeline is core < sketch < ingest < features < profile < link < score
-# < {store, report} < serve < cli.  A file may include headers of its own
-# stage, core/, sketch/ and the stages before it, never those after it.
+# < {store, report} < serve < cluster < cli; transport/ (the distributed
+# log, NATS) sits beside sketch/: it knows nothing of huella's stages.
+# A file may include headers of its own stage, core/, sketch/ and the
+# stages before it, never those after it.
 # sim/ may include only core/ (the simulator must not share the detector's
 # code).  eval/ may include anything below cli/.  Exits 1 on a violation.
 cd "${1:-$(dirname "$0")/..}" || exit 2
 rank() {
     case $1 in
-        core|huella) echo 0 ;; sketch) echo 1 ;; ingest) echo 2 ;; features) echo 3 ;;
+        core|huella) echo 0 ;; sketch|transport) echo 1 ;; ingest) echo 2 ;; features) echo 3 ;;
         profile) echo 4 ;; link) echo 5 ;; score) echo 6 ;; store|report) echo 7 ;;
-        fprint) echo 6 ;; serve) echo 8 ;; eval|lib) echo 9 ;; cli) echo 10 ;; *) echo 99 ;;
+        fprint) echo 6 ;; serve) echo 8 ;; eval|lib|cluster) echo 9 ;; cli) echo 10 ;; *) echo 99 ;;
     esac
 }
 bad=0

@@ -9,7 +9,8 @@ libsimdjson-dev libzstd-dev zlib1g-dev libxxhash-dev
 libhyperscan-dev libpcre2-dev libsqlite3-dev libmicrohttpd-dev
 libmaxminddb-dev libyaml-dev libsodium-dev libcmocka-dev
 libjson-c-dev libjansson-dev libcjson-dev clang libcurl4-openssl-dev
-chromium chromium-driver curl nginx prometheus wrk python3-igraph time"
+chromium chromium-driver curl nginx prometheus wrk python3-igraph time
+nats-server libnats-dev"
 [ -n "$HUELLA_EXTRA_PKGS" ] && PKGS="$PKGS $HUELLA_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

@@ -26,6 +26,10 @@ enum { HU_EXIT_OK = 0, HU_EXIT_FAIL = 1, HU_EXIT_USAGE = 2 };
     X(serve,    hu_cmd_serve,    "the decision service for an API gateway (HTTP, SQLite)") \
     X(fingerprints, hu_cmd_fingerprints, "manage a campaign fingerprint library: list, show, merge, prune") \
     X(featurize, hu_cmd_featurize, "replace prompt text by keyed text features (for zero-retention traffic)") \
+    X(publish,  hu_cmd_publish,  "publish event files to the cluster's sharded JetStream stream") \
+    X(worker,   hu_cmd_worker,   "a cluster profile worker: shards of the stream into checkpointed profiles") \
+    X(linker,   hu_cmd_linker,   "campaigns from the workers' profile summaries, decisions to a KV bucket") \
+    X(cluster,  hu_cmd_cluster,  "cluster status: shards, lag, workers, linker (table, json, prometheus)") \
     X(version,  hu_cmd_version,  "print the version")                                    \
     X(help,     hu_cmd_help,     "help on a command")
 

@@ -1,6 +1,7 @@
 /* cmd_serve.c -- `huella serve`: the decision service (docs/serve.md). */
 #include "cli/cli.h"
 #include "core/log.h"
+#include "cluster/serve_nats.h"
 #include "serve/engine.h"
 #include "serve/server.h"
 
@@ -24,6 +25,8 @@ const char hu_cmd_serve_help[] =
     "  --db FILE               SQLite database (default ./huella-serve.db)\n"
     "  --policy FILE           policy file as for `analyze` (default: built in);\n"
     "                          reloaded on SIGHUP, a broken file is refused\n"
+    "  --nats URL         also answer for the accounts of a huella cluster, from a\n"
+    "                     local copy of its decisions bucket (docs/scale-out.md)\n"
     "  --asn FILE, --geo FILE, --cidr FILE, --model FILE\n"
     "                          address databases and target model, as for\n"
     "                          `analyze` (repeatable --asn and --cidr); decisions\n"
@@ -113,7 +116,7 @@ int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
-           O_REQTO, O_MAXCONN, O_MAXPERIP };
+           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -134,6 +137,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "geo", required_argument, NULL, O_GEO },
         { "cidr", required_argument, NULL, O_CIDR },
         { "model", required_argument, NULL, O_MODEL },
+        { "nats", required_argument, NULL, O_NATS },
         { "help", no_argument, NULL, 'h' },
         { "request-timeout", required_argument, NULL, O_REQTO },
         { "max-connections", required_argument, NULL, O_MAXCONN },
@@ -141,6 +145,7 @@ int hu_cmd_serve(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     char host[128] = "127.0.0.1";
+    const char *nats_url = NULL;
     unsigned port = 8787;
     const char *ready = NULL;
     struct hu_engine_opts eo = { .db_path = "huella-serve.db" };
@@ -212,6 +217,7 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_GEO: eo.geo_file = optarg; break;
         case O_MODEL: eo.model_file = optarg; break;
+        case O_NATS: nats_url = optarg; break;
         case O_LOGRATE:
             if (parse_uint(optarg, 10000000, &v))
                 return hu_cli_usage_error("serve", "--decision-log-rate wants lines per second");
@@ -269,17 +275,31 @@ int hu_cmd_serve(int argc, char **argv)
         hu_error("serve: %s", err[0] ? err : hu_status_str(rc));
         return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
     }
+    /* --nats: answer for the cluster's accounts from a local copy of the
+     * linker's decisions bucket (docs/scale-out.md) */
+    struct hu_serve_nats *sn = NULL;
+    if (nats_url) {
+        rc = hu_serve_nats_start(nats_url, &sn, err, sizeof err);
+        if (rc != HU_OK) {
+            hu_error("serve: --nats: %s", err[0] ? err : hu_status_str(rc));
+            hu_engine_destroy(e);
+            return HU_EXIT_FAIL;
+        }
+        hu_engine_set_lookup(e, hu_serve_nats_lookup, sn);
+    }
     struct hu_server *srv = NULL;
     rc = hu_server_start(e, &so, &srv, err, sizeof err);
     if (rc != HU_OK) {
         hu_error("serve: %s", err[0] ? err : hu_status_str(rc));
         hu_engine_destroy(e);
+        hu_serve_nats_stop(sn);
         return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
     }
     if (hu_engine_start(e) != HU_OK) {
         hu_error("serve: cannot start the background worker");
         hu_server_stop(srv);
         hu_engine_destroy(e);
+        hu_serve_nats_stop(sn);
         return HU_EXIT_FAIL;
     }
     unsigned bound = hu_server_port(srv);
@@ -297,6 +317,7 @@ int hu_cmd_serve(int argc, char **argv)
             hu_error("serve: cannot write --ready-file %s: %s", ready, strerror(errno));
             hu_server_stop(srv);
             hu_engine_destroy(e);
+            hu_serve_nats_stop(sn);
             return HU_EXIT_USAGE;
         }
     }
@@ -318,5 +339,6 @@ int hu_cmd_serve(int argc, char **argv)
     }
     hu_server_stop(srv);     /* finishes requests in flight */
     hu_engine_destroy(e);    /* worker drains the journal, last checkpoint */
+    hu_serve_nats_stop(sn);
     return HU_EXIT_OK;
 }

@@ -98,6 +98,51 @@ void hu_observer_counts(const struct hu_observer *o, struct hu_observer_counts *
     out->releases = o->n_releases;
 }
 
+/* ---- import (observer.h) ------------------------------------------------- */
+
+int hu_observer_import_profile(struct hu_observer *o, const char *id, size_t len, const struct hu_profile *p)
+{
+    struct hu_profile *dst;
+    int created;
+    int rc = hu_profile_table_get(o->table, id, len, &dst, &created);
+    if (rc)
+        return rc;
+    if (created) {
+        memcpy(dst, p, sizeof *dst);
+        return HU_OK;
+    }
+    return hu_profile_merge(dst, p);
+}
+
+void hu_observer_import_entity(struct hu_observer *o, enum hu_dict_kind kind, uint64_t hash, const char *value,
+                               size_t len)
+{
+    if (hash && value && len && (unsigned)kind < HU_DICT_KIND_COUNT && !hu_dict_get(o->dict, kind, hash))
+        (void)hu_dict_put(o->dict, kind, hash, value, len);   /* full: only pretty-printing is lost */
+}
+
+void hu_observer_import_release(struct hu_observer *o, uint64_t model_hash, int64_t ts_ms)
+{
+    for (size_t i = 0; i < o->n_releases; i++) {
+        if (o->releases[i].model_hash == model_hash) {
+            if (ts_ms < o->releases[i].ts_ms)
+                o->releases[i].ts_ms = ts_ms;
+            return;
+        }
+    }
+    if (o->n_releases < HU_MAX_RELEASES)
+        o->releases[o->n_releases++] = (struct hu_release){ model_hash, ts_ms };
+}
+
+void hu_observer_import_counts(struct hu_observer *o, const struct hu_observer_counts *c)
+{
+    o->c.requests += c->requests;
+    o->c.account_events += c->account_events;
+    o->c.lost += c->lost;
+    if (c->first_ts < o->c.first_ts) o->c.first_ts = c->first_ts;
+    if (c->last_ts > o->c.last_ts) o->c.last_ts = c->last_ts;
+}
+
 /* 1 if (kind, hash) was handed to the dictionary recently; notes it if not. */
 static int recently_remembered(struct hu_observer *o, enum hu_dict_kind kind, uint64_t hash)
 {

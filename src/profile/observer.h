@@ -132,4 +132,19 @@ struct hu_observer_counts {
 };
 void hu_observer_counts(const struct hu_observer *o, struct hu_observer_counts *out);
 
+/* ---- import: state built elsewhere (the cluster linker, src/cluster) ----- */
+
+/* Fold profile p of account id into the table (copied if new, merged with
+ * hu_profile_merge otherwise), exactly as hu_observer_run merges its
+ * shards.  HU_OK, HU_ENOMEM, HU_EFULL, HU_EINVAL. */
+HU_MUST_CHECK int hu_observer_import_profile(struct hu_observer *o, const char *id, size_t len,
+                                             const struct hu_profile *p);
+/* Remember a printable entity value (as observe() would have). */
+void hu_observer_import_entity(struct hu_observer *o, enum hu_dict_kind kind, uint64_t hash,
+                               const char *value, size_t len);
+/* A model release (earliest ts per model wins, as observe()). */
+void hu_observer_import_release(struct hu_observer *o, uint64_t model_hash, int64_t ts_ms);
+/* Add another observer's counters (requests, account events, lost, span). */
+void hu_observer_import_counts(struct hu_observer *o, const struct hu_observer_counts *c);
+
 #endif

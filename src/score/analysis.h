@@ -121,6 +121,10 @@ HU_MUST_CHECK int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
 
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a);
+/* The observer that holds the analysis's per-event state: for a caller
+ * that imports profiles built elsewhere (hu_observer_import_*, the cluster
+ * linker) instead of observing events, then calls finish(). */
+struct hu_observer *hu_analysis_observer(struct hu_analysis *a);
 /* Printable values of entity hashes (addresses, fingerprints, user agents)
  * recorded during observe(); borrowed, lives as long as the analysis.
  * Used by report.html to label graph nodes. */

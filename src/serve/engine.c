@@ -425,6 +425,8 @@ struct hu_engine {
     atomic_uint_fast64_t relinks, relink_us_last, relink_us_total, lost_events;
     atomic_uint_fast64_t events_accepted, events_rejected, reloads_ok, reloads_refused;
     atomic_uint_fast64_t checkpoints, checkpoint_failures, decision_counter;
+    hu_engine_lookup_fn ext_fn;     /* hu_engine_set_lookup (serve --nats); NULL: none */
+    void *ext_ctx;
     atomic_uint_fast64_t n_accounts, n_campaigns;
     atomic_int replaying;
     atomic_int_fast64_t snap_built_mono;
@@ -1102,6 +1104,12 @@ static int throttle_take(struct hu_engine *e, uint64_t h, struct hu_served_decis
     return over;
 }
 
+void hu_engine_set_lookup(struct hu_engine *e, hu_engine_lookup_fn fn, void *ctx)
+{
+    e->ext_fn = fn;
+    e->ext_ctx = ctx;
+}
+
 int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
                      struct hu_served_decision *d, int *over_quota)
 {
@@ -1118,8 +1126,12 @@ int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
         return HU_EINTERNAL;
     }
     const struct snap_account *a = alen ? snapshot_find(e->snap, r->account_id, alen) : NULL;
+    double ext_score = 0.0;
+    int ext = !a && alen && e->ext_fn
+              && e->ext_fn(e->ext_ctx, r->account_id, alen, &ext_score, d->campaign, sizeof d->campaign,
+                           d->reasons, sizeof d->reasons);
     struct hu_decision_facts f = {
-        .score = a ? a->score : 0.0,
+        .score = a ? a->score : ext ? ext_score : 0.0,
         .account_id = alen ? r->account_id : NULL, .account_id_len = alen,
         .org_id = r->org_id[0] ? r->org_id : NULL, .org_id_len = strlen(r->org_id),
         .program = a ? (enum hu_program)a->program : HU_PROGRAM_UNKNOWN,
@@ -1127,12 +1139,12 @@ int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
     };
     struct hu_decision pd;
     hu_policy_decide(e->policy, &f, &pd);
-    d->known = a != NULL;
+    d->known = a != NULL || ext;
     d->score = f.score;
     d->action = pd.action;
     d->would = pd.would;
     d->shadow = hu_policy_shadow(e->policy) && pd.would != pd.action;
-    d->source = pd.allowlisted ? HU_SOURCE_ALLOWLIST : a ? HU_SOURCE_POLICY : HU_SOURCE_UNKNOWN;
+    d->source = pd.allowlisted ? HU_SOURCE_ALLOWLIST : (a || ext) ? HU_SOURCE_POLICY : HU_SOURCE_UNKNOWN;
     if (a) {
         if (a->campaign && e->snap && a->campaign <= e->snap->n_camp)
             snprintf(d->campaign, sizeof d->campaign, "%s", e->snap->camp[a->campaign - 1].id);

@@ -102,6 +102,17 @@ HU_MUST_CHECK int hu_engine_post_events(struct hu_engine *e, const char *body, s
 HU_MUST_CHECK int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
                                    struct hu_served_decision *out, int *over_quota);
 
+/* A second source of account state, consulted for accounts the engine's
+ * own snapshot does not hold (`huella serve --nats`: the cluster linker's
+ * decisions, src/cluster/serve_nats.h).  fn fills the score, campaign id
+ * and reasons and returns 1, or returns 0 if it does not know the account;
+ * it is called under the engine's read lock, so it must be thread-safe and
+ * never block on I/O.  The policy, allowlist and overrides apply to its
+ * score as to the engine's own.  Set before hu_server_start. */
+typedef int (*hu_engine_lookup_fn)(void *ctx, const char *id, size_t len, double *score, char *campaign,
+                                   size_t ccap, char *reasons, size_t rcap);
+void hu_engine_set_lookup(struct hu_engine *e, hu_engine_lookup_fn fn, void *ctx);
+
 /* Sign-up risk for the JSON body of POST /v1/signup, written as JSON into
  * `out`.  HU_OK; HU_EPARSE / HU_ETYPE with a reason in `what`. */
 HU_MUST_CHECK int hu_engine_signup(struct hu_engine *e, const char *body, size_t len,
