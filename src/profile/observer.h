@@ -105,4 +105,12 @@ struct hu_observer_counts {
 };
 void hu_observer_counts(const struct hu_observer *o, struct hu_observer_counts *out);
 
+/* Checkpoints (serve/engine.c): the dictionary to put saved entries back
+ * into, and the counters and releases of a saved observer, restored into
+ * one that has observed nothing yet (releases past HU_MAX_RELEASES are
+ * ignored).  O(n). */
+struct hu_entity_dict *hu_observer_dict_mut(struct hu_observer *o);
+void hu_observer_restore(struct hu_observer *o, const struct hu_observer_counts *c,
+                         const struct hu_release *rel, size_t n);
+
 #endif

@@ -159,6 +159,7 @@ const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a)
 {
     return hu_observer_table(a->obs);
 }
+struct hu_observer *hu_analysis_observer(struct hu_analysis *a) { return a->obs; }
 const struct hu_entity_dict *hu_analysis_dict(const struct hu_analysis *a) { return hu_observer_dict(a->obs); }
 const struct hu_analysis_timings *hu_analysis_timings(const struct hu_analysis *a) { return &a->t; }
 uint64_t hu_analysis_lost_events(const struct hu_analysis *a)

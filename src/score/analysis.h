@@ -110,6 +110,10 @@ HU_MUST_CHECK int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_f
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
 
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a);
+/* The observer, for the service's checkpoints (serve/engine.c): it saves
+ * and restores profiles, the dictionary, counters and releases through it,
+ * into an analysis that has observed nothing yet. */
+struct hu_observer *hu_analysis_observer(struct hu_analysis *a);
 /* Printable values of entity hashes (addresses, fingerprints, user agents)
  * recorded during observe(); borrowed, lives as long as the analysis.
  * Used by report.html to label graph nodes. */

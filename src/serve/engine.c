@@ -66,55 +66,6 @@ static void fmt_time(int64_t ms, char *buf, size_t cap)
     snprintf(buf, cap, "%s", tmp);
 }
 
-/* ---- account facts (worker-owned): program and verification --------------------- */
-
-struct fact {
-    uint64_t hash;          /* 0 = empty slot */
-    uint8_t program;        /* enum hu_program */
-    uint8_t verified;       /* verification is id or business */
-};
-
-struct facts {
-    struct fact *slots;
-    size_t mask, n;
-};
-
-static struct fact *facts_find(struct facts *f, uint64_t h, int insert)
-{
-    if (!h)
-        h = 1;
-    if (insert && (f->n + 1) * 2 > (f->mask + 1)) {
-        size_t nm = f->mask ? (f->mask + 1) * 2 - 1 : 1023;
-        struct fact *ns = hu_calloc(nm + 1, sizeof *ns);
-        if (!ns)
-            return NULL;
-        for (size_t i = 0; f->slots && i <= f->mask; i++) {
-            if (!f->slots[i].hash)
-                continue;
-            size_t s = f->slots[i].hash & nm;
-            while (ns[s].hash)
-                s = (s + 1) & nm;
-            ns[s] = f->slots[i];
-        }
-        hu_free(f->slots);
-        f->slots = ns;
-        f->mask = nm;
-    }
-    if (!f->slots)
-        return NULL;
-    size_t s = h & f->mask;
-    while (f->slots[s].hash) {
-        if (f->slots[s].hash == h)
-            return &f->slots[s];
-        s = (s + 1) & f->mask;
-    }
-    if (!insert)
-        return NULL;
-    f->slots[s].hash = h;
-    f->n++;
-    return &f->slots[s];
-}
-
 /* ---- sign-up tracker: decayed counts of recent sign-ups per shared thing --------- */
 
 /* Half-life of a sign-up in the counts: a day.  "Recently" in the issue;
@@ -135,6 +86,7 @@ struct signup_slot {
 struct signups {
     pthread_mutex_t lock;
     struct signup_slot *slots[SK_COUNT];   /* HU_SERVE_SIGNUP_SLOTS each */
+    int dirty;                             /* changed since the last checkpoint */
 };
 
 static double decay(double count, int64_t from, int64_t to)
@@ -410,10 +362,11 @@ struct hu_engine {
     atomic_int stop;
     struct hu__be *be;
     struct hu__be_parser *wparser;
-    struct facts facts;
+    int need_relink;                    /* restored state is newer than the snapshot */
     uint64_t startup_target;            /* replay must reach this before publishing */
     int64_t last_ckpt_mono;
-    uint64_t ckpt_seq;
+    uint64_t ckpt_seq;                  /* snapshot seq last checkpointed */
+    uint64_t state_seq;                 /* analysis-state seq last checkpointed */
 
     struct signups signups;
 
@@ -425,6 +378,7 @@ struct hu_engine {
     atomic_uint_fast64_t relinks, relink_us_last, relink_us_total, lost_events;
     atomic_uint_fast64_t events_accepted, events_rejected, reloads_ok, reloads_refused;
     atomic_uint_fast64_t checkpoints, checkpoint_failures, decision_counter;
+    atomic_uint_fast64_t ckpt_state_seq, ckpt_us_last, restored_seq;
     atomic_uint_fast64_t n_accounts, n_campaigns;
     atomic_int replaying;
     atomic_int_fast64_t snap_built_mono;
@@ -498,11 +452,10 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
         a->action = (uint8_t)r->action;
         a->would = (uint8_t)r->would;
         a->requests = r->requests;
-        const struct fact *f = facts_find(&e->facts, a->hash, 0);
-        if (f) {
-            a->program = f->program;
-            a->verified = f->verified;
-        }
+        int prog, ver;
+        hu__be_account_facts(e->be, i, &prog, &ver);
+        a->program = (uint8_t)prog;
+        a->verified = (uint8_t)ver;
     }
     /* campaigns: render the array once, then keep each element's text */
     if (res->n_campaigns) {
@@ -562,49 +515,143 @@ static void publish(struct hu_engine *e, struct snapshot *s)
 
 /* ---- checkpoint (worker) ----------------------------------------------------------- */
 
+/* "signups" blob: magic, then per kind the count of used slots and each
+ * used slot as {index u32, pad u32, hash, count, t_ms}, so a restore puts
+ * every entry back in its own slot (the probe sequence stays valid). */
+#define SIGNUPS_MAGIC UINT64_C(0x3170757573616568)
+struct signup_rec {
+    uint32_t index, kind;
+    struct signup_slot slot;
+};
+
+static int signups_put(struct hu_engine *e)
+{
+    pthread_mutex_lock(&e->signups.lock);
+    if (!e->signups.dirty) {
+        pthread_mutex_unlock(&e->signups.lock);
+        return HU_OK;
+    }
+    size_t n = 0;
+    for (int k = 0; k < SK_COUNT; k++)
+        for (size_t i = 0; i < HU_SERVE_SIGNUP_SLOTS; i++)
+            n += e->signups.slots[k][i].hash != 0;
+    size_t len = sizeof(uint64_t) + n * sizeof(struct signup_rec);
+    unsigned char *buf = hu_malloc(len);
+    if (!buf) {
+        pthread_mutex_unlock(&e->signups.lock);
+        return HU_ENOMEM;
+    }
+    uint64_t magic = SIGNUPS_MAGIC;
+    memcpy(buf, &magic, sizeof magic);
+    struct signup_rec *r = (struct signup_rec *)(void *)(buf + sizeof magic);
+    size_t j = 0;
+    for (int k = 0; k < SK_COUNT; k++)
+        for (size_t i = 0; i < HU_SERVE_SIGNUP_SLOTS; i++)
+            if (e->signups.slots[k][i].hash) {
+                struct signup_rec x = { (uint32_t)i, (uint32_t)k, e->signups.slots[k][i] };
+                memcpy(&r[j++], &x, sizeof x);
+            }
+    pthread_mutex_unlock(&e->signups.lock);
+    int rc = hu_store_checkpoint_blob(e->store, "signups", buf, len);
+    hu_free(buf);
+    return rc;
+}
+
+static int signups_restore(void *ctx, const char *name, const void *data, size_t len)
+{
+    struct hu_engine *e = ctx;
+    if (strcmp(name, "signups") != 0)
+        return 0;
+    uint64_t magic = 0;
+    if (len < sizeof magic || (len - sizeof magic) % sizeof(struct signup_rec))
+        return 1;
+    memcpy(&magic, data, sizeof magic);
+    if (magic != SIGNUPS_MAGIC)
+        return 1;
+    const unsigned char *p = (const unsigned char *)data + sizeof magic;
+    for (size_t j = 0; j < (len - sizeof magic) / sizeof(struct signup_rec); j++) {
+        struct signup_rec x;
+        memcpy(&x, p + j * sizeof x, sizeof x);
+        if (x.kind < SK_COUNT && x.index < HU_SERVE_SIGNUP_SLOTS && x.slot.hash &&
+            isfinite(x.slot.count))
+            e->signups.slots[x.kind][x.index] = x.slot;
+    }
+    return 0;
+}
+
+/* One transaction: the snapshot (when a newer one was published), every
+ * profile and dictionary entry that changed, the observer's counters, the
+ * sign-up counts, and the journal position they cover.  The worker is the
+ * only thread that applies events, so applied_seq is stable here and the
+ * state written is exactly the state after that seq. */
 static void checkpoint(struct hu_engine *e)
 {
     /* the worker is the only writer of e->snap, so it may read it unlocked */
     struct snapshot *s = e->snap;
-    if (!s || s->seq == e->ckpt_seq)
+    uint64_t applied = atomic_load(&e->applied_seq);
+    int snap_new = s && s->seq != e->ckpt_seq;
+    if (!snap_new && applied == e->state_seq)
         return;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t digest;
     pthread_rwlock_rdlock(&e->view);
     digest = hu_policy_digest(e->policy);
     pthread_rwlock_unlock(&e->view);
-    int rc = hu_store_checkpoint_begin(e->store, s->seq, digest, hu_engine_now_ms());
+    struct hu_store_ckpt_head h = {
+        .replace_snapshot = snap_new, .snapshot_seq = s ? s->seq : 0,
+        .profile_seq = applied, .policy_digest = digest, .now_ms = hu_engine_now_ms(),
+    };
+    int rc = hu_store_checkpoint_start(e->store, &h);
     if (rc != HU_OK)
         goto fail;
-    for (size_t i = 0; i < s->n_acc; i++) {
+    for (size_t i = 0; snap_new && i < s->n_acc; i++) {
         const struct snap_account *a = &s->acc[i];
         struct hu_store_account_row r = {
             a->id, a->id_len, a->score, a->action, a->would,
             a->campaign ? s->camp[a->campaign - 1].id : "", a->requests, a->reasons,
         };
-        if (hu_store_checkpoint_account(e->store, &r) != HU_OK) {
-            hu_store_checkpoint_abort(e->store);
-            goto fail;
-        }
+        if (hu_store_checkpoint_account(e->store, &r) != HU_OK)
+            goto abort;
     }
-    for (size_t i = 0; i < s->n_camp; i++) {
+    for (size_t i = 0; snap_new && i < s->n_camp; i++) {
         const struct snap_campaign *c = &s->camp[i];
         struct hu_store_campaign_row r = { c->id, c->score, c->n_members, c->json, c->json_len };
-        if (hu_store_checkpoint_campaign(e->store, &r) != HU_OK) {
-            hu_store_checkpoint_abort(e->store);
-            goto fail;
-        }
+        if (hu_store_checkpoint_campaign(e->store, &r) != HU_OK)
+            goto abort;
+    }
+    if (applied && applied != e->state_seq) {
+        if (hu__be_checkpoint_put(e->be, e->store) != HU_OK || signups_put(e) != HU_OK)
+            goto abort;
     }
     if (hu_store_checkpoint_commit(e->store) != HU_OK)
         goto fail;
-    e->ckpt_seq = s->seq;
+    if (applied && applied != e->state_seq) {
+        hu__be_checkpoint_done(e->be);
+        pthread_mutex_lock(&e->signups.lock);
+        e->signups.dirty = 0;   /* only the worker sets it: nothing was lost in between */
+        pthread_mutex_unlock(&e->signups.lock);
+        e->state_seq = applied;
+        atomic_store(&e->ckpt_state_seq, applied);
+    }
+    if (snap_new)
+        e->ckpt_seq = s->seq;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    atomic_store(&e->ckpt_us_last, us);
     atomic_fetch_add(&e->checkpoints, 1);
-    hu_debug("serve: checkpoint at seq %llu (%zu accounts, %zu campaigns)",
-             (unsigned long long)s->seq, s->n_acc, s->n_camp);
+    uint64_t np = 0, nd = 0;
+    hu__be_checkpoint_counts(e->be, &np, &nd);
+    hu_debug("serve: checkpoint at seq %llu (snapshot %s, %llu profiles, %llu dictionary entries)"
+             " in %llu us", (unsigned long long)applied, snap_new ? "replaced" : "kept",
+             (unsigned long long)np, (unsigned long long)nd, (unsigned long long)us);
     return;
+abort:
+    hu_store_checkpoint_abort(e->store);
 fail:
     atomic_fetch_add(&e->checkpoint_failures, 1);
     hu_warn("serve: checkpoint at seq %llu failed; the journal still has every event",
-            (unsigned long long)s->seq);
+            (unsigned long long)applied);
 }
 
 /* ---- load the checkpoint (start-up) ----------------------------------------------- */
@@ -723,23 +770,15 @@ static int load_list_entry(void *ctx, const char *id, const char *action, const 
 
 static void note_account_event(struct hu_engine *e, const struct hu_event *ev)
 {
-    uint64_t h = hu_hash(ev->account_id.ptr, ev->account_id.len);
-    struct fact *f = facts_find(&e->facts, h, 1);
-    if (f) {
-        if (ev->account_type.ptr)
-            f->program = (uint8_t)hu_program_parse(ev->account_type.ptr, ev->account_type.len);
-        if (ev->verification.ptr)
-            f->verified = (ev->verification.len == 2 && !memcmp(ev->verification.ptr, "id", 2)) ||
-                          (ev->verification.len == 8 &&
-                           !memcmp(ev->verification.ptr, "business", 8));
-    }
-    /* sign-up sharing counts, at the event's own time */
+    /* sign-up sharing counts, at the event's own time (program and
+     * verification are read from the profile: hu__be_account_facts) */
     int64_t t = ev->ts_ms;
     const struct hu_span keys[SK_COUNT] = { ev->payment_fp, ev->ip, ev->email_domain };
     pthread_mutex_lock(&e->signups.lock);
     for (int k = 0; k < SK_COUNT; k++)
         if (keys[k].ptr && keys[k].len)
             (void)signup_touch(&e->signups, k, hu_hash(keys[k].ptr, keys[k].len), t, 1);
+    e->signups.dirty = 1;
     pthread_mutex_unlock(&e->signups.lock);
 }
 
@@ -750,7 +789,10 @@ static int apply_line(void *ctx, uint64_t seq, const char *line, size_t len)
     const char *field;
     /* lines were validated before they were journaled; a line that fails
      * now (a parser change between versions) is skipped, never fatal */
-    if (!hu__be_parse(e->wparser, line, len, &ev, &field)) {
+    if (!line) {
+        /* the row failed its checksum (store.h): never folded in, counted */
+        atomic_fetch_add(&e->lost_events, 1);
+    } else if (!hu__be_parse(e->wparser, line, len, &ev, &field)) {
         if (ev.kind == HU_EV_ACCOUNT)
             note_account_event(e, &ev);
         if (hu__be_observe(e->be, &ev) != HU_OK)
@@ -793,7 +835,7 @@ static void *worker_main(void *arg)
 {
     struct hu_engine *e = arg;
     int64_t last_relink = 0;
-    int dirty = 0;
+    int dirty = e->need_relink;
     e->last_ckpt_mono = mono_ms();
     while (!atomic_load(&e->stop)) {
         uint64_t applied = atomic_load(&e->applied_seq);
@@ -921,6 +963,27 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     rc = load_checkpoint(e, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
+    /* the analysis state: only the journal after it is replayed */
+    uint64_t state = 0;
+    char why[256] = "";
+    rc = hu__be_restore(e->be, e->store, &state, signups_restore, e, why, sizeof why);
+    if (rc != HU_OK) {
+        snprintf(errbuf, errcap, "%s: cannot load the checkpoint: %s: %s", o->db_path,
+                 hu_status_str(rc), why);
+        goto fail;
+    }
+    uint64_t last = hu_store_journal_last(e->store);
+    if (state > last) {
+        snprintf(errbuf, errcap, "%s: the checkpoint covers journal seq %llu but the journal ends"
+                 " at %llu", o->db_path, (unsigned long long)state, (unsigned long long)last);
+        rc = HU_ECORRUPT;
+        goto fail;
+    }
+    atomic_store(&e->applied_seq, state);
+    atomic_store(&e->restored_seq, state);
+    atomic_store(&e->ckpt_state_seq, state);
+    e->state_seq = state;
+    e->need_relink = state && (!e->snap || e->snap->seq != state);
     struct list_ctx lo = { NULL, 0 }, la = { NULL, 0 };
     rc = hu_store_list_load(e->store, HU_STORE_OVERRIDE, load_list_entry, &lo);
     if (rc == HU_OK)
@@ -938,7 +1001,11 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         goto fail;
     e->startup_target = hu_store_journal_last(e->store);
     atomic_store(&e->journal_seq, e->startup_target);
-    atomic_store(&e->replaying, e->startup_target > 0);
+    hu_info("serve: checkpoint: snapshot at journal seq %llu, analysis state at seq %llu;"
+            " replaying seq %llu..%llu", (unsigned long long)(e->snap ? e->snap->seq : 0),
+            (unsigned long long)state, (unsigned long long)state + 1,
+            (unsigned long long)e->startup_target);
+    atomic_store(&e->replaying, e->startup_target > state);
     *out = e;
     return HU_OK;
 fail:
@@ -974,7 +1041,6 @@ void hu_engine_destroy(struct hu_engine *e)
     hu_policy_destroy(e->policy);
     otable_free(e->overrides);
     otable_free(e->allow);
-    hu_free(e->facts.slots);
     for (int k = 0; k < SK_COUNT; k++)
         hu_free(e->signups.slots[k]);
     hu_free(e->tw);
