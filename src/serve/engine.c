@@ -341,6 +341,19 @@ struct twin {
     uint32_t used;
 };
 
+/* ---- decision records ------------------------------------------------------------ */
+
+struct drec {
+    char id[32];
+    int64_t ts_ms;
+    uint8_t action, would, source, over_quota, shadow;
+    double score;
+    uint64_t snapshot_seq, policy_digest;
+    char campaign[24];
+    char reasons[256];
+    char account[HU_MAX_ID_BYTES + 1];
+};
+
 /* ---- the engine ------------------------------------------------------------------ */
 
 struct hu_engine {
@@ -369,6 +382,21 @@ struct hu_engine {
     uint64_t state_seq;                 /* analysis-state seq last checkpointed */
 
     struct signups signups;
+
+    /* decision records (GET /v1/decisions/{id}): request threads append
+     * to `rec_cur` under rec_lock (a copy, no I/O); the recorder thread
+     * swaps it with `rec_spare` and writes the batch in one transaction */
+    pthread_mutex_t rec_lock;
+    pthread_cond_t rec_wake;
+    struct drec *rec_cur, *rec_spare;
+    size_t rec_n;
+    struct drec *rec_flushing;          /* the batch being written (lookups see it) */
+    size_t rec_flushing_n;
+    pthread_t recorder;
+    int recorder_started;
+    atomic_int rec_stop;
+    atomic_uint_fast64_t rec_written, rec_dropped;
+    atomic_uint_fast64_t policy_digest;  /* of e->policy, kept with it */
 
     pthread_mutex_t tw_lock[TW_STRIPES];
     struct twin *tw;
@@ -890,6 +918,180 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- decision records (recorder thread) --------------------------------------------- */
+
+static int reasons_array(struct hu_buf *b, const char *reasons);
+
+static void record_decision(struct hu_engine *e, const struct hu_served_decision *d,
+                            const char *account, int over, uint64_t snap_seq)
+{
+    pthread_mutex_lock(&e->rec_lock);
+    if (!e->rec_cur || e->rec_n >= HU_SERVE_DECISION_QUEUE || atomic_load(&e->rec_stop)) {
+        pthread_mutex_unlock(&e->rec_lock);
+        atomic_fetch_add(&e->rec_dropped, 1);
+        return;
+    }
+    struct drec *r = &e->rec_cur[e->rec_n++];
+    memcpy(r->id, d->id, sizeof r->id);
+    r->ts_ms = hu_engine_now_ms();
+    r->action = (uint8_t)d->action;
+    r->would = (uint8_t)d->would;
+    r->source = (uint8_t)d->source;
+    r->over_quota = (uint8_t)(over != 0);
+    r->shadow = (uint8_t)(d->shadow != 0);
+    r->score = d->score;
+    r->snapshot_seq = snap_seq;
+    r->policy_digest = atomic_load(&e->policy_digest);
+    memcpy(r->campaign, d->campaign, sizeof r->campaign);
+    memcpy(r->reasons, d->reasons, sizeof r->reasons);
+    snprintf(r->account, sizeof r->account, "%s", account);
+    if (e->rec_n == HU_SERVE_DECISION_QUEUE / 2)
+        pthread_cond_signal(&e->rec_wake);
+    pthread_mutex_unlock(&e->rec_lock);
+}
+
+static void flush_records(struct hu_engine *e)
+{
+    pthread_mutex_lock(&e->rec_lock);
+    struct drec *batch = e->rec_cur;
+    size_t n = e->rec_n;
+    e->rec_cur = e->rec_spare;
+    e->rec_spare = NULL;
+    e->rec_n = 0;
+    e->rec_flushing = batch;
+    e->rec_flushing_n = n;
+    pthread_mutex_unlock(&e->rec_lock);
+    if (n) {
+        struct hu_store_decision *v = hu_malloc(n * sizeof *v);
+        int rc = HU_ENOMEM;
+        if (v) {
+            for (size_t i = 0; i < n; i++)
+                v[i] = (struct hu_store_decision){
+                    batch[i].id, batch[i].ts_ms, batch[i].account, batch[i].action,
+                    batch[i].would, batch[i].source, batch[i].over_quota, batch[i].shadow,
+                    batch[i].score, batch[i].campaign, batch[i].reasons,
+                    batch[i].snapshot_seq, batch[i].policy_digest,
+                };
+            int64_t keep_after = hu_engine_now_ms() - (int64_t)HU_SERVE_DECISIONS_DAYS * 86400000;
+            rc = hu_store_full(e->store) ? HU_EIO
+                 : hu_store_decisions_put(e->store, v, n, e->o.decisions_keep, keep_after);
+            hu_free(v);
+        }
+        atomic_fetch_add(rc == HU_OK ? &e->rec_written : &e->rec_dropped, n);
+    }
+    pthread_mutex_lock(&e->rec_lock);
+    e->rec_flushing = NULL;
+    e->rec_flushing_n = 0;
+    e->rec_spare = batch;
+    pthread_mutex_unlock(&e->rec_lock);
+}
+
+static void *recorder_main(void *arg)
+{
+    struct hu_engine *e = arg;
+    while (!atomic_load(&e->rec_stop)) {
+        pthread_mutex_lock(&e->rec_lock);
+        if (!atomic_load(&e->rec_stop) && e->rec_n < HU_SERVE_DECISION_QUEUE / 2) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100 * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&e->rec_wake, &e->rec_lock, &ts);
+        }
+        pthread_mutex_unlock(&e->rec_lock);
+        flush_records(e);
+    }
+    flush_records(e);   /* what came in before the stop */
+    return NULL;
+}
+
+struct dlookup {
+    struct hu_buf *b;
+    int rc;
+};
+
+static int drec_json(struct hu_buf *b, const struct hu_store_decision *d)
+{
+    char t[64];
+    fmt_time(d->ts_ms, t, sizeof t);
+    int act = d->action >= 0 && d->action < HU_ACTION_COUNT ? d->action : 0;
+    int would = d->would >= 0 && d->would < HU_ACTION_COUNT ? d->would : 0;
+    int src = d->source >= 0 && d->source < HU_SOURCE_COUNT ? d->source : 0;
+    int rc = hu_buf_printf(b, "{\"decision_id\":\"%s\",\"at\":\"%s\",\"account_id\":\"", d->id, t);
+    if (rc == HU_OK)
+        rc = hu_buf_add_json_str(b, d->account_id, strlen(d->account_id));
+    if (rc == HU_OK)
+        rc = hu_buf_printf(b, "\",\"action\":\"%s\",\"would\":\"%s\",\"source\":\"%s\","
+                           "\"over_quota\":%s,\"shadow\":%s,\"score\":%.4f,\"campaign\":",
+                           hu_action_name((enum hu_action)act), hu_action_name((enum hu_action)would),
+                           hu_decision_source_name((enum hu_decision_source)src),
+                           d->over_quota ? "true" : "false", d->shadow ? "true" : "false", d->score);
+    if (rc == HU_OK && d->campaign[0]) {
+        rc = hu_buf_addc(b, '"');
+        if (rc == HU_OK)
+            rc = hu_buf_add_json_str(b, d->campaign, strlen(d->campaign));
+        if (rc == HU_OK)
+            rc = hu_buf_addc(b, '"');
+    } else if (rc == HU_OK) {
+        rc = hu_buf_adds(b, "null");
+    }
+    if (rc == HU_OK)
+        rc = hu_buf_adds(b, ",\"reasons\":");
+    if (rc == HU_OK)
+        rc = reasons_array(b, d->reasons);
+    if (rc == HU_OK)
+        rc = hu_buf_printf(b, ",\"snapshot_seq\":%llu,\"policy_digest\":\"%016llx\"}\n",
+                           (unsigned long long)d->snapshot_seq,
+                           (unsigned long long)d->policy_digest);
+    return rc;
+}
+
+static void dlookup_cb(void *ctx, const struct hu_store_decision *d)
+{
+    struct dlookup *l = ctx;
+    l->rc = drec_json(l->b, d);
+}
+
+static int drec_find(const struct drec *v, size_t n, const char *id, struct hu_store_decision *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].id, id)) {
+            *out = (struct hu_store_decision){
+                v[i].id, v[i].ts_ms, v[i].account, v[i].action, v[i].would, v[i].source,
+                v[i].over_quota, v[i].shadow, v[i].score, v[i].campaign, v[i].reasons,
+                v[i].snapshot_seq, v[i].policy_digest,
+            };
+            return 1;
+        }
+    return 0;
+}
+
+int hu_engine_decision_json(struct hu_engine *e, const char *id, struct hu_buf *out)
+{
+    if (!e || !id || !out)
+        return HU_EINVAL;
+    size_t len = strlen(id);
+    if (len < 3 || len >= sizeof(((struct drec *)0)->id) || id[0] != 'd' || id[1] != '-')
+        return HU_ENOENT;
+    for (size_t i = 2; i < len; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
+            return HU_ENOENT;
+    /* not written yet: the queue, or the batch being written */
+    struct hu_store_decision d;
+    int rc = HU_ENOENT;
+    pthread_mutex_lock(&e->rec_lock);
+    if (drec_find(e->rec_cur, e->rec_cur ? e->rec_n : 0, id, &d) ||
+        drec_find(e->rec_flushing, e->rec_flushing ? e->rec_flushing_n : 0, id, &d))
+        rc = drec_json(out, &d);
+    pthread_mutex_unlock(&e->rec_lock);
+    if (rc != HU_ENOENT)
+        return rc;
+    struct dlookup l = { out, HU_OK };
+    rc = hu_store_decision_get(e->store, id, dlookup_cb, &l);
+    return rc == HU_OK ? l.rc : rc;
+}
+
 /* ---- create / destroy ----------------------------------------------------------------- */
 
 int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, char *errbuf,
@@ -924,8 +1126,12 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     pthread_mutex_init(&e->wake_lock, NULL);
     pthread_cond_init(&e->wake, NULL);
     pthread_mutex_init(&e->signups.lock, NULL);
+    pthread_mutex_init(&e->rec_lock, NULL);
+    pthread_cond_init(&e->rec_wake, NULL);
     for (unsigned i = 0; i < TW_STRIPES; i++)
         pthread_mutex_init(&e->tw_lock[i], NULL);
+    if (!e->o.decisions_keep)
+        e->o.decisions_keep = HU_SERVE_DECISIONS_KEEP;
     int rc = HU_ENOMEM;
     e->tw = hu_calloc(TW_SLOTS, sizeof *e->tw);
     if (!e->tw)
@@ -948,6 +1154,7 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         if (!e->policy)
             goto fail;
     }
+    atomic_store(&e->policy_digest, hu_policy_digest(e->policy));
     struct hu_features_config fx = {
         .asn_files = o->asn_files, .n_asn_files = o->n_asn_files, .geo_file = o->geo_file,
         .cidr_files = o->cidr_files, .n_cidr_files = o->n_cidr_files,
@@ -1017,6 +1224,20 @@ int hu_engine_start(struct hu_engine *e)
 {
     if (!e || e->worker_started)
         return HU_EINVAL;
+    /* decision records: two queues, allocated here so that an engine
+     * that never starts (tests, refused start-up) does not pay for them;
+     * without them records are dropped and counted, decisions go on */
+    pthread_mutex_lock(&e->rec_lock);
+    e->rec_cur = hu_malloc(HU_SERVE_DECISION_QUEUE * sizeof *e->rec_cur);
+    e->rec_spare = hu_malloc(HU_SERVE_DECISION_QUEUE * sizeof *e->rec_spare);
+    if (!e->rec_cur || !e->rec_spare) {
+        hu_free(e->rec_cur);
+        hu_free(e->rec_spare);
+        e->rec_cur = e->rec_spare = NULL;
+    }
+    pthread_mutex_unlock(&e->rec_lock);
+    if (e->rec_cur && pthread_create(&e->recorder, NULL, recorder_main, e) == 0)
+        e->recorder_started = 1;
     if (pthread_create(&e->worker, NULL, worker_main, e) != 0)
         return HU_EINTERNAL;
     e->worker_started = 1;
@@ -1034,6 +1255,15 @@ void hu_engine_destroy(struct hu_engine *e)
         pthread_mutex_unlock(&e->wake_lock);
         pthread_join(e->worker, NULL);
     }
+    if (e->recorder_started) {
+        atomic_store(&e->rec_stop, 1);
+        pthread_mutex_lock(&e->rec_lock);
+        pthread_cond_broadcast(&e->rec_wake);
+        pthread_mutex_unlock(&e->rec_lock);
+        pthread_join(e->recorder, NULL);
+    }
+    hu_free(e->rec_cur);
+    hu_free(e->rec_spare);
     hu__be_parser_destroy(e->wparser);
     hu__be_destroy(e->be);
     hu_store_close(e->store);
@@ -1050,6 +1280,8 @@ void hu_engine_destroy(struct hu_engine *e)
     pthread_mutex_destroy(&e->wake_lock);
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->signups.lock);
+    pthread_mutex_destroy(&e->rec_lock);
+    pthread_cond_destroy(&e->rec_wake);
     for (unsigned i = 0; i < TW_STRIPES; i++)
         pthread_mutex_destroy(&e->tw_lock[i]);
     hu_free(e);
@@ -1106,8 +1338,8 @@ int hu_engine_post_events(struct hu_engine *e, const char *body, size_t len,
         n++;
     }
     if (n) {
-        if (hu_store_degraded(e->store)) {
-            rc = HU_EIO;
+        if (hu_store_degraded(e->store) || hu_store_full(e->store)) {
+            rc = HU_EIO;   /* answered 503 at once; a full disk is retried after a second */
             goto out;
         }
         uint64_t last = 0;
@@ -1168,8 +1400,10 @@ static int throttle_take(struct hu_engine *e, uint64_t h, struct hu_served_decis
     return over;
 }
 
-int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
-                     struct hu_served_decision *d, int *over_quota)
+/* record: 1 for a request's decision (counts against a throttle quota,
+ * recorded when it refuses or would refuse); 0 for a state lookup. */
+static int decide_impl(struct hu_engine *e, const struct hu_decide_req *r,
+                       struct hu_served_decision *d, int *over_quota, int record)
 {
     if (!e || !r || !d || !over_quota)
         return HU_EINTERNAL;
@@ -1216,10 +1450,19 @@ int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
         d->shadow = 0;
         d->source = ov->action == HU_ACTION_ALLOW ? HU_SOURCE_UNBLOCK : HU_SOURCE_OVERRIDE;
     }
+    uint64_t snap_seq = e->snap ? e->snap->seq : 0;
     pthread_rwlock_unlock(&e->view);
-    if (d->action == HU_ACTION_THROTTLE)
+    if (d->action == HU_ACTION_THROTTLE && record)
         *over_quota = throttle_take(e, hu_hash(r->account_id, alen), d);
+    if (record && (d->action != HU_ACTION_ALLOW || d->would != HU_ACTION_ALLOW))
+        record_decision(e, d, r->account_id, *over_quota, snap_seq);
     return HU_OK;
+}
+
+int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
+                     struct hu_served_decision *d, int *over_quota)
+{
+    return decide_impl(e, r, d, over_quota, 1);
 }
 
 /* ---- sign-up ------------------------------------------------------------------------ */
@@ -1399,7 +1642,7 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
     memcpy(r.account_id, id, len);
     struct hu_served_decision d;
     int over;
-    int rc = hu_engine_decide(e, &r, &d, &over);
+    int rc = decide_impl(e, &r, &d, &over, 0);   /* a lookup: no quota, no record */
     if (rc != HU_OK)
         return rc;
     rc = hu_buf_adds(out, "{\"account_id\":\"");
@@ -1597,6 +1840,7 @@ int hu_engine_reload_policy(struct hu_engine *e, char *errbuf, size_t errcap)
     pthread_rwlock_wrlock(&e->view);
     struct hu_policy *old = e->policy;
     e->policy = p;
+    atomic_store(&e->policy_digest, hu_policy_digest(p));
     pthread_rwlock_unlock(&e->view);
     pthread_mutex_unlock(&e->admin);
     hu_policy_destroy(old);
@@ -1614,7 +1858,7 @@ void hu_engine_status(struct hu_engine *e, struct hu_engine_status *st)
     st->snapshot_seq = atomic_load(&e->snapshot_seq);
     st->accounts = atomic_load(&e->n_accounts);
     st->campaigns = atomic_load(&e->n_campaigns);
-    st->degraded = hu_store_degraded(e->store);
+    st->degraded = hu_store_degraded(e->store) || hu_store_full(e->store);
     st->replaying = atomic_load(&e->replaying);
     st->relinks = atomic_load(&e->relinks);
     st->last_relink_s = (double)atomic_load(&e->relink_us_last) / 1e6;
@@ -1683,7 +1927,26 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         "huella_replaying %d\n"
         "# HELP huella_policy_shadow 1 when the policy is in shadow mode.\n"
         "# TYPE huella_policy_shadow gauge\n"
-        "huella_policy_shadow %d\n",
+        "huella_policy_shadow %d\n"
+        "# HELP huella_store_full 1 while writes are refused because the disk was full.\n"
+        "# TYPE huella_store_full gauge\n"
+        "huella_store_full %d\n"
+        "# HELP huella_store_corrupt_rows_total Stored rows that failed their checksum.\n"
+        "# TYPE huella_store_corrupt_rows_total counter\n"
+        "huella_store_corrupt_rows_total %llu\n"
+        "# HELP huella_checkpoint_state_seq Journal sequence number the checkpointed analysis state covers.\n"
+        "# TYPE huella_checkpoint_state_seq gauge\n"
+        "huella_checkpoint_state_seq %llu\n"
+        "# HELP huella_checkpoint_restored_seq Journal sequence number of the state restored at start.\n"
+        "# TYPE huella_checkpoint_restored_seq gauge\n"
+        "huella_checkpoint_restored_seq %llu\n"
+        "# HELP huella_checkpoint_last_seconds Duration of the last checkpoint transaction.\n"
+        "# TYPE huella_checkpoint_last_seconds gauge\n"
+        "huella_checkpoint_last_seconds %.6f\n"
+        "# HELP huella_decision_records_total Decision records for GET /v1/decisions/{id}, by result.\n"
+        "# TYPE huella_decision_records_total counter\n"
+        "huella_decision_records_total{result=\"written\"} %llu\n"
+        "huella_decision_records_total{result=\"dropped\"} %llu\n",
         (unsigned long long)atomic_load(&e->events_accepted),
         (unsigned long long)atomic_load(&e->events_rejected),
         (unsigned long long)atomic_load(&e->lost_events),
@@ -1697,6 +1960,11 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)atomic_load(&e->checkpoint_failures),
         (unsigned long long)atomic_load(&e->reloads_ok),
         (unsigned long long)atomic_load(&e->reloads_refused), st.degraded, st.replaying,
-        st.shadow);
+        st.shadow, hu_store_full(e->store), (unsigned long long)hu_store_corrupt_rows(e->store),
+        (unsigned long long)atomic_load(&e->ckpt_state_seq),
+        (unsigned long long)atomic_load(&e->restored_seq),
+        (double)atomic_load(&e->ckpt_us_last) / 1e6,
+        (unsigned long long)atomic_load(&e->rec_written),
+        (unsigned long long)atomic_load(&e->rec_dropped));
     return rc;
 }

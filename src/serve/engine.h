@@ -59,6 +59,7 @@ struct hu_engine_opts {
     const char *geo_file;
     const char *const *cidr_files; size_t n_cidr_files;
     const char *model_file;         /* as `analyze --model`; NULL: built in */
+    uint64_t decisions_keep;        /* decision records kept; 0: HU_SERVE_DECISIONS_KEEP */
 };
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
@@ -101,6 +102,21 @@ HU_MUST_CHECK int hu_engine_post_events(struct hu_engine *e, const char *body, s
  * HU_EINTERNAL when the engine cannot decide (answer 503).  Thread-safe. */
 HU_MUST_CHECK int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
                                    struct hu_served_decision *out, int *over_quota);
+
+/* Decision records.  Every decision that refuses, or would refuse in
+ * shadow mode (action or would other than allow), is queued by
+ * hu_engine_decide (a copy under a mutex, no I/O) and written by a
+ * recorder thread in one transaction per batch (every 100 ms, or when
+ * the queue is half full), so appeals can quote the id.  Kept: the newest
+ * opts.decisions_keep rows and at most HU_SERVE_DECISIONS_DAYS days.  A
+ * full queue drops the record (counted), never delays the decision.
+ * Allow decisions are not recorded.
+ *
+ * The record of decision `id` as JSON into `out` (found in the queue or
+ * in the store).  HU_OK; HU_ENOENT (unknown, malformed, not recorded or
+ * past retention); HU_EIO; HU_ENOMEM. */
+HU_MUST_CHECK int hu_engine_decision_json(struct hu_engine *e, const char *id,
+                                          struct hu_buf *out);
 
 /* Sign-up risk for the JSON body of POST /v1/signup, written as JSON into
  * `out`.  HU_OK; HU_EPARSE / HU_ETYPE with a reason in `what`. */
