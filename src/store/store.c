@@ -196,8 +196,11 @@ static int quick_check(sqlite3 *db, const char *path, char *errbuf, size_t errca
     } else {
         const char *t = (const char *)sqlite3_column_text(st, 0);
         if (!t || strcmp(t, "ok") != 0) {
-            snprintf(errbuf, errcap, "%s: the database is corrupt (quick_check: %.200s)", path,
+            snprintf(errbuf, errcap, "%s: the database is corrupt (quick_check: %.300s)", path,
                      t ? t : "?");
+            for (char *p = errbuf; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                    *p = ' ';   /* one log line */
             rc = HU_ECORRUPT;
         }
     }
