@@ -376,6 +376,7 @@ struct hu_engine {
     struct hu__be *be;
     struct hu__be_parser *wparser;
     int need_relink;                    /* restored state is newer than the snapshot */
+    int state_tainted;                  /* an event was lost to ENOMEM: no state checkpoints */
     uint64_t startup_target;            /* replay must reach this before publishing */
     int64_t last_ckpt_mono;
     uint64_t ckpt_seq;                  /* snapshot seq last checkpointed */
@@ -618,7 +619,8 @@ static void checkpoint(struct hu_engine *e)
     struct snapshot *s = e->snap;
     uint64_t applied = atomic_load(&e->applied_seq);
     int snap_new = s && s->seq != e->ckpt_seq;
-    if (!snap_new && applied == e->state_seq)
+    int state_new = applied && applied != e->state_seq && !e->state_tainted;
+    if (!snap_new && !state_new)
         return;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -628,7 +630,7 @@ static void checkpoint(struct hu_engine *e)
     pthread_rwlock_unlock(&e->view);
     struct hu_store_ckpt_head h = {
         .replace_snapshot = snap_new, .snapshot_seq = s ? s->seq : 0,
-        .profile_seq = applied, .policy_digest = digest, .now_ms = hu_engine_now_ms(),
+        .profile_seq = state_new ? applied : 0, .policy_digest = digest, .now_ms = hu_engine_now_ms(),
     };
     int rc = hu_store_checkpoint_start(e->store, &h);
     if (rc != HU_OK)
@@ -648,13 +650,13 @@ static void checkpoint(struct hu_engine *e)
         if (hu_store_checkpoint_campaign(e->store, &r) != HU_OK)
             goto abort;
     }
-    if (applied && applied != e->state_seq) {
+    if (state_new) {
         if (hu__be_checkpoint_put(e->be, e->store) != HU_OK || signups_put(e) != HU_OK)
             goto abort;
     }
     if (hu_store_checkpoint_commit(e->store) != HU_OK)
         goto fail;
-    if (applied && applied != e->state_seq) {
+    if (state_new) {
         hu__be_checkpoint_done(e->be);
         pthread_mutex_lock(&e->signups.lock);
         e->signups.dirty = 0;   /* only the worker sets it: nothing was lost in between */
@@ -823,8 +825,17 @@ static int apply_line(void *ctx, uint64_t seq, const char *line, size_t len)
     } else if (!hu__be_parse(e->wparser, line, len, &ev, &field)) {
         if (ev.kind == HU_EV_ACCOUNT)
             note_account_event(e, &ev);
-        if (hu__be_observe(e->be, &ev) != HU_OK)
+        int orc = hu__be_observe(e->be, &ev);
+        if (orc != HU_OK)
             atomic_fetch_add(&e->lost_events, 1);
+        if (orc == HU_ENOMEM && !e->state_tainted) {
+            /* a replay would keep this event: a state checkpoint must
+             * never claim to cover it (the bound's deliberate refusals,
+             * HU_EFULL, are what a replay would do too) */
+            e->state_tainted = 1;
+            hu_warn("serve: an event was lost to memory; analysis-state checkpoints stop until"
+                    " a restart replays the journal from the last good one");
+        }
     }
     atomic_store(&e->applied_seq, seq);
     return 0;
