@@ -14,6 +14,21 @@
  * same way.  The read lock is held for a hash lookup and a policy decision
  * (well under a microsecond), never across I/O.
  *
+ * Long readers (the JSON of an account, of the campaigns, of the lists:
+ * O(campaign size) or O(entries) of formatting) must not hold the lock:
+ * with a writer-preferring lock, a publish waiting behind them would make
+ * every decision wait behind the publish.  They take a reference
+ * (`refs`, incremented under the read lock) and format without the lock;
+ * the swap drops the published reference, and whoever drops the last one
+ * frees.  So a decision waits at most for a pointer swap, whatever the
+ * graph size, the number of campaigns or the length of the lists.
+ *
+ * Background work is bounded per turn: the worker applies the journal in
+ * slices of `slice` lines (4,096), then checks for a relink or a
+ * checkpoint.  finish() (linkage and campaigns) is one call on the worker
+ * thread; its cost grows with the graph, but only the snapshot's age
+ * depends on it, never a decision (measured in docs/serve.md).
+ *
  * Durability of events: a line is acknowledged (202) only after
  * hu_store_journal_append() returned, i.e. after its transaction committed
  * (store.h explains FULL vs NORMAL).  The worker applies lines strictly in
@@ -159,6 +174,7 @@ struct snap_campaign {
 };
 
 struct snapshot {
+    atomic_int refs;            /* 1 while published, +1 per long reader */
     uint64_t seq;               /* journal seq covered */
     int64_t built_mono_ms;
     struct snap_account *acc;
@@ -227,6 +243,15 @@ static const struct snap_campaign *snapshot_campaign(const struct snapshot *s, c
     return NULL;
 }
 
+/* Long readers (JSON of accounts, campaigns, lists) take a reference and
+ * drop the lock at once, so a publish never waits behind them, and hence
+ * no decision waits behind a publish that waits behind them. */
+static void snap_put(struct snapshot *s)
+{
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+        snapshot_free(s);
+}
+
 /* ---- overrides and runtime allowlist ---------------------------------------------- */
 
 struct override {
@@ -238,6 +263,7 @@ struct override {
 };
 
 struct otable {
+    atomic_int refs;            /* 1 while published, +1 per long reader */
     struct override *e;
     size_t n;
     uint32_t *slots;
@@ -273,6 +299,12 @@ static const struct override *otable_find(const struct otable *t, const char *id
     return NULL;
 }
 
+static void otable_put(struct otable *t)
+{
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+        otable_free(t);
+}
+
 /* A copy of `old` with `id` set to (action, actor, reason) or removed
  * (action < 0).  The table is small and changes rarely: rebuilt whole. */
 static struct otable *otable_with(const struct otable *old, const char *id, int action,
@@ -281,6 +313,7 @@ static struct otable *otable_with(const struct otable *old, const char *id, int 
     struct otable *t = hu_calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    atomic_init(&t->refs, 1);
     size_t n_old = old ? old->n : 0;
     t->e = hu_calloc(n_old + 1, sizeof *t->e);
     if (!t->e)
@@ -456,6 +489,8 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
 {
     struct snapshot *s = hu_calloc(1, sizeof *s);
     struct hu_buf cj;
+    if (s)
+        atomic_init(&s->refs, 1);
     struct json_object *arr = NULL;
     hu_buf_init(&cj, (size_t)1 << 30);
     if (!s)
@@ -535,7 +570,7 @@ static void publish(struct hu_engine *e, struct snapshot *s)
     struct snapshot *old = e->snap;
     e->snap = s;
     pthread_rwlock_unlock(&e->view);
-    snapshot_free(old);   /* no reader can hold it: see the essay above */
+    snap_put(old);   /* freed now, or by the last long reader (see the essay above) */
     atomic_store(&e->snapshot_seq, s->seq);
     atomic_store(&e->n_accounts, s->n_acc);
     atomic_store(&e->n_campaigns, s->n_camp);
@@ -753,6 +788,7 @@ static int load_checkpoint(struct hu_engine *e, char *errbuf, size_t errcap)
     struct load_ctx l = { .s = hu_calloc(1, sizeof(struct snapshot)) };
     if (!l.s)
         return HU_ENOMEM;
+    atomic_init(&l.s->refs, 1);
     uint64_t seq = 0;
     int rc = hu_store_checkpoint_load(e->store, &seq, NULL, load_campaign, &l);
     if (rc == HU_OK && !l.failed)
@@ -1587,6 +1623,37 @@ out:
 
 /* ---- state as JSON ------------------------------------------------------------------ */
 
+/* References to the published snapshot and tables (any pointer may be
+ * NULL), taken under the read lock for the time of three increments. */
+static void view_get(struct hu_engine *e, struct snapshot **snap, struct otable **ov,
+                     struct otable **al)
+{
+    pthread_rwlock_rdlock(&e->view);
+    if (snap) {
+        *snap = e->snap;
+        if (*snap)
+            atomic_fetch_add(&(*snap)->refs, 1);
+    }
+    if (ov) {
+        *ov = e->overrides;
+        if (*ov)
+            atomic_fetch_add(&(*ov)->refs, 1);
+    }
+    if (al) {
+        *al = e->allow;
+        if (*al)
+            atomic_fetch_add(&(*al)->refs, 1);
+    }
+    pthread_rwlock_unlock(&e->view);
+}
+
+static void view_put(struct snapshot *snap, struct otable *ov, struct otable *al)
+{
+    snap_put(snap);
+    otable_put(ov);
+    otable_put(al);
+}
+
 static int reasons_array(struct hu_buf *b, const char *reasons)
 {
     int rc = hu_buf_addc(b, '[');
@@ -1659,8 +1726,10 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
     rc = hu_buf_adds(out, "{\"account_id\":\"");
     if (rc == HU_OK)
         rc = hu_buf_add_json_str(out, id, len);
-    pthread_rwlock_rdlock(&e->view);
-    const struct snap_account *a = snapshot_find(e->snap, id, len);
+    struct snapshot *snap;
+    struct otable *ovt, *alt;
+    view_get(e, &snap, &ovt, &alt);
+    const struct snap_account *a = snapshot_find(snap, id, len);
     if (rc == HU_OK)
         rc = hu_buf_printf(out, "\",\"known\":%s,\"action\":\"%s\",\"would\":\"%s\","
                            "\"source\":\"%s\",\"score\":%.4f,\"requests\":%llu,\"snapshot_seq\":%llu,"
@@ -1668,28 +1737,28 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
                            a ? "true" : "false", hu_action_name(d.action), hu_action_name(d.would),
                            hu_decision_source_name(d.source), d.score,
                            (unsigned long long)(a ? a->requests : 0),
-                           (unsigned long long)(e->snap ? e->snap->seq : 0));
+                           (unsigned long long)(snap ? snap->seq : 0));
     if (rc == HU_OK)
         rc = reasons_array(out, a ? a->reasons : "");
     if (rc == HU_OK) {
-        const struct snap_campaign *c = a && a->campaign ? &e->snap->camp[a->campaign - 1] : NULL;
+        const struct snap_campaign *c = a && a->campaign ? &snap->camp[a->campaign - 1] : NULL;
         if (c)
             rc = hu_buf_printf(out, ",\"campaign\":\"%s\",\"campaign_detail\":%.*s", c->id,
                                (int)c->json_len, c->json);
         else
             rc = hu_buf_adds(out, ",\"campaign\":null,\"campaign_detail\":null");
     }
-    const struct override *ov = otable_find(e->overrides, id, len);
+    const struct override *ov = otable_find(ovt, id, len);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, ",\"override\":");
     if (rc == HU_OK)
         rc = ov ? override_json(out, ov) : hu_buf_adds(out, "null");
-    const struct override *al = otable_find(e->allow, id, len);
+    const struct override *al = otable_find(alt, id, len);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, ",\"allowlist\":");
     if (rc == HU_OK)
         rc = al ? override_json(out, al) : hu_buf_adds(out, "null");
-    pthread_rwlock_unlock(&e->view);
+    view_put(snap, ovt, alt);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, "}\n");
     return rc;
@@ -1697,16 +1766,17 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
 
 int hu_engine_campaigns_json(struct hu_engine *e, struct hu_buf *out)
 {
-    pthread_rwlock_rdlock(&e->view);
+    struct snapshot *snap;
+    view_get(e, &snap, NULL, NULL);
     int rc = hu_buf_printf(out, "{\"snapshot_seq\":%llu,\"campaigns\":[",
-                           (unsigned long long)(e->snap ? e->snap->seq : 0));
-    for (size_t i = 0; rc == HU_OK && e->snap && i < e->snap->n_camp; i++) {
+                           (unsigned long long)(snap ? snap->seq : 0));
+    for (size_t i = 0; rc == HU_OK && snap && i < snap->n_camp; i++) {
         if (i)
             rc = hu_buf_addc(out, ',');
         if (rc == HU_OK)
-            rc = hu_buf_add(out, e->snap->camp[i].json, e->snap->camp[i].json_len);
+            rc = hu_buf_add(out, snap->camp[i].json, snap->camp[i].json_len);
     }
-    pthread_rwlock_unlock(&e->view);
+    view_put(snap, NULL, NULL);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, "]}\n");
     return rc;
@@ -1714,10 +1784,11 @@ int hu_engine_campaigns_json(struct hu_engine *e, struct hu_buf *out)
 
 int hu_engine_campaign_json(struct hu_engine *e, const char *id, struct hu_buf *out)
 {
-    pthread_rwlock_rdlock(&e->view);
-    const struct snap_campaign *c = snapshot_campaign(e->snap, id);
+    struct snapshot *snap;
+    view_get(e, &snap, NULL, NULL);
+    const struct snap_campaign *c = snapshot_campaign(snap, id);
     int rc = c ? hu_buf_add(out, c->json, c->json_len) : HU_ENOENT;
-    pthread_rwlock_unlock(&e->view);
+    view_put(snap, NULL, NULL);
     if (rc == HU_OK)
         rc = hu_buf_addc(out, '\n');
     return rc;
@@ -1725,8 +1796,9 @@ int hu_engine_campaign_json(struct hu_engine *e, const char *id, struct hu_buf *
 
 int hu_engine_lists_json(struct hu_engine *e, enum hu_store_list list, struct hu_buf *out)
 {
-    pthread_rwlock_rdlock(&e->view);
-    const struct otable *t = list == HU_STORE_ALLOWLIST ? e->allow : e->overrides;
+    struct otable *ovt, *alt;
+    view_get(e, NULL, &ovt, &alt);
+    const struct otable *t = list == HU_STORE_ALLOWLIST ? alt : ovt;
     int rc = hu_buf_printf(out, "{\"%s\":[", list == HU_STORE_ALLOWLIST ? "allowlist" : "overrides");
     for (size_t i = 0; rc == HU_OK && t && i < t->n; i++) {
         if (i)
@@ -1734,7 +1806,7 @@ int hu_engine_lists_json(struct hu_engine *e, enum hu_store_list list, struct hu
         if (rc == HU_OK)
             rc = override_json(out, &t->e[i]);
     }
-    pthread_rwlock_unlock(&e->view);
+    view_put(NULL, ovt, alt);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, "]}\n");
     return rc;
@@ -1825,7 +1897,7 @@ int hu_engine_account_set(struct hu_engine *e, enum hu_store_list list, const ch
     struct otable *old = *slot;
     *slot = n;
     pthread_rwlock_unlock(&e->view);
-    otable_free(old);
+    otable_put(old);
     pthread_mutex_unlock(&e->admin);
     char a1[128], a2[128];
     hu_info("admin actor=%s verb=%s account=%s", printable(actor, a1, sizeof a1), verb,
