@@ -1210,7 +1210,7 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     rc = hu__be_create(&fx, &e->be, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
-    struct hu_store_opts so = { .sync_normal = o->sync_normal };
+    struct hu_store_opts so = { .sync_normal = o->sync_normal, .no_check = o->no_store_check };
     rc = hu_store_open(o->db_path, &so, &e->store, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;

@@ -60,6 +60,7 @@ struct hu_engine_opts {
     const char *const *cidr_files; size_t n_cidr_files;
     const char *model_file;         /* as `analyze --model`; NULL: built in */
     uint64_t decisions_keep;        /* decision records kept; 0: HU_SERVE_DECISIONS_KEEP */
+    int no_store_check;             /* 1: skip PRAGMA quick_check at open (store.h) */
 };
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
