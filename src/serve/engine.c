@@ -430,6 +430,7 @@ struct hu_engine {
     int recorder_started;
     atomic_int rec_stop;
     atomic_uint_fast64_t rec_written, rec_dropped;
+    int64_t rec_age_pruned;             /* recorder only: last age prune (monotonic ms) */
     atomic_uint_fast64_t policy_digest;  /* of e->policy, kept with it */
 
     pthread_mutex_t tw_lock[TW_STRIPES];
@@ -1019,7 +1020,12 @@ static void flush_records(struct hu_engine *e)
                     batch[i].score, batch[i].campaign, batch[i].reasons,
                     batch[i].snapshot_seq, batch[i].policy_digest,
                 };
-            int64_t keep_after = hu_engine_now_ms() - (int64_t)HU_SERVE_DECISIONS_DAYS * 86400000;
+            /* the age prune looks at the oldest rows: once a minute is enough */
+            int64_t keep_after = 0, now = mono_ms();
+            if (now - e->rec_age_pruned >= 60000) {
+                keep_after = hu_engine_now_ms() - (int64_t)HU_SERVE_DECISIONS_DAYS * 86400000;
+                e->rec_age_pruned = now;
+            }
             rc = hu_store_full(e->store) ? HU_EIO
                  : hu_store_decisions_put(e->store, v, n, e->o.decisions_keep, keep_after);
             hu_free(v);
