@@ -26,11 +26,19 @@
  * of the snapshot (one finish() run, reported as
  * huella_relink_duration_seconds).
  *
- * Restart: the last checkpointed snapshot is served at once; the worker
- * replays the whole journal into a fresh analysis (the analysis is a
- * function of its events, and finish() of its profile table), and
- * publishes only when the replay has caught up with the journal as it was
- * at start-up, so no half-replayed state is ever served.
+ * Checkpoints (every `checkpoint_ms`, and at a clean stop): one SQLite
+ * transaction holds the snapshot (when a newer one was published), the
+ * profiles that changed and the dictionary entries added since the last
+ * checkpoint, the counters and sign-up counts, and the journal seq they
+ * cover (store.h).
+ *
+ * Restart: the last checkpointed snapshot is served at once; the
+ * checkpointed analysis state is loaded (every row checked) and the worker
+ * replays only the journal after it (the analysis is a function of its
+ * events, and finish() of its profile table, so the result is the state of
+ * one uninterrupted life), and publishes only when the replay has caught
+ * up with the journal as it was at start-up, so no half-replayed state is
+ * ever served.
  */
 #ifndef HU_SERVE_ENGINE_H
 #define HU_SERVE_ENGINE_H
