@@ -660,7 +660,7 @@ static void engine_checkpoint_tail(void **state)
     hu_buf_init(&a, 1 << 20);
     hu_buf_init(&b, 1 << 20);
     for (int i = 0; i < 9; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "u%d", i);
         assert_int_equal(hu_engine_account_json(e, id, strlen(id), &a), HU_OK);
         assert_int_equal(hu_engine_account_json(f, id, strlen(id), &b), HU_OK);
