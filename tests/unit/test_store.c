@@ -36,7 +36,8 @@ static int collect(void *ctx, uint64_t seq, const char *line, size_t len)
     if (l->n < 64) {
         l->seqs[l->n] = seq;
         size_t k = len < sizeof l->text[0] - 1 ? len : sizeof l->text[0] - 1;
-        memcpy(l->text[l->n], line, k);
+        if (line)   /* NULL: a row that failed its checksum (len 0) */
+            memcpy(l->text[l->n], line, k);
         l->text[l->n][k] = 0;
         l->n++;
     }
