@@ -39,7 +39,10 @@ const char hu_cmd_serve_help[] =
     "  --sync full|normal      SQLite synchronous: full (default) survives power\n"
     "                          loss for acknowledged events, normal only a crash\n"
     "  --relink-ms N           background linkage period (default 1000)\n"
-    "  --checkpoint-ms N       snapshot checkpoint period (default 10000)\n"
+    "  --checkpoint-ms N       checkpoint period: snapshot and changed profiles\n"
+    "                          (default 10000); a restart replays only what follows\n"
+    "  --store-check quick|none  PRAGMA quick_check of the database at start\n"
+    "                          (default quick: ~2 s per GB; none skips it)\n"
     "  --throttle-quota N      requests per window a throttled account may make\n"
     "                          (default 0: every request gets 429)\n"
     "  --throttle-window S     throttle window in seconds (default 60)\n"
@@ -116,7 +119,7 @@ int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
-           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS };
+           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -138,6 +141,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "cidr", required_argument, NULL, O_CIDR },
         { "model", required_argument, NULL, O_MODEL },
         { "nats", required_argument, NULL, O_NATS },
+        { "store-check", required_argument, NULL, O_STORECHECK },
         { "help", no_argument, NULL, 'h' },
         { "request-timeout", required_argument, NULL, O_REQTO },
         { "max-connections", required_argument, NULL, O_MAXCONN },
@@ -218,6 +222,11 @@ int hu_cmd_serve(int argc, char **argv)
         case O_GEO: eo.geo_file = optarg; break;
         case O_MODEL: eo.model_file = optarg; break;
         case O_NATS: nats_url = optarg; break;
+        case O_STORECHECK:
+            if (!strcmp(optarg, "none")) eo.no_store_check = 1;
+            else if (!strcmp(optarg, "quick")) eo.no_store_check = 0;
+            else return hu_cli_usage_error("serve", "--store-check wants quick or none");
+            break;
         case O_LOGRATE:
             if (parse_uint(optarg, 10000000, &v))
                 return hu_cli_usage_error("serve", "--decision-log-rate wants lines per second");

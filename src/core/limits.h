@@ -178,6 +178,17 @@
  * before their body is read: a burst of uploads cannot queue unbounded
  * work behind the journal. */
 #define HU_SERVE_MAX_EVENTS_INFLIGHT 64u
+/* Decision records waiting for the recorder thread (GET /v1/decisions/
+ * {id}), ~870 bytes each, two buffers.  Stops: a flood of refused requests
+ * growing memory while SQLite writes; beyond it records are dropped and
+ * counted (huella_decision_records_total{result="dropped"}), the decision
+ * itself is never delayed. */
+#define HU_SERVE_DECISION_QUEUE    4096u
+/* Decision records kept in the store (the newest), and their age limit.
+ * Stops: the decisions table growing the database without bound; a
+ * record is ~250 bytes, so ~250 MB at the row bound. */
+#define HU_SERVE_DECISIONS_KEEP    1000000u
+#define HU_SERVE_DECISIONS_DAYS    30u
 
 /* ---- fingerprint library (src/fprint/) ----------------------------------- */
 

@@ -25,6 +25,8 @@ struct hu_entity_dict {
     size_t bytes;
     uint64_t dropped;
     struct hu_arena arena;
+    uint64_t *order;       /* keys in insertion order (hu_dict_entry) */
+    size_t order_cap;
 };
 
 int hu_dict_create(struct hu_entity_dict **out)
@@ -49,6 +51,7 @@ void hu_dict_destroy(struct hu_entity_dict *d)
         return;
     hu_arena_fini(&d->arena);
     hu_free(d->slots);
+    hu_free(d->order);
     hu_free(d);
 }
 
@@ -107,11 +110,22 @@ static int put_key(struct hu_entity_dict *d, uint64_t key, const char *value, si
         d->dropped++;
         return HU_EFULL;
     }
+    if (d->n == d->order_cap) {
+        size_t cap = d->order_cap ? d->order_cap * 2 : 1024;
+        uint64_t *o = hu_realloc(d->order, cap * sizeof *o);
+        if (!o) {
+            d->dropped++;
+            return HU_ENOMEM;
+        }
+        d->order = o;
+        d->order_cap = cap;
+    }
     char *v = hu_arena_strndup(&d->arena, value, len);
     if (!v) {
         d->dropped++;
         return HU_ENOMEM;
     }
+    d->order[d->n] = key;
     d->slots[i].key = key;
     d->slots[i].value = v;
     d->n++;
@@ -149,3 +163,16 @@ const char *hu_dict_get(const struct hu_entity_dict *d, enum hu_dict_kind kind, 
 size_t   hu_dict_count(const struct hu_entity_dict *d)   { return d->n; }
 uint64_t hu_dict_dropped(const struct hu_entity_dict *d) { return d->dropped; }
 size_t   hu_dict_bytes(const struct hu_entity_dict *d)   { return d->bytes; }
+
+const char *hu_dict_entry(const struct hu_entity_dict *d, size_t i, uint64_t *key)
+{
+    if (i >= d->n)
+        return NULL;
+    *key = d->order[i];
+    return get_key(d, d->order[i]);
+}
+
+int hu_dict_put_key(struct hu_entity_dict *d, uint64_t key, const char *value, size_t len)
+{
+    return put_key(d, key ? key : 1, value, len);
+}

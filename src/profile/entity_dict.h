@@ -50,6 +50,13 @@ HU_MUST_CHECK int hu_dict_merge(struct hu_entity_dict *dst, const struct hu_enti
 /* The value recorded for (kind, hash), NUL-terminated, or NULL. */
 const char *hu_dict_get(const struct hu_entity_dict *d, enum hu_dict_kind kind, uint64_t hash);
 size_t   hu_dict_count(const struct hu_entity_dict *d);
+/* Checkpoints (serve/engine.c).  Entry i (0 <= i < count) in insertion
+ * order: its value (NUL-terminated), *key set to its internal key (kind
+ * and hash mixed); NULL past the end.  The dictionary only grows, so the
+ * entries added since count was c are c, c+1, ...  O(1). */
+const char *hu_dict_entry(const struct hu_entity_dict *d, size_t i, uint64_t *key);
+/* Put back an entry read with hu_dict_entry() (same statuses as put). */
+int hu_dict_put_key(struct hu_entity_dict *d, uint64_t key, const char *value, size_t len);
 uint64_t hu_dict_dropped(const struct hu_entity_dict *d);
 size_t   hu_dict_bytes(const struct hu_entity_dict *d);
 

@@ -154,6 +154,18 @@ static int recently_remembered(struct hu_observer *o, enum hu_dict_kind kind, ui
     return 0;
 }
 
+struct hu_entity_dict *hu_observer_dict_mut(struct hu_observer *o) { return o->dict; }
+
+void hu_observer_restore(struct hu_observer *o, const struct hu_observer_counts *c,
+                         const struct hu_release *rel, size_t n)
+{
+    o->c = *c;
+    o->c.releases = 0;
+    o->n_releases = n < HU_MAX_RELEASES ? n : HU_MAX_RELEASES;
+    if (o->n_releases)
+        memcpy(o->releases, rel, o->n_releases * sizeof *rel);
+}
+
 static void remember(struct hu_observer *o, enum hu_dict_kind kind, uint64_t hash, struct hu_span s)
 {
     if (!hash || !s.ptr || !s.len || recently_remembered(o, kind, hash))

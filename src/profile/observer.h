@@ -146,5 +146,12 @@ void hu_observer_import_entity(struct hu_observer *o, enum hu_dict_kind kind, ui
 void hu_observer_import_release(struct hu_observer *o, uint64_t model_hash, int64_t ts_ms);
 /* Add another observer's counters (requests, account events, lost, span). */
 void hu_observer_import_counts(struct hu_observer *o, const struct hu_observer_counts *c);
+/* Checkpoints (serve/engine.c): the dictionary to put saved entries back
+ * into, and the counters and releases of a saved observer, restored into
+ * one that has observed nothing yet (releases past HU_MAX_RELEASES are
+ * ignored).  O(n). */
+struct hu_entity_dict *hu_observer_dict_mut(struct hu_observer *o);
+void hu_observer_restore(struct hu_observer *o, const struct hu_observer_counts *c,
+                         const struct hu_release *rel, size_t n);
 
 #endif

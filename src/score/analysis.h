@@ -123,7 +123,9 @@ HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *o
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a);
 /* The observer that holds the analysis's per-event state: for a caller
  * that imports profiles built elsewhere (hu_observer_import_*, the cluster
- * linker) instead of observing events, then calls finish(). */
+ * linker) instead of observing events, then calls finish(); and for the
+ * service's checkpoints (serve/engine.c), which save and restore profiles,
+ * the dictionary, counters and releases through it. */
 struct hu_observer *hu_analysis_observer(struct hu_analysis *a);
 /* Printable values of entity hashes (addresses, fingerprints, user agents)
  * recorded during observe(); borrowed, lives as long as the analysis.

@@ -38,6 +38,39 @@ int hu__be_observe(struct hu__be *b, const struct hu_event *ev);
 /* Linkage, campaigns, scores over everything observed.  Re-runnable.
  * `out` must be zeroed; free with hu_results_fini (before the backend). */
 HU_MUST_CHECK int hu__be_finish(struct hu__be *b, struct hu_results *out);
+/* Program (enum hu_program) and verified-identity flag of the account in
+ * profile record i (the order of hu_results accounts), from its `account`
+ * events, as the analysis reads them.  0/0 when i is out of range. */
+void hu__be_account_facts(const struct hu__be *b, size_t i, int *program, int *verified);
+
+/* ---- checkpoints of the analysis state (store.h ckpt_*) ----------------
+ *
+ * put: inside an open store checkpoint, write every profile that changed
+ * since the last successful checkpoint (hu_profile_serialize), the
+ * dictionary entries added since, and the observer's counters and model
+ * releases.  Cost O(accounts) cheap compares plus O(changes) writes.
+ * HU_OK, HU_EIO, HU_ENOMEM.  done: the transaction committed, so what was
+ * put becomes the new baseline (after a failed commit, don't call it: the
+ * next put writes the same changes again).
+ *
+ * restore: into a backend that has observed nothing, load the state and
+ * set *seq to the journal seq it covers (0: none).  Every blob is checked
+ * (row checksum, then hu_profile_deserialize_safe and its own checksum,
+ * the id against the profile's account hash).  HU_OK; HU_ECORRUPT with
+ * the reason in errbuf (nothing is silently used); HU_EIO; HU_ENOMEM. */
+struct hu_store;
+HU_MUST_CHECK int hu__be_checkpoint_put(struct hu__be *b, struct hu_store *st);
+void hu__be_checkpoint_done(struct hu__be *b);
+typedef int (*hu__be_blob_fn)(void *ctx, const char *name, const void *data, size_t len);
+/* `other` (may be NULL) gets the named blobs the backend does not own
+ * (the engine's "signups"); non-zero from it means the blob is invalid. */
+HU_MUST_CHECK int hu__be_restore(struct hu__be *b, struct hu_store *st, uint64_t *seq,
+                                 hu__be_blob_fn other, void *other_ctx, char *errbuf,
+                                 size_t errcap);
+/* Profiles and dictionary entries written by the last put (for tests and
+ * the log). */
+void hu__be_checkpoint_counts(const struct hu__be *b, uint64_t *profiles, uint64_t *dict);
+
 /* Campaigns of `r` as a JSON array (campaigns.json's format). */
 HU_MUST_CHECK int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out);
 

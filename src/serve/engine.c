@@ -14,6 +14,21 @@
  * same way.  The read lock is held for a hash lookup and a policy decision
  * (well under a microsecond), never across I/O.
  *
+ * Long readers (the JSON of an account, of the campaigns, of the lists:
+ * O(campaign size) or O(entries) of formatting) must not hold the lock:
+ * with a writer-preferring lock, a publish waiting behind them would make
+ * every decision wait behind the publish.  They take a reference
+ * (`refs`, incremented under the read lock) and format without the lock;
+ * the swap drops the published reference, and whoever drops the last one
+ * frees.  So a decision waits at most for a pointer swap, whatever the
+ * graph size, the number of campaigns or the length of the lists.
+ *
+ * Background work is bounded per turn: the worker applies the journal in
+ * slices of `slice` lines (4,096), then checks for a relink or a
+ * checkpoint.  finish() (linkage and campaigns) is one call on the worker
+ * thread; its cost grows with the graph, but only the snapshot's age
+ * depends on it, never a decision (measured in docs/serve.md).
+ *
  * Durability of events: a line is acknowledged (202) only after
  * hu_store_journal_append() returned, i.e. after its transaction committed
  * (store.h explains FULL vs NORMAL).  The worker applies lines strictly in
@@ -66,55 +81,6 @@ static void fmt_time(int64_t ms, char *buf, size_t cap)
     snprintf(buf, cap, "%s", tmp);
 }
 
-/* ---- account facts (worker-owned): program and verification --------------------- */
-
-struct fact {
-    uint64_t hash;          /* 0 = empty slot */
-    uint8_t program;        /* enum hu_program */
-    uint8_t verified;       /* verification is id or business */
-};
-
-struct facts {
-    struct fact *slots;
-    size_t mask, n;
-};
-
-static struct fact *facts_find(struct facts *f, uint64_t h, int insert)
-{
-    if (!h)
-        h = 1;
-    if (insert && (f->n + 1) * 2 > (f->mask + 1)) {
-        size_t nm = f->mask ? (f->mask + 1) * 2 - 1 : 1023;
-        struct fact *ns = hu_calloc(nm + 1, sizeof *ns);
-        if (!ns)
-            return NULL;
-        for (size_t i = 0; f->slots && i <= f->mask; i++) {
-            if (!f->slots[i].hash)
-                continue;
-            size_t s = f->slots[i].hash & nm;
-            while (ns[s].hash)
-                s = (s + 1) & nm;
-            ns[s] = f->slots[i];
-        }
-        hu_free(f->slots);
-        f->slots = ns;
-        f->mask = nm;
-    }
-    if (!f->slots)
-        return NULL;
-    size_t s = h & f->mask;
-    while (f->slots[s].hash) {
-        if (f->slots[s].hash == h)
-            return &f->slots[s];
-        s = (s + 1) & f->mask;
-    }
-    if (!insert)
-        return NULL;
-    f->slots[s].hash = h;
-    f->n++;
-    return &f->slots[s];
-}
-
 /* ---- sign-up tracker: decayed counts of recent sign-ups per shared thing --------- */
 
 /* Half-life of a sign-up in the counts: a day.  "Recently" in the issue;
@@ -135,6 +101,7 @@ struct signup_slot {
 struct signups {
     pthread_mutex_t lock;
     struct signup_slot *slots[SK_COUNT];   /* HU_SERVE_SIGNUP_SLOTS each */
+    int dirty;                             /* changed since the last checkpoint */
 };
 
 static double decay(double count, int64_t from, int64_t to)
@@ -207,6 +174,7 @@ struct snap_campaign {
 };
 
 struct snapshot {
+    atomic_int refs;            /* 1 while published, +1 per long reader */
     uint64_t seq;               /* journal seq covered */
     int64_t built_mono_ms;
     struct snap_account *acc;
@@ -275,6 +243,15 @@ static const struct snap_campaign *snapshot_campaign(const struct snapshot *s, c
     return NULL;
 }
 
+/* Long readers (JSON of accounts, campaigns, lists) take a reference and
+ * drop the lock at once, so a publish never waits behind them, and hence
+ * no decision waits behind a publish that waits behind them. */
+static void snap_put(struct snapshot *s)
+{
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+        snapshot_free(s);
+}
+
 /* ---- overrides and runtime allowlist ---------------------------------------------- */
 
 struct override {
@@ -286,6 +263,7 @@ struct override {
 };
 
 struct otable {
+    atomic_int refs;            /* 1 while published, +1 per long reader */
     struct override *e;
     size_t n;
     uint32_t *slots;
@@ -321,6 +299,12 @@ static const struct override *otable_find(const struct otable *t, const char *id
     return NULL;
 }
 
+static void otable_put(struct otable *t)
+{
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+        otable_free(t);
+}
+
 /* A copy of `old` with `id` set to (action, actor, reason) or removed
  * (action < 0).  The table is small and changes rarely: rebuilt whole. */
 static struct otable *otable_with(const struct otable *old, const char *id, int action,
@@ -329,6 +313,7 @@ static struct otable *otable_with(const struct otable *old, const char *id, int 
     struct otable *t = hu_calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    atomic_init(&t->refs, 1);
     size_t n_old = old ? old->n : 0;
     t->e = hu_calloc(n_old + 1, sizeof *t->e);
     if (!t->e)
@@ -389,6 +374,19 @@ struct twin {
     uint32_t used;
 };
 
+/* ---- decision records ------------------------------------------------------------ */
+
+struct drec {
+    char id[32];
+    int64_t ts_ms;
+    uint8_t action, would, source, over_quota, shadow;
+    double score;
+    uint64_t snapshot_seq, policy_digest;
+    char campaign[24];
+    char reasons[256];
+    char account[HU_MAX_ID_BYTES + 1];
+};
+
 /* ---- the engine ------------------------------------------------------------------ */
 
 struct hu_engine {
@@ -410,12 +408,30 @@ struct hu_engine {
     atomic_int stop;
     struct hu__be *be;
     struct hu__be_parser *wparser;
-    struct facts facts;
+    int need_relink;                    /* restored state is newer than the snapshot */
+    int state_tainted;                  /* an event was lost to ENOMEM: no state checkpoints */
     uint64_t startup_target;            /* replay must reach this before publishing */
     int64_t last_ckpt_mono;
-    uint64_t ckpt_seq;
+    uint64_t ckpt_seq;                  /* snapshot seq last checkpointed */
+    uint64_t state_seq;                 /* analysis-state seq last checkpointed */
 
     struct signups signups;
+
+    /* decision records (GET /v1/decisions/{id}): request threads append
+     * to `rec_cur` under rec_lock (a copy, no I/O); the recorder thread
+     * swaps it with `rec_spare` and writes the batch in one transaction */
+    pthread_mutex_t rec_lock;
+    pthread_cond_t rec_wake;
+    struct drec *rec_cur, *rec_spare;
+    size_t rec_n;
+    struct drec *rec_flushing;          /* the batch being written (lookups see it) */
+    size_t rec_flushing_n;
+    pthread_t recorder;
+    int recorder_started;
+    atomic_int rec_stop;
+    atomic_uint_fast64_t rec_written, rec_dropped;
+    int64_t rec_age_pruned;             /* recorder only: last age prune (monotonic ms) */
+    atomic_uint_fast64_t policy_digest;  /* of e->policy, kept with it */
 
     pthread_mutex_t tw_lock[TW_STRIPES];
     struct twin *tw;
@@ -427,6 +443,7 @@ struct hu_engine {
     atomic_uint_fast64_t checkpoints, checkpoint_failures, decision_counter;
     hu_engine_lookup_fn ext_fn;     /* hu_engine_set_lookup (serve --nats); NULL: none */
     void *ext_ctx;
+    atomic_uint_fast64_t ckpt_state_seq, ckpt_us_last, restored_seq;
     atomic_uint_fast64_t n_accounts, n_campaigns;
     atomic_int replaying;
     atomic_int_fast64_t snap_built_mono;
@@ -475,6 +492,8 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
 {
     struct snapshot *s = hu_calloc(1, sizeof *s);
     struct hu_buf cj;
+    if (s)
+        atomic_init(&s->refs, 1);
     struct json_object *arr = NULL;
     hu_buf_init(&cj, (size_t)1 << 30);
     if (!s)
@@ -500,11 +519,10 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
         a->action = (uint8_t)r->action;
         a->would = (uint8_t)r->would;
         a->requests = r->requests;
-        const struct fact *f = facts_find(&e->facts, a->hash, 0);
-        if (f) {
-            a->program = f->program;
-            a->verified = f->verified;
-        }
+        int prog, ver;
+        hu__be_account_facts(e->be, i, &prog, &ver);
+        a->program = (uint8_t)prog;
+        a->verified = (uint8_t)ver;
     }
     /* campaigns: render the array once, then keep each element's text */
     if (res->n_campaigns) {
@@ -555,7 +573,7 @@ static void publish(struct hu_engine *e, struct snapshot *s)
     struct snapshot *old = e->snap;
     e->snap = s;
     pthread_rwlock_unlock(&e->view);
-    snapshot_free(old);   /* no reader can hold it: see the essay above */
+    snap_put(old);   /* freed now, or by the last long reader (see the essay above) */
     atomic_store(&e->snapshot_seq, s->seq);
     atomic_store(&e->n_accounts, s->n_acc);
     atomic_store(&e->n_campaigns, s->n_camp);
@@ -564,49 +582,144 @@ static void publish(struct hu_engine *e, struct snapshot *s)
 
 /* ---- checkpoint (worker) ----------------------------------------------------------- */
 
+/* "signups" blob: magic, then per kind the count of used slots and each
+ * used slot as {index u32, pad u32, hash, count, t_ms}, so a restore puts
+ * every entry back in its own slot (the probe sequence stays valid). */
+#define SIGNUPS_MAGIC UINT64_C(0x3170757573616568)
+struct signup_rec {
+    uint32_t index, kind;
+    struct signup_slot slot;
+};
+
+static int signups_put(struct hu_engine *e)
+{
+    pthread_mutex_lock(&e->signups.lock);
+    if (!e->signups.dirty) {
+        pthread_mutex_unlock(&e->signups.lock);
+        return HU_OK;
+    }
+    size_t n = 0;
+    for (int k = 0; k < SK_COUNT; k++)
+        for (size_t i = 0; i < HU_SERVE_SIGNUP_SLOTS; i++)
+            n += e->signups.slots[k][i].hash != 0;
+    size_t len = sizeof(uint64_t) + n * sizeof(struct signup_rec);
+    unsigned char *buf = hu_malloc(len);
+    if (!buf) {
+        pthread_mutex_unlock(&e->signups.lock);
+        return HU_ENOMEM;
+    }
+    uint64_t magic = SIGNUPS_MAGIC;
+    memcpy(buf, &magic, sizeof magic);
+    struct signup_rec *r = (struct signup_rec *)(void *)(buf + sizeof magic);
+    size_t j = 0;
+    for (int k = 0; k < SK_COUNT; k++)
+        for (size_t i = 0; i < HU_SERVE_SIGNUP_SLOTS; i++)
+            if (e->signups.slots[k][i].hash) {
+                struct signup_rec x = { (uint32_t)i, (uint32_t)k, e->signups.slots[k][i] };
+                memcpy(&r[j++], &x, sizeof x);
+            }
+    pthread_mutex_unlock(&e->signups.lock);
+    int rc = hu_store_checkpoint_blob(e->store, "signups", buf, len);
+    hu_free(buf);
+    return rc;
+}
+
+static int signups_restore(void *ctx, const char *name, const void *data, size_t len)
+{
+    struct hu_engine *e = ctx;
+    if (strcmp(name, "signups") != 0)
+        return 0;
+    uint64_t magic = 0;
+    if (len < sizeof magic || (len - sizeof magic) % sizeof(struct signup_rec))
+        return 1;
+    memcpy(&magic, data, sizeof magic);
+    if (magic != SIGNUPS_MAGIC)
+        return 1;
+    const unsigned char *p = (const unsigned char *)data + sizeof magic;
+    for (size_t j = 0; j < (len - sizeof magic) / sizeof(struct signup_rec); j++) {
+        struct signup_rec x;
+        memcpy(&x, p + j * sizeof x, sizeof x);
+        if (x.kind < SK_COUNT && x.index < HU_SERVE_SIGNUP_SLOTS && x.slot.hash &&
+            isfinite(x.slot.count))
+            e->signups.slots[x.kind][x.index] = x.slot;
+    }
+    return 0;
+}
+
+/* One transaction: the snapshot (when a newer one was published), every
+ * profile and dictionary entry that changed, the observer's counters, the
+ * sign-up counts, and the journal position they cover.  The worker is the
+ * only thread that applies events, so applied_seq is stable here and the
+ * state written is exactly the state after that seq. */
 static void checkpoint(struct hu_engine *e)
 {
     /* the worker is the only writer of e->snap, so it may read it unlocked */
     struct snapshot *s = e->snap;
-    if (!s || s->seq == e->ckpt_seq)
+    uint64_t applied = atomic_load(&e->applied_seq);
+    int snap_new = s && s->seq != e->ckpt_seq;
+    int state_new = applied && applied != e->state_seq && !e->state_tainted;
+    if (!snap_new && !state_new)
         return;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t digest;
     pthread_rwlock_rdlock(&e->view);
     digest = hu_policy_digest(e->policy);
     pthread_rwlock_unlock(&e->view);
-    int rc = hu_store_checkpoint_begin(e->store, s->seq, digest, hu_engine_now_ms());
+    struct hu_store_ckpt_head h = {
+        .replace_snapshot = snap_new, .snapshot_seq = s ? s->seq : 0,
+        .profile_seq = state_new ? applied : 0, .policy_digest = digest, .now_ms = hu_engine_now_ms(),
+    };
+    int rc = hu_store_checkpoint_start(e->store, &h);
     if (rc != HU_OK)
         goto fail;
-    for (size_t i = 0; i < s->n_acc; i++) {
+    for (size_t i = 0; snap_new && i < s->n_acc; i++) {
         const struct snap_account *a = &s->acc[i];
         struct hu_store_account_row r = {
             a->id, a->id_len, a->score, a->action, a->would,
             a->campaign ? s->camp[a->campaign - 1].id : "", a->requests, a->reasons,
         };
-        if (hu_store_checkpoint_account(e->store, &r) != HU_OK) {
-            hu_store_checkpoint_abort(e->store);
-            goto fail;
-        }
+        if (hu_store_checkpoint_account(e->store, &r) != HU_OK)
+            goto abort;
     }
-    for (size_t i = 0; i < s->n_camp; i++) {
+    for (size_t i = 0; snap_new && i < s->n_camp; i++) {
         const struct snap_campaign *c = &s->camp[i];
         struct hu_store_campaign_row r = { c->id, c->score, c->n_members, c->json, c->json_len };
-        if (hu_store_checkpoint_campaign(e->store, &r) != HU_OK) {
-            hu_store_checkpoint_abort(e->store);
-            goto fail;
-        }
+        if (hu_store_checkpoint_campaign(e->store, &r) != HU_OK)
+            goto abort;
+    }
+    if (state_new) {
+        if (hu__be_checkpoint_put(e->be, e->store) != HU_OK || signups_put(e) != HU_OK)
+            goto abort;
     }
     if (hu_store_checkpoint_commit(e->store) != HU_OK)
         goto fail;
-    e->ckpt_seq = s->seq;
+    if (state_new) {
+        hu__be_checkpoint_done(e->be);
+        pthread_mutex_lock(&e->signups.lock);
+        e->signups.dirty = 0;   /* only the worker sets it: nothing was lost in between */
+        pthread_mutex_unlock(&e->signups.lock);
+        e->state_seq = applied;
+        atomic_store(&e->ckpt_state_seq, applied);
+    }
+    if (snap_new)
+        e->ckpt_seq = s->seq;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    atomic_store(&e->ckpt_us_last, us);
     atomic_fetch_add(&e->checkpoints, 1);
-    hu_debug("serve: checkpoint at seq %llu (%zu accounts, %zu campaigns)",
-             (unsigned long long)s->seq, s->n_acc, s->n_camp);
+    uint64_t np = 0, nd = 0;
+    hu__be_checkpoint_counts(e->be, &np, &nd);
+    hu_debug("serve: checkpoint at seq %llu (snapshot %s, %llu profiles, %llu dictionary entries)"
+             " in %llu us", (unsigned long long)applied, snap_new ? "replaced" : "kept",
+             (unsigned long long)np, (unsigned long long)nd, (unsigned long long)us);
     return;
+abort:
+    hu_store_checkpoint_abort(e->store);
 fail:
     atomic_fetch_add(&e->checkpoint_failures, 1);
     hu_warn("serve: checkpoint at seq %llu failed; the journal still has every event",
-            (unsigned long long)s->seq);
+            (unsigned long long)applied);
 }
 
 /* ---- load the checkpoint (start-up) ----------------------------------------------- */
@@ -678,6 +791,7 @@ static int load_checkpoint(struct hu_engine *e, char *errbuf, size_t errcap)
     struct load_ctx l = { .s = hu_calloc(1, sizeof(struct snapshot)) };
     if (!l.s)
         return HU_ENOMEM;
+    atomic_init(&l.s->refs, 1);
     uint64_t seq = 0;
     int rc = hu_store_checkpoint_load(e->store, &seq, NULL, load_campaign, &l);
     if (rc == HU_OK && !l.failed)
@@ -725,23 +839,15 @@ static int load_list_entry(void *ctx, const char *id, const char *action, const 
 
 static void note_account_event(struct hu_engine *e, const struct hu_event *ev)
 {
-    uint64_t h = hu_hash(ev->account_id.ptr, ev->account_id.len);
-    struct fact *f = facts_find(&e->facts, h, 1);
-    if (f) {
-        if (ev->account_type.ptr)
-            f->program = (uint8_t)hu_program_parse(ev->account_type.ptr, ev->account_type.len);
-        if (ev->verification.ptr)
-            f->verified = (ev->verification.len == 2 && !memcmp(ev->verification.ptr, "id", 2)) ||
-                          (ev->verification.len == 8 &&
-                           !memcmp(ev->verification.ptr, "business", 8));
-    }
-    /* sign-up sharing counts, at the event's own time */
+    /* sign-up sharing counts, at the event's own time (program and
+     * verification are read from the profile: hu__be_account_facts) */
     int64_t t = ev->ts_ms;
     const struct hu_span keys[SK_COUNT] = { ev->payment_fp, ev->ip, ev->email_domain };
     pthread_mutex_lock(&e->signups.lock);
     for (int k = 0; k < SK_COUNT; k++)
         if (keys[k].ptr && keys[k].len)
             (void)signup_touch(&e->signups, k, hu_hash(keys[k].ptr, keys[k].len), t, 1);
+    e->signups.dirty = 1;
     pthread_mutex_unlock(&e->signups.lock);
 }
 
@@ -752,11 +858,23 @@ static int apply_line(void *ctx, uint64_t seq, const char *line, size_t len)
     const char *field;
     /* lines were validated before they were journaled; a line that fails
      * now (a parser change between versions) is skipped, never fatal */
-    if (!hu__be_parse(e->wparser, line, len, &ev, &field)) {
+    if (!line) {
+        /* the row failed its checksum (store.h): never folded in, counted */
+        atomic_fetch_add(&e->lost_events, 1);
+    } else if (!hu__be_parse(e->wparser, line, len, &ev, &field)) {
         if (ev.kind == HU_EV_ACCOUNT)
             note_account_event(e, &ev);
-        if (hu__be_observe(e->be, &ev) != HU_OK)
+        int orc = hu__be_observe(e->be, &ev);
+        if (orc != HU_OK)
             atomic_fetch_add(&e->lost_events, 1);
+        if (orc == HU_ENOMEM && !e->state_tainted) {
+            /* a replay would keep this event: a state checkpoint must
+             * never claim to cover it (the bound's deliberate refusals,
+             * HU_EFULL, are what a replay would do too) */
+            e->state_tainted = 1;
+            hu_warn("serve: an event was lost to memory; analysis-state checkpoints stop until"
+                    " a restart replays the journal from the last good one");
+        }
     }
     atomic_store(&e->applied_seq, seq);
     return 0;
@@ -795,7 +913,7 @@ static void *worker_main(void *arg)
 {
     struct hu_engine *e = arg;
     int64_t last_relink = 0;
-    int dirty = 0;
+    int dirty = e->need_relink;
     e->last_ckpt_mono = mono_ms();
     while (!atomic_load(&e->stop)) {
         uint64_t applied = atomic_load(&e->applied_seq);
@@ -850,6 +968,185 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- decision records (recorder thread) --------------------------------------------- */
+
+static int reasons_array(struct hu_buf *b, const char *reasons);
+
+static void record_decision(struct hu_engine *e, const struct hu_served_decision *d,
+                            const char *account, int over, uint64_t snap_seq)
+{
+    pthread_mutex_lock(&e->rec_lock);
+    if (!e->rec_cur || e->rec_n >= HU_SERVE_DECISION_QUEUE || atomic_load(&e->rec_stop)) {
+        pthread_mutex_unlock(&e->rec_lock);
+        atomic_fetch_add(&e->rec_dropped, 1);
+        return;
+    }
+    struct drec *r = &e->rec_cur[e->rec_n++];
+    memcpy(r->id, d->id, sizeof r->id);
+    r->ts_ms = hu_engine_now_ms();
+    r->action = (uint8_t)d->action;
+    r->would = (uint8_t)d->would;
+    r->source = (uint8_t)d->source;
+    r->over_quota = (uint8_t)(over != 0);
+    r->shadow = (uint8_t)(d->shadow != 0);
+    r->score = d->score;
+    r->snapshot_seq = snap_seq;
+    r->policy_digest = atomic_load(&e->policy_digest);
+    memcpy(r->campaign, d->campaign, sizeof r->campaign);
+    memcpy(r->reasons, d->reasons, sizeof r->reasons);
+    snprintf(r->account, sizeof r->account, "%s", account);
+    if (e->rec_n == HU_SERVE_DECISION_QUEUE / 2)
+        pthread_cond_signal(&e->rec_wake);
+    pthread_mutex_unlock(&e->rec_lock);
+}
+
+static void flush_records(struct hu_engine *e)
+{
+    pthread_mutex_lock(&e->rec_lock);
+    struct drec *batch = e->rec_cur;
+    size_t n = e->rec_n;
+    e->rec_cur = e->rec_spare;
+    e->rec_spare = NULL;
+    e->rec_n = 0;
+    e->rec_flushing = batch;
+    e->rec_flushing_n = n;
+    pthread_mutex_unlock(&e->rec_lock);
+    if (n) {
+        struct hu_store_decision *v = hu_malloc(n * sizeof *v);
+        int rc = HU_ENOMEM;
+        if (v) {
+            for (size_t i = 0; i < n; i++)
+                v[i] = (struct hu_store_decision){
+                    batch[i].id, batch[i].ts_ms, batch[i].account, batch[i].action,
+                    batch[i].would, batch[i].source, batch[i].over_quota, batch[i].shadow,
+                    batch[i].score, batch[i].campaign, batch[i].reasons,
+                    batch[i].snapshot_seq, batch[i].policy_digest,
+                };
+            /* the age prune looks at the oldest rows: once a minute is enough */
+            int64_t keep_after = 0, now = mono_ms();
+            if (now - e->rec_age_pruned >= 60000) {
+                keep_after = hu_engine_now_ms() - (int64_t)HU_SERVE_DECISIONS_DAYS * 86400000;
+                e->rec_age_pruned = now;
+            }
+            rc = hu_store_full(e->store) ? HU_EIO
+                 : hu_store_decisions_put(e->store, v, n, e->o.decisions_keep, keep_after);
+            hu_free(v);
+        }
+        atomic_fetch_add(rc == HU_OK ? &e->rec_written : &e->rec_dropped, n);
+    }
+    pthread_mutex_lock(&e->rec_lock);
+    e->rec_flushing = NULL;
+    e->rec_flushing_n = 0;
+    e->rec_spare = batch;
+    pthread_mutex_unlock(&e->rec_lock);
+}
+
+static void *recorder_main(void *arg)
+{
+    struct hu_engine *e = arg;
+    while (!atomic_load(&e->rec_stop)) {
+        pthread_mutex_lock(&e->rec_lock);
+        if (!atomic_load(&e->rec_stop) && e->rec_n < HU_SERVE_DECISION_QUEUE / 2) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100 * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&e->rec_wake, &e->rec_lock, &ts);
+        }
+        pthread_mutex_unlock(&e->rec_lock);
+        flush_records(e);
+    }
+    flush_records(e);   /* what came in before the stop */
+    return NULL;
+}
+
+struct dlookup {
+    struct hu_buf *b;
+    int rc;
+};
+
+static int drec_json(struct hu_buf *b, const struct hu_store_decision *d)
+{
+    char t[64];
+    fmt_time(d->ts_ms, t, sizeof t);
+    int act = d->action >= 0 && d->action < HU_ACTION_COUNT ? d->action : 0;
+    int would = d->would >= 0 && d->would < HU_ACTION_COUNT ? d->would : 0;
+    int src = d->source >= 0 && d->source < HU_SOURCE_COUNT ? d->source : 0;
+    int rc = hu_buf_printf(b, "{\"decision_id\":\"%s\",\"at\":\"%s\",\"account_id\":\"", d->id, t);
+    if (rc == HU_OK)
+        rc = hu_buf_add_json_str(b, d->account_id, strlen(d->account_id));
+    if (rc == HU_OK)
+        rc = hu_buf_printf(b, "\",\"action\":\"%s\",\"would\":\"%s\",\"source\":\"%s\","
+                           "\"over_quota\":%s,\"shadow\":%s,\"score\":%.4f,\"campaign\":",
+                           hu_action_name((enum hu_action)act), hu_action_name((enum hu_action)would),
+                           hu_decision_source_name((enum hu_decision_source)src),
+                           d->over_quota ? "true" : "false", d->shadow ? "true" : "false", d->score);
+    if (rc == HU_OK && d->campaign[0]) {
+        rc = hu_buf_addc(b, '"');
+        if (rc == HU_OK)
+            rc = hu_buf_add_json_str(b, d->campaign, strlen(d->campaign));
+        if (rc == HU_OK)
+            rc = hu_buf_addc(b, '"');
+    } else if (rc == HU_OK) {
+        rc = hu_buf_adds(b, "null");
+    }
+    if (rc == HU_OK)
+        rc = hu_buf_adds(b, ",\"reasons\":");
+    if (rc == HU_OK)
+        rc = reasons_array(b, d->reasons);
+    if (rc == HU_OK)
+        rc = hu_buf_printf(b, ",\"snapshot_seq\":%llu,\"policy_digest\":\"%016llx\"}\n",
+                           (unsigned long long)d->snapshot_seq,
+                           (unsigned long long)d->policy_digest);
+    return rc;
+}
+
+static void dlookup_cb(void *ctx, const struct hu_store_decision *d)
+{
+    struct dlookup *l = ctx;
+    l->rc = drec_json(l->b, d);
+}
+
+static int drec_find(const struct drec *v, size_t n, const char *id, struct hu_store_decision *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].id, id)) {
+            *out = (struct hu_store_decision){
+                v[i].id, v[i].ts_ms, v[i].account, v[i].action, v[i].would, v[i].source,
+                v[i].over_quota, v[i].shadow, v[i].score, v[i].campaign, v[i].reasons,
+                v[i].snapshot_seq, v[i].policy_digest,
+            };
+            return 1;
+        }
+    return 0;
+}
+
+int hu_engine_decision_json(struct hu_engine *e, const char *id, struct hu_buf *out)
+{
+    if (!e || !id || !out)
+        return HU_EINVAL;
+    size_t len = strlen(id);
+    if (len < 3 || len >= sizeof(((struct drec *)0)->id) || id[0] != 'd' || id[1] != '-')
+        return HU_ENOENT;
+    for (size_t i = 2; i < len; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || id[i] == '-'))
+            return HU_ENOENT;
+    /* not written yet: the queue, or the batch being written */
+    struct hu_store_decision d;
+    int rc = HU_ENOENT;
+    pthread_mutex_lock(&e->rec_lock);
+    if (drec_find(e->rec_cur, e->rec_cur ? e->rec_n : 0, id, &d) ||
+        drec_find(e->rec_flushing, e->rec_flushing ? e->rec_flushing_n : 0, id, &d))
+        rc = drec_json(out, &d);
+    pthread_mutex_unlock(&e->rec_lock);
+    if (rc != HU_ENOENT)
+        return rc;
+    struct dlookup l = { out, HU_OK };
+    rc = hu_store_decision_get(e->store, id, dlookup_cb, &l);
+    return rc == HU_OK ? l.rc : rc;
+}
+
 /* ---- create / destroy ----------------------------------------------------------------- */
 
 int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, char *errbuf,
@@ -884,8 +1181,12 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     pthread_mutex_init(&e->wake_lock, NULL);
     pthread_cond_init(&e->wake, NULL);
     pthread_mutex_init(&e->signups.lock, NULL);
+    pthread_mutex_init(&e->rec_lock, NULL);
+    pthread_cond_init(&e->rec_wake, NULL);
     for (unsigned i = 0; i < TW_STRIPES; i++)
         pthread_mutex_init(&e->tw_lock[i], NULL);
+    if (!e->o.decisions_keep)
+        e->o.decisions_keep = HU_SERVE_DECISIONS_KEEP;
     int rc = HU_ENOMEM;
     e->tw = hu_calloc(TW_SLOTS, sizeof *e->tw);
     if (!e->tw)
@@ -908,6 +1209,7 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         if (!e->policy)
             goto fail;
     }
+    atomic_store(&e->policy_digest, hu_policy_digest(e->policy));
     struct hu_features_config fx = {
         .asn_files = o->asn_files, .n_asn_files = o->n_asn_files, .geo_file = o->geo_file,
         .cidr_files = o->cidr_files, .n_cidr_files = o->n_cidr_files,
@@ -916,13 +1218,34 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     rc = hu__be_create(&fx, &e->be, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
-    struct hu_store_opts so = { .sync_normal = o->sync_normal };
+    struct hu_store_opts so = { .sync_normal = o->sync_normal, .no_check = o->no_store_check };
     rc = hu_store_open(o->db_path, &so, &e->store, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
     rc = load_checkpoint(e, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
+    /* the analysis state: only the journal after it is replayed */
+    uint64_t state = 0;
+    char why[256] = "";
+    rc = hu__be_restore(e->be, e->store, &state, signups_restore, e, why, sizeof why);
+    if (rc != HU_OK) {
+        snprintf(errbuf, errcap, "%s: cannot load the checkpoint: %s: %s", o->db_path,
+                 hu_status_str(rc), why);
+        goto fail;
+    }
+    uint64_t last = hu_store_journal_last(e->store);
+    if (state > last) {
+        snprintf(errbuf, errcap, "%s: the checkpoint covers journal seq %llu but the journal ends"
+                 " at %llu", o->db_path, (unsigned long long)state, (unsigned long long)last);
+        rc = HU_ECORRUPT;
+        goto fail;
+    }
+    atomic_store(&e->applied_seq, state);
+    atomic_store(&e->restored_seq, state);
+    atomic_store(&e->ckpt_state_seq, state);
+    e->state_seq = state;
+    e->need_relink = state && (!e->snap || e->snap->seq != state);
     struct list_ctx lo = { NULL, 0 }, la = { NULL, 0 };
     rc = hu_store_list_load(e->store, HU_STORE_OVERRIDE, load_list_entry, &lo);
     if (rc == HU_OK)
@@ -940,7 +1263,11 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         goto fail;
     e->startup_target = hu_store_journal_last(e->store);
     atomic_store(&e->journal_seq, e->startup_target);
-    atomic_store(&e->replaying, e->startup_target > 0);
+    hu_info("serve: checkpoint: snapshot at journal seq %llu, analysis state at seq %llu;"
+            " replaying seq %llu..%llu", (unsigned long long)(e->snap ? e->snap->seq : 0),
+            (unsigned long long)state, (unsigned long long)state + 1,
+            (unsigned long long)e->startup_target);
+    atomic_store(&e->replaying, e->startup_target > state);
     *out = e;
     return HU_OK;
 fail:
@@ -952,6 +1279,20 @@ int hu_engine_start(struct hu_engine *e)
 {
     if (!e || e->worker_started)
         return HU_EINVAL;
+    /* decision records: two queues, allocated here so that an engine
+     * that never starts (tests, refused start-up) does not pay for them;
+     * without them records are dropped and counted, decisions go on */
+    pthread_mutex_lock(&e->rec_lock);
+    e->rec_cur = hu_malloc(HU_SERVE_DECISION_QUEUE * sizeof *e->rec_cur);
+    e->rec_spare = hu_malloc(HU_SERVE_DECISION_QUEUE * sizeof *e->rec_spare);
+    if (!e->rec_cur || !e->rec_spare) {
+        hu_free(e->rec_cur);
+        hu_free(e->rec_spare);
+        e->rec_cur = e->rec_spare = NULL;
+    }
+    pthread_mutex_unlock(&e->rec_lock);
+    if (e->rec_cur && pthread_create(&e->recorder, NULL, recorder_main, e) == 0)
+        e->recorder_started = 1;
     if (pthread_create(&e->worker, NULL, worker_main, e) != 0)
         return HU_EINTERNAL;
     e->worker_started = 1;
@@ -969,6 +1310,15 @@ void hu_engine_destroy(struct hu_engine *e)
         pthread_mutex_unlock(&e->wake_lock);
         pthread_join(e->worker, NULL);
     }
+    if (e->recorder_started) {
+        atomic_store(&e->rec_stop, 1);
+        pthread_mutex_lock(&e->rec_lock);
+        pthread_cond_broadcast(&e->rec_wake);
+        pthread_mutex_unlock(&e->rec_lock);
+        pthread_join(e->recorder, NULL);
+    }
+    hu_free(e->rec_cur);
+    hu_free(e->rec_spare);
     hu__be_parser_destroy(e->wparser);
     hu__be_destroy(e->be);
     hu_store_close(e->store);
@@ -976,7 +1326,6 @@ void hu_engine_destroy(struct hu_engine *e)
     hu_policy_destroy(e->policy);
     otable_free(e->overrides);
     otable_free(e->allow);
-    hu_free(e->facts.slots);
     for (int k = 0; k < SK_COUNT; k++)
         hu_free(e->signups.slots[k]);
     hu_free(e->tw);
@@ -986,6 +1335,8 @@ void hu_engine_destroy(struct hu_engine *e)
     pthread_mutex_destroy(&e->wake_lock);
     pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->signups.lock);
+    pthread_mutex_destroy(&e->rec_lock);
+    pthread_cond_destroy(&e->rec_wake);
     for (unsigned i = 0; i < TW_STRIPES; i++)
         pthread_mutex_destroy(&e->tw_lock[i]);
     hu_free(e);
@@ -1042,8 +1393,8 @@ int hu_engine_post_events(struct hu_engine *e, const char *body, size_t len,
         n++;
     }
     if (n) {
-        if (hu_store_degraded(e->store)) {
-            rc = HU_EIO;
+        if (hu_store_degraded(e->store) || hu_store_full(e->store)) {
+            rc = HU_EIO;   /* answered 503 at once; a full disk is retried after a second */
             goto out;
         }
         uint64_t last = 0;
@@ -1110,8 +1461,10 @@ void hu_engine_set_lookup(struct hu_engine *e, hu_engine_lookup_fn fn, void *ctx
     e->ext_ctx = ctx;
 }
 
-int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
-                     struct hu_served_decision *d, int *over_quota)
+/* record: 1 for a request's decision (counts against a throttle quota,
+ * recorded when it refuses or would refuse); 0 for a state lookup. */
+static int decide_impl(struct hu_engine *e, const struct hu_decide_req *r,
+                       struct hu_served_decision *d, int *over_quota, int record)
 {
     if (!e || !r || !d || !over_quota)
         return HU_EINTERNAL;
@@ -1162,10 +1515,19 @@ int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
         d->shadow = 0;
         d->source = ov->action == HU_ACTION_ALLOW ? HU_SOURCE_UNBLOCK : HU_SOURCE_OVERRIDE;
     }
+    uint64_t snap_seq = e->snap ? e->snap->seq : 0;
     pthread_rwlock_unlock(&e->view);
-    if (d->action == HU_ACTION_THROTTLE)
+    if (d->action == HU_ACTION_THROTTLE && record)
         *over_quota = throttle_take(e, hu_hash(r->account_id, alen), d);
+    if (record && (d->action != HU_ACTION_ALLOW || d->would != HU_ACTION_ALLOW))
+        record_decision(e, d, r->account_id, *over_quota, snap_seq);
     return HU_OK;
+}
+
+int hu_engine_decide(struct hu_engine *e, const struct hu_decide_req *r,
+                     struct hu_served_decision *d, int *over_quota)
+{
+    return decide_impl(e, r, d, over_quota, 1);
 }
 
 /* ---- sign-up ------------------------------------------------------------------------ */
@@ -1279,6 +1641,37 @@ out:
 
 /* ---- state as JSON ------------------------------------------------------------------ */
 
+/* References to the published snapshot and tables (any pointer may be
+ * NULL), taken under the read lock for the time of three increments. */
+static void view_get(struct hu_engine *e, struct snapshot **snap, struct otable **ov,
+                     struct otable **al)
+{
+    pthread_rwlock_rdlock(&e->view);
+    if (snap) {
+        *snap = e->snap;
+        if (*snap)
+            atomic_fetch_add(&(*snap)->refs, 1);
+    }
+    if (ov) {
+        *ov = e->overrides;
+        if (*ov)
+            atomic_fetch_add(&(*ov)->refs, 1);
+    }
+    if (al) {
+        *al = e->allow;
+        if (*al)
+            atomic_fetch_add(&(*al)->refs, 1);
+    }
+    pthread_rwlock_unlock(&e->view);
+}
+
+static void view_put(struct snapshot *snap, struct otable *ov, struct otable *al)
+{
+    snap_put(snap);
+    otable_put(ov);
+    otable_put(al);
+}
+
 static int reasons_array(struct hu_buf *b, const char *reasons)
 {
     int rc = hu_buf_addc(b, '[');
@@ -1345,14 +1738,16 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
     memcpy(r.account_id, id, len);
     struct hu_served_decision d;
     int over;
-    int rc = hu_engine_decide(e, &r, &d, &over);
+    int rc = decide_impl(e, &r, &d, &over, 0);   /* a lookup: no quota, no record */
     if (rc != HU_OK)
         return rc;
     rc = hu_buf_adds(out, "{\"account_id\":\"");
     if (rc == HU_OK)
         rc = hu_buf_add_json_str(out, id, len);
-    pthread_rwlock_rdlock(&e->view);
-    const struct snap_account *a = snapshot_find(e->snap, id, len);
+    struct snapshot *snap;
+    struct otable *ovt, *alt;
+    view_get(e, &snap, &ovt, &alt);
+    const struct snap_account *a = snapshot_find(snap, id, len);
     if (rc == HU_OK)
         rc = hu_buf_printf(out, "\",\"known\":%s,\"action\":\"%s\",\"would\":\"%s\","
                            "\"source\":\"%s\",\"score\":%.4f,\"requests\":%llu,\"snapshot_seq\":%llu,"
@@ -1360,28 +1755,28 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
                            a ? "true" : "false", hu_action_name(d.action), hu_action_name(d.would),
                            hu_decision_source_name(d.source), d.score,
                            (unsigned long long)(a ? a->requests : 0),
-                           (unsigned long long)(e->snap ? e->snap->seq : 0));
+                           (unsigned long long)(snap ? snap->seq : 0));
     if (rc == HU_OK)
         rc = reasons_array(out, a ? a->reasons : "");
     if (rc == HU_OK) {
-        const struct snap_campaign *c = a && a->campaign ? &e->snap->camp[a->campaign - 1] : NULL;
+        const struct snap_campaign *c = a && a->campaign ? &snap->camp[a->campaign - 1] : NULL;
         if (c)
             rc = hu_buf_printf(out, ",\"campaign\":\"%s\",\"campaign_detail\":%.*s", c->id,
                                (int)c->json_len, c->json);
         else
             rc = hu_buf_adds(out, ",\"campaign\":null,\"campaign_detail\":null");
     }
-    const struct override *ov = otable_find(e->overrides, id, len);
+    const struct override *ov = otable_find(ovt, id, len);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, ",\"override\":");
     if (rc == HU_OK)
         rc = ov ? override_json(out, ov) : hu_buf_adds(out, "null");
-    const struct override *al = otable_find(e->allow, id, len);
+    const struct override *al = otable_find(alt, id, len);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, ",\"allowlist\":");
     if (rc == HU_OK)
         rc = al ? override_json(out, al) : hu_buf_adds(out, "null");
-    pthread_rwlock_unlock(&e->view);
+    view_put(snap, ovt, alt);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, "}\n");
     return rc;
@@ -1389,16 +1784,17 @@ int hu_engine_account_json(struct hu_engine *e, const char *id, size_t len, stru
 
 int hu_engine_campaigns_json(struct hu_engine *e, struct hu_buf *out)
 {
-    pthread_rwlock_rdlock(&e->view);
+    struct snapshot *snap;
+    view_get(e, &snap, NULL, NULL);
     int rc = hu_buf_printf(out, "{\"snapshot_seq\":%llu,\"campaigns\":[",
-                           (unsigned long long)(e->snap ? e->snap->seq : 0));
-    for (size_t i = 0; rc == HU_OK && e->snap && i < e->snap->n_camp; i++) {
+                           (unsigned long long)(snap ? snap->seq : 0));
+    for (size_t i = 0; rc == HU_OK && snap && i < snap->n_camp; i++) {
         if (i)
             rc = hu_buf_addc(out, ',');
         if (rc == HU_OK)
-            rc = hu_buf_add(out, e->snap->camp[i].json, e->snap->camp[i].json_len);
+            rc = hu_buf_add(out, snap->camp[i].json, snap->camp[i].json_len);
     }
-    pthread_rwlock_unlock(&e->view);
+    view_put(snap, NULL, NULL);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, "]}\n");
     return rc;
@@ -1406,10 +1802,11 @@ int hu_engine_campaigns_json(struct hu_engine *e, struct hu_buf *out)
 
 int hu_engine_campaign_json(struct hu_engine *e, const char *id, struct hu_buf *out)
 {
-    pthread_rwlock_rdlock(&e->view);
-    const struct snap_campaign *c = snapshot_campaign(e->snap, id);
+    struct snapshot *snap;
+    view_get(e, &snap, NULL, NULL);
+    const struct snap_campaign *c = snapshot_campaign(snap, id);
     int rc = c ? hu_buf_add(out, c->json, c->json_len) : HU_ENOENT;
-    pthread_rwlock_unlock(&e->view);
+    view_put(snap, NULL, NULL);
     if (rc == HU_OK)
         rc = hu_buf_addc(out, '\n');
     return rc;
@@ -1417,8 +1814,9 @@ int hu_engine_campaign_json(struct hu_engine *e, const char *id, struct hu_buf *
 
 int hu_engine_lists_json(struct hu_engine *e, enum hu_store_list list, struct hu_buf *out)
 {
-    pthread_rwlock_rdlock(&e->view);
-    const struct otable *t = list == HU_STORE_ALLOWLIST ? e->allow : e->overrides;
+    struct otable *ovt, *alt;
+    view_get(e, NULL, &ovt, &alt);
+    const struct otable *t = list == HU_STORE_ALLOWLIST ? alt : ovt;
     int rc = hu_buf_printf(out, "{\"%s\":[", list == HU_STORE_ALLOWLIST ? "allowlist" : "overrides");
     for (size_t i = 0; rc == HU_OK && t && i < t->n; i++) {
         if (i)
@@ -1426,7 +1824,7 @@ int hu_engine_lists_json(struct hu_engine *e, enum hu_store_list list, struct hu
         if (rc == HU_OK)
             rc = override_json(out, &t->e[i]);
     }
-    pthread_rwlock_unlock(&e->view);
+    view_put(NULL, ovt, alt);
     if (rc == HU_OK)
         rc = hu_buf_adds(out, "]}\n");
     return rc;
@@ -1517,7 +1915,7 @@ int hu_engine_account_set(struct hu_engine *e, enum hu_store_list list, const ch
     struct otable *old = *slot;
     *slot = n;
     pthread_rwlock_unlock(&e->view);
-    otable_free(old);
+    otable_put(old);
     pthread_mutex_unlock(&e->admin);
     char a1[128], a2[128];
     hu_info("admin actor=%s verb=%s account=%s", printable(actor, a1, sizeof a1), verb,
@@ -1543,6 +1941,7 @@ int hu_engine_reload_policy(struct hu_engine *e, char *errbuf, size_t errcap)
     pthread_rwlock_wrlock(&e->view);
     struct hu_policy *old = e->policy;
     e->policy = p;
+    atomic_store(&e->policy_digest, hu_policy_digest(p));
     pthread_rwlock_unlock(&e->view);
     pthread_mutex_unlock(&e->admin);
     hu_policy_destroy(old);
@@ -1560,7 +1959,7 @@ void hu_engine_status(struct hu_engine *e, struct hu_engine_status *st)
     st->snapshot_seq = atomic_load(&e->snapshot_seq);
     st->accounts = atomic_load(&e->n_accounts);
     st->campaigns = atomic_load(&e->n_campaigns);
-    st->degraded = hu_store_degraded(e->store);
+    st->degraded = hu_store_degraded(e->store) || hu_store_full(e->store);
     st->replaying = atomic_load(&e->replaying);
     st->relinks = atomic_load(&e->relinks);
     st->last_relink_s = (double)atomic_load(&e->relink_us_last) / 1e6;
@@ -1629,7 +2028,26 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         "huella_replaying %d\n"
         "# HELP huella_policy_shadow 1 when the policy is in shadow mode.\n"
         "# TYPE huella_policy_shadow gauge\n"
-        "huella_policy_shadow %d\n",
+        "huella_policy_shadow %d\n"
+        "# HELP huella_store_full 1 while writes are refused because the disk was full.\n"
+        "# TYPE huella_store_full gauge\n"
+        "huella_store_full %d\n"
+        "# HELP huella_store_corrupt_rows_total Stored rows that failed their checksum.\n"
+        "# TYPE huella_store_corrupt_rows_total counter\n"
+        "huella_store_corrupt_rows_total %llu\n"
+        "# HELP huella_checkpoint_state_seq Journal sequence number the checkpointed analysis state covers.\n"
+        "# TYPE huella_checkpoint_state_seq gauge\n"
+        "huella_checkpoint_state_seq %llu\n"
+        "# HELP huella_checkpoint_restored_seq Journal sequence number of the state restored at start.\n"
+        "# TYPE huella_checkpoint_restored_seq gauge\n"
+        "huella_checkpoint_restored_seq %llu\n"
+        "# HELP huella_checkpoint_last_seconds Duration of the last checkpoint transaction.\n"
+        "# TYPE huella_checkpoint_last_seconds gauge\n"
+        "huella_checkpoint_last_seconds %.6f\n"
+        "# HELP huella_decision_records_total Decision records for GET /v1/decisions/{id}, by result.\n"
+        "# TYPE huella_decision_records_total counter\n"
+        "huella_decision_records_total{result=\"written\"} %llu\n"
+        "huella_decision_records_total{result=\"dropped\"} %llu\n",
         (unsigned long long)atomic_load(&e->events_accepted),
         (unsigned long long)atomic_load(&e->events_rejected),
         (unsigned long long)atomic_load(&e->lost_events),
@@ -1643,6 +2061,11 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)atomic_load(&e->checkpoint_failures),
         (unsigned long long)atomic_load(&e->reloads_ok),
         (unsigned long long)atomic_load(&e->reloads_refused), st.degraded, st.replaying,
-        st.shadow);
+        st.shadow, hu_store_full(e->store), (unsigned long long)hu_store_corrupt_rows(e->store),
+        (unsigned long long)atomic_load(&e->ckpt_state_seq),
+        (unsigned long long)atomic_load(&e->restored_seq),
+        (double)atomic_load(&e->ckpt_us_last) / 1e6,
+        (unsigned long long)atomic_load(&e->rec_written),
+        (unsigned long long)atomic_load(&e->rec_dropped));
     return rc;
 }

@@ -26,11 +26,19 @@
  * of the snapshot (one finish() run, reported as
  * huella_relink_duration_seconds).
  *
- * Restart: the last checkpointed snapshot is served at once; the worker
- * replays the whole journal into a fresh analysis (the analysis is a
- * function of its events, and finish() of its profile table), and
- * publishes only when the replay has caught up with the journal as it was
- * at start-up, so no half-replayed state is ever served.
+ * Checkpoints (every `checkpoint_ms`, and at a clean stop): one SQLite
+ * transaction holds the snapshot (when a newer one was published), the
+ * profiles that changed and the dictionary entries added since the last
+ * checkpoint, the counters and sign-up counts, and the journal seq they
+ * cover (store.h).
+ *
+ * Restart: the last checkpointed snapshot is served at once; the
+ * checkpointed analysis state is loaded (every row checked) and the worker
+ * replays only the journal after it (the analysis is a function of its
+ * events, and finish() of its profile table, so the result is the state of
+ * one uninterrupted life), and publishes only when the replay has caught
+ * up with the journal as it was at start-up, so no half-replayed state is
+ * ever served.
  */
 #ifndef HU_SERVE_ENGINE_H
 #define HU_SERVE_ENGINE_H
@@ -59,6 +67,8 @@ struct hu_engine_opts {
     const char *geo_file;
     const char *const *cidr_files; size_t n_cidr_files;
     const char *model_file;         /* as `analyze --model`; NULL: built in */
+    uint64_t decisions_keep;        /* decision records kept; 0: HU_SERVE_DECISIONS_KEEP */
+    int no_store_check;             /* 1: skip PRAGMA quick_check at open (store.h) */
 };
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
@@ -112,6 +122,20 @@ HU_MUST_CHECK int hu_engine_decide(struct hu_engine *e, const struct hu_decide_r
 typedef int (*hu_engine_lookup_fn)(void *ctx, const char *id, size_t len, double *score, char *campaign,
                                    size_t ccap, char *reasons, size_t rcap);
 void hu_engine_set_lookup(struct hu_engine *e, hu_engine_lookup_fn fn, void *ctx);
+/* Decision records.  Every decision that refuses, or would refuse in
+ * shadow mode (action or would other than allow), is queued by
+ * hu_engine_decide (a copy under a mutex, no I/O) and written by a
+ * recorder thread in one transaction per batch (every 100 ms, or when
+ * the queue is half full), so appeals can quote the id.  Kept: the newest
+ * opts.decisions_keep rows and at most HU_SERVE_DECISIONS_DAYS days.  A
+ * full queue drops the record (counted), never delays the decision.
+ * Allow decisions are not recorded.
+ *
+ * The record of decision `id` as JSON into `out` (found in the queue or
+ * in the store).  HU_OK; HU_ENOENT (unknown, malformed, not recorded or
+ * past retention); HU_EIO; HU_ENOMEM. */
+HU_MUST_CHECK int hu_engine_decision_json(struct hu_engine *e, const char *id,
+                                          struct hu_buf *out);
 
 /* Sign-up risk for the JSON body of POST /v1/signup, written as JSON into
  * `out`.  HU_OK; HU_EPARSE / HU_ETYPE with a reason in `what`. */

@@ -83,7 +83,8 @@
     X(ACCOUNT_ADMIN, "account_admin")                  \
     X(CAMPAIGNS, "campaigns") X(CAMPAIGN, "campaign")  \
     X(ALLOWLIST, "allowlist") X(OVERRIDES, "overrides") \
-    X(AUDIT, "audit") X(RELOAD, "policy_reload")
+    X(AUDIT, "audit") X(RELOAD, "policy_reload")       \
+    X(DECISION, "decision")
 
 enum route {
 #define R_ENUM(name, str) R_##name,
@@ -538,6 +539,10 @@ static enum route route_of(const char *url, const char **tail)
     if (!strcmp(url, "/v1/overrides")) return R_OVERRIDES;
     if (!strcmp(url, "/v1/audit")) return R_AUDIT;
     if (!strcmp(url, "/v1/policy/reload")) return R_RELOAD;
+    if (prefix(url, "/v1/decisions/", &rest) && *rest && !strchr(rest, '/')) {
+        *tail = rest;
+        return R_DECISION;
+    }
     if (prefix(url, "/v1/campaigns/", &rest) && *rest && !strchr(rest, '/')) {
         *tail = rest;
         return R_CAMPAIGN;
@@ -1061,6 +1066,7 @@ static enum MHD_Result dispatch(struct hu_server *s, struct MHD_Connection *c, s
     /* admin: reads need a token when tokens are configured, writes always */
     int needs_admin = r == R_ACCOUNT_ADMIN || r == R_RELOAD || (r == R_ALLOWLIST && post) ||
                       (s->admin_on && (r == R_ACCOUNT || r == R_CAMPAIGNS || r == R_CAMPAIGN ||
+                                       r == R_DECISION ||
                                        r == R_ALLOWLIST || r == R_OVERRIDES || r == R_AUDIT));
     const char *who = NULL;
     if (needs_admin) {
@@ -1172,6 +1178,21 @@ static enum MHD_Result dispatch(struct hu_server *s, struct MHD_Connection *c, s
         hu_buf_fini(&b);
         return ok;
     }
+    case R_DECISION:
+        /* the record of a decision, for appeals (engine.h: what is kept) */
+        if (!get) break;
+        hu_buf_init(&b, 1u << 16);
+        rc = hu_engine_decision_json(s->e, q->tail, &b);
+        if (rc == HU_OK)
+            ok = send_buf(s, c, r, 200, &b);
+        else if (rc == HU_ENOENT)
+            ok = send_error(s, c, r, 404, "not_found_error", "no_such_decision",
+                            "no recorded decision with that id (allow decisions are not recorded;"
+                            " see the retention in docs/serve.md)");
+        else
+            ok = send_internal(s, c, r, rc == HU_EIO ? "storage_unavailable" : "out_of_memory");
+        hu_buf_fini(&b);
+        return ok;
     case R_NOT_FOUND:
     default:
         return send_error(s, c, R_NOT_FOUND, 404, "not_found_error", "no_such_route",

@@ -45,6 +45,16 @@ k=0
 while [ $k -lt 10 ]; do echo "a-$k $(state a-$k)" >>"$TMP/before"; k=$((k + 1)); done
 check "phase A: 10 accounts with 100 requests each" [ "$(grep -c ' 100$' "$TMP/before")" -eq 10 ]
 check "phase A: the override is part of the decision" grep -q '^a-3 block ' "$TMP/before"
+# a refusal's decision id, as an appeal would quote it
+did=$(hc -d '{"account_id":"a-3"}' "$BASE/v1/decide" | json_str decision_id)
+rec=$(hc -H "$AUTH" "$BASE/v1/decisions/$did")
+check "the refusal is recorded under its id ($did)" has "$rec" ".*\"decision_id\":\"$did\".*\"account_id\":\"a-3\",\"action\":\"block\".*\"source\":\"override\""
+code=$(hc -o /dev/null -w '%{http_code}' "$BASE/v1/decisions/$did")
+check "decision lookup needs the read token when tokens are configured" [ "$code" = 401 ]
+aid=$(hc -d '{"account_id":"a-0"}' "$BASE/v1/decide" | json_str decision_id)
+code=$(hc -o /dev/null -w '%{http_code}' -H "$AUTH" "$BASE/v1/decisions/$aid")
+check "allow decisions are not recorded (404)" [ "$code" = 404 ]
+sleep 0.3   # the recorder writes every 100 ms
 
 # ---- phase B: a load, killed in the middle ----------------------------------
 : >"$TMP/acked"
@@ -79,6 +89,8 @@ check "restart after SIGKILL" [ -n "$PORT" ]
 # decisions are answered from the checkpoint at once, before the replay ends
 early=$(hc -o /dev/null -w '%{http_code}' -d '{"account_id":"a-3"}' "$BASE/v1/decide")
 check "right after restart: the blocked account is still blocked" [ "$early" = 403 ]
+rec=$(hc -H "$AUTH" "$BASE/v1/decisions/$did")
+check "after the SIGKILL the decision record is still there" has "$rec" ".*\"account_id\":\"a-3\",\"action\":\"block\""
 wait_caught_up
 check "journal replayed" [ $? -eq 0 ]
 : >"$TMP/after"

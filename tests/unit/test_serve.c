@@ -395,11 +395,12 @@ static void engine_events_overrides_restart(void **state)
     hu_engine_status(e, &st);
     assert_int_equal(st.journal_seq, 3);
     assert_int_equal(st.snapshot_seq, 3);
-    assert_true(st.replaying);
+    assert_int_equal(st.applied_seq, 3);   /* profiles restored from the checkpoint */
+    assert_false(st.replaying);            /* nothing after it to replay */
     assert_int_equal(hu_engine_start(e), HU_OK);
     wait_caught_up(e);
     assert_int_equal(hu_engine_account_json(e, "a1", 2, &b), HU_OK);
-    assert_non_null(strstr(b.ptr, "\"requests\":2"));   /* replayed, not doubled */
+    assert_non_null(strstr(b.ptr, "\"requests\":2"));   /* restored, not doubled */
     hu_buf_reset(&b);
     assert_int_equal(hu_engine_audit_json(e, 0, &b), HU_OK);
     assert_non_null(strstr(b.ptr, "\"actor\":\"alice\",\"verb\":\"override\",\"account_id\":\"a2\","
@@ -531,6 +532,160 @@ static void engine_signup(void **state)
     hu_engine_destroy(e);
 }
 
+/* Refusals are recorded and can be looked up by id: from the queue at
+ * once, from the store after a restart; allow decisions are not; the row
+ * bound keeps the newest records. */
+static void engine_decision_records(void **state)
+{
+    (void)state;
+    char db[128];
+    snprintf(db, sizeof db, "%s/dr.db", dir);
+    struct hu_engine_opts o = { .db_path = db, .decisions_keep = 5 };
+    struct hu_engine *e = NULL;
+    char err[512];
+    assert_int_equal(hu_engine_create(&o, &e, err, sizeof err), HU_OK);
+    assert_int_equal(hu_engine_start(e), HU_OK);
+    assert_int_equal(hu_engine_account_set(e, HU_STORE_OVERRIDE, "bad\"one", HU_ACTION_BLOCK,
+                                           "alice", "override", "ticket"), HU_OK);
+    struct hu_served_decision d;
+    char ids[20][32];
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(decide_for(e, "bad\"one", &d), HU_ACTION_BLOCK);
+        snprintf(ids[i], sizeof ids[i], "%s", d.id);
+    }
+    struct hu_buf b;
+    hu_buf_init(&b, 1 << 20);
+    /* at once (queue or store), with the account escaped */
+    assert_int_equal(hu_engine_decision_json(e, ids[19], &b), HU_OK);
+    assert_non_null(strstr(b.ptr, "\"account_id\":\"bad\\\"one\",\"action\":\"block\""));
+    assert_non_null(strstr(b.ptr, "\"source\":\"override\""));
+    char want[64];
+    snprintf(want, sizeof want, "{\"decision_id\":\"%s\"", ids[19]);
+    assert_ptr_equal(strstr(b.ptr, want), b.ptr);
+    hu_buf_reset(&b);
+    assert_int_equal(decide_for(e, "fine", &d), HU_ACTION_ALLOW);
+    assert_int_equal(hu_engine_decision_json(e, d.id, &b), HU_ENOENT);   /* allow: not recorded */
+    assert_int_equal(hu_engine_decision_json(e, "d-zz", &b), HU_ENOENT);
+    assert_int_equal(hu_engine_decision_json(e, "x", &b), HU_ENOENT);
+    assert_int_equal(hu_engine_decision_json(e, "d-0000000000000-00000000000000000000000000", &b),
+                     HU_ENOENT);
+    /* account lookups are not decisions: no record, no quota */
+    assert_int_equal(hu_engine_account_json(e, "bad\"one", 7, &b), HU_OK);
+    hu_buf_reset(&b);
+    hu_engine_destroy(e);   /* the recorder flushes its queue */
+
+    e = NULL;
+    assert_int_equal(hu_engine_create(&o, &e, err, sizeof err), HU_OK);
+    for (int i = 0; i < 20; i++) {
+        int rc = hu_engine_decision_json(e, ids[i], &b);
+        /* the newest 5 are kept (each flush prunes to the bound) */
+        if (i >= 15)
+            assert_int_equal(rc, HU_OK);
+        else
+            assert_int_equal(rc, HU_ENOENT);
+        hu_buf_reset(&b);
+    }
+    hu_buf_fini(&b);
+    hu_engine_destroy(e);
+}
+
+/* A checkpoint covers part of the journal; lines appended after it (as a
+ * crash would leave them) are replayed on top of the restored profiles,
+ * and the result equals a service that saw everything in one life. */
+static void engine_checkpoint_tail(void **state)
+{
+    (void)state;
+    char db1[128], db2[128];
+    snprintf(db1, sizeof db1, "%s/ct1.db", dir);
+    snprintf(db2, sizeof db2, "%s/ct2.db", dir);
+    char body1[8192], body2[8192];
+    size_t n1 = 0, n2 = 0;
+    for (int i = 0; i < 60; i++)
+        n1 += (size_t)snprintf(body1 + n1, sizeof body1 - n1,
+                               "{\"ts\":%d,\"account_id\":\"u%d\",\"ip\":\"10.0.%d.1\",\"model\":\"m\"}\n",
+                               1700000000 + i * 7, i % 6, i % 3);
+    /* a sign-up a minute ago: the sign-up counts decay with a day's half-life */
+    n1 += (size_t)snprintf(body1 + n1, sizeof body1 - n1,
+                           "{\"ts\":%lld,\"kind\":\"account\",\"account_id\":\"u1\","
+                           "\"account_type\":\"education\",\"payment_fp\":\"pf\"}\n",
+                           (long long)time(NULL) - 60);
+    for (int i = 0; i < 40; i++)
+        n2 += (size_t)snprintf(body2 + n2, sizeof body2 - n2,
+                               "{\"ts\":%d,\"account_id\":\"u%d\",\"ip\":\"10.1.%d.1\",\"model\":\"m2\"}\n",
+                               1700001000 + i * 5, i % 9, i % 4);
+    struct hu_events_result *res = malloc(sizeof *res);
+    char err[512];
+
+    /* life 1: body1, clean stop (checkpoint at its end) */
+    struct hu_engine_opts o = { .db_path = db1, .relink_ms = 10, .checkpoint_ms = 100000 };
+    struct hu_engine *e = NULL;
+    assert_int_equal(hu_engine_create(&o, &e, err, sizeof err), HU_OK);
+    assert_int_equal(hu_engine_start(e), HU_OK);
+    assert_int_equal(hu_engine_post_events(e, body1, n1, res), HU_OK);
+    wait_caught_up(e);
+    hu_engine_destroy(e);
+    /* body2 lands in the journal behind the checkpoint's back */
+    struct hu_store *st = NULL;
+    assert_int_equal(hu_store_open(db1, NULL, &st, err, sizeof err), HU_OK);
+    const char *lines[64];
+    size_t lens[64], n = 0;
+    for (const char *p = body2; p < body2 + n2; n++) {
+        const char *nl = strchr(p, '\n');
+        lines[n] = p;
+        lens[n] = (size_t)(nl - p);
+        p = nl + 1;
+    }
+    assert_int_equal(hu_store_journal_append(st, lines, lens, n, 1, NULL, NULL), HU_OK);
+    hu_store_close(st);
+    /* life 2: restores at body1's end, replays body2 only */
+    e = NULL;
+    assert_int_equal(hu_engine_create(&o, &e, err, sizeof err), HU_OK);
+    struct hu_engine_status s1;
+    hu_engine_status(e, &s1);
+    assert_int_equal(s1.applied_seq, 61);
+    assert_int_equal(s1.journal_seq, 101);
+    assert_true(s1.replaying);
+    assert_int_equal(hu_engine_start(e), HU_OK);
+    wait_caught_up(e);
+
+    /* one life: both bodies */
+    struct hu_engine_opts o2 = { .db_path = db2, .relink_ms = 10 };
+    struct hu_engine *f = NULL;
+    assert_int_equal(hu_engine_create(&o2, &f, err, sizeof err), HU_OK);
+    assert_int_equal(hu_engine_start(f), HU_OK);
+    assert_int_equal(hu_engine_post_events(f, body1, n1, res), HU_OK);
+    assert_int_equal(hu_engine_post_events(f, body2, n2, res), HU_OK);
+    wait_caught_up(f);
+    struct hu_buf a, b;
+    hu_buf_init(&a, 1 << 20);
+    hu_buf_init(&b, 1 << 20);
+    for (int i = 0; i < 9; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "u%d", i);
+        assert_int_equal(hu_engine_account_json(e, id, strlen(id), &a), HU_OK);
+        assert_int_equal(hu_engine_account_json(f, id, strlen(id), &b), HU_OK);
+    }
+    assert_int_equal(hu_engine_campaigns_json(e, &a), HU_OK);
+    assert_int_equal(hu_engine_campaigns_json(f, &b), HU_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.ptr, b.ptr, a.len);
+    assert_non_null(strstr(a.ptr, "\"account_id\":\"u1\",\"known\":true"));
+    /* the sign-up counts came back with the checkpoint */
+    hu_buf_reset(&a);
+    hu_buf_reset(&b);
+    const char sg[] = "{\"program\":\"education\",\"payment_fp\":\"pf\"}";
+    const char *what;
+    assert_int_equal(hu_engine_signup(e, sg, sizeof sg - 1, &a, &what), HU_OK);
+    assert_int_equal(hu_engine_signup(f, sg, sizeof sg - 1, &b, &what), HU_OK);
+    assert_non_null(strstr(a.ptr, "\"payment_fp\":1.00"));
+    assert_non_null(strstr(b.ptr, "\"payment_fp\":1.00"));
+    hu_buf_fini(&a);
+    hu_buf_fini(&b);
+    hu_engine_destroy(e);
+    hu_engine_destroy(f);
+    free(res);
+}
+
 int main(void)
 {
     hu_log_set_level(HU_LOG_ERROR);
@@ -549,6 +704,8 @@ int main(void)
         cmocka_unit_test(engine_throttle_window),
         cmocka_unit_test(engine_policy_reload),
         cmocka_unit_test(engine_signup),
+        cmocka_unit_test(engine_decision_records),
+        cmocka_unit_test(engine_checkpoint_tail),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -35,7 +36,8 @@ static int collect(void *ctx, uint64_t seq, const char *line, size_t len)
     if (l->n < 64) {
         l->seqs[l->n] = seq;
         size_t k = len < sizeof l->text[0] - 1 ? len : sizeof l->text[0] - 1;
-        memcpy(l->text[l->n], line, k);
+        if (line)   /* NULL: a row that failed its checksum (len 0) */
+            memcpy(l->text[l->n], line, k);
         l->text[l->n][k] = 0;
         l->n++;
     }
@@ -275,6 +277,299 @@ static void refuses_newer_schema(void **state)
     assert_non_null(strstr(err, "newer"));
 }
 
+static int sql(const char *path, const char *q)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, q, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+struct st_seen {
+    int blobs, dict, prof;
+    char last_blob[32];
+    uint64_t last_rec;
+};
+
+static int seen_blob(void *ctx, const char *name, const void *d, size_t len)
+{
+    struct st_seen *x = ctx;
+    (void)d; (void)len;
+    x->blobs++;
+    snprintf(x->last_blob, sizeof x->last_blob, "%s", name);
+    return 0;
+}
+static int seen_dict(void *ctx, uint64_t i, uint64_t key, const char *v, size_t len)
+{
+    struct st_seen *x = ctx;
+    (void)key; (void)v; (void)len;
+    assert_int_equal(i, (uint64_t)x->dict);
+    x->dict++;
+    return 0;
+}
+static int seen_prof(void *ctx, uint64_t rec, const char *id, size_t id_len, const void *b, size_t len)
+{
+    struct st_seen *x = ctx;
+    (void)id; (void)id_len; (void)b; (void)len;
+    x->prof++;
+    x->last_rec = rec;
+    return 0;
+}
+
+/* profiles, dictionary and blobs come back; a changed profile replaces its
+ * row; a flipped byte in any row is reported as corruption, never used */
+static void state_roundtrip_and_checksums(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "st.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    struct hu_store_state_fns fns = { seen_blob, seen_dict, seen_prof };
+    struct st_seen x = { 0 };
+    uint64_t seq = 99;
+    assert_int_equal(hu_store_state_load(s, &seq, &fns, &x), HU_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(x.prof + x.dict + x.blobs, 0);
+    for (int round = 0; round < 2; round++) {
+        struct hu_store_ckpt_head h = { .profile_seq = 10 + (uint64_t)round, .now_ms = 1 };
+        assert_int_equal(hu_store_checkpoint_start(s, &h), HU_OK);
+        assert_int_equal(hu_store_checkpoint_profile(s, 0, "a", 1, "blob-a", 6), HU_OK);
+        if (round)
+            assert_int_equal(hu_store_checkpoint_profile(s, 1, "b", 1, "blob-b", 6), HU_OK);
+        assert_int_equal(hu_store_checkpoint_dict(s, (uint64_t)round, 77, "1.2.3.4", 7), HU_OK);
+        assert_int_equal(hu_store_checkpoint_blob(s, "observer", "xyz", 3), HU_OK);
+        assert_int_equal(hu_store_checkpoint_commit(s), HU_OK);
+    }
+    /* a snapshot-only checkpoint keeps the state's seq */
+    assert_int_equal(hu_store_checkpoint_begin(s, 5, 1, 2), HU_OK);
+    assert_int_equal(hu_store_checkpoint_commit(s), HU_OK);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(hu_store_state_load(s, &seq, &fns, &x), HU_OK);
+    assert_int_equal(seq, 11);
+    assert_int_equal(x.prof, 2);
+    assert_int_equal(x.dict, 2);
+    assert_int_equal(x.blobs, 1);
+    assert_string_equal(x.last_blob, "observer");
+    assert_int_equal(hu_store_degraded(s), 0);
+    hu_store_close(s);
+    /* flip one byte of a profile blob, of a dictionary value, of a blob */
+    static const char *const flips[] = {
+        "UPDATE ckpt_profiles SET blob = CAST('blob-X' AS BLOB) WHERE rec = 1",
+        "UPDATE ckpt_dict SET value = CAST('1.2.3.5' AS BLOB) WHERE i = 0",
+        "UPDATE ckpt_blobs SET data = CAST('xyZ' AS BLOB)",
+        "UPDATE ckpt_profiles SET account_id = CAST('c' AS BLOB) WHERE rec = 0",
+    };
+    for (size_t k = 0; k < sizeof flips / sizeof flips[0]; k++) {
+        char q[128];
+        snprintf(q, sizeof q, "%s/st%zu.db", dir, k);
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "cp %s %s", p, q);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(sql(q, flips[k]), SQLITE_OK);
+        s = NULL;
+        assert_int_equal(hu_store_open(q, NULL, &s, NULL, 0), HU_OK);   /* structure is fine */
+        memset(&x, 0, sizeof x);
+        assert_int_equal(hu_store_state_load(s, &seq, &fns, &x), HU_ECORRUPT);
+        assert_int_equal(hu_store_degraded(s), 1);
+        assert_int_equal(hu_store_corrupt_rows(s), 1);
+        hu_store_close(s);
+    }
+    /* the snapshot rows carry checksums too */
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    assert_int_equal(hu_store_checkpoint_begin(s, 7, 1, 2), HU_OK);
+    struct hu_store_account_row r = { "acct", 4, 0.5, 5, 5, "C-1", 9, "x=1" };
+    assert_int_equal(hu_store_checkpoint_account(s, &r), HU_OK);
+    assert_int_equal(hu_store_checkpoint_commit(s), HU_OK);
+    hu_store_close(s);
+    assert_int_equal(sql(p, "UPDATE checkpoint_accounts SET score = 0.0"), SQLITE_OK);
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    assert_int_equal(hu_store_checkpoint_load(s, &seq, ck_acct, ck_camp, &(struct ck){ 0 }),
+                     HU_ECORRUPT);
+    hu_store_close(s);
+}
+
+/* a journal row whose bytes changed is delivered as NULL and counted */
+static void journal_row_checksum(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "js.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    const char *a[] = { "{\"a\":1}", "{\"a\":2}" };
+    size_t al[] = { 7, 7 };
+    assert_int_equal(hu_store_journal_append(s, a, al, 2, 1, NULL, NULL), HU_OK);
+    hu_store_close(s);
+    assert_int_equal(sql(p, "UPDATE journal SET line = CAST('{\"a\":9}' AS BLOB) WHERE seq = 2"),
+                     SQLITE_OK);
+    s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    struct lines l = { .n = 0 };
+    assert_int_equal(hu_store_journal_read(s, 0, 10, collect, &l), 2);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.text[0], "{\"a\":1}");
+    assert_string_equal(l.text[1], "");   /* NULL line, len 0 */
+    assert_int_equal(hu_store_corrupt_rows(s), 1);
+    assert_int_equal(hu_store_degraded(s), 1);
+    hu_store_close(s);
+}
+
+/* a schema-1 file: the journal keeps its rows (unchecked), the old
+ * snapshot is dropped, the version becomes 2 */
+static void migrates_v1(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "v1.db");
+    assert_int_equal(sql(p, "PRAGMA journal_mode=WAL;"
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('schema_version','1');"
+        "CREATE TABLE journal(seq INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, line BLOB NOT NULL);"
+        "INSERT INTO journal(received_ms, line) VALUES(1, CAST('{\"v\":1}' AS BLOB));"
+        "CREATE TABLE checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1), applied_seq INTEGER NOT NULL,"
+        "  policy_digest TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+        "INSERT INTO checkpoint VALUES(1, 1, '0', 1);"
+        "CREATE TABLE checkpoint_accounts(rid INTEGER PRIMARY KEY, account_id BLOB NOT NULL,"
+        "  score REAL NOT NULL, action INTEGER NOT NULL, would INTEGER NOT NULL,"
+        "  campaign TEXT NOT NULL, requests INTEGER NOT NULL, reasons TEXT NOT NULL);"
+        "INSERT INTO checkpoint_accounts VALUES(1, 'x', 0.1, 0, 0, '', 1, '');"
+        "CREATE TABLE checkpoint_campaigns(rid INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+        "  score REAL NOT NULL, n_members INTEGER NOT NULL, json TEXT NOT NULL);"),
+        SQLITE_OK);
+    struct hu_store *s = NULL;
+    char err[256] = "";
+    assert_int_equal(hu_store_open(p, NULL, &s, err, sizeof err), HU_OK);
+    struct lines l = { .n = 0 };
+    assert_int_equal(hu_store_journal_read(s, 0, 10, collect, &l), 1);
+    assert_string_equal(l.text[0], "{\"v\":1}");
+    struct ck c = { 0 };
+    uint64_t seq = 9;
+    assert_int_equal(hu_store_checkpoint_load(s, &seq, ck_acct, ck_camp, &c), HU_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(c.n, 0);
+    hu_store_close(s);
+}
+
+/* flipped bytes in the b-tree pages: PRAGMA quick_check at open says so */
+static void refuses_corrupt_file(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "cor.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    const char *lines[200];
+    size_t lens[200];
+    static const char line[] = "{\"ts\":1,\"account_id\":\"some account id that takes room\"}";
+    for (int i = 0; i < 200; i++) {
+        lines[i] = line;
+        lens[i] = sizeof line - 1;
+    }
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(hu_store_journal_append(s, lines, lens, 200, 1, NULL, NULL), HU_OK);
+    hu_store_close(s);   /* WAL checkpointed into the file */
+    /* overwrite the middle of page 3 onwards (interior and leaf pages of the journal) */
+    FILE *f = fopen(p, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 4096 * 3 + 8, SEEK_SET), 0);
+    for (int i = 0; i < 4096 * 4; i++)
+        fputc(0xA5, f);
+    fclose(f);
+    char err[512] = "";
+    s = (struct hu_store *)1;
+    int rc = hu_store_open(p, NULL, &s, err, sizeof err);
+    assert_int_equal(rc, HU_ECORRUPT);
+    assert_null(s);
+    assert_non_null(strstr(err, "corrupt"));
+    /* without the check it opens (the operator's choice, documented) */
+    struct hu_store_opts o = { .no_check = 1 };
+    s = NULL;
+    rc = hu_store_open(p, &o, &s, err, sizeof err);
+    if (rc == HU_OK)
+        hu_store_close(s);
+}
+
+/* a directory the service cannot write in, a read-only database file */
+static void refuses_readonly(void **state)
+{
+    (void)state;
+    char d[128], p[160];
+    path_in(d, sizeof d, "ro");
+    assert_int_equal(mkdir(d, 0755), 0);
+    snprintf(p, sizeof p, "%s/x.db", d);
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    hu_store_close(s);
+    assert_int_equal(chmod(p, 0444), 0);
+    char err[512] = "";
+    s = NULL;
+    int rc = hu_store_open(p, NULL, &s, err, sizeof err);
+    if (geteuid() != 0) {   /* root writes through file modes */
+        assert_int_equal(rc, HU_EIO);
+        assert_non_null(strstr(err, "read-only"));
+    } else if (rc == HU_OK) {
+        hu_store_close(s);
+    }
+    assert_int_equal(chmod(p, 0644), 0);
+    assert_int_equal(chmod(d, 0555), 0);
+    s = NULL;
+    rc = hu_store_open(p, NULL, &s, err, sizeof err);
+    if (geteuid() != 0) {
+        assert_int_equal(rc, HU_EIO);
+        assert_non_null(strstr(err, "cannot write in the database's directory"));
+    } else if (rc == HU_OK) {
+        hu_store_close(s);   /* tests/cli/test_serve_faults.sh uses a read-only mount */
+    }
+    assert_int_equal(chmod(d, 0755), 0);
+}
+
+struct drow {
+    int n;
+    char account[32];
+    int action;
+};
+static void drow_fn(void *ctx, const struct hu_store_decision *d)
+{
+    struct drow *r = ctx;
+    r->n++;
+    snprintf(r->account, sizeof r->account, "%s", d->account_id);
+    r->action = d->action;
+}
+
+static void decision_records(void **state)
+{
+    (void)state;
+    char p[128];
+    path_in(p, sizeof p, "dec.db");
+    struct hu_store *s = NULL;
+    assert_int_equal(hu_store_open(p, NULL, &s, NULL, 0), HU_OK);
+    struct hu_store_decision d[10];
+    char ids[10][32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(ids[i], sizeof ids[i], "d-%012x-%06x", 1000 + i, i);
+        d[i] = (struct hu_store_decision){ .id = ids[i], .ts_ms = i < 5 ? 1000 : 5000,
+                                           .account_id = "acct", .action = 5, .campaign = "",
+                                           .reasons = "r=1" };
+    }
+    assert_int_equal(hu_store_decisions_put(s, d, 10, 8, 0), HU_OK);
+    assert_int_equal(hu_store_decisions_count(s), 8);   /* row bound: the newest 8 */
+    struct drow r = { 0 };
+    assert_int_equal(hu_store_decision_get(s, ids[1], drow_fn, &r), HU_ENOENT);
+    assert_int_equal(hu_store_decision_get(s, ids[9], drow_fn, &r), HU_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.account, "acct");
+    assert_int_equal(r.action, 5);
+    /* age bound: rows older than 2000 ms go */
+    assert_int_equal(hu_store_decisions_put(s, NULL, 0, 0, 2000), HU_OK);
+    assert_int_equal(hu_store_decisions_count(s), 5);
+    hu_store_close(s);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/hu-test-store-XXXXXX");
@@ -286,6 +581,12 @@ int main(void)
         cmocka_unit_test(overrides_and_audit),
         cmocka_unit_test(refuses_non_database),
         cmocka_unit_test(refuses_newer_schema),
+        cmocka_unit_test(state_roundtrip_and_checksums),
+        cmocka_unit_test(journal_row_checksum),
+        cmocka_unit_test(migrates_v1),
+        cmocka_unit_test(refuses_corrupt_file),
+        cmocka_unit_test(refuses_readonly),
+        cmocka_unit_test(decision_records),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
