@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 int hu_cli_quiet;
 
@@ -117,9 +120,24 @@ int hu_cli_usage_error(const char *cmd, const char *fmt, ...)
     return HU_EXIT_USAGE;
 }
 
+/* Blocks of 512 KiB and more (profile pages, the observer's batches, the
+ * tables' arrays) are mapped and unmapped on their own, whichever thread
+ * allocated them.  glibc otherwise raises its mmap threshold after the first
+ * such free, and later blocks stay in the allocating thread's arena: the
+ * observer's merge frees its shards' profile pages on the main thread while
+ * it fills the final table, and could not reuse them (measured: peak RSS 434
+ * -> 301 MB for 1,000,000 accounts at --max-accounts 50000 on two threads). */
+static void tune_allocator(void)
+{
+#ifdef __GLIBC__
+    (void)mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     hu_log_init();
+    tune_allocator();
     if (argc < 2) {
         print_usage(stderr);
         return HU_EXIT_USAGE;

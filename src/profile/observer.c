@@ -487,6 +487,18 @@ static int shard_note_account(struct run_shard *sh, uint64_t seq)
     return HU_OK;
 }
 
+/* Call the tap on the request o just folded in; pin its account if asked.
+ * HU_OK or HU_ENOMEM. */
+static int tap_call(const struct hu_observer_tap *tap, unsigned shard, struct hu_observer *o,
+                    const struct hu_event *ev)
+{
+    int r = tap->fn(tap->ctx, shard, ev, o->last_p, &o->last_f);
+    if (r == HU_OBSERVER_TAP_PIN && o->last_p && ev->account_id.len
+        && hu_profile_table_pin(o->table, ev->account_id.ptr, ev->account_id.len, 1) != HU_OK)
+        return HU_OK;   /* not held: cannot happen, the request was just folded into it */
+    return r == HU_ENOMEM ? HU_ENOMEM : HU_OK;
+}
+
 static void *shard_main(void *arg)
 {
     struct run_shard *sh = arg;
@@ -514,9 +526,8 @@ static void *shard_main(void *arg)
             int r = observe_one(sh->obs, &sh->ev, &created, t);
             if (!r && created)
                 r = shard_note_account(sh, seq);
-            if (!r && sh->tap && sh->obs->last_request
-                && sh->tap->fn(sh->tap->ctx, sh->index, &sh->ev, sh->obs->last_p, &sh->obs->last_f) == HU_ENOMEM)
-                r = HU_ENOMEM;
+            if (!r && sh->tap && sh->obs->last_request)
+                r = tap_call(sh->tap, sh->index, sh->obs, &sh->ev);
             if (r == HU_ENOMEM)
                 rc = r;
         }
@@ -581,7 +592,7 @@ static int run_inline(struct hu_observer *o, hu_event_next_fn next, void *ctx,
         int created;
         double tt[2] = { 0, 0 };
         if (observe_one(o, &ev, &created, tt) == HU_ENOMEM
-            || (tap && o->last_request && tap->fn(tap->ctx, 0, &ev, o->last_p, &o->last_f) == HU_ENOMEM)) {
+            || (tap && o->last_request && tap_call(tap, 0, o, &ev) == HU_ENOMEM)) {
             rc = HU_ENOMEM;
             break;
         }
@@ -619,6 +630,7 @@ static int merge_shards(struct hu_observer *o, struct run_shard *sh, unsigned n)
         else if (hu_profile_merge(dst, src) != HU_OK)
             return HU_EINTERNAL;
         at[best]++;
+        hu_profile_table_drain_to(sh[best].obs->table, at[best]);
     }
     for (unsigned s = 0; s < n; s++) {
         int rc = hu_dict_merge(o->dict, sh[s].obs->dict);

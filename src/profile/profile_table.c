@@ -56,6 +56,7 @@ struct pt_id {
 struct hu_profile_table {
     struct hu_profile **pages;
     size_t n_pages, cap_pages;
+    size_t drained_pages;           /* pages freed by drain_to() */
     uint64_t *hash;             /* per record */
     struct pt_id *ids;          /* per record, strings in `names` */
     size_t cap_rec;             /* capacity of hash[] and ids[] */
@@ -404,6 +405,14 @@ uint64_t hu_profile_table_evicted(const struct hu_profile_table *t)
 uint64_t hu_profile_table_refused(const struct hu_profile_table *t)
 {
     return t ? t->refused : 0;
+}
+
+void hu_profile_table_drain_to(struct hu_profile_table *t, size_t r)
+{
+    while (t->drained_pages < t->n_pages && (t->drained_pages + 1) * PT_PAGE <= r) {
+        hu_free(t->pages[t->drained_pages]);
+        t->pages[t->drained_pages++] = NULL;
+    }
 }
 
 void hu_profile_table_add_losses(struct hu_profile_table *t, uint64_t evicted, uint64_t refused)

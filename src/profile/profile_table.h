@@ -78,6 +78,11 @@ uint64_t hu_profile_table_evicted(const struct hu_profile_table *t);
 /* New accounts refused because every account held was pinned or heavy
  * (get() returned HU_EFULL). */
 uint64_t hu_profile_table_refused(const struct hu_profile_table *t);
+/* Free the profiles of records [0, r) while t is drained in record order
+ * (the observer's merge of its shards), so that the shards and the merged
+ * table do not both hold every profile at the peak.  Afterwards only
+ * destroy() may be called on t.  O(pages freed). */
+void hu_profile_table_drain_to(struct hu_profile_table *t, size_t r);
 /* Add another table's evicted and refused counts to t's (the observer's
  * shards each evict from their own table; the merged table reports the
  * sum). */

@@ -217,7 +217,24 @@ struct fp_shards {
     const struct hu_fp_key *key;
     struct hu_fp_side *side;     /* [n] or NULL */
     struct hu_fp_online *on;     /* [n] or NULL */
+    const struct hu_ioc_set *iocs;   /* --iocs: pin the accounts they name; NULL: none */
 };
+
+/* 1 if a partner's indicator names this request's address, network, client
+ * fingerprint or user agent.  Only with --iocs: up to 33 probes for an
+ * address, one for each other kind. */
+static int ioc_names(const struct hu_ioc_set *set, const struct hu_event *ev, const struct hu_req_features *f)
+{
+    struct hu_ioc_match m;
+    struct hu_ip ip;
+    if (ev->ip.ptr && hu_ip_parse(ev->ip.ptr, ev->ip.len, &ip) == HU_OK && hu_ioc_lookup_ip(set, &ip, &m))
+        return 1;
+    if (f->asn && hu_ioc_lookup_asn(set, f->asn, &m))
+        return 1;
+    if (ev->client_fp.len && hu_ioc_lookup_client_fp(set, ev->client_fp.ptr, ev->client_fp.len, &m))
+        return 1;
+    return ev->user_agent.len && hu_ioc_lookup_user_agent(set, ev->user_agent.ptr, ev->user_agent.len, &m);
+}
 
 static int fp_tap(void *ctx, unsigned shard, const struct hu_event *ev, const struct hu_profile *p,
                   const struct hu_req_features *f)
@@ -240,18 +257,30 @@ static int fp_tap(void *ctx, unsigned shard, const struct hu_event *ev, const st
         rc = hu_fp_online_observe(&fs->on[shard], account, &r);
         if (rc == HU_EFULL)
             rc = HU_OK;     /* the matcher is full: this account is not matched */
+        if (rc)
+            return rc;
+        const struct hu_fp_account *st = hu_fp_online_get(&fs->on[shard], account);
+        if (p && st && st->bound_at)
+            return HU_OBSERVER_TAP_PIN;     /* a known campaign's account: never evicted */
     }
+    if (p && fs->iocs && ioc_names(fs->iocs, ev, f))
+        return HU_OBSERVER_TAP_PIN;
     return rc;
 }
 
 int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *ctx, unsigned n_threads,
                             struct hu_observer_run_stats *stats)
 {
-    if (!a->fp_on_active && !a->fp_side_active)
+    /* partners' indicators pin the accounts they name only where eviction
+     * can happen (--max-accounts) */
+    const struct hu_ioc_set *pin_iocs = a->cfg.max_accounts ? a->cfg.iocs : NULL;
+    if (!a->fp_on_active && !a->fp_side_active && !pin_iocs)
         return hu_observer_run(a->obs, next, ctx, n_threads, stats);
     unsigned n = hu_observer_threads(n_threads);
-    struct fp_shards fs = { .key = a->cfg.fp_key };
+    struct fp_shards fs = { .key = a->cfg.fp_key, .iocs = pin_iocs };
     struct hu_observer_tap tap = { fp_tap, &fs };
+    if (!a->fp_on_active && !a->fp_side_active)
+        return hu_observer_run_tap(a->obs, next, ctx, n, &tap, stats);   /* iocs only: no shard state */
     if (n == 1) {
         fs.side = a->fp_side_active ? &a->fp_side : NULL;
         fs.on = a->fp_on_active ? &a->fp_on : NULL;

@@ -57,6 +57,29 @@ check "the table summary reports evictions" grep -q "1 low-volume accounts evict
 "$HUELLA" analyze - --out "$TMP/s" --max-accounts abc </dev/null >/dev/null 2>&1
 check "--max-accounts rejects a non-number (exit 2)" [ $? -eq 2 ]
 
+# a flood cannot evict the accounts a partner's indicator names: 50 light
+# accounts on 198.51.100.0/24 first, then a flood 4x past the bound; with
+# the indicator (--iocs) all 50 are kept, without it the flood evicts them
+cat >"$TMP/ioc.json" <<'EOF2'
+{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","pattern":"[ipv4-addr:value = '198.51.100.0/24']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}]}
+EOF2
+pinflood() {
+    awk -v n=$((MAX * 4)) 'BEGIN {
+        for (h = 0; h < 50; h++)
+            printf "{\"ts\":1770000000,\"account_id\":\"named-%03d\",\"ip\":\"198.51.100.%d\",\"prompt\":\"task\"}\n", h, h;
+        for (i = 0; i < n; i++)
+            printf "{\"ts\":%d,\"account_id\":\"flood-%09d\",\"ip\":\"10.%d.%d.%d\",\"prompt\":\"hello %d\"}\n",
+                   1770000010 + int(i / 10), i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, i }'
+}
+for t in 1 2; do
+    pinflood | "$HUELLA" analyze - --out "$TMP/p$t" --max-accounts $MAX --iocs "$TMP/ioc.json" --threads $t \
+        --no-report -q 2>"$TMP/p$t.err"
+    check "--iocs pins the named accounts against a flood (threads $t): 50 of 50 kept" \
+        [ "$(grep -c '^named-' "$TMP/p$t/accounts.csv")" -eq 50 ]
+done
+pinflood | "$HUELLA" analyze - --out "$TMP/p0" --max-accounts $MAX --no-report -q 2>/dev/null
+check "without the indicator the same flood evicts them" [ "$(grep -c '^named-' "$TMP/p0/accounts.csv")" -eq 0 ]
+
 # one account, many distinct templates
 tpl() {
     awk -v n="$TPL" 'BEGIN { for (i = 0; i < n; i++)
