@@ -176,17 +176,6 @@ static int restore_summary(struct worker *w, const struct hu_summary *s, int dir
 
 /* ---- events ------------------------------------------------------------------------ */
 
-static void add_release(struct shard *s, uint64_t mh, int64_t ts)
-{
-    for (size_t i = 0; i < s->n_rel; i++)
-        if (s->rel[i].model_hash == mh) {
-            if (ts < s->rel[i].ts_ms)
-                s->rel[i].ts_ms = ts;
-            return;
-        }
-    if (s->n_rel < HU_MAX_RELEASES)
-        s->rel[s->n_rel++] = (struct hu_release){ mh, ts };
-}
 
 static int apply_line(struct worker *w, struct shard *s, const char *line, size_t len, uint64_t seq)
 {
@@ -196,7 +185,7 @@ static int apply_line(struct worker *w, struct shard *s, const char *line, size_
         return HU_OK;
     }
     if (ev.kind == HU_EV_MODEL_RELEASE) {
-        add_release(s, hu_hash(ev.model.ptr, ev.model.len), ev.ts_ms);
+        hu_releases_note(s->rel, &s->n_rel, hu_hash(ev.model.ptr, ev.model.len), ev.ts_ms);
         return hu_observer_observe(w->obs, &ev);
     }
     uint64_t h = hu_hash(ev.account_id.ptr, ev.account_id.len);

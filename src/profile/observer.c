@@ -121,17 +121,22 @@ void hu_observer_import_entity(struct hu_observer *o, enum hu_dict_kind kind, ui
         (void)hu_dict_put(o->dict, kind, hash, value, len);   /* full: only pretty-printing is lost */
 }
 
-void hu_observer_import_release(struct hu_observer *o, uint64_t model_hash, int64_t ts_ms)
+void hu_releases_note(struct hu_release *rel, size_t *n, uint64_t model_hash, int64_t ts_ms)
 {
-    for (size_t i = 0; i < o->n_releases; i++) {
-        if (o->releases[i].model_hash == model_hash) {
-            if (ts_ms < o->releases[i].ts_ms)
-                o->releases[i].ts_ms = ts_ms;
+    for (size_t i = 0; i < *n; i++) {
+        if (rel[i].model_hash == model_hash) {
+            if (ts_ms < rel[i].ts_ms)
+                rel[i].ts_ms = ts_ms;
             return;
         }
     }
-    if (o->n_releases < HU_MAX_RELEASES)
-        o->releases[o->n_releases++] = (struct hu_release){ model_hash, ts_ms };
+    if (*n < HU_MAX_RELEASES)
+        rel[(*n)++] = (struct hu_release){ model_hash, ts_ms };
+}
+
+void hu_observer_import_release(struct hu_observer *o, uint64_t model_hash, int64_t ts_ms)
+{
+    hu_releases_note(o->releases, &o->n_releases, model_hash, ts_ms);
 }
 
 void hu_observer_import_counts(struct hu_observer *o, const struct hu_observer_counts *c)
@@ -230,15 +235,7 @@ static void observe_release(struct hu_observer *o, const struct hu_event *ev)
 {
     uint64_t mh = hu_hash(ev->model.ptr, ev->model.len);
     remember(o, HU_DICT_MODEL, mh, ev->model);
-    for (size_t i = 0; i < o->n_releases; i++) {
-        if (o->releases[i].model_hash == mh) {
-            if (ev->ts_ms < o->releases[i].ts_ms)
-                o->releases[i].ts_ms = ev->ts_ms;
-            return;
-        }
-    }
-    if (o->n_releases < HU_MAX_RELEASES)
-        o->releases[o->n_releases++] = (struct hu_release){ mh, ev->ts_ms };
+    hu_releases_note(o->releases, &o->n_releases, mh, ev->ts_ms);
 }
 
 static double now_s(void)

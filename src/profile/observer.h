@@ -30,6 +30,11 @@ struct hu_release {
 /* Most model releases remembered (a release a day for more than a year). */
 #define HU_MAX_RELEASES 512u
 
+/* Note a release of model_hash at ts_ms in rel[0 .. *n) (capacity
+ * HU_MAX_RELEASES): the earliest line per model wins; past the capacity
+ * new models are ignored.  O(*n). */
+void hu_releases_note(struct hu_release *rel, size_t *n, uint64_t model_hash, int64_t ts_ms);
+
 struct hu_observer_config {
     /* Shared feature context (borrowed; must outlive the observer).  NULL:
      * the observer creates its own from `features`. */

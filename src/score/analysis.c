@@ -382,7 +382,7 @@ int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
 
 /* ---- usage ---------------------------------------------------------------- */
 
-static enum hu_program program_of(uint8_t type)
+enum hu_program hu_program_of_account_type(uint8_t type)
 {
     switch (type) {
     case HU_ACCT_INDIVIDUAL: return HU_PROGRAM_INDIVIDUAL;
@@ -425,7 +425,7 @@ static void usage_of(const struct hu_analysis *a, const struct hu_release *rel, 
     u->first_ms = p->n_req ? p->first_ts : HU_EV_ABSENT;
     u->last_ms = p->n_req ? p->last_ts : HU_EV_ABSENT;
     u->signup_ms = p->facts.signup_ts == INT64_MAX ? HU_EV_ABSENT : p->facts.signup_ts;
-    u->program = program_of(p->facts.type);
+    u->program = hu_program_of_account_type(p->facts.type);
     u->verified_id = p->facts.verification == HU_VERIF_ID || p->facts.verification == HU_VERIF_BUSINESS;
     u->night_share = -1;
     int known = 0;

@@ -117,6 +117,10 @@ HU_MUST_CHECK int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
                                         hu_event_next_fn next, void *ctx, unsigned n_threads,
                                         struct hu_fp_online *on);
 
+/* The policy's program of an account type (enum hu_account_type of
+ * profile.h): what `programs:` rules in a policy file match. */
+enum hu_program hu_program_of_account_type(uint8_t type);
+
 /* Link, cluster, score and explain.  HU_OK or HU_ENOMEM. */
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
 

@@ -126,25 +126,12 @@ int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out)
     return rc;
 }
 
-
 /* ---- facts and checkpoints ---------------------------------------------------- */
-
-static int program_of(uint8_t type)
-{
-    switch (type) {
-    case HU_ACCT_INDIVIDUAL: return HU_PROGRAM_INDIVIDUAL;
-    case HU_ACCT_STARTUP:    return HU_PROGRAM_STARTUP;
-    case HU_ACCT_EDUCATION:  return HU_PROGRAM_EDUCATION;
-    case HU_ACCT_RESEARCH:   return HU_PROGRAM_RESEARCH;
-    case HU_ACCT_ENTERPRISE: return HU_PROGRAM_ENTERPRISE;
-    default:                 return HU_PROGRAM_UNKNOWN;
-    }
-}
 
 void hu__be_account_facts(const struct hu__be *b, size_t i, int *program, int *verified)
 {
     const struct hu_profile *p = hu_profile_table_at(hu_analysis_profiles(b->a), i);
-    *program = p ? program_of(p->facts.type) : HU_PROGRAM_UNKNOWN;
+    *program = p ? (int)hu_program_of_account_type(p->facts.type) : HU_PROGRAM_UNKNOWN;
     *verified = p && (p->facts.verification == HU_VERIF_ID ||
                       p->facts.verification == HU_VERIF_BUSINESS);
 }
