@@ -61,44 +61,61 @@ uint64_t hu_text_simhash(const char *norm, size_t len)
     return hu_text_simhash_seeded(norm, len, HU_HASH_SEED);
 }
 
+/* The weighted bit counts of one signature being built: every non-CJK
+ * token as a unigram (UNIGRAM_WEIGHT) and every adjacent pair as a bigram
+ * (weight 1); a text of one CJK character counts that character once. */
+struct sh_acc {
+    int32_t v[64];                  /* weighted count of 1 bits per position */
+    int32_t total;                  /* sum of weights */
+    size_t n;
+    uint64_t prev;
+    int have_prev;
+};
+
+static void sh_token(struct sh_acc *a, uint64_t h, int cjk)
+{
+    if (!cjk) {
+        add(a->v, h, UNIGRAM_WEIGHT);
+        a->total += UNIGRAM_WEIGHT;
+        a->n++;
+    }
+    if (a->have_prev) {
+        add(a->v, hu_hash_combine(a->prev, h), 1);
+        a->total += 1;
+        a->n++;
+    }
+    a->prev = h;
+    a->have_prev = 1;
+}
+
+static uint64_t sh_finish(struct sh_acc *a)
+{
+    if (a->n == 0 && a->have_prev) {   /* one lone CJK character */
+        add(a->v, a->prev, 1);
+        a->total += 1;
+        a->n++;
+    }
+    if (a->n == 0)
+        return 0;
+    uint64_t sig = 0;
+    for (int b = 0; b < 64; b++)
+        if (2 * a->v[b] > a->total)     /* more weight on 1 than on 0 */
+            sig |= UINT64_C(1) << b;
+    return sig;
+}
+
 uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed)
 {
-    int32_t v[64] = { 0 };          /* weighted count of 1 bits per position */
-    int32_t total = 0;              /* sum of weights */
-    size_t pos = 0, start = 0, n = 0;
-    uint64_t prev = 0;
-    int cjk = 0, have_prev = 0;
+    struct sh_acc a = { { 0 }, 0, 0, 0, 0 };
+    size_t pos = 0, start = 0;
+    int cjk = 0;
 
     if (norm == NULL)
         return 0;
     pthread_once(&bits_once, bits_init);
-    while (hu__next_token(norm, len, &pos, &start, &cjk)) {
-        uint64_t h = hu_hash_seeded(norm + start, pos - start, seed);
-        if (!cjk) {
-            add(v, h, UNIGRAM_WEIGHT);
-            total += UNIGRAM_WEIGHT;
-            n++;
-        }
-        if (have_prev) {
-            add(v, hu_hash_combine(prev, h), 1);
-            total += 1;
-            n++;
-        }
-        prev = h;
-        have_prev = 1;
-    }
-    if (n == 0 && have_prev) {   /* one lone CJK character */
-        add(v, prev, 1);
-        total += 1;
-        n++;
-    }
-    if (n == 0)
-        return 0;
-    uint64_t sig = 0;
-    for (int b = 0; b < 64; b++)
-        if (2 * v[b] > total)     /* more weight on 1 than on 0 */
-            sig |= UINT64_C(1) << b;
-    return sig;
+    while (hu__next_token(norm, len, &pos, &start, &cjk))
+        sh_token(&a, hu_hash_seeded(norm + start, pos - start, seed), cjk);
+    return sh_finish(&a);
 }
 
 uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size_t n_tok)
@@ -109,40 +126,12 @@ uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size
 uint64_t hu__simhash_tokens_seeded(const char *norm, const struct hu__token *toks, size_t n_tok,
                                    uint64_t seed)
 {
-    int32_t v[64] = { 0 };
-    int32_t total = 0;
-    size_t n = 0;
-    uint64_t prev = 0;
-    int have_prev = 0;
+    struct sh_acc a = { { 0 }, 0, 0, 0, 0 };
 
     if (norm == NULL)
         return 0;
     pthread_once(&bits_once, bits_init);
-    for (size_t k = 0; k < n_tok; k++) {
-        uint64_t h = hu_hash_seeded(norm + toks[k].start, toks[k].end - toks[k].start, seed);
-        if (!toks[k].cjk) {
-            add(v, h, UNIGRAM_WEIGHT);
-            total += UNIGRAM_WEIGHT;
-            n++;
-        }
-        if (have_prev) {
-            add(v, hu_hash_combine(prev, h), 1);
-            total += 1;
-            n++;
-        }
-        prev = h;
-        have_prev = 1;
-    }
-    if (n == 0 && have_prev) {
-        add(v, prev, 1);
-        total += 1;
-        n++;
-    }
-    if (n == 0)
-        return 0;
-    uint64_t sig = 0;
-    for (int b = 0; b < 64; b++)
-        if (2 * v[b] > total)
-            sig |= UINT64_C(1) << b;
-    return sig;
+    for (size_t k = 0; k < n_tok; k++)
+        sh_token(&a, hu_hash_seeded(norm + toks[k].start, toks[k].end - toks[k].start, seed), toks[k].cjk);
+    return sh_finish(&a);
 }

@@ -189,8 +189,8 @@ out:
 int hu_fp_lib_deserialize_safe(struct hu_fp_lib *lib, const void *buf, size_t len, const char **why)
 {
     const uint8_t *b = buf;
-    const char *dummy;
-    if (!why) why = &dummy;
+    const char *unasked;        /* where *why goes when the caller did not ask */
+    if (!why) why = &unasked;
     *why = NULL;
     hu_fp_lib_init(lib);
     if (!b || len < FL_HDR) { *why = "shorter than the header"; return HU_ECORRUPT; }

@@ -490,10 +490,14 @@ static int tap_call(const struct hu_observer_tap *tap, unsigned shard, struct hu
                     const struct hu_event *ev)
 {
     int r = tap->fn(tap->ctx, shard, ev, o->last_p, &o->last_f);
-    if (r == HU_OBSERVER_TAP_PIN && o->last_p && ev->account_id.len
-        && hu_profile_table_pin(o->table, ev->account_id.ptr, ev->account_id.len, 1) != HU_OK)
-        return HU_OK;   /* not held: cannot happen, the request was just folded into it */
-    return r == HU_ENOMEM ? HU_ENOMEM : HU_OK;
+    if (r == HU_ENOMEM)
+        return r;
+    if (r == HU_OBSERVER_TAP_PIN && o->last_p) {
+        /* HU_ENOENT cannot happen: the request was just folded into the table */
+        int pr = hu_profile_table_pin(o->table, ev->account_id.ptr, ev->account_id.len, 1);
+        (void)pr;
+    }
+    return HU_OK;
 }
 
 static void *shard_main(void *arg)

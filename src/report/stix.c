@@ -494,8 +494,8 @@ int hu_stix_export(const char *json, size_t len, const struct hu_stix_opts *o, s
 {
     if (!json || !o || !out || (unsigned)o->tlp > HU_TLP_RED)
         return HU_EINVAL;
-    struct hu_stix_stats dummy;
-    if (!st) st = &dummy;
+    struct hu_stix_stats unasked;   /* the counts when the caller did not ask */
+    if (!st) st = &unasked;
     memset(st, 0, sizeof *st);
     if (len > HU_MAX_STIX_BYTES) {
         set_err(err, errcap, "campaigns.json is larger than HU_MAX_STIX_BYTES");

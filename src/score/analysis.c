@@ -236,7 +236,7 @@ static int ioc_names(const struct hu_ioc_set *set, const struct hu_event *ev, co
     return ev->user_agent.len && hu_ioc_lookup_user_agent(set, ev->user_agent.ptr, ev->user_agent.len, &m);
 }
 
-static int fp_tap(void *ctx, unsigned shard, const struct hu_event *ev, const struct hu_profile *p,
+static int known_tap(void *ctx, unsigned shard, const struct hu_event *ev, const struct hu_profile *p,
                   const struct hu_req_features *f)
 {
     const struct fp_shards *fs = ctx;
@@ -259,9 +259,11 @@ static int fp_tap(void *ctx, unsigned shard, const struct hu_event *ev, const st
             rc = HU_OK;     /* the matcher is full: this account is not matched */
         if (rc)
             return rc;
+        /* a known campaign's account is pinned once, by the request that
+         * binds it (binding is final; the pin lasts) */
         const struct hu_fp_account *st = hu_fp_online_get(&fs->on[shard], account);
-        if (p && st && st->bound_at)
-            return HU_OBSERVER_TAP_PIN;     /* a known campaign's account: never evicted */
+        if (p && st && st->bound_at && st->bound_at == st->n_req)
+            return HU_OBSERVER_TAP_PIN;
     }
     if (p && fs->iocs && ioc_names(fs->iocs, ev, f))
         return HU_OBSERVER_TAP_PIN;
@@ -278,7 +280,7 @@ int hu_analysis_observe_all(struct hu_analysis *a, hu_event_next_fn next, void *
         return hu_observer_run(a->obs, next, ctx, n_threads, stats);
     unsigned n = hu_observer_threads(n_threads);
     struct fp_shards fs = { .key = a->cfg.fp_key, .iocs = pin_iocs };
-    struct hu_observer_tap tap = { fp_tap, &fs };
+    struct hu_observer_tap tap = { known_tap, &fs };
     if (!a->fp_on_active && !a->fp_side_active)
         return hu_observer_run_tap(a->obs, next, ctx, n, &tap, stats);   /* iocs only: no shard state */
     if (n == 1) {
@@ -348,7 +350,7 @@ int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
         return rc;
     unsigned n = hu_observer_threads(n_threads);
     struct fp_shards fs = { .key = &on->key };
-    struct hu_observer_tap tap = { fp_tap, &fs };
+    struct hu_observer_tap tap = { known_tap, &fs };
     unsigned ready = 0;
     if (n == 1) {
         fs.on = on;

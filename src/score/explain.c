@@ -321,7 +321,7 @@ int hu_explain_evidence(struct hu_results *r, const struct hu_usage *usage)
                 fresh += u->first_ms - u->signup_ms < HU_FRESH_ACCOUNT_MS;
             }
             farmed += (u->program == HU_PROGRAM_EDUCATION || u->program == HU_PROGRAM_RESEARCH
-                       || u->program == HU_PROGRAM_STARTUP) && u->weak_identity;
+                       || u->program == HU_PROGRAM_STARTUP) && u->weak_identity == 2;   /* none or e-mail */
         }
         if (!rc && known && fresh * 2 >= known)
             rc = add_evidence(c, 0.3 + 0.3 * fresh / n,

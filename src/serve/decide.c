@@ -100,9 +100,9 @@ int hu_decide_req_from_headers(struct hu_decide_req *r, hu_header_fn get, void *
     static const char *const h_fp[] = { "X-Huella-Client-Fp", "X-JA4",
                                         "CloudFront-Viewer-JA4-Fingerprint", NULL };
     static const char *const h_model[] = { "X-Huella-Model", NULL };
-    const char *dummy;
+    const char *unasked;        /* where *what goes when the caller did not ask */
     if (!what)
-        what = &dummy;
+        what = &unasked;
     *what = NULL;
     memset(r, 0, sizeof *r);
     r->thinking = -1;
@@ -169,9 +169,9 @@ static int json_str_field(struct json_object *o, const char *key, char *dst, siz
 int hu_decide_req_from_json(struct hu_decide_req *r, const char *body, size_t len,
                             const char **what)
 {
-    const char *dummy;
+    const char *unasked;        /* where *what goes when the caller did not ask */
     if (!what)
-        what = &dummy;
+        what = &unasked;
     *what = NULL;
     if (!r || (!body && len))
         return HU_EINVAL;

@@ -1549,9 +1549,9 @@ static const char *jstr(struct json_object *o, const char *k, size_t *len, int *
 int hu_engine_signup(struct hu_engine *e, const char *body, size_t len, struct hu_buf *out,
                      const char **what)
 {
-    const char *dummy;
+    const char *unasked;        /* where *what goes when the caller did not ask */
     if (!what)
-        what = &dummy;
+        what = &unasked;
     *what = "body";
     struct json_tokener *tok = json_tokener_new_ex((int)HU_MAX_JSON_DEPTH);
     if (!tok)
