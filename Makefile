@@ -69,6 +69,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX:%.cpp=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 LIB      := $(B)/libhuella.a
 BIN      := $(B)/huella
+MODEL    := build/targets.model
+PROMPTS  ?= ../shared/data/prompts
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -80,7 +82,7 @@ FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/fuzz_%.c=$(B)/fuzz/replay_%)
 
 .PHONY: all deps demo test check unit cli-tests bench clean install torture lint model bench-scale lib fuzz fuzz-run
-all: $(BIN)
+all: $(BIN) $(MODEL)
 
 deps:
 	@sh scripts/deps.sh
@@ -145,9 +147,16 @@ torture: deps
 	@sh tests/torture.sh build/san
 
 # The extraction-target model, fitted on the real prompt corpora in
-# ../shared/data/prompts (scripts/build-model.sh says how each is labelled).
-model: $(BIN)
-	@sh scripts/build-model.sh build/targets.model
+# ../shared/data/prompts (scripts/build-model.sh says how each is labelled),
+# built with the binary: every command uses it unless told --no-model
+# (cli.h hu_cli_default_model).  Deterministic, ~2.5 s.  Without the
+# corpora it is skipped and huella runs on the phrase patterns alone.
+model: $(MODEL)
+
+$(MODEL): scripts/build-model.sh src/features/linear.c src/features/text.c src/cli/cmd_train.c | $(BIN)
+	@if [ -d "$(PROMPTS)" ]; then echo "  MODEL   $@"; \
+	    HUELLA=$(BIN) sh scripts/build-model.sh $@.tmp "$(PROMPTS)" >/dev/null && mv $@.tmp $@; \
+	else echo "  MODEL   skipped: $(PROMPTS) not found (huella runs on the phrase patterns alone)"; fi
 
 # `make fuzz`: the engine rebuilt with clang (-fsanitize=fuzzer-no-link,
 # address,undefined) in build/fuzz, one libFuzzer binary per fuzz/fuzz_*.c.
@@ -225,6 +234,8 @@ install: all lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' src/lib/huella.pc.in \
 	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/huella.pc
 	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	if [ -f $(MODEL) ]; then install -d $(DESTDIR)$(PREFIX)/share/huella && \
+	    install -m 644 $(MODEL) $(DESTDIR)$(PREFIX)/share/huella/targets.model; fi
 
 clean:
 	rm -rf build

@@ -90,8 +90,16 @@ struct hu_featurizer_options {
      * given: unkeyed hashes of text can be tested against a dictionary of
      * common prompts by whoever holds them. */
     int unkeyed;
+    /* The extraction-target model file (`huella train`; `make` builds
+     * build/targets.model, `make install` puts it in
+     * PREFIX/share/huella/targets.model); NULL: none, the phrase patterns
+     * and request-shape hints alone.  Give the model `huella analyze` uses
+     * (its default is the installed one), or the verdicts on featurized
+     * traffic differ from those on raw traffic.  Since 0.3 (no new symbol);
+     * an older caller's smaller struct_size leaves it NULL. */
+    const char *model_file;
 };
-#define HU_FEATURIZER_OPTIONS_INIT { sizeof(struct hu_featurizer_options), NULL, NULL, 0, 0 }
+#define HU_FEATURIZER_OPTIONS_INIT { sizeof(struct hu_featurizer_options), NULL, NULL, 0, 0, NULL }
 
 /* Create a featurizer.  HU_OK; HU_EINVAL (bad options: no key and not
  * unkeyed, a key of the wrong size, struct_size too small); HU_ENOENT /

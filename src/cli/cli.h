@@ -52,6 +52,14 @@ int hu_cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Print the help text of the command named `cmd` to `out`; 0 if known. */
 int hu_cli_print_help(const char *cmd, FILE *out);
+/* The extraction-target model (docs/signals.md, "The trained model") a
+ * command uses when it is given neither --model FILE nor --no-model:
+ * $HUELLA_MODEL when set ("" or "none": no model); else targets.model
+ * installed beside the binary (PREFIX/share/huella/targets.model, `make
+ * install`); else the build tree's (build/targets.model beside
+ * build/<mode>/huella, built by `make`).  NULL: no model found, and the
+ * phrase patterns and request-shape hints work alone.  A static buffer. */
+const char *hu_cli_default_model(void);
 /* Set by --quiet. */
 extern int hu_cli_quiet;
 

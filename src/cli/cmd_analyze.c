@@ -39,7 +39,8 @@ const char hu_cmd_analyze_help[] =
     "  --cidr FILE        datacenter/proxy/VPN ranges, lines CIDR[,class]; repeatable\n"
     "  --policy FILE      policy (YAML); default: config/policy.example.yaml's values\n"
     "  --model FILE       extraction-target model from `huella train` (default: the\n"
-    "                     phrase patterns alone)\n"
+    "                     one `make` builds, see HUELLA_MODEL below)\n"
+    "  --no-model         the phrase patterns and request-shape hints alone\n"
     "  --map FILE         map a foreign log shape onto the contract\n"
     "  --feature-key FILE the deployment's text-hash key (huella featurize): raw\n"
     "                     text is hashed under it, so raw and featurized events\n"
@@ -70,6 +71,9 @@ const char hu_cmd_analyze_help[] =
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary, warnings only\n"
     "  --no-report        skip report.html (it re-reads the input files once)\n\n"
+    "Environment: HUELLA_MODEL=FILE is the default --model (\"none\": no model);\n"
+    "unset, huella uses PREFIX/share/huella/targets.model or, in the build tree,\n"
+    "build/targets.model, when there is one.\n\n"
     "Exit status: 0 the run completed, whatever it found; 2 bad usage or\n"
     "unreadable input; 1 internal failure.\n";
 
@@ -383,7 +387,7 @@ int hu_cmd_analyze(int argc, char **argv)
         { "iocs", required_argument, NULL, 'I' },
         { "iocs-require-signed", required_argument, NULL, 'S' },
         { "share-key", required_argument, NULL, 'K' },
-        { "model", required_argument, NULL, 'M' },
+        { "model", required_argument, NULL, 'M' }, { "no-model", no_argument, NULL, 'Z' },
         { "threads", required_argument, NULL, 'j' }, { "timings", no_argument, NULL, 'T' },
         { "known", required_argument, NULL, 'X' }, { "fingerprint-key", required_argument, NULL, 'k' },
         { "no-fingerprints", no_argument, NULL, 'N' },
@@ -397,13 +401,14 @@ int hu_cmd_analyze(int argc, char **argv)
     const char *asn[MAX_FILES], *cidr[MAX_FILES], *iocs[MAX_FILES], *pubkeys[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0, n_iocs = 0, n_pubkeys = 0;
     const char *share_key_path = NULL, *model = NULL;
+    int no_model = 0;
     uint32_t disabled = 0;
     int format = HU_FORMAT_TABLE, quiet = 0, report = 1, timings = 0, c;
     unsigned n_threads = 0;
     size_t max_accounts = default_max_accounts();
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:NF:A:", opts, NULL);
+        c = getopt_long(argc, argv, "o:a:g:c:p:m:r:d:f:qG:I:S:K:M:Rj:TX:k:NF:A:Z", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -433,6 +438,7 @@ int hu_cmd_analyze(int argc, char **argv)
             break;
         case 'K': share_key_path = optarg; break;
         case 'M': model = optarg; break;
+        case 'Z': no_model = 1; break;
         case 'T': timings = 1; break;
         case 'j': {
             char *end;
@@ -471,6 +477,10 @@ int hu_cmd_analyze(int argc, char **argv)
     }
     if (!out_dir)
         return hu_cli_usage_error("analyze", "--out DIR is required");
+    if (model && no_model)
+        return hu_cli_usage_error("analyze", "--model and --no-model exclude each other");
+    if (!model && !no_model)
+        model = hu_cli_default_model();
     if (optind >= argc)
         return hu_cli_usage_error("analyze", "no event files");
 

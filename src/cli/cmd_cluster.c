@@ -57,7 +57,7 @@ const char hu_cmd_worker_help[] =
     "  --shards LIST      shards it may own: \"all\" (default) or e.g. 0-7,12\n"
     "  --id NAME          worker name, unique among live workers (default host-pid);\n"
     "                     a restarted worker with the same name takes its shards back\n"
-    "  --asn FILE, --geo FILE, --cidr FILE, --model FILE, --feature-key FILE\n"
+    "  --asn FILE, --geo FILE, --cidr FILE, --model FILE, --no-model, --feature-key FILE\n"
     "                     as for huella analyze (every worker must use the same)\n"
     "  --batch N          events per pull (default 1000)\n"
     "  --checkpoint-ms MS longest time between checkpoints (default 500)\n"
@@ -155,15 +155,17 @@ int hu_cmd_worker(int argc, char **argv)
         { "feature-key", required_argument, NULL, 'F' }, { "batch", required_argument, NULL, 'b' },
         { "checkpoint-ms", required_argument, NULL, 'k' }, { "idle-exit", required_argument, NULL, 'x' },
         { "crash-after", required_argument, NULL, 'K' }, { "quiet", no_argument, NULL, 'q' },
+        { "no-model", no_argument, NULL, 'Z' },
         { NULL, 0, NULL, 0 },
     };
     static const char *asn[MAX_FILES], *cidr[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0;
+    int no_model = 0;
     struct hu_worker_opts o = { 0 };
     int c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "n:s:d:i:a:g:c:M:F:b:k:x:K:q", opts, NULL);
+        c = getopt_long(argc, argv, "n:s:d:i:a:g:c:M:F:b:k:x:K:qZ", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -181,6 +183,7 @@ int hu_cmd_worker(int argc, char **argv)
             break;
         case 'g': o.features.geo_file = optarg; break;
         case 'M': o.features.model_file = optarg; break;
+        case 'Z': no_model = 1; break;
         case 'F': o.features.feature_key_file = optarg; break;
         case 'b': o.batch = pos_int(optarg); break;
         case 'k': o.checkpoint_ms = pos_int(optarg); break;
@@ -196,6 +199,8 @@ int hu_cmd_worker(int argc, char **argv)
         return hu_cli_usage_error("worker", "--db FILE is required");
     if (optind < argc)
         return hu_cli_usage_error("worker", "unexpected argument '%s'", argv[optind]);
+    if (!o.features.model_file && !no_model)   /* as analyze: the same features */
+        o.features.model_file = hu_cli_default_model();
     o.features.asn_files = asn;
     o.features.n_asn_files = n_asn;
     o.features.cidr_files = cidr;

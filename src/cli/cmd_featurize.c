@@ -48,6 +48,9 @@ const char hu_cmd_featurize_help[] =
     "  --map FILE          read a foreign log shape (`field = json.path` lines,\n"
     "                      as for analyze); the output is contract events: the\n"
     "                      mapped fields and the features object, nothing else\n"
+    "  --model FILE        extraction-target model (default: analyze's; give the\n"
+    "                      one analyze uses, or its verdicts on the output differ)\n"
+    "  --no-model          the phrase patterns and request-shape hints alone\n"
     "  -o, --out FILE      write to FILE instead of standard output\n"
     "  --rejects FILE      write every dropped line's source, number and reason\n"
     "  -q, --quiet         no summary on stderr\n\n"
@@ -148,15 +151,17 @@ int hu_cmd_featurize(int argc, char **argv)
         { "feature-key", required_argument, NULL, 'k' }, { "new-key", required_argument, NULL, 'N' },
         { "unkeyed", no_argument, NULL, 'U' },           { "out", required_argument, NULL, 'o' },
         { "rejects", required_argument, NULL, 'r' },     { "quiet", no_argument, NULL, 'q' },
-        { "map", required_argument, NULL, 'm' },         { NULL, 0, NULL, 0 },
+        { "map", required_argument, NULL, 'm' },         { "model", required_argument, NULL, 'M' },
+        { "no-model", no_argument, NULL, 'Z' },          { NULL, 0, NULL, 0 },
     };
     const char *key_path = NULL, *new_key = NULL, *out_path = NULL, *rejects = NULL, *map_path = NULL;
-    int unkeyed = 0, c;
+    const char *model = NULL;
+    int unkeyed = 0, no_model = 0, c;
     struct run x;
     memset(&x, 0, sizeof x);
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "k:N:Uo:r:qm:", opts, NULL);
+        c = getopt_long(argc, argv, "k:N:Uo:r:qm:M:Z", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -167,6 +172,8 @@ int hu_cmd_featurize(int argc, char **argv)
         case 'r': rejects = optarg; break;
         case 'q': x.quiet = 1; break;
         case 'm': map_path = optarg; break;
+        case 'M': model = optarg; break;
+        case 'Z': no_model = 1; break;
         default: return hu_cli_usage_error("featurize", "unknown option");
         }
     }
@@ -200,7 +207,11 @@ int hu_cmd_featurize(int argc, char **argv)
             return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
         }
     }
-    struct hu_features_config cfg = { .feature_key_file = key_path };
+    if (model && no_model)
+        return hu_cli_usage_error("featurize", "--model and --no-model exclude each other");
+    if (!model && !no_model)
+        model = hu_cli_default_model();
+    struct hu_features_config cfg = { .feature_key_file = key_path, .model_file = model };
     rc = hu_features_create(&cfg, &x.fx, err, sizeof err);
     if (rc != HU_OK) {
         fprintf(stderr, "huella featurize: %s\n", err[0] ? err : hu_status_str(rc));

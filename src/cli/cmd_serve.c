@@ -27,7 +27,7 @@ const char hu_cmd_serve_help[] =
     "                          reloaded on SIGHUP, a broken file is refused\n"
     "  --nats URL         also answer for the accounts of a huella cluster, from a\n"
     "                     local copy of its decisions bucket (docs/scale-out.md)\n"
-    "  --asn FILE, --geo FILE, --cidr FILE, --model FILE\n"
+    "  --asn FILE, --geo FILE, --cidr FILE, --model FILE, --no-model\n"
     "                          address databases and target model, as for\n"
     "                          `analyze` (repeatable --asn and --cidr); decisions\n"
     "                          then equal analyze's\n"
@@ -119,7 +119,7 @@ int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
-           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK };
+           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK, O_NOMODEL };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -140,6 +140,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "geo", required_argument, NULL, O_GEO },
         { "cidr", required_argument, NULL, O_CIDR },
         { "model", required_argument, NULL, O_MODEL },
+        { "no-model", no_argument, NULL, O_NOMODEL },
         { "nats", required_argument, NULL, O_NATS },
         { "store-check", required_argument, NULL, O_STORECHECK },
         { "help", no_argument, NULL, 'h' },
@@ -159,6 +160,7 @@ int hu_cmd_serve(int argc, char **argv)
     enum { MAX_FILES = 16 };
     const char *asn[MAX_FILES], *cidr[MAX_FILES];
     size_t n_asn = 0, n_cidr = 0;
+    int no_model = 0;
     optind = 1;
     for (;;) {
         c = getopt_long(argc, argv, "l:h", opts, NULL);
@@ -221,6 +223,7 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_GEO: eo.geo_file = optarg; break;
         case O_MODEL: eo.model_file = optarg; break;
+        case O_NOMODEL: no_model = 1; break;
         case O_NATS: nats_url = optarg; break;
         case O_STORECHECK:
             if (!strcmp(optarg, "none")) eo.no_store_check = 1;
@@ -261,6 +264,8 @@ int hu_cmd_serve(int argc, char **argv)
     }
     if (optind < argc)
         return hu_cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+    if (!eo.model_file && !no_model)   /* as analyze: the same features, the same decisions */
+        eo.model_file = hu_cli_default_model();
     so.port = port;
     eo.asn_files = asn;
     eo.n_asn_files = n_asn;

@@ -86,6 +86,34 @@ int hu_cmd_version(int argc, char **argv)
     return HU_EXIT_OK;
 }
 
+/* A readable file at dir/rel, into buf; 1 if so. */
+static int readable_at(char *buf, size_t cap, const char *dir, const char *rel)
+{
+    int n = snprintf(buf, cap, "%s/%s", dir, rel);
+    return n > 0 && (size_t)n < cap && access(buf, R_OK) == 0;
+}
+
+const char *hu_cli_default_model(void)
+{
+    static char path[4096];
+    const char *env = getenv("HUELLA_MODEL");
+    if (env)
+        return env[0] && strcmp(env, "none") != 0 ? env : NULL;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;   /* the binary's directory */
+    if (readable_at(path, sizeof path, exe, "../share/huella/targets.model") ||
+        readable_at(path, sizeof path, exe, "../targets.model"))
+        return path;
+    return NULL;
+}
+
 int hu_cli_parse_format(const char *s)
 {
     if (!strcmp(s, "table")) return HU_FORMAT_TABLE;

@@ -92,7 +92,8 @@ int hu_featurizer_create(const struct hu_featurizer_options *opt, struct hu_feat
     /* The feature context derives the same key from the same bytes. */
     struct hu_features_config cfg = { .feature_key_file = o.key_file,
                                       .feature_key = o.key_file ? NULL : o.key,
-                                      .feature_key_len = o.key_file ? 0 : o.key_len };
+                                      .feature_key_len = o.key_file ? 0 : o.key_len,
+                                      .model_file = o.model_file };
     rc = hu_features_create(&cfg, &fz->fx, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
