@@ -43,6 +43,10 @@ const char hu_cmd_serve_help[] =
     "                          (default 10000); a restart replays only what follows\n"
     "  --store-check quick|none  PRAGMA quick_check of the database at start\n"
     "                          (default quick: ~2 s per GB; none skips it)\n"
+    "  --known LIB             match every account's requests against a fingerprint\n"
+    "                          library (as analyze --known): accounts of a banned\n"
+    "                          campaign's known usage are bound to it\n"
+    "  --fingerprint-key FILE  the library's key (32 hex digits; default key otherwise)\n"
     "  --throttle-quota N      requests per window a throttled account may make\n"
     "                          (default 0: every request gets 429)\n"
     "  --throttle-window S     throttle window in seconds (default 60)\n"
@@ -119,7 +123,7 @@ int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
-           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK };
+           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK, O_KNOWN, O_FPKEY };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -142,6 +146,8 @@ int hu_cmd_serve(int argc, char **argv)
         { "model", required_argument, NULL, O_MODEL },
         { "nats", required_argument, NULL, O_NATS },
         { "store-check", required_argument, NULL, O_STORECHECK },
+        { "known", required_argument, NULL, O_KNOWN },
+        { "fingerprint-key", required_argument, NULL, O_FPKEY },
         { "help", no_argument, NULL, 'h' },
         { "request-timeout", required_argument, NULL, O_REQTO },
         { "max-connections", required_argument, NULL, O_MAXCONN },
@@ -221,6 +227,8 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_GEO: eo.geo_file = optarg; break;
         case O_MODEL: eo.model_file = optarg; break;
+        case O_KNOWN: eo.known_path = optarg; break;
+        case O_FPKEY: eo.fp_key_path = optarg; break;
         case O_NATS: nats_url = optarg; break;
         case O_STORECHECK:
             if (!strcmp(optarg, "none")) eo.no_store_check = 1;

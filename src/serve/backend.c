@@ -68,8 +68,8 @@ struct hu__be {
     uint64_t put_profiles, put_dict;
 };
 
-int hu__be_create(const struct hu_features_config *fx, struct hu__be **out, char *errbuf,
-                  size_t errcap)
+int hu__be_create(const struct hu_features_config *fx, const struct hu_fp_lib *known,
+                  const struct hu_fp_key *key, struct hu__be **out, char *errbuf, size_t errcap)
 {
     struct hu__be *b = hu_calloc(1, sizeof *b);
     if (!b)
@@ -81,6 +81,8 @@ int hu__be_create(const struct hu_features_config *fx, struct hu__be **out, char
     memset(&cfg, 0, sizeof cfg);
     if (fx)
         cfg.features = *fx;
+    cfg.known = known;
+    cfg.fp_key = key;
     int rc = hu_analysis_create(&cfg, &b->a, errbuf, errcap);
     if (rc != HU_OK) {
         hu_free(b);

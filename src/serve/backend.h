@@ -30,7 +30,13 @@ const char *hu__be_parse(struct hu__be_parser *p, const char *line, size_t len,
 struct hu_features_config;
 /* `fx` (may be NULL) names the address databases, as `analyze --asn/--geo
  * /--cidr`; borrowed for the call. */
-HU_MUST_CHECK int hu__be_create(const struct hu_features_config *fx, struct hu__be **out,
+struct hu_fp_lib;
+struct hu_fp_key;
+/* known and key (borrowed, must outlive the backend; both NULL: none): a
+ * finished fingerprint library that the analysis matches every account's
+ * requests against as they arrive (`serve --known`, fprint.h). */
+HU_MUST_CHECK int hu__be_create(const struct hu_features_config *fx, const struct hu_fp_lib *known,
+                                const struct hu_fp_key *key, struct hu__be **out,
                                 char *errbuf, size_t errcap);
 void hu__be_destroy(struct hu__be *b);
 /* HU_OK, or a status when the event was lost to a resource limit. */

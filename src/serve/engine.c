@@ -38,6 +38,7 @@
 #include "serve/engine.h"
 #include "serve/backend.h"
 #include "features/features.h"
+#include "fprint/fprint.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -392,6 +393,9 @@ struct drec {
 struct hu_engine {
     struct hu_engine_opts o;
     char *policy_path;
+    struct hu_fp_lib known;             /* --known; n == 0 and unused without it */
+    struct hu_fp_key fp_key;
+    int have_known;
     struct hu_store *store;
 
     pthread_rwlock_t view;              /* guards the three pointers below */
@@ -1215,7 +1219,31 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         .cidr_files = o->cidr_files, .n_cidr_files = o->n_cidr_files,
         .model_file = o->model_file,
     };
-    rc = hu__be_create(&fx, &e->be, errbuf, errcap);
+    hu_fp_lib_init(&e->known);
+    hu_fp_key_default(&e->fp_key);
+    if (o->fp_key_path) {
+        rc = hu_fp_key_load(o->fp_key_path, &e->fp_key, errbuf, errcap);
+        if (rc != HU_OK)
+            goto fail;
+    }
+    if (o->known_path) {
+        const char *why = NULL;
+        rc = hu_fp_lib_load(&e->known, o->known_path, &why);
+        if (rc != HU_OK) {
+            snprintf(errbuf, errcap, "fingerprint library %s refused: %s", o->known_path,
+                     why ? why : hu_status_str(rc));
+            goto fail;
+        }
+        if (e->known.key_id != hu_fp_key_id(&e->fp_key)) {
+            snprintf(errbuf, errcap, "fingerprint library %s was made with another key (--fingerprint-key)",
+                     o->known_path);
+            rc = HU_EINVAL;
+            goto fail;
+        }
+        e->have_known = 1;
+    }
+    rc = hu__be_create(&fx, e->have_known ? &e->known : NULL, e->have_known ? &e->fp_key : NULL,
+                       &e->be, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
     struct hu_store_opts so = { .sync_normal = o->sync_normal, .no_check = o->no_store_check };
@@ -1321,6 +1349,7 @@ void hu_engine_destroy(struct hu_engine *e)
     hu_free(e->rec_spare);
     hu__be_parser_destroy(e->wparser);
     hu__be_destroy(e->be);
+    hu_fp_lib_fini(&e->known);
     hu_store_close(e->store);
     snapshot_free(e->snap);
     hu_policy_destroy(e->policy);

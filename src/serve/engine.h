@@ -69,6 +69,12 @@ struct hu_engine_opts {
     const char *model_file;         /* as `analyze --model`; NULL: built in */
     uint64_t decisions_keep;        /* decision records kept; 0: HU_SERVE_DECISIONS_KEEP */
     int no_store_check;             /* 1: skip PRAGMA quick_check at open (store.h) */
+    /* `serve --known LIB`: a fingerprint library every account's requests
+     * are matched against as they arrive (as `analyze --known`); bound
+     * accounts carry the known campaign in their reasons.  fp_key_path:
+     * its key (NULL: the default key).  Both NULL: no library. */
+    const char *known_path;
+    const char *fp_key_path;
 };
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
