@@ -1525,7 +1525,15 @@ static int decide_impl(struct hu_engine *e, const struct hu_decide_req *r,
     d->score = f.score;
     d->action = pd.action;
     d->would = pd.would;
-    d->shadow = hu_policy_shadow(e->policy) && pd.would != pd.action;
+    /* an account the fingerprint library bound to a known campaign (serve
+     * --known) is refused at least as the binding decided, as `analyze
+     * --known` does; the allowlist and analysts' overrides still win */
+    if (a && !pd.allowlisted && a->would > d->would && strstr(a->reasons, "known_campaign=")) {
+        d->would = a->would;
+        if (!hu_policy_shadow(e->policy))
+            d->action = a->would;
+    }
+    d->shadow = hu_policy_shadow(e->policy) && d->would != d->action;
     d->source = pd.allowlisted ? HU_SOURCE_ALLOWLIST : (a || ext) ? HU_SOURCE_POLICY : HU_SOURCE_UNKNOWN;
     if (a) {
         if (a->campaign && e->snap && a->campaign <= e->snap->n_camp)
@@ -1725,7 +1733,15 @@ static int reasons_array(struct hu_buf *b, const char *reasons)
             char *e2 = NULL;
             double v = strtod(num, &e2);
             b->len--;   /* drop the closing brace, insert the value */
-            rc = hu_buf_printf(b, "%.6g}", (e2 && *e2 == 0 && isfinite(v)) ? v : 0.0);
+            if (e2 && *e2 == 0 && vl && isfinite(v)) {
+                rc = hu_buf_printf(b, "%.6g}", v);
+            } else {    /* a name, not a number: the known campaign of a binding */
+                rc = hu_buf_addc(b, '"');
+                if (rc == HU_OK)
+                    rc = hu_buf_add_json_str(b, num, vl);
+                if (rc == HU_OK)
+                    rc = hu_buf_adds(b, "\"}");
+            }
         }
         first = 0;
         p += len;

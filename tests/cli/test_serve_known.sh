@@ -51,5 +51,6 @@ bound=$(awk -F, 'NR == 2 { print $1 }' "$TMP/a2/bindings.csv")
 camp=$(awk -F, 'NR == 2 { print $2 }' "$TMP/a2/bindings.csv")
 out=$(hc "$BASE/v1/accounts/$bound")
 check "a bound account's reasons name the known campaign ($camp)" has "$out" ".*$camp"
+[ -n "$KEEP" ] && cp "$TMP/expected" "$TMP/got" /tmp/ 
 serve_stop
 finish
