@@ -186,6 +186,11 @@ const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a)
     return a->fp_on_active ? &a->fp_on : NULL;
 }
 
+struct hu_fp_online *hu_analysis_fp_online_mut(struct hu_analysis *a)
+{
+    return a->fp_on_active ? &a->fp_on : NULL;
+}
+
 int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
 {
     int rc = hu_observer_observe(a->obs, ev);

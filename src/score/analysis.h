@@ -141,6 +141,9 @@ void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint6
 /* The online matcher's state (NULL without cfg.known): per account, the
  * request index at which it was bound and the evidence. */
 const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a);
+/* The same, writable: for the service's checkpoints, which save the
+ * matcher's states and put them back at restart (serve/backend.c). */
+struct hu_fp_online *hu_analysis_fp_online_mut(struct hu_analysis *a);
 /* Events lost to resource limits during observe(). */
 uint64_t hu_analysis_lost_events(const struct hu_analysis *a);
 /* Accounts evicted by the --max-accounts bound and new accounts refused

@@ -3,10 +3,12 @@
  * parser and the batch analysis.
  */
 #include "serve/backend.h"
+#include "fprint/fprint.h"
 #include "core/alloc.h"
 #include "ingest/ingest.h"
 #include "report/outputs.h"
 #include "core/hash.h"
+#include "core/log.h"
 #include "profile/observer.h"
 #include "score/analysis.h"
 #include "store/store.h"
@@ -211,6 +213,17 @@ int hu__be_checkpoint_put(struct hu__be *b, struct hu_store *st)
     int rc = hu_store_checkpoint_blob(st, "observer", ob,
                                       offsetof(struct obs_blob, rel) + n_rel * sizeof *rel);
     hu_free(ob);
+    /* serve --known: the matcher's states (bindings and their evidence) */
+    const struct hu_fp_online *on = hu_analysis_fp_online(b->a);
+    if (rc == HU_OK && on) {
+        size_t need = hu_fp_online_save(on, NULL, 0);
+        void *obuf = hu_malloc(need);
+        if (!obuf)
+            return HU_ENOMEM;
+        hu_fp_online_save(on, obuf, need);
+        rc = hu_store_checkpoint_blob(st, "fp_online", obuf, need);
+        hu_free(obuf);
+    }
     return rc;
 }
 
@@ -253,6 +266,24 @@ static int restore_fail(struct restore_ctx *r, int rc, const char *fmt, unsigned
 static int restore_blob(void *ctx, const char *name, const void *data, size_t len)
 {
     struct restore_ctx *r = ctx;
+    if (!strcmp(name, "fp_online")) {
+        struct hu_fp_online *on = hu_analysis_fp_online_mut(r->b->a);
+        int rc = on ? hu_fp_online_load(on, data, len) : HU_OK;
+        if (rc == HU_EVERSION) {
+            /* the operator replaced the library: a normal update, not damage */
+            hu_warn("serve: the fingerprint library changed since the checkpoint; the accounts' match "
+                    "states are dropped and matched again from their next requests");
+            return 0;
+        }
+        if (rc == HU_ENOMEM)
+            return restore_fail(r, HU_ENOMEM, "out of memory putting back %llu bytes of fingerprint matches",
+                                (unsigned long long)len);
+        if (rc != HU_OK)
+            return restore_fail(r, HU_ECORRUPT, "the checkpoint's fingerprint matches (%llu bytes) are "
+                                "not valid",
+                                (unsigned long long)len);
+        return 0;
+    }
     if (strcmp(name, "observer") != 0) {
         /* other blobs belong to the engine */
         if (r->other && r->other(r->other_ctx, name, data, len)) {

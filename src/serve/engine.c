@@ -162,9 +162,18 @@ struct snap_account {
     double score;
     uint8_t action, would;      /* as the analysis decided (for the record) */
     uint8_t program, verified;
+    uint8_t bound;              /* serve --known bound it to a known campaign */
     uint64_t requests;
     char *reasons;              /* "code=value;..." */
 };
+
+/* A binding to a known campaign shows in the reasons as
+ * "known_campaign=<id>" (score/explain.c); read once per snapshot, so
+ * that a decision never scans the string. */
+static uint8_t reasons_bound(const char *reasons)
+{
+    return strstr(reasons, "known_campaign=") != NULL;
+}
 
 struct snap_campaign {
     char id[24];
@@ -523,6 +532,7 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
         a->action = (uint8_t)r->action;
         a->would = (uint8_t)r->would;
         a->requests = r->requests;
+        a->bound = reasons_bound(a->reasons);
         int prog, ver;
         hu__be_account_facts(e->be, i, &prog, &ver);
         a->program = (uint8_t)prog;
@@ -756,6 +766,7 @@ static int load_account(void *ctx, const struct hu_store_account_row *r)
     a->action = (uint8_t)(r->action >= 0 && r->action < HU_ACTION_COUNT ? r->action : 0);
     a->would = (uint8_t)(r->would >= 0 && r->would < HU_ACTION_COUNT ? r->would : 0);
     a->requests = r->requests;
+    a->bound = reasons_bound(a->reasons);
     a->campaign = 0;   /* campaigns were loaded in the first pass */
     if (r->campaign[0]) {
         for (size_t i = 0; i < l->s->n_camp; i++)
@@ -1528,7 +1539,7 @@ static int decide_impl(struct hu_engine *e, const struct hu_decide_req *r,
     /* an account the fingerprint library bound to a known campaign (serve
      * --known) is refused at least as the binding decided, as `analyze
      * --known` does; the allowlist and analysts' overrides still win */
-    if (a && !pd.allowlisted && a->would > d->would && strstr(a->reasons, "known_campaign=")) {
+    if (a && !pd.allowlisted && a->bound && a->would > d->would) {
         d->would = a->would;
         if (!hu_policy_shadow(e->policy))
             d->action = a->would;
