@@ -387,6 +387,85 @@ int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
     return rc;
 }
 
+/* A binding confirms the known campaign: copy each known entry that bound
+ * accounts in this run into this run's library, confirmed at the latest
+ * request of its bound accounts, so that `huella fingerprints merge` of the
+ * two libraries keeps the campaign young (fingerprints.md "Ageing"). */
+static int reconfirm_known(struct hu_fp_lib *built, const struct hu_fp_lib *known, const struct hu_results *res,
+                           const struct hu_profile_table *t, const struct hu_fp_online *on)
+{
+    if (!on || !known || !known->n)
+        return HU_OK;
+    uint32_t *cnt = hu_calloc(known->n, sizeof *cnt);
+    int64_t *last = hu_calloc(known->n, sizeof *last);
+    uint64_t *reqs = hu_calloc(known->n, sizeof *reqs);
+    int rc = cnt && last && reqs ? HU_OK : HU_ENOMEM;
+    for (size_t i = 0; i < res->n_accounts && !rc; i++) {
+        const struct hu_profile *p = hu_profile_table_at(t, i);
+        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
+        if (!st || !st->bound_at)
+            continue;
+        size_t k = st->bound.entry - 1;
+        if (!cnt[k]++ || p->last_ts > last[k])
+            last[k] = p->last_ts;
+        reqs[k] += p->n_req;
+    }
+    for (size_t k = 0; k < known->n && !rc; k++) {
+        if (!cnt[k] || hu_fp_lib_find(built, known->e[k].id) >= 0)
+            continue;
+        struct hu_fp_entry e = known->e[k];
+        if (last[k] > e.confirmed_ms) e.confirmed_ms = last[k];
+        if (last[k] > e.last_seen_ms) e.last_seen_ms = last[k];
+        e.members = cnt[k];
+        e.requests = reqs[k];
+        rc = hu_fp_lib_add(built, &e, known->tok + e.tok_off, e.n_tok);
+    }
+    if (!rc)
+        rc = hu_fp_lib_finish(built);
+    hu_free(cnt);
+    hu_free(last);
+    hu_free(reqs);
+    return rc;
+}
+
+int hu_analysis_library_finish(struct hu_analysis *a, const struct hu_results *res,
+                               hu_event_next_fn replay, void *replay_ctx, unsigned n_threads,
+                               struct hu_library_finish *out)
+{
+    struct hu_fp_lib *lib = a->cfg.fp_build;
+    memset(out, 0, sizeof *out);
+    if (!lib)
+        return HU_EINVAL;
+    const struct hu_profile_table *t = hu_observer_table(a->obs);
+    int rc = reconfirm_known(lib, a->cfg.known, res, t, hu_analysis_fp_online(a));
+    if (rc != HU_OK || !replay || !lib->n) {
+        out->threshold = lib->threshold;
+        return rc;
+    }
+    struct hu_fp_online on;
+    rc = hu_fp_online_init(&on, lib, a->cfg.fp_key);
+    if (rc != HU_OK)
+        return rc;
+    on.threshold = INFINITY;
+    on.max = a->cfg.max_accounts;
+    rc = hu_analysis_fp_replay(&a->cfg, replay, replay_ctx, n_threads, &on);
+    uint64_t *benign = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *benign);
+    if (!benign && rc == HU_OK)
+        rc = HU_ENOMEM;
+    size_t n_benign = 0;
+    for (size_t i = 0; i < res->n_accounts && rc == HU_OK; i++)
+        if (!hu_action_flagged(res->accounts[i].would))
+            benign[n_benign++] = hu_profile_table_at(t, i)->account_hash;
+    if (rc == HU_OK) {
+        out->threshold = hu_fp_lib_calibrate(lib, &on, benign, n_benign);
+        out->n_benign = n_benign;
+        out->calibrated = 1;
+    }
+    hu_free(benign);
+    hu_fp_online_fini(&on);
+    return rc;
+}
+
 /* ---- usage ---------------------------------------------------------------- */
 
 enum hu_program hu_program_of_account_type(uint8_t type)

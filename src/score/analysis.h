@@ -117,6 +117,24 @@ HU_MUST_CHECK int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
                                         hu_event_next_fn next, void *ctx, unsigned n_threads,
                                         struct hu_fp_online *on);
 
+/* Finish the library this run built into cfg.fp_build after finish():
+ * add the known entries (cfg.known) that this run's accounts were bound
+ * to, confirmed now; then, with `replay` (a second pass over the same
+ * events, e.g. the input files opened again), set its threshold from this
+ * run's benign (not flagged) accounts by hu_analysis_fp_replay and
+ * hu_fp_lib_calibrate.  replay NULL (standard input, which cannot be read
+ * twice): the library keeps Wald's bound.  Used by `huella analyze` and
+ * the service's library export, so both write the same library.  HU_OK,
+ * HU_EINVAL (no fp_build), HU_ENOMEM, HU_EFULL or replay's status. */
+struct hu_library_finish {
+    double threshold;           /* the library's threshold afterwards (nats) */
+    size_t n_benign;            /* accounts it was calibrated on */
+    int calibrated;             /* 0: Wald's bound kept */
+};
+HU_MUST_CHECK int hu_analysis_library_finish(struct hu_analysis *a, const struct hu_results *res,
+                                             hu_event_next_fn replay, void *replay_ctx, unsigned n_threads,
+                                             struct hu_library_finish *out);
+
 /* The policy's program of an account type (enum hu_account_type of
  * profile.h): what `programs:` rules in a policy file match. */
 enum hu_program hu_program_of_account_type(uint8_t type);
