@@ -77,6 +77,35 @@ HU_MUST_CHECK int hu__be_restore(struct hu__be *b, struct hu_store *st, uint64_t
  * the log). */
 void hu__be_checkpoint_counts(const struct hu__be *b, uint64_t *profiles, uint64_t *dict);
 
+/* ---- the fingerprint library export (libexport.c) -------------------------
+ *
+ * Make the library `huella analyze` would write for journal rows 1..upto
+ * (same features, policy, known library and key) and save it to x->path
+ * atomically (written beside it, then renamed).  Runs a second analysis
+ * over the journal, twice (observe, then the calibration replay): call it
+ * off the request path.  HU_OK; else errbuf says why and the old file
+ * stays: HU_ENOMEM, HU_EIO, HU_EUNAVAIL (cancelled), the policy's load
+ * status. */
+struct hu_fp_lib;
+struct hu__be_export {
+    const char *path;
+    const struct hu_features_config *features;  /* as the backend's */
+    const char *policy_path;                    /* NULL: the default policy */
+    const struct hu_fp_lib *known;              /* serve --known, or NULL */
+    const struct hu_fp_key *key;
+    unsigned threads;                           /* observer threads (0: one per processor) */
+    int (*cancel)(void *ctx);                   /* non-zero: stop (HU_EUNAVAIL); may be NULL */
+    void *cancel_ctx;
+};
+struct hu__be_export_stats {
+    size_t campaigns, accounts;
+    uint64_t skipped;           /* journal rows damaged or no longer parsing */
+    double threshold;           /* nats */
+    int calibrated;
+};
+HU_MUST_CHECK int hu__be_export_library(const struct hu__be_export *x, struct hu_store *st, uint64_t upto,
+                                        struct hu__be_export_stats *stats, char *errbuf, size_t errcap);
+
 /* Campaigns of `r` as a JSON array (campaigns.json's format). */
 HU_MUST_CHECK int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out);
 

@@ -44,6 +44,7 @@
 #include "core/log.h"
 
 #include <json-c/json.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -441,6 +442,13 @@ struct hu_engine {
     size_t rec_flushing_n;
     pthread_t recorder;
     int recorder_started;
+
+    /* the fingerprint library export (--fingerprints-out; libexport.c) */
+    pthread_t exporter;
+    int exporter_started;
+    pthread_mutex_t xlock;              /* the exporter sleeps on xwake; stop wakes it */
+    pthread_cond_t xwake;
+    atomic_uint_fast64_t lib_exports_ok, lib_exports_failed, lib_export_seq, lib_export_us_last;
     atomic_int rec_stop;
     atomic_uint_fast64_t rec_written, rec_dropped;
     int64_t rec_age_pruned;             /* recorder only: last age prune (monotonic ms) */
@@ -983,6 +991,69 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- the fingerprint library export (exporter thread) ------------------------------ */
+
+/* Every --fingerprints-every, if the journal grew since the last export,
+ * write the library of everything journaled (libexport.c).  It reads the
+ * journal on its own, so the worker's ingest and relinks go on. */
+static int exporter_cancel(void *ctx)
+{
+    return atomic_load(&((struct hu_engine *)ctx)->stop);
+}
+
+static void *exporter_main(void *arg)
+{
+    struct hu_engine *e = arg;
+    struct hu_features_config fx = {
+        .asn_files = e->o.asn_files, .n_asn_files = e->o.n_asn_files, .geo_file = e->o.geo_file,
+        .cidr_files = e->o.cidr_files, .n_cidr_files = e->o.n_cidr_files,
+        .model_file = e->o.model_file,
+    };
+    struct hu__be_export x = {
+        .path = e->o.fingerprints_out, .features = &fx, .policy_path = e->policy_path,
+        .known = e->have_known ? &e->known : NULL, .key = &e->fp_key, .threads = 1,
+        .cancel = exporter_cancel, .cancel_ctx = e,
+    };
+    uint64_t done = 0;
+    while (!atomic_load(&e->stop)) {
+        pthread_mutex_lock(&e->xlock);
+        if (!atomic_load(&e->stop)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += (time_t)(e->o.fingerprints_every_ms / 1000);
+            ts.tv_nsec += (long)(e->o.fingerprints_every_ms % 1000) * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            while (!atomic_load(&e->stop) && pthread_cond_timedwait(&e->xwake, &e->xlock, &ts) != ETIMEDOUT)
+                ;
+        }
+        pthread_mutex_unlock(&e->xlock);
+        if (atomic_load(&e->stop))
+            break;
+        uint64_t upto = atomic_load(&e->journal_seq);
+        if (upto == done)
+            continue;
+        int64_t t0 = mono_ms();
+        struct hu__be_export_stats xs;
+        char err[256];
+        int rc = hu__be_export_library(&x, e->store, upto, &xs, err, sizeof err);
+        if (rc == HU_OK) {
+            done = upto;
+            atomic_store(&e->lib_export_seq, upto);
+            atomic_store(&e->lib_export_us_last, (uint64_t)(mono_ms() - t0) * 1000u);
+            atomic_fetch_add(&e->lib_exports_ok, 1);
+            hu_info("serve: fingerprint library %s: %zu campaigns from journal seq 1..%llu, threshold %.2f nats%s, "
+                    "in %lld ms", e->o.fingerprints_out, xs.campaigns, (unsigned long long)upto, xs.threshold,
+                    xs.calibrated ? " (calibrated)" : "", (long long)(mono_ms() - t0));
+        } else if (!atomic_load(&e->stop)) {
+            atomic_fetch_add(&e->lib_exports_failed, 1);
+            hu_warn("serve: fingerprint library %s not written: %s; the previous one stays",
+                    e->o.fingerprints_out, err);
+        }
+    }
+    return NULL;
+}
+
 /* ---- decision records (recorder thread) --------------------------------------------- */
 
 static int reasons_array(struct hu_buf *b, const char *reasons);
@@ -1181,6 +1252,8 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     e->o = *o;
     if (!e->o.relink_ms)
         e->o.relink_ms = 1000;
+    if (!e->o.fingerprints_every_ms)
+        e->o.fingerprints_every_ms = HU_SERVE_FINGERPRINTS_EVERY_MS;
     if (!e->o.checkpoint_ms)
         e->o.checkpoint_ms = 10000;
     if (!e->o.slice)
@@ -1195,6 +1268,8 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     pthread_mutex_init(&e->admin, NULL);
     pthread_mutex_init(&e->wake_lock, NULL);
     pthread_cond_init(&e->wake, NULL);
+    pthread_mutex_init(&e->xlock, NULL);
+    pthread_cond_init(&e->xwake, NULL);
     pthread_mutex_init(&e->signups.lock, NULL);
     pthread_mutex_init(&e->rec_lock, NULL);
     pthread_cond_init(&e->rec_wake, NULL);
@@ -1236,6 +1311,20 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         rc = hu_fp_key_load(o->fp_key_path, &e->fp_key, errbuf, errcap);
         if (rc != HU_OK)
             goto fail;
+    }
+    if (o->fingerprints_out) {
+        /* refuse a path the exporter could never write, now, not an hour later */
+        char probe[4096];
+        int n = snprintf(probe, sizeof probe, "%s.probe", o->fingerprints_out);
+        FILE *f = n > 0 && (size_t)n < sizeof probe ? fopen(probe, "wb") : NULL;
+        if (!f) {
+            snprintf(errbuf, errcap, "--fingerprints-out %s cannot be written: %s", o->fingerprints_out,
+                     strerror(errno));
+            rc = HU_EINVAL;
+            goto fail;
+        }
+        fclose(f);
+        remove(probe);
     }
     if (o->known_path) {
         const char *why = NULL;
@@ -1335,6 +1424,11 @@ int hu_engine_start(struct hu_engine *e)
     if (pthread_create(&e->worker, NULL, worker_main, e) != 0)
         return HU_EINTERNAL;
     e->worker_started = 1;
+    if (e->o.fingerprints_out) {
+        if (pthread_create(&e->exporter, NULL, exporter_main, e) != 0)
+            return HU_EINTERNAL;
+        e->exporter_started = 1;
+    }
     return HU_OK;
 }
 
@@ -1348,6 +1442,12 @@ void hu_engine_destroy(struct hu_engine *e)
         pthread_cond_broadcast(&e->wake);
         pthread_mutex_unlock(&e->wake_lock);
         pthread_join(e->worker, NULL);
+        if (e->exporter_started) {
+            pthread_mutex_lock(&e->xlock);
+            pthread_cond_broadcast(&e->xwake);
+            pthread_mutex_unlock(&e->xlock);
+            pthread_join(e->exporter, NULL);
+        }
     }
     if (e->recorder_started) {
         atomic_store(&e->rec_stop, 1);
@@ -1374,6 +1474,8 @@ void hu_engine_destroy(struct hu_engine *e)
     pthread_mutex_destroy(&e->admin);
     pthread_mutex_destroy(&e->wake_lock);
     pthread_cond_destroy(&e->wake);
+    pthread_cond_destroy(&e->xwake);
+    pthread_mutex_destroy(&e->xlock);
     pthread_mutex_destroy(&e->signups.lock);
     pthread_mutex_destroy(&e->rec_lock);
     pthread_cond_destroy(&e->rec_wake);
@@ -2103,7 +2205,17 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         "# HELP huella_decision_records_total Decision records for GET /v1/decisions/{id}, by result.\n"
         "# TYPE huella_decision_records_total counter\n"
         "huella_decision_records_total{result=\"written\"} %llu\n"
-        "huella_decision_records_total{result=\"dropped\"} %llu\n",
+        "huella_decision_records_total{result=\"dropped\"} %llu\n"
+        "# HELP huella_fingerprint_exports_total Fingerprint library exports (--fingerprints-out), by result.\n"
+        "# TYPE huella_fingerprint_exports_total counter\n"
+        "huella_fingerprint_exports_total{result=\"ok\"} %llu\n"
+        "huella_fingerprint_exports_total{result=\"failed\"} %llu\n"
+        "# HELP huella_fingerprint_export_seq Journal sequence number the last library export covers.\n"
+        "# TYPE huella_fingerprint_export_seq gauge\n"
+        "huella_fingerprint_export_seq %llu\n"
+        "# HELP huella_fingerprint_export_last_seconds Duration of the last library export.\n"
+        "# TYPE huella_fingerprint_export_last_seconds gauge\n"
+        "huella_fingerprint_export_last_seconds %.3f\n",
         (unsigned long long)atomic_load(&e->events_accepted),
         (unsigned long long)atomic_load(&e->events_rejected),
         (unsigned long long)atomic_load(&e->lost_events),
@@ -2122,6 +2234,10 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)atomic_load(&e->restored_seq),
         (double)atomic_load(&e->ckpt_us_last) / 1e6,
         (unsigned long long)atomic_load(&e->rec_written),
-        (unsigned long long)atomic_load(&e->rec_dropped));
+        (unsigned long long)atomic_load(&e->rec_dropped),
+        (unsigned long long)atomic_load(&e->lib_exports_ok),
+        (unsigned long long)atomic_load(&e->lib_exports_failed),
+        (unsigned long long)atomic_load(&e->lib_export_seq),
+        (double)atomic_load(&e->lib_export_us_last) / 1e6);
     return rc;
 }

@@ -75,7 +75,14 @@ struct hu_engine_opts {
      * its key (NULL: the default key).  Both NULL: no library. */
     const char *known_path;
     const char *fp_key_path;
+    /* `serve --fingerprints-out FILE`: every fingerprints_every_ms (0:
+     * HU_SERVE_FINGERPRINTS_EVERY_MS) that the journal grew, write the
+     * fingerprint library `analyze` would write for everything journaled
+     * (serve/libexport.c).  NULL: none. */
+    const char *fingerprints_out;
+    uint64_t fingerprints_every_ms;
 };
+#define HU_SERVE_FINGERPRINTS_EVERY_MS (3600u * 1000u)
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
  * running until hu_engine_start().  HU_OK; otherwise a status and a reason
