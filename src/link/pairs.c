@@ -176,7 +176,7 @@ static int do_group(struct hu_pairs *p, const struct hu_pairs_config *cfg,
     return rc;
 }
 
-int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+int hu_pairs_begin(struct hu_pairs *p, const struct hu_pairs_config *cfg,
                    struct hu_posting *postings, size_t n_postings)
 {
     memset(p, 0, sizeof *p);
@@ -191,27 +191,61 @@ int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
             continue;
         postings[w++] = postings[i];
     }
-    n_postings = w;
+    p->post = postings;
+    p->n_post = w;
+    p->next = 0;
+    return HU_OK;
+}
+
+int hu_pairs_step(struct hu_pairs *p, uint64_t budget, int *done)
+{
+    const struct hu_posting *post = p->post;
+    size_t n = p->n_post, i = p->next;
+    uint64_t spent = 0;
     int rc = HU_OK;
-    size_t i = 0;
-    while (i < n_postings && !rc) {
+    while (i < n && spent < budget && !rc) {
         size_t j = i + 1;
-        while (j < n_postings && postings[j].kind == postings[i].kind && postings[j].key == postings[i].key)
+        while (j < n && post[j].kind == post[i].kind && post[j].key == post[i].key)
             j++;
-        if (j - i >= 2)
-            rc = do_group(p, cfg, postings + i, j - i);
+        size_t m = j - i;
+        if (m >= 2) {
+            rc = do_group(p, p->cfg, post + i, m);
+            /* what do_group evaluates, at most: every pair of a small
+             * group, two per member of a hub */
+            spent += m <= p->cfg->pair_cap ? (uint64_t)m * (m - 1) / 2 : 2 * (uint64_t)m;
+        }
+        spent++;
         i = j;
     }
+    p->next = i;
     if (rc) {
         hu_pairs_fini(p);
         return rc;
     }
+    *done = i >= n;
+    return HU_OK;
+}
+
+void hu_pairs_end(struct hu_pairs *p)
+{
     hu_free(p->slots);
     p->slots = NULL;
     p->n_slots = 0;
+    p->post = NULL;
+    p->n_post = p->next = 0;
     if (p->n)
         hu_sort(p->pairs, p->n, sizeof *p->pairs, cmp_pair);
-    return HU_OK;
+}
+
+int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+                   struct hu_posting *postings, size_t n_postings)
+{
+    int rc = hu_pairs_begin(p, cfg, postings, n_postings), done = 0;
+    while (rc == HU_OK && !done)
+        rc = hu_pairs_step(p, UINT64_MAX, &done);
+    if (rc == HU_OK)
+        hu_pairs_end(p);
+    return rc;
 }
 
 float hu_pair_strength(const struct hu_pair *pr)

@@ -110,6 +110,10 @@ struct hu_pairs {
     uint64_t groups, hub_groups, ignored_groups, postings;
     uint64_t ignored_per_kind[HU_LINK_KIND_COUNT];
     const struct hu_pairs_config *cfg;
+    /* between hu_pairs_begin and hu_pairs_end: the sorted postings
+     * (borrowed) and the next group to link */
+    const struct hu_posting *post;
+    size_t n_post, next;
 };
 
 /* Rarity factor of a group of m accounts sharing a thing of `kind`. */
@@ -120,6 +124,21 @@ float hu_link_rarity(const struct hu_pairs_config *cfg, enum hu_link_kind kind, 
  * Cost O(P log P) for P postings, memory O(pairs). */
 HU_MUST_CHECK int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
                                  struct hu_posting *postings, size_t n_postings);
+/* The same build in bounded steps, for a caller that must do other work
+ * in between (the service's worker, score/analysis.h):
+ *   begin  sorts and deduplicates the postings (O(P log P), one call);
+ *   step   links groups in order until about `budget` candidate pairs were
+ *          evaluated (a group is never split: at most pair_cap^2/2 or
+ *          2 x hub_max evaluations over the budget); *done = 1 when no group
+ *          is left;
+ *   end    sorts the pairs (O(pairs log pairs)).
+ * begin, steps until done, end give exactly hu_pairs_build's result, and
+ * the postings must stay alive and unchanged until end.  HU_OK or
+ * HU_ENOMEM (p is then freed: call nothing else but hu_pairs_fini). */
+HU_MUST_CHECK int hu_pairs_begin(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+                                 struct hu_posting *postings, size_t n_postings);
+HU_MUST_CHECK int hu_pairs_step(struct hu_pairs *p, uint64_t budget, int *done);
+void hu_pairs_end(struct hu_pairs *p);
 /* Add evidence of one kind to a pair directly (used by similarity passes
  * that compute an exact weight for an LSH candidate). */
 HU_MUST_CHECK int hu_pairs_add(struct hu_pairs *p, uint32_t a, uint32_t b,

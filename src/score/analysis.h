@@ -142,6 +142,33 @@ enum hu_program hu_program_of_account_type(uint8_t type);
 /* Link, cluster, score and explain.  HU_OK or HU_ENOMEM. */
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
 
+/* finish() in bounded steps, for the service's worker, which must go on
+ * applying events while linkage runs over a graph of any size:
+ *
+ *   begin  takes the accounts observed so far (O(accounts) allocation);
+ *   step   works for about budget_s seconds and returns HU_EAGAIN while
+ *          more is left, HU_OK once *out holds the results (as finish()
+ *          fills it), or HU_ENOMEM (the job is dropped);
+ *   abort  drops a job (no-op without one; destroy() aborts too).
+ *
+ * Accounts, pairs and postings are sliced; three steps are not (the
+ * postings sort, the fingerprint tokens, and the last step: pairs sort,
+ * campaigns, evidence), so a step can exceed its budget by those, which
+ * grow as O(n log n) in accounts; hu_analysis_finish_longest_step() says
+ * by how much.  Without events in between, the steps give exactly
+ * finish()'s result.  Events may be observed between steps only when the
+ * analysis has no cfg.max_accounts bound (observe() returns HU_EINVAL
+ * otherwise): a bounded table reuses an evicted account's record, an
+ * unbounded one never moves a profile.  Accounts that arrive meanwhile
+ * wait for the next job; those already taken are read as they are when
+ * their step runs.  One job at a time: begin with one running is
+ * HU_EINVAL. */
+HU_MUST_CHECK int hu_analysis_finish_begin(struct hu_analysis *a);
+HU_MUST_CHECK int hu_analysis_finish_step(struct hu_analysis *a, double budget_s, struct hu_results *out);
+void hu_analysis_finish_abort(struct hu_analysis *a);
+/* The longest step of the last (or running) job, in seconds. */
+double hu_analysis_finish_longest_step(const struct hu_analysis *a);
+
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a);
 /* The observer that holds the analysis's per-event state: for a caller
  * that imports profiles built elsewhere (hu_observer_import_*, the cluster
