@@ -39,6 +39,8 @@ const char hu_cmd_serve_help[] =
     "  --sync full|normal      SQLite synchronous: full (default) survives power\n"
     "                          loss for acknowledged events, normal only a crash\n"
     "  --relink-ms N           background linkage period (default 1000)\n"
+    "  --relink-step-ms N      linkage runs in steps of about N ms between slices of\n"
+    "                          events, so ingest goes on during it (default 20)\n"
     "  --checkpoint-ms N       checkpoint period: snapshot and changed profiles\n"
     "                          (default 10000); a restart replays only what follows\n"
     "  --store-check quick|none  PRAGMA quick_check of the database at start\n"
@@ -128,7 +130,7 @@ int hu_cmd_serve(int argc, char **argv)
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
            O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK, O_KNOWN, O_FPKEY, O_FPOUT,
-           O_FPEVERY };
+           O_FPEVERY, O_RELINKSTEP };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -155,6 +157,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "fingerprint-key", required_argument, NULL, O_FPKEY },
         { "fingerprints-out", required_argument, NULL, O_FPOUT },
         { "fingerprints-every", required_argument, NULL, O_FPEVERY },
+        { "relink-step-ms", required_argument, NULL, O_RELINKSTEP },
         { "help", no_argument, NULL, 'h' },
         { "request-timeout", required_argument, NULL, O_REQTO },
         { "max-connections", required_argument, NULL, O_MAXCONN },
@@ -204,6 +207,11 @@ int hu_cmd_serve(int argc, char **argv)
             if (parse_uint(optarg, 3600000, &v) || !v)
                 return hu_cli_usage_error("serve", "--relink-ms wants 1..3600000");
             eo.relink_ms = (unsigned)v;
+            break;
+        case O_RELINKSTEP:
+            if (parse_uint(optarg, 10000, &v) || !v)
+                return hu_cli_usage_error("serve", "--relink-step-ms wants 1..10000");
+            eo.relink_step_ms = (unsigned)v;
             break;
         case O_CKPT:
             if (parse_uint(optarg, 86400000, &v) || !v)

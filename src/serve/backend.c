@@ -111,7 +111,23 @@ int hu__be_observe(struct hu__be *b, const struct hu_event *ev)
 
 int hu__be_finish(struct hu__be *b, struct hu_results *out)
 {
+    hu_analysis_finish_abort(b->a);
     return hu_analysis_finish(b->a, out);
+}
+
+int hu__be_finish_begin(struct hu__be *b)
+{
+    return hu_analysis_finish_begin(b->a);
+}
+
+int hu__be_finish_step(struct hu__be *b, double budget_s, struct hu_results *out)
+{
+    return hu_analysis_finish_step(b->a, budget_s, out);
+}
+
+double hu__be_finish_longest_step(const struct hu__be *b)
+{
+    return hu_analysis_finish_longest_step(b->a);
 }
 
 int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out)

@@ -44,6 +44,14 @@ int hu__be_observe(struct hu__be *b, const struct hu_event *ev);
 /* Linkage, campaigns, scores over everything observed.  Re-runnable.
  * `out` must be zeroed; free with hu_results_fini (before the backend). */
 HU_MUST_CHECK int hu__be_finish(struct hu__be *b, struct hu_results *out);
+/* The same in bounded steps, with events observed in between (the
+ * worker's relink; score/analysis.h hu_analysis_finish_step): begin, then
+ * step until it stops answering HU_EAGAIN; HU_OK fills `out` (zeroed
+ * by the step).  hu__be_finish() drops a job in progress. */
+HU_MUST_CHECK int hu__be_finish_begin(struct hu__be *b);
+HU_MUST_CHECK int hu__be_finish_step(struct hu__be *b, double budget_s, struct hu_results *out);
+/* Seconds of the longest step of the last job. */
+double hu__be_finish_longest_step(const struct hu__be *b);
 /* Program (enum hu_program) and verified-identity flag of the account in
  * profile record i (the order of hu_results accounts), from its `account`
  * events, as the analysis reads them.  0/0 when i is out of range. */

@@ -25,9 +25,11 @@
  *
  * Background work is bounded per turn: the worker applies the journal in
  * slices of `slice` lines (4,096), then checks for a relink or a
- * checkpoint.  finish() (linkage and campaigns) is one call on the worker
- * thread; its cost grows with the graph, but only the snapshot's age
- * depends on it, never a decision (measured in docs/serve.md).
+ * checkpoint.  Linkage and campaigns (the analysis's finish) run as a job
+ * of bounded steps (relink_step_ms each, analysis.h) between those
+ * slices, so events keep being applied while a large graph is linked; the
+ * snapshot is published when the job ends.  No decision ever waits for
+ * either: decisions read the published snapshot.
  *
  * Durability of events: a line is acknowledged (202) only after
  * hu_store_journal_append() returned, i.e. after its transaction committed
@@ -67,6 +69,13 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void fmt_time(int64_t ms, char *buf, size_t cap)
@@ -460,6 +469,7 @@ struct hu_engine {
     /* status, read by /healthz and /metrics */
     atomic_uint_fast64_t journal_seq, applied_seq, snapshot_seq;
     atomic_uint_fast64_t relinks, relink_us_last, relink_us_total, lost_events;
+    atomic_uint_fast64_t relink_step_us_max;    /* longest step of the last linkage job */
     atomic_uint_fast64_t events_accepted, events_rejected, reloads_ok, reloads_refused;
     atomic_uint_fast64_t checkpoints, checkpoint_failures, decision_counter;
     hu_engine_lookup_fn ext_fn;     /* hu_engine_set_lookup (serve --nats); NULL: none */
@@ -903,11 +913,30 @@ static int apply_line(void *ctx, uint64_t seq, const char *line, size_t len)
     return 0;
 }
 
+/* Publish the results of a linkage run that began at journal seq `seq`
+ * (monotonic ms t0), and account for it. */
+static void relink_publish(struct hu_engine *e, struct hu_results *res, uint64_t seq, int64_t t0_us)
+{
+    struct snapshot *s = snapshot_build(e, res, seq);
+    hu_results_fini(res);
+    if (!s) {
+        hu_warn("serve: cannot build the decision snapshot (out of memory); keeping the previous one");
+        return;
+    }
+    publish(e, s);
+    uint64_t us = (uint64_t)(mono_us() - t0_us);
+    atomic_store(&e->relink_us_last, us);
+    atomic_fetch_add(&e->relink_us_total, us);
+    atomic_fetch_add(&e->relinks, 1);
+    atomic_store(&e->relink_step_us_max, (uint64_t)(hu__be_finish_longest_step(e->be) * 1e6));
+    hu_debug("serve: snapshot at seq %llu: %zu accounts, %zu campaigns in %lld ms",
+             (unsigned long long)seq, s->n_acc, s->n_camp, (long long)(us / 1000));
+}
+
+/* A whole linkage run at once (the last one at shutdown). */
 static void relink(struct hu_engine *e)
 {
-    int64_t t0 = mono_ms();
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    int64_t t0 = mono_us();
     struct hu_results res;
     memset(&res, 0, sizeof res);
     uint64_t seq = atomic_load(&e->applied_seq);
@@ -916,20 +945,32 @@ static void relink(struct hu_engine *e)
         hu_warn("serve: linkage run failed (out of memory); keeping the previous snapshot");
         return;
     }
-    struct snapshot *s = snapshot_build(e, &res, seq);
-    hu_results_fini(&res);
-    if (!s) {
-        hu_warn("serve: cannot build the decision snapshot (out of memory); keeping the previous one");
-        return;
+    relink_publish(e, &res, seq, t0);
+}
+
+/* The running linkage job, between the worker's journal slices. */
+struct relink_job {
+    int running;
+    uint64_t seq;               /* applied seq when it began */
+    int64_t t0_us;
+};
+
+/* One bounded step of the job; 1 when it ended (published or failed). */
+static int relink_step(struct hu_engine *e, struct relink_job *j)
+{
+    struct hu_results res;
+    memset(&res, 0, sizeof res);
+    int rc = hu__be_finish_step(e->be, (double)e->o.relink_step_ms / 1000.0, &res);
+    if (rc == HU_EAGAIN)
+        return 0;
+    j->running = 0;
+    if (rc != HU_OK) {
+        hu_results_fini(&res);
+        hu_warn("serve: linkage run failed (out of memory); keeping the previous snapshot");
+        return 1;
     }
-    publish(e, s);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    uint64_t us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
-    atomic_store(&e->relink_us_last, us);
-    atomic_fetch_add(&e->relink_us_total, us);
-    atomic_fetch_add(&e->relinks, 1);
-    hu_debug("serve: snapshot at seq %llu: %zu accounts, %zu campaigns in %lld ms",
-             (unsigned long long)seq, s->n_acc, s->n_camp, (long long)(mono_ms() - t0));
+    relink_publish(e, &res, j->seq, j->t0_us);
+    return 1;
 }
 
 static void *worker_main(void *arg)
@@ -937,6 +978,7 @@ static void *worker_main(void *arg)
     struct hu_engine *e = arg;
     int64_t last_relink = 0;
     int dirty = e->need_relink;
+    struct relink_job job = { 0 };
     e->last_ckpt_mono = mono_ms();
     while (!atomic_load(&e->stop)) {
         uint64_t applied = atomic_load(&e->applied_seq);
@@ -952,16 +994,23 @@ static void *worker_main(void *arg)
         int replaying = atomic_load(&e->applied_seq) < e->startup_target;
         atomic_store(&e->replaying, replaying);
         int64_t now = mono_ms();
-        if (dirty && !replaying && now - last_relink >= (int64_t)e->o.relink_ms) {
-            relink(e);
-            dirty = 0;
-            last_relink = mono_ms();
+        if (!job.running && dirty && !replaying && now - last_relink >= (int64_t)e->o.relink_ms) {
+            if (hu__be_finish_begin(e->be) == HU_OK) {
+                job.running = 1;
+                job.seq = atomic_load(&e->applied_seq);
+                job.t0_us = mono_us();
+            } else {
+                hu_warn("serve: linkage run cannot start (out of memory); keeping the previous snapshot");
+            }
+            dirty = 0;   /* events applied from now on set it again */
         }
+        if (job.running && relink_step(e, &job))
+            last_relink = mono_ms();
         if (!replaying && mono_ms() - e->last_ckpt_mono >= (int64_t)e->o.checkpoint_ms) {
             checkpoint(e);
             e->last_ckpt_mono = mono_ms();
         }
-        if ((unsigned)n < e->o.slice) {
+        if ((unsigned)n < e->o.slice && !job.running) {
             /* caught up: sleep until new events or the next relink is due */
             pthread_mutex_lock(&e->wake_lock);
             if (!atomic_load(&e->stop) &&
@@ -1252,6 +1301,8 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     e->o = *o;
     if (!e->o.relink_ms)
         e->o.relink_ms = 1000;
+    if (!e->o.relink_step_ms)
+        e->o.relink_step_ms = HU_SERVE_RELINK_STEP_MS;
     if (!e->o.fingerprints_every_ms)
         e->o.fingerprints_every_ms = HU_SERVE_FINGERPRINTS_EVERY_MS;
     if (!e->o.checkpoint_ms)
@@ -2170,6 +2221,9 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         "# HELP huella_relink_last_seconds Duration of the last background linkage run.\n"
         "# TYPE huella_relink_last_seconds gauge\n"
         "huella_relink_last_seconds %.6f\n"
+        "# HELP huella_relink_step_max_seconds Longest bounded step of the last linkage run (--relink-step-ms).\n"
+        "# TYPE huella_relink_step_max_seconds gauge\n"
+        "huella_relink_step_max_seconds %.6f\n"
         "# HELP huella_checkpoints_total Decision snapshots checkpointed to SQLite, by result.\n"
         "# TYPE huella_checkpoints_total counter\n"
         "huella_checkpoints_total{result=\"ok\"} %llu\n"
@@ -2225,6 +2279,7 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)st.accounts, (unsigned long long)st.campaigns,
         (unsigned long long)st.relinks,
         (double)atomic_load(&e->relink_us_total) / 1e6, st.last_relink_s,
+        (double)atomic_load(&e->relink_step_us_max) / 1e6,
         (unsigned long long)atomic_load(&e->checkpoints),
         (unsigned long long)atomic_load(&e->checkpoint_failures),
         (unsigned long long)atomic_load(&e->reloads_ok),

@@ -11,7 +11,9 @@
  *   decide: read lock, snapshot lookup,   every `relink_ms`, when new
  *     policy, overrides, unlock             events were applied and the
  *                                           start-up replay is done:
- *                                           finish() (linkage, campaigns),
+ *                                           finish() (linkage, campaigns)
+ *                                           in steps of `relink_step_ms`
+ *                                           between journal slices, then
  *                                           build a new snapshot, swap it
  *                                           in under the write lock (a
  *                                           pointer swap), checkpoint it
@@ -57,6 +59,7 @@ struct hu_engine_opts {
     int sync_normal;                /* see store.h */
     const char *policy_path;        /* NULL: built-in default policy */
     unsigned relink_ms;             /* 0: 1000 */
+    unsigned relink_step_ms;        /* one linkage step's budget; 0: HU_SERVE_RELINK_STEP_MS */
     unsigned checkpoint_ms;         /* 0: 10000 */
     unsigned slice;                 /* journal lines per worker slice; 0: 4096 */
     uint32_t throttle_quota;        /* requests allowed per window while throttled */
@@ -83,6 +86,7 @@ struct hu_engine_opts {
     uint64_t fingerprints_every_ms;
 };
 #define HU_SERVE_FINGERPRINTS_EVERY_MS (3600u * 1000u)
+#define HU_SERVE_RELINK_STEP_MS 20u
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
  * running until hu_engine_start().  HU_OK; otherwise a status and a reason
