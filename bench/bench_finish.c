@@ -87,12 +87,16 @@ int main(int argc, char **argv)
     total += now_s() - t;
     while (rc == HU_OK || rc == HU_EAGAIN) {
         double s0 = now_s();
+        const char *phase = hu_analysis_finish_phase(a);
         rc = hu_analysis_finish_step(a, budget, &r);
         double d = now_s() - s0;
         total += d;
         steps++;
         if (d > longest) longest = d;
-        if (d > 2 * budget) over++;
+        if (d > 2 * budget) {
+            over++;
+            printf("  step %zu (%s): %.3f s\n", steps, phase, d);
+        }
         if (rc != HU_EAGAIN)
             break;
     }

@@ -628,14 +628,17 @@ static int dump_graph(const char *path, const struct hu_pairs *pairs, const char
  *
  *   PROFILES  per account: usage, behaviour, concealment, postings   sliced by accounts
  *   TOKENS    fingerprint tokens of every account                     one step
- *   SORT      postings sorted and deduplicated (hu_pairs_begin)       one step
- *   PAIRS     candidate pairs, group by group (hu_pairs_step)         sliced by pairs
- *   CAMPAIGNS pairs sorted, campaigns, scores, evidence, bindings     one step
+ *   SORT      postings cut into buckets in place (hu_pairs_begin)     one step, O(P)
+ *   PAIRS     each bucket sorted, then linked group by group          sliced by buckets and pairs
+ *   PAIRS_END pairs sorted, the graph dumped if asked                 one step
+ *   CAMPAIGNS partners' indicators, campaigns, scores                 one step
+ *   EVIDENCE  indicators, evidence, bindings, this run's library      one step
  *
  * The sliced phases check the clock every few hundred items.  Steps never
  * change the result: begin, steps to the end, gives what one finish()
  * gives, and finish() is exactly that loop with an unbounded budget. */
-enum finish_phase { PH_IDLE, PH_PROFILES, PH_TOKENS, PH_SORT, PH_PAIRS, PH_CAMPAIGNS };
+enum finish_phase { PH_IDLE, PH_PROFILES, PH_TOKENS, PH_SORT, PH_PAIRS, PH_PAIRS_END, PH_CAMPAIGNS,
+                    PH_EVIDENCE };
 
 struct hu_finish_job {
     enum finish_phase phase;
@@ -655,6 +658,7 @@ struct hu_finish_job {
     struct hu_postings post;
     struct hu_pairs_config pc;
     struct hu_pairs pairs;
+    struct hu_results res;          /* filled by CAMPAIGNS and EVIDENCE, handed over at the end */
     double longest_step;            /* seconds, for the service's metrics */
 };
 
@@ -664,6 +668,7 @@ static void job_free(struct hu_finish_job *j)
         return;
     hu_postings_fini(&j->post);
     hu_pairs_fini(&j->pairs);
+    hu_results_fini(&j->res);
     hu_free(j->usage);
     hu_free(j->beh);
     hu_free(j->conceal);
@@ -714,22 +719,29 @@ int hu_analysis_finish_begin(struct hu_analysis *a)
     return HU_OK;
 }
 
-/* The last step: campaigns, scores, evidence and bindings into out. */
-static int finish_campaigns(struct hu_analysis *a, struct hu_finish_job *j, struct hu_results *out)
+/* Pairs sorted (hu_pairs_end), the graph dumped if asked. */
+static int finish_pairs_end(struct hu_analysis *a, struct hu_finish_job *j)
 {
-    size_t n = j->n;
-    struct hu_ioc_hit *ioc = NULL;
-    double *ext = NULL;
-    double t2 = now_s();
+    double t0 = now_s();
     hu_pairs_end(&j->pairs);
     a->n_pairs = j->pairs.n;
     int rc = HU_OK;
     if (a->cfg.dump_graph_path)
         rc = dump_graph(a->cfg.dump_graph_path, &j->pairs, j->ids, j->id_lens);
     hu_postings_fini(&j->post);
-    a->t.pairs += now_s() - t2;
-    t2 = now_s();
-    if (!rc && a->cfg.iocs) {
+    a->t.pairs += now_s() - t0;
+    return rc;
+}
+
+/* Partners' indicators, campaigns and scores into j->res. */
+static int finish_campaigns(struct hu_analysis *a, struct hu_finish_job *j)
+{
+    size_t n = j->n;
+    struct hu_ioc_hit *ioc = NULL;
+    double *ext = NULL;
+    double t0 = now_s();
+    int rc = HU_OK;
+    if (a->cfg.iocs) {
         ioc = hu_calloc(n ? n : 1, sizeof *ioc);
         ext = hu_calloc(n ? n : 1, sizeof *ext);
         if (!ioc || !ext)
@@ -741,6 +753,7 @@ static int finish_campaigns(struct hu_analysis *a, struct hu_finish_job *j, stru
                 ext[i] = ioc[i].score;
         }
     }
+    struct hu_results *out = &j->res;
     if (!rc) {
         struct hu_campaign_input in = {
             .n = n, .usage = j->usage, .behaviour = j->beh, .concealment = j->conceal,
@@ -764,9 +777,17 @@ static int finish_campaigns(struct hu_analysis *a, struct hu_finish_job *j, stru
     out->first_ts_ms = j->oc.first_ts;
     out->last_ts_ms = j->oc.last_ts;
     out->policy_digest = hu_policy_digest(a->policy);
-    double t3 = now_s();
-    a->t.campaigns = t3 - t2;
-    rc = hu_explain_indicators(out, a->prof, n, hu_observer_dict(a->obs));
+    a->t.campaigns = now_s() - t0;
+    return HU_OK;
+}
+
+/* Indicators, evidence, bindings to known campaigns, this run's library. */
+static int finish_evidence(struct hu_analysis *a, struct hu_finish_job *j)
+{
+    size_t n = j->n;
+    struct hu_results *out = &j->res;
+    double t0 = now_s();
+    int rc = hu_explain_indicators(out, a->prof, n, hu_observer_dict(a->obs));
     if (!rc)
         rc = hu_explain_evidence(out, j->usage);
     /* fingerprints: bind accounts to known campaigns, then (after the
@@ -777,7 +798,7 @@ static int finish_campaigns(struct hu_analysis *a, struct hu_finish_job *j, stru
                               &out->accounts[i], hu_policy_shadow(a->policy));
     if (!rc && a->cfg.fp_build)
         rc = hu_fp_lib_build(a->cfg.fp_build, a->cfg.fp_key, out, a->prof, n, &a->fp_side);
-    a->t.evidence = now_s() - t3;
+    a->t.evidence = now_s() - t0;
     return rc;
 }
 
@@ -847,15 +868,24 @@ int hu_analysis_finish_step(struct hu_analysis *a, double budget_s, struct hu_re
                 break;
         }
         if (done)
-            j->phase = PH_CAMPAIGNS;
+            j->phase = PH_PAIRS_END;
         a->t.pairs += now_s() - t0;
         break;
     }
+    case PH_PAIRS_END:
+        rc = finish_pairs_end(a, j);
+        j->phase = PH_CAMPAIGNS;
+        break;
     case PH_CAMPAIGNS:
-        memset(out, 0, sizeof *out);
-        rc = finish_campaigns(a, j, out);
-        if (rc)
-            hu_results_fini(out);
+        rc = finish_campaigns(a, j);
+        j->phase = PH_EVIDENCE;
+        break;
+    case PH_EVIDENCE:
+        rc = finish_evidence(a, j);
+        if (rc == HU_OK) {
+            *out = j->res;   /* handed over: the job no longer owns it */
+            memset(&j->res, 0, sizeof j->res);
+        }
         j->phase = PH_IDLE;
         break;
     case PH_IDLE:
@@ -871,6 +901,13 @@ int hu_analysis_finish_step(struct hu_analysis *a, double budget_s, struct hu_re
         return rc;
     }
     return HU_EAGAIN;
+}
+
+const char *hu_analysis_finish_phase(const struct hu_analysis *a)
+{
+    static const char *const names[] = { "idle", "profiles", "tokens", "sort", "pairs", "pairs_end",
+                                         "campaigns", "evidence" };
+    return names[a->job ? a->job->phase : PH_IDLE];
 }
 
 double hu_analysis_finish_longest_step(const struct hu_analysis *a)

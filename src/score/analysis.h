@@ -151,11 +151,11 @@ HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *o
  *          fills it), or HU_ENOMEM (the job is dropped);
  *   abort  drops a job (no-op without one; destroy() aborts too).
  *
- * Accounts, pairs and postings are sliced; three steps are not (the
- * postings sort, the fingerprint tokens, and the last step: pairs sort,
- * campaigns, evidence), so a step can exceed its budget by those, which
- * grow as O(n log n) in accounts; hu_analysis_finish_longest_step() says
- * by how much.  Without events in between, the steps give exactly
+ * Accounts, postings and pairs are sliced; a few steps are whole (the
+ * fingerprint tokens, the postings' partition, the pairs' sort, campaign
+ * assembly, evidence), so a step can exceed its budget by one of those,
+ * each O(n) or O(n log n) in accounts or pairs;
+ * hu_analysis_finish_longest_step() says by how much.  Without events in between, the steps give exactly
  * finish()'s result.  Events may be observed between steps only when the
  * analysis has no cfg.max_accounts bound (observe() returns HU_EINVAL
  * otherwise): a bounded table reuses an evicted account's record, an
@@ -166,6 +166,10 @@ HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *o
 HU_MUST_CHECK int hu_analysis_finish_begin(struct hu_analysis *a);
 HU_MUST_CHECK int hu_analysis_finish_step(struct hu_analysis *a, double budget_s, struct hu_results *out);
 void hu_analysis_finish_abort(struct hu_analysis *a);
+/* The phase the next step of the running job works on ("profiles",
+ * "tokens", "sort", "pairs", "pairs_end", "campaigns", "evidence"), "idle"
+ * without a job. */
+const char *hu_analysis_finish_phase(const struct hu_analysis *a);
 /* The longest step of the last (or running) job, in seconds. */
 double hu_analysis_finish_longest_step(const struct hu_analysis *a);
 
