@@ -275,101 +275,30 @@ static int write_bindings(const char *dir, const struct hu_results *res, const s
     return rc;
 }
 
-/* A binding confirms the known campaign: copy each known entry that bound
- * accounts in this run into this run's library, confirmed at the latest
- * request of its bound accounts, so that `huella fingerprints merge` of the
- * two libraries keeps the campaign young (fingerprints.md "Ageing"). */
-static int reconfirm_known(struct hu_fp_lib *built, const struct hu_fp_lib *known, const struct hu_results *res,
-                           const struct hu_profile_table *t, const struct hu_fp_online *on)
-{
-    if (!on || !known->n)
-        return HU_OK;
-    uint32_t *cnt = hu_calloc(known->n, sizeof *cnt);
-    int64_t *last = hu_calloc(known->n, sizeof *last);
-    uint64_t *reqs = hu_calloc(known->n, sizeof *reqs);
-    int rc = cnt && last && reqs ? HU_OK : HU_ENOMEM;
-    for (size_t i = 0; i < res->n_accounts && !rc; i++) {
-        const struct hu_profile *p = hu_profile_table_at(t, i);
-        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
-        if (!st || !st->bound_at)
-            continue;
-        size_t k = st->bound.entry - 1;
-        if (!cnt[k]++ || p->last_ts > last[k])
-            last[k] = p->last_ts;
-        reqs[k] += p->n_req;
-    }
-    for (size_t k = 0; k < known->n && !rc; k++) {
-        if (!cnt[k] || hu_fp_lib_find(built, known->e[k].id) >= 0)
-            continue;
-        struct hu_fp_entry e = known->e[k];
-        if (last[k] > e.confirmed_ms) e.confirmed_ms = last[k];
-        if (last[k] > e.last_seen_ms) e.last_seen_ms = last[k];
-        e.members = cnt[k];
-        e.requests = reqs[k];
-        rc = hu_fp_lib_add(built, &e, known->tok + e.tok_off, e.n_tok);
-    }
-    if (!rc)
-        rc = hu_fp_lib_finish(built);
-    hu_free(cnt);
-    hu_free(last);
-    hu_free(reqs);
-    return rc;
-}
-
-/* Calibrate the library on this run's benign (not flagged) accounts by
- * replaying the input through the online matcher, never binding, and
- * taking the largest CUSUM any of them reached (fprint.h); then save it.
- * Standard input cannot be replayed: the library keeps Wald's bound. */
-static int write_library(const char *dir, struct hu_fp_lib *lib, const struct hu_results *res,
-                         const struct hu_profile_table *t, const struct hu_analysis_config *cfg,
-                         const struct hu_ingest_opts *io, const char *const *paths, size_t n_paths,
-                         unsigned n_threads, int quiet)
+/* Finish the library (known entries reconfirmed, threshold calibrated on
+ * this run's benign accounts by reading the input again) and save it.
+ * Standard input cannot be read again: the library keeps Wald's bound. */
+static int write_library(const char *dir, struct hu_analysis *an, struct hu_fp_lib *lib,
+                         const struct hu_results *res, const struct hu_ingest_opts *io,
+                         const char *const *paths, size_t n_paths, unsigned n_threads, int quiet)
 {
     int replay = lib->n > 0;
     for (size_t i = 0; i < n_paths; i++)
         if (!strcmp(paths[i], "-")) replay = 0;
-    int rc = HU_OK;
-    if (replay) {
-        struct hu_fp_online on;
-        struct hu_ingest *ing = NULL;
-        uint64_t *benign = NULL;
-        size_t n_benign = 0;
-        struct hu_ingest_opts o2 = *io;
-        o2.rejects_path = NULL;
-        o2.quiet = 1;
-        rc = hu_fp_online_init(&on, lib, cfg->fp_key);
-        if (rc)
-            return rc;
-        on.threshold = INFINITY;
-        on.max = cfg->max_accounts;
-        rc = hu_ingest_create(&ing, paths, n_paths, &o2);
-        if (!rc)
-            rc = hu_analysis_fp_replay(cfg, ingest_next, ing, n_threads, &on);
-        benign = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *benign);
-        if (!benign && !rc)
-            rc = HU_ENOMEM;
-        for (size_t i = 0; i < res->n_accounts && !rc; i++)
-            if (!hu_action_flagged(res->accounts[i].would)) {
-                benign[n_benign++] = hu_profile_table_at(t, i)->account_hash;
-                if (getenv("HU_FP_DEBUG")) {
-                    const struct hu_fp_account *st = hu_fp_online_get(&on, benign[n_benign - 1]);
-                    if (st)
-                        fprintf(stderr, "calib %.*s %.2f %u camp=%u\n", (int)res->accounts[i].account_id_len,
-                                res->accounts[i].account_id, st->s_max, st->n_req, res->accounts[i].campaign);
-                }
-            }
-        if (!rc) {
-            double th = hu_fp_lib_calibrate(lib, &on, benign, n_benign);
-            if (!quiet)
-                fprintf(stderr, "huella analyze: fingerprint threshold %.2f nats, calibrated on %zu benign accounts\n",
-                        th, n_benign);
-        }
-        hu_free(benign);
-        hu_ingest_destroy(ing);
-        hu_fp_online_fini(&on);
-        if (rc)
-            return rc;
-    }
+    struct hu_ingest *ing = NULL;
+    struct hu_ingest_opts o2 = *io;
+    o2.rejects_path = NULL;
+    o2.quiet = 1;
+    int rc = replay ? hu_ingest_create(&ing, paths, n_paths, &o2) : HU_OK;
+    struct hu_library_finish lf;
+    if (rc == HU_OK)
+        rc = hu_analysis_library_finish(an, res, replay ? ingest_next : NULL, ing, n_threads, &lf);
+    hu_ingest_destroy(ing);
+    if (rc != HU_OK)
+        return rc;
+    if (lf.calibrated && !quiet)
+        fprintf(stderr, "huella analyze: fingerprint threshold %.2f nats, calibrated on %zu benign accounts\n",
+                lf.threshold, lf.n_benign);
     char path[4096];
     snprintf(path, sizeof path, "%s/fingerprints.hfl", dir);
     return hu_fp_lib_save(lib, path);
@@ -628,11 +557,8 @@ int hu_cmd_analyze(int argc, char **argv)
         goto out;
     }
     if (!no_fp) {
-        int frc = known_path ? reconfirm_known(&built, &known, &res, hu_analysis_profiles(an),
-                                               hu_analysis_fp_online(an)) : HU_OK;
-        if (!frc)
-            frc = write_library(out_dir, &built, &res, hu_analysis_profiles(an), &cfg, &io,
-                                (const char *const *)argv + optind, (size_t)(argc - optind), n_threads, quiet);
+        int frc = write_library(out_dir, an, &built, &res, &io, (const char *const *)argv + optind,
+                                (size_t)(argc - optind), n_threads, quiet);
         if (frc != HU_OK) {
             fprintf(stderr, "huella analyze: cannot write %s/fingerprints.hfl: %s\n", out_dir, hu_status_str(frc));
             rc = HU_EXIT_FAIL;

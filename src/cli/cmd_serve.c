@@ -39,10 +39,20 @@ const char hu_cmd_serve_help[] =
     "  --sync full|normal      SQLite synchronous: full (default) survives power\n"
     "                          loss for acknowledged events, normal only a crash\n"
     "  --relink-ms N           background linkage period (default 1000)\n"
+    "  --relink-step-ms N      linkage runs in steps of about N ms between slices of\n"
+    "                          events, so ingest goes on during it (default 20)\n"
     "  --checkpoint-ms N       checkpoint period: snapshot and changed profiles\n"
     "                          (default 10000); a restart replays only what follows\n"
     "  --store-check quick|none  PRAGMA quick_check of the database at start\n"
     "                          (default quick: ~2 s per GB; none skips it)\n"
+    "  --known LIB             match every account's requests against a fingerprint\n"
+    "                          library (as analyze --known): accounts of a banned\n"
+    "                          campaign's known usage are bound to it\n"
+    "  --fingerprint-key FILE  the library's key (32 hex digits; default key otherwise)\n"
+    "  --fingerprints-out FILE  write the fingerprint library of the campaigns found\n"
+    "                          (what analyze writes to DIR/fingerprints.hfl) from the\n"
+    "                          whole journal, on its own thread, replaced atomically\n"
+    "  --fingerprints-every S  how often, when the journal grew (default 3600)\n"
     "  --throttle-quota N      requests per window a throttled account may make\n"
     "                          (default 0: every request gets 429)\n"
     "  --throttle-window S     throttle window in seconds (default 60)\n"
@@ -119,7 +129,8 @@ int hu_cmd_serve(int argc, char **argv)
 {
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
-           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK, O_NOMODEL };
+           O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK, O_KNOWN, O_FPKEY, O_FPOUT,
+           O_FPEVERY, O_RELINKSTEP, O_NOMODEL };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -143,6 +154,11 @@ int hu_cmd_serve(int argc, char **argv)
         { "no-model", no_argument, NULL, O_NOMODEL },
         { "nats", required_argument, NULL, O_NATS },
         { "store-check", required_argument, NULL, O_STORECHECK },
+        { "known", required_argument, NULL, O_KNOWN },
+        { "fingerprint-key", required_argument, NULL, O_FPKEY },
+        { "fingerprints-out", required_argument, NULL, O_FPOUT },
+        { "fingerprints-every", required_argument, NULL, O_FPEVERY },
+        { "relink-step-ms", required_argument, NULL, O_RELINKSTEP },
         { "help", no_argument, NULL, 'h' },
         { "request-timeout", required_argument, NULL, O_REQTO },
         { "max-connections", required_argument, NULL, O_MAXCONN },
@@ -194,6 +210,11 @@ int hu_cmd_serve(int argc, char **argv)
                 return hu_cli_usage_error("serve", "--relink-ms wants 1..3600000");
             eo.relink_ms = (unsigned)v;
             break;
+        case O_RELINKSTEP:
+            if (parse_uint(optarg, 10000, &v) || !v)
+                return hu_cli_usage_error("serve", "--relink-step-ms wants 1..10000");
+            eo.relink_step_ms = (unsigned)v;
+            break;
         case O_CKPT:
             if (parse_uint(optarg, 86400000, &v) || !v)
                 return hu_cli_usage_error("serve", "--checkpoint-ms wants 1..86400000");
@@ -224,6 +245,14 @@ int hu_cmd_serve(int argc, char **argv)
         case O_GEO: eo.geo_file = optarg; break;
         case O_MODEL: eo.model_file = optarg; break;
         case O_NOMODEL: no_model = 1; break;
+        case O_KNOWN: eo.known_path = optarg; break;
+        case O_FPOUT: eo.fingerprints_out = optarg; break;
+        case O_FPEVERY:
+            if (parse_uint(optarg, 7 * 86400, &v) || !v)
+                return hu_cli_usage_error("serve", "--fingerprints-every wants 1..604800 seconds");
+            eo.fingerprints_every_ms = (uint64_t)v * 1000u;
+            break;
+        case O_FPKEY: eo.fp_key_path = optarg; break;
         case O_NATS: nats_url = optarg; break;
         case O_STORECHECK:
             if (!strcmp(optarg, "none")) eo.no_store_check = 1;

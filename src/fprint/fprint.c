@@ -420,6 +420,78 @@ int hu_fp_online_absorb(struct hu_fp_online *dst, const struct hu_fp_online *src
     return HU_OK;
 }
 
+/* hu_fp_online_save layout: this header, then n struct hu_fp_account. */
+#define FP_ONLINE_MAGIC UINT64_C(0x316e6f6170667568)   /* "hufpaon1" */
+
+struct fp_online_head {
+    uint64_t magic;
+    uint64_t key_id;            /* the library's */
+    uint64_t n_entries, n_tok;  /* the library's */
+    uint64_t acct_size;         /* sizeof(struct hu_fp_account) */
+    uint64_t n;
+};
+
+size_t hu_fp_online_save(const struct hu_fp_online *on, void *out, size_t cap)
+{
+    size_t need = sizeof(struct fp_online_head) + on->n * sizeof *on->acct;
+    if (need > cap)
+        return need;
+    struct fp_online_head h = {
+        .magic = FP_ONLINE_MAGIC, .key_id = on->lib->key_id, .n_entries = on->lib->n,
+        .n_tok = on->lib->n_tok, .acct_size = sizeof *on->acct, .n = on->n,
+    };
+    memcpy(out, &h, sizeof h);
+    if (on->n)
+        memcpy((unsigned char *)out + sizeof h, on->acct, on->n * sizeof *on->acct);
+    return need;
+}
+
+static int cand_valid(const struct hu_fp_cand *c, size_t n_entries)
+{
+    return c->entry <= n_entries && isfinite(c->s) && isfinite(c->s_max) && isfinite(c->llr_tok) &&
+           isfinite(c->llr_hour) && isfinite(c->llr_target) && isfinite(c->llr_shape);
+}
+
+int hu_fp_online_load(struct hu_fp_online *on, const void *bytes, size_t len)
+{
+    struct fp_online_head h;
+    if (on->n || len < sizeof h)
+        return HU_ECORRUPT;
+    memcpy(&h, bytes, sizeof h);
+    if (h.magic != FP_ONLINE_MAGIC)
+        return HU_ECORRUPT;
+    if (h.key_id != on->lib->key_id || h.n_entries != on->lib->n || h.n_tok != on->lib->n_tok ||
+        h.acct_size != sizeof(struct hu_fp_account))
+        return HU_EVERSION;
+    if (h.n > HU_MAX_FP_ONLINE || len != sizeof h + h.n * sizeof(struct hu_fp_account))
+        return HU_ECORRUPT;
+    const unsigned char *p = (const unsigned char *)bytes + sizeof h;
+    /* check everything first, so that bad bytes leave the matcher empty */
+    for (uint64_t i = 0; i < h.n; i++) {
+        struct hu_fp_account a;
+        memcpy(&a, p + i * sizeof a, sizeof a);
+        int ok = a.account_hash != 0 && isfinite(a.s_max) && cand_valid(&a.bound, on->lib->n) &&
+                 (!a.bound_at || (a.bound.entry && a.bound_at <= a.n_req));
+        for (int k = 0; ok && k < HU_FP_CANDIDATES; k++)
+            ok = cand_valid(&a.c[k], on->lib->n) && a.rejected[k] <= on->lib->n;
+        if (!ok)
+            return HU_ECORRUPT;
+    }
+    if (on->max && h.n > on->max)
+        return HU_EFULL;
+    for (uint64_t i = 0; i < h.n; i++) {
+        struct hu_fp_account a;
+        memcpy(&a, p + i * sizeof a, sizeof a);
+        if (hu_u64map_get(&on->idx, a.account_hash))
+            return HU_ECORRUPT;   /* an account twice (the states before it stay) */
+        if (hu_grow((void **)&on->acct, &on->cap, on->n + 1, sizeof *on->acct, 1024) ||
+            hu_u64map_add(&on->idx, a.account_hash, (uint32_t)(on->n + 1)))
+            return HU_ENOMEM;
+        on->acct[on->n++] = a;
+    }
+    return HU_OK;
+}
+
 static void cand_update(struct hu_fp_cand *c, const struct hu_fp_req *r, const struct hu_fp_llr *l, double w)
 {
     double x = l->total > 0 ? w * l->total : l->total;

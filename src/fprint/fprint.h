@@ -278,6 +278,24 @@ const struct hu_fp_account *hu_fp_online_get(const struct hu_fp_online *on, uint
  * keeps dst's state.  HU_OK, HU_ENOMEM, HU_EFULL.  O(src accounts). */
 HU_MUST_CHECK int hu_fp_online_absorb(struct hu_fp_online *dst, const struct hu_fp_online *src);
 
+/* The matcher's per-account states as bytes, for a service checkpoint
+ * (serve/backend.c): without them a restart that resumes from a
+ * checkpoint would forget every binding made before it.  The layout is
+ * the host's (the bytes never leave the host that wrote them); a header
+ * names the library (key id, entries, tokens) so that states are never
+ * put back against another library.  Returns the size written, or the
+ * size needed when it exceeds cap (nothing written then). */
+size_t hu_fp_online_save(const struct hu_fp_online *on, void *out, size_t cap);
+/* Put back the states hu_fp_online_save() wrote, into a matcher over the
+ * same library that holds no state yet.  HU_EVERSION: the states were
+ * made against another library (nothing loaded).  Every field is checked:
+ * a state naming an entry the library does not have, or a count that does
+ * not fit the length, is HU_ECORRUPT, and the
+ * matcher is left empty (except for an account saved twice: the states
+ * before it stay); HU_ENOMEM (partly loaded: discard the matcher),
+ * HU_EFULL (more accounts than on->max).  O(accounts). */
+HU_MUST_CHECK int hu_fp_online_load(struct hu_fp_online *on, const void *bytes, size_t len);
+
 /* Set lib->threshold from benign traffic only: on is a calibration replay
  * (threshold INFINITY) of the library-building run, benign_hash the
  * accounts that were not flagged.  threshold = max(log(1/alpha), largest

@@ -99,6 +99,9 @@ struct hu_pairs_config {
     void    *sim_ctx;
 };
 
+/* Buckets the postings are cut into for the stepped build (pairs.c). */
+#define HU_PAIRS_BUCKETS 256u
+
 struct hu_pairs {
     struct hu_pair *pairs;    /* sorted by (a, b) after build */
     size_t n, cap;
@@ -110,16 +113,42 @@ struct hu_pairs {
     uint64_t groups, hub_groups, ignored_groups, postings;
     uint64_t ignored_per_kind[HU_LINK_KIND_COUNT];
     const struct hu_pairs_config *cfg;
+    /* between hu_pairs_begin and hu_pairs_end: the postings (borrowed),
+     * cut into buckets [bstart[b], bstart[b+1]); the bucket being linked,
+     * its end after deduplication, and the next group in it */
+    const struct hu_posting *post;
+    size_t n_post;
+    size_t bstart[HU_PAIRS_BUCKETS + 1];
+    unsigned bucket;
+    int bucket_ready;
+    size_t bend, next;
 };
 
 /* Rarity factor of a group of m accounts sharing a thing of `kind`. */
 float hu_link_rarity(const struct hu_pairs_config *cfg, enum hu_link_kind kind, uint32_t m);
 
-/* Build candidate pairs from postings.  `postings` is sorted in place.
+/* Build candidate pairs from postings.  `postings` is reordered in place.
  * Out: p (caller-owned struct, free with hu_pairs_fini).
  * Cost O(P log P) for P postings, memory O(pairs). */
 HU_MUST_CHECK int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,
                                  struct hu_posting *postings, size_t n_postings);
+/* The same build in bounded steps, for a caller that must do other work
+ * in between (the service's worker, score/analysis.h):
+ *   begin  cuts the postings into HU_PAIRS_BUCKETS buckets in place, so
+ *          that every group (kind, key) lies in one bucket (O(P), one call);
+ *   step   sorts and deduplicates the next bucket (a step does at most one
+ *          such sort, O(P/256 log)), then links its groups until about
+ *          `budget` postings and candidate pairs were handled (a group is
+ *          never split: at most pair_cap^2/2 or 2 x hub_max evaluations
+ *          over the budget); *done = 1 when no bucket is left;
+ *   end    sorts the pairs (O(pairs log pairs)).
+ * begin, steps until done, end give exactly hu_pairs_build's result, and
+ * the postings must stay alive and unchanged until end.  HU_OK or
+ * HU_ENOMEM (p is then freed: call nothing else but hu_pairs_fini). */
+HU_MUST_CHECK int hu_pairs_begin(struct hu_pairs *p, const struct hu_pairs_config *cfg,
+                                 struct hu_posting *postings, size_t n_postings);
+HU_MUST_CHECK int hu_pairs_step(struct hu_pairs *p, uint64_t budget, int *done);
+void hu_pairs_end(struct hu_pairs *p);
 /* Add evidence of one kind to a pair directly (used by similarity passes
  * that compute an exact weight for an LSH candidate). */
 HU_MUST_CHECK int hu_pairs_add(struct hu_pairs *p, uint32_t a, uint32_t b,

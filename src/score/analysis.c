@@ -57,6 +57,8 @@ struct hu_analysis {
     int fp_side_active;
     /* finish() scratch kept for the similarity callback */
     struct hu_profile **prof;
+    struct hu_finish_job *job;      /* a finish in steps, or NULL */
+    double finish_longest_step;
     struct hu_arena codes;          /* reason codes made at run time (ioc_*@producer) */
 };
 
@@ -133,6 +135,7 @@ void hu_analysis_destroy(struct hu_analysis *a)
     if (a->fp_side_active)
         hu_fp_side_fini(&a->fp_side);
     hu_policy_destroy(a->own_policy);
+    hu_analysis_finish_abort(a);
     hu_free(a->prof);
     hu_arena_fini(&a->codes);
     hu_free(a);
@@ -186,8 +189,17 @@ const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a)
     return a->fp_on_active ? &a->fp_on : NULL;
 }
 
+struct hu_fp_online *hu_analysis_fp_online_mut(struct hu_analysis *a)
+{
+    return a->fp_on_active ? &a->fp_on : NULL;
+}
+
 int hu_analysis_observe(struct hu_analysis *a, const struct hu_event *ev)
 {
+    /* a bounded table reuses an evicted account's record: a finish in
+     * steps would then read another account under the same number */
+    if (a->job && a->cfg.max_accounts)
+        return HU_EINVAL;
     int rc = hu_observer_observe(a->obs, ev);
     if (rc || (!a->fp_on_active && !a->fp_side_active))
         return rc;
@@ -382,6 +394,85 @@ int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
     return rc;
 }
 
+/* A binding confirms the known campaign: copy each known entry that bound
+ * accounts in this run into this run's library, confirmed at the latest
+ * request of its bound accounts, so that `huella fingerprints merge` of the
+ * two libraries keeps the campaign young (fingerprints.md "Ageing"). */
+static int reconfirm_known(struct hu_fp_lib *built, const struct hu_fp_lib *known, const struct hu_results *res,
+                           const struct hu_profile_table *t, const struct hu_fp_online *on)
+{
+    if (!on || !known || !known->n)
+        return HU_OK;
+    uint32_t *cnt = hu_calloc(known->n, sizeof *cnt);
+    int64_t *last = hu_calloc(known->n, sizeof *last);
+    uint64_t *reqs = hu_calloc(known->n, sizeof *reqs);
+    int rc = cnt && last && reqs ? HU_OK : HU_ENOMEM;
+    for (size_t i = 0; i < res->n_accounts && !rc; i++) {
+        const struct hu_profile *p = hu_profile_table_at(t, i);
+        const struct hu_fp_account *st = hu_fp_online_get(on, p->account_hash);
+        if (!st || !st->bound_at)
+            continue;
+        size_t k = st->bound.entry - 1;
+        if (!cnt[k]++ || p->last_ts > last[k])
+            last[k] = p->last_ts;
+        reqs[k] += p->n_req;
+    }
+    for (size_t k = 0; k < known->n && !rc; k++) {
+        if (!cnt[k] || hu_fp_lib_find(built, known->e[k].id) >= 0)
+            continue;
+        struct hu_fp_entry e = known->e[k];
+        if (last[k] > e.confirmed_ms) e.confirmed_ms = last[k];
+        if (last[k] > e.last_seen_ms) e.last_seen_ms = last[k];
+        e.members = cnt[k];
+        e.requests = reqs[k];
+        rc = hu_fp_lib_add(built, &e, known->tok + e.tok_off, e.n_tok);
+    }
+    if (!rc)
+        rc = hu_fp_lib_finish(built);
+    hu_free(cnt);
+    hu_free(last);
+    hu_free(reqs);
+    return rc;
+}
+
+int hu_analysis_library_finish(struct hu_analysis *a, const struct hu_results *res,
+                               hu_event_next_fn replay, void *replay_ctx, unsigned n_threads,
+                               struct hu_library_finish *out)
+{
+    struct hu_fp_lib *lib = a->cfg.fp_build;
+    memset(out, 0, sizeof *out);
+    if (!lib)
+        return HU_EINVAL;
+    const struct hu_profile_table *t = hu_observer_table(a->obs);
+    int rc = reconfirm_known(lib, a->cfg.known, res, t, hu_analysis_fp_online(a));
+    if (rc != HU_OK || !replay || !lib->n) {
+        out->threshold = lib->threshold;
+        return rc;
+    }
+    struct hu_fp_online on;
+    rc = hu_fp_online_init(&on, lib, a->cfg.fp_key);
+    if (rc != HU_OK)
+        return rc;
+    on.threshold = INFINITY;
+    on.max = a->cfg.max_accounts;
+    rc = hu_analysis_fp_replay(&a->cfg, replay, replay_ctx, n_threads, &on);
+    uint64_t *benign = hu_malloc((res->n_accounts ? res->n_accounts : 1) * sizeof *benign);
+    if (!benign && rc == HU_OK)
+        rc = HU_ENOMEM;
+    size_t n_benign = 0;
+    for (size_t i = 0; i < res->n_accounts && rc == HU_OK; i++)
+        if (!hu_action_flagged(res->accounts[i].would))
+            benign[n_benign++] = hu_profile_table_at(t, i)->account_hash;
+    if (rc == HU_OK) {
+        out->threshold = hu_fp_lib_calibrate(lib, &on, benign, n_benign);
+        out->n_benign = n_benign;
+        out->calibrated = 1;
+    }
+    hu_free(benign);
+    hu_fp_online_fini(&on);
+    return rc;
+}
+
 /* ---- usage ---------------------------------------------------------------- */
 
 enum hu_program hu_program_of_account_type(uint8_t type)
@@ -533,57 +624,219 @@ static int dump_graph(const char *path, const struct hu_pairs *pairs, const char
 
 /* ---- finish -------------------------------------------------------------------- */
 
-int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
-{
-    memset(out, 0, sizeof *out);
-    struct hu_profile_table *table = hu_observer_table(a->obs);
-    size_t n = hu_profile_table_count(table);
-    size_t n_rel;
-    const struct hu_release *rel = hu_observer_releases(a->obs, &n_rel);
-    struct hu_observer_counts oc;
-    hu_observer_counts(a->obs, &oc);
-    int rc = HU_ENOMEM;
-    struct hu_usage *usage = NULL;
-    double *beh = NULL, *conceal = NULL;
-    uint64_t *fp_tokens = NULL;
-    struct hu_ioc_hit *ioc = NULL;
-    double *ext = NULL;
-    uint32_t *fp_off = NULL;
-    struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS] = NULL;
-    uint64_t *org = NULL;
-    const char **ids = NULL;
-    uint32_t *id_lens = NULL;
-    struct hu_postings post = { 0 };
-    struct hu_pairs pairs = { 0 };
-    double t0 = now_s();
+/* finish() as a job of bounded steps (analysis.h, hu_analysis_finish_step):
+ *
+ *   PROFILES  per account: usage, behaviour, concealment, postings   sliced by accounts
+ *   TOKENS    fingerprint tokens of every account                     one step
+ *   SORT      postings cut into buckets in place (hu_pairs_begin)     one step, O(P)
+ *   PAIRS     each bucket sorted, then linked group by group          sliced by buckets and pairs
+ *   PAIRS_END pairs sorted, the graph dumped if asked                 one step
+ *   CAMPAIGNS partners' indicators, campaigns, scores                 one step
+ *   EVIDENCE  indicators, evidence, bindings, this run's library      one step
+ *
+ * The sliced phases check the clock every few hundred items.  Steps never
+ * change the result: begin, steps to the end, gives what one finish()
+ * gives, and finish() is exactly that loop with an unbounded budget. */
+enum finish_phase { PH_IDLE, PH_PROFILES, PH_TOKENS, PH_SORT, PH_PAIRS, PH_PAIRS_END, PH_CAMPAIGNS,
+                    PH_EVIDENCE };
 
+struct hu_finish_job {
+    enum finish_phase phase;
+    size_t n, next;                 /* accounts in the job; next to do (PROFILES) */
+    struct hu_release rel[HU_MAX_RELEASES];   /* copied: events may add releases between steps */
+    size_t n_rel;
+    struct hu_observer_counts oc;
+    uint32_t kinds;
+    struct hu_usage *usage;
+    double *beh, *conceal;
+    uint64_t *fp_tokens;
+    uint32_t *fp_off;
+    struct hu_behaviour_part (*parts)[HU_BEHAVIOUR_PARTS];
+    uint64_t *org;
+    const char **ids;
+    uint32_t *id_lens;
+    struct hu_postings post;
+    struct hu_pairs_config pc;
+    struct hu_pairs pairs;
+    struct hu_results res;          /* filled by CAMPAIGNS and EVIDENCE, handed over at the end */
+    double longest_step;            /* seconds, for the service's metrics */
+};
+
+static void job_free(struct hu_finish_job *j)
+{
+    if (!j)
+        return;
+    hu_postings_fini(&j->post);
+    hu_pairs_fini(&j->pairs);
+    hu_results_fini(&j->res);
+    hu_free(j->usage);
+    hu_free(j->beh);
+    hu_free(j->conceal);
+    hu_free(j->fp_tokens);
+    hu_free(j->fp_off);
+    hu_free(j->parts);
+    hu_free(j->org);
+    hu_free(j->ids);
+    hu_free(j->id_lens);
+    hu_free(j);
+}
+
+void hu_analysis_finish_abort(struct hu_analysis *a)
+{
+    job_free(a->job);
+    a->job = NULL;
+}
+
+int hu_analysis_finish_begin(struct hu_analysis *a)
+{
+    if (a->job)
+        return HU_EINVAL;
+    struct hu_finish_job *j = hu_calloc(1, sizeof *j);
+    if (!j)
+        return HU_ENOMEM;
+    struct hu_profile_table *table = hu_observer_table(a->obs);
+    size_t n = j->n = hu_profile_table_count(table);
+    const struct hu_release *rel = hu_observer_releases(a->obs, &j->n_rel);
+    memcpy(j->rel, rel, j->n_rel * sizeof *rel);
+    hu_observer_counts(a->obs, &j->oc);
+    j->kinds = enabled_kinds(a->cfg.disabled_families);
     hu_free(a->prof);
     a->prof = hu_malloc((n ? n : 1) * sizeof *a->prof);
-    usage = hu_calloc(n ? n : 1, sizeof *usage);
-    beh = hu_calloc(n ? n : 1, sizeof *beh);
-    conceal = hu_calloc(n ? n : 1, sizeof *conceal);
-    parts = hu_calloc(n ? n : 1, sizeof *parts);
-    org = hu_calloc(n ? n : 1, sizeof *org);
-    ids = hu_calloc(n ? n : 1, sizeof *ids);
-    id_lens = hu_calloc(n ? n : 1, sizeof *id_lens);
-    if (!a->prof || !usage || !beh || !conceal || !parts || !org || !ids || !id_lens)
-        goto out;
-    uint32_t kinds = enabled_kinds(a->cfg.disabled_families);
-    for (size_t i = 0; i < n; i++) {
-        struct hu_profile *p = hu_profile_table_at(table, i);
-        size_t len;
-        a->prof[i] = p;
-        ids[i] = hu_profile_table_id(table, i, &len);
-        id_lens[i] = (uint32_t)len;
-        org[i] = p->org_hash;
-        usage_of(a, rel, n_rel, p, &usage[i]);
-        beh[i] = hu_usage_behaviour(&usage[i], parts[i]);
-        conceal[i] = hu_usage_concealment(&usage[i], NULL);
-        rc = hu_postings_add_profile(&post, p, (uint32_t)i, rel, n_rel, kinds);
-        if (rc)
-            goto out;
+    j->usage = hu_calloc(n ? n : 1, sizeof *j->usage);
+    j->beh = hu_calloc(n ? n : 1, sizeof *j->beh);
+    j->conceal = hu_calloc(n ? n : 1, sizeof *j->conceal);
+    j->parts = hu_calloc(n ? n : 1, sizeof *j->parts);
+    j->org = hu_calloc(n ? n : 1, sizeof *j->org);
+    j->ids = hu_calloc(n ? n : 1, sizeof *j->ids);
+    j->id_lens = hu_calloc(n ? n : 1, sizeof *j->id_lens);
+    if (!a->prof || !j->usage || !j->beh || !j->conceal || !j->parts || !j->org || !j->ids || !j->id_lens) {
+        job_free(j);
+        return HU_ENOMEM;
     }
-    {
+    a->t.postings = a->t.pairs = a->t.campaigns = a->t.evidence = 0;
+    j->phase = PH_PROFILES;
+    a->job = j;
+    return HU_OK;
+}
+
+/* Pairs sorted (hu_pairs_end), the graph dumped if asked. */
+static int finish_pairs_end(struct hu_analysis *a, struct hu_finish_job *j)
+{
+    double t0 = now_s();
+    hu_pairs_end(&j->pairs);
+    a->n_pairs = j->pairs.n;
+    int rc = HU_OK;
+    if (a->cfg.dump_graph_path)
+        rc = dump_graph(a->cfg.dump_graph_path, &j->pairs, j->ids, j->id_lens);
+    hu_postings_fini(&j->post);
+    a->t.pairs += now_s() - t0;
+    return rc;
+}
+
+/* Partners' indicators, campaigns and scores into j->res. */
+static int finish_campaigns(struct hu_analysis *a, struct hu_finish_job *j)
+{
+    size_t n = j->n;
+    struct hu_ioc_hit *ioc = NULL;
+    double *ext = NULL;
+    double t0 = now_s();
+    int rc = HU_OK;
+    if (a->cfg.iocs) {
+        ioc = hu_calloc(n ? n : 1, sizeof *ioc);
+        ext = hu_calloc(n ? n : 1, sizeof *ext);
+        if (!ioc || !ext)
+            rc = HU_ENOMEM;
+        if (!rc) {
+            hu_ioc_match_accounts(a->cfg.iocs, a->prof, n, hu_observer_dict(a->obs), a->cfg.share_key,
+                                  a->cfg.share_key_len, ioc);
+            for (size_t i = 0; i < n; i++)
+                ext[i] = ioc[i].score;
+        }
+    }
+    struct hu_results *out = &j->res;
+    if (!rc) {
+        struct hu_campaign_input in = {
+            .n = n, .usage = j->usage, .behaviour = j->beh, .concealment = j->conceal,
+            .fp_tokens = j->fp_tokens, .fp_off = j->fp_off, .external = ext,
+            .parts = (const struct hu_behaviour_part (*)[HU_BEHAVIOUR_PARTS])j->parts,
+            .org_hash = j->org, .account_ids = j->ids, .account_id_lens = j->id_lens, .pairs = &j->pairs,
+        };
+        rc = hu_campaigns_build(&in, a->policy, out);
+    }
+    for (size_t i = 0; !rc && ioc && i < n; i++)
+        for (unsigned k = 0; k < ioc[i].n; k++) {
+            const char *code = ioc_code(a, ioc[i].hit[k].kind, ioc[i].hit[k].producer);
+            if (code)
+                hu_account_add_reason(&out->accounts[i], code, 1, ioc[i].score);
+        }
+    hu_free(ioc);
+    hu_free(ext);
+    if (rc)
+        return rc;
+    out->total_requests = j->oc.requests;
+    out->first_ts_ms = j->oc.first_ts;
+    out->last_ts_ms = j->oc.last_ts;
+    out->policy_digest = hu_policy_digest(a->policy);
+    a->t.campaigns = now_s() - t0;
+    return HU_OK;
+}
+
+/* Indicators, evidence, bindings to known campaigns, this run's library. */
+static int finish_evidence(struct hu_analysis *a, struct hu_finish_job *j)
+{
+    size_t n = j->n;
+    struct hu_results *out = &j->res;
+    double t0 = now_s();
+    int rc = hu_explain_indicators(out, a->prof, n, hu_observer_dict(a->obs));
+    if (!rc)
+        rc = hu_explain_evidence(out, j->usage);
+    /* fingerprints: bind accounts to known campaigns, then (after the
+     * bindings, which change flags) build this run's library */
+    if (!rc && a->fp_on_active)
+        for (size_t i = 0; i < n; i++)
+            hu_fp_bind_result(a->cfg.known, hu_fp_online_get(&a->fp_on, a->prof[i]->account_hash),
+                              &out->accounts[i], hu_policy_shadow(a->policy));
+    if (!rc && a->cfg.fp_build)
+        rc = hu_fp_lib_build(a->cfg.fp_build, a->cfg.fp_key, out, a->prof, n, &a->fp_side);
+    a->t.evidence = now_s() - t0;
+    return rc;
+}
+
+/* Items of a sliced phase between two looks at the clock. */
+#define STEP_CHECK_EVERY 256u
+
+int hu_analysis_finish_step(struct hu_analysis *a, double budget_s, struct hu_results *out)
+{
+    struct hu_finish_job *j = a->job;
+    if (!j)
+        return HU_EINVAL;
+    double t0 = now_s(), deadline = t0 + budget_s;
+    int rc = HU_OK;
+    switch (j->phase) {
+    case PH_PROFILES: {
+        struct hu_profile_table *table = hu_observer_table(a->obs);
+        size_t i = j->next;
+        for (; i < j->n && !rc; i++) {
+            if (i > j->next && (i - j->next) % STEP_CHECK_EVERY == 0 && now_s() >= deadline)
+                break;
+            struct hu_profile *p = hu_profile_table_at(table, i);
+            size_t len;
+            a->prof[i] = p;
+            j->ids[i] = hu_profile_table_id(table, i, &len);
+            j->id_lens[i] = (uint32_t)len;
+            j->org[i] = p->org_hash;
+            usage_of(a, j->rel, j->n_rel, p, &j->usage[i]);
+            j->beh[i] = hu_usage_behaviour(&j->usage[i], j->parts[i]);
+            j->conceal[i] = hu_usage_concealment(&j->usage[i], NULL);
+            rc = hu_postings_add_profile(&j->post, p, (uint32_t)i, j->rel, j->n_rel, j->kinds);
+        }
+        j->next = i;
+        if (i >= j->n)
+            j->phase = PH_TOKENS;
+        a->t.postings += now_s() - t0;
+        break;
+    }
+    case PH_TOKENS: {
         /* fingerprint tokens of the families that are on */
         uint32_t off = a->cfg.disabled_families, sets = 0;
         if (!(off & (1u << HU_FAMILY_NETWORK)))
@@ -594,87 +847,82 @@ int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
             sets |= 1u << HU_PSET_PAYMENT;
         if (!(off & (1u << HU_FAMILY_TEMPLATE)))
             sets |= HU_FP_SET_SENTENCES;
-        rc = hu_fingerprint_tokens(a->prof, n, beh, sets, &fp_tokens, &fp_off);
-        if (rc)
-            goto out;
+        rc = hu_fingerprint_tokens(a->prof, j->n, j->beh, sets, &j->fp_tokens, &j->fp_off);
+        j->phase = PH_SORT;
+        a->n_postings = j->post.n;
+        a->t.postings += now_s() - t0;
+        break;
     }
-    double t1 = now_s();
-    a->t.postings = t1 - t0;
-    a->n_postings = post.n;
-    struct hu_pairs_config pc;
-    pairs_config(&pc, a);
-    rc = hu_pairs_build(&pairs, &pc, post.v, post.n);
-    if (rc)
-        goto out;
-    a->n_pairs = pairs.n;
-    if (a->cfg.dump_graph_path) {
-        rc = dump_graph(a->cfg.dump_graph_path, &pairs, ids, id_lens);
-        if (rc)
-            goto out;
-    }
-    hu_postings_fini(&post);
-    double t2 = now_s();
-    a->t.pairs = t2 - t1;
-    if (a->cfg.iocs) {
-        ioc = hu_calloc(n ? n : 1, sizeof *ioc);
-        ext = hu_calloc(n ? n : 1, sizeof *ext);
-        if (!ioc || !ext) {
-            rc = HU_ENOMEM;
-            goto out;
+    case PH_SORT:
+        pairs_config(&j->pc, a);
+        rc = hu_pairs_begin(&j->pairs, &j->pc, j->post.v, j->post.n);
+        j->phase = PH_PAIRS;
+        a->t.pairs += now_s() - t0;
+        break;
+    case PH_PAIRS: {
+        int done = 0;
+        /* pair evaluations between looks at the clock: a few ms of work */
+        while (rc == HU_OK && !done) {
+            rc = hu_pairs_step(&j->pairs, 1u << 14, &done);
+            if (now_s() >= deadline)
+                break;
         }
-        hu_ioc_match_accounts(a->cfg.iocs, a->prof, n, hu_observer_dict(a->obs), a->cfg.share_key,
-                              a->cfg.share_key_len, ioc);
-        for (size_t i = 0; i < n; i++)
-            ext[i] = ioc[i].score;
+        if (done)
+            j->phase = PH_PAIRS_END;
+        a->t.pairs += now_s() - t0;
+        break;
     }
-    struct hu_campaign_input in = {
-        .n = n, .usage = usage, .behaviour = beh, .concealment = conceal,
-        .fp_tokens = fp_tokens, .fp_off = fp_off, .external = ext,
-        .parts = (const struct hu_behaviour_part (*)[HU_BEHAVIOUR_PARTS])parts,
-        .org_hash = org, .account_ids = ids, .account_id_lens = id_lens, .pairs = &pairs,
-    };
-    rc = hu_campaigns_build(&in, a->policy, out);
-    if (rc)
-        goto out;
-    for (size_t i = 0; ioc && i < n; i++)
-        for (unsigned k = 0; k < ioc[i].n; k++) {
-            const char *code = ioc_code(a, ioc[i].hit[k].kind, ioc[i].hit[k].producer);
-            if (code)
-                hu_account_add_reason(&out->accounts[i], code, 1, ioc[i].score);
+    case PH_PAIRS_END:
+        rc = finish_pairs_end(a, j);
+        j->phase = PH_CAMPAIGNS;
+        break;
+    case PH_CAMPAIGNS:
+        rc = finish_campaigns(a, j);
+        j->phase = PH_EVIDENCE;
+        break;
+    case PH_EVIDENCE:
+        rc = finish_evidence(a, j);
+        if (rc == HU_OK) {
+            *out = j->res;   /* handed over: the job no longer owns it */
+            memset(&j->res, 0, sizeof j->res);
         }
-    out->total_requests = oc.requests;
-    out->first_ts_ms = oc.first_ts;
-    out->last_ts_ms = oc.last_ts;
-    out->policy_digest = hu_policy_digest(a->policy);
-    double t3 = now_s();
-    a->t.campaigns = t3 - t2;
-    rc = hu_explain_indicators(out, a->prof, n, hu_observer_dict(a->obs));
-    if (!rc)
-        rc = hu_explain_evidence(out, usage);
-    /* fingerprints: bind accounts to known campaigns, then (after the
-     * bindings, which change flags) build this run's library */
-    if (!rc && a->fp_on_active)
-        for (size_t i = 0; i < n; i++)
-            hu_fp_bind_result(a->cfg.known, hu_fp_online_get(&a->fp_on, a->prof[i]->account_hash),
-                              &out->accounts[i], hu_policy_shadow(a->policy));
-    if (!rc && a->cfg.fp_build)
-        rc = hu_fp_lib_build(a->cfg.fp_build, a->cfg.fp_key, out, a->prof, n, &a->fp_side);
-    a->t.evidence = now_s() - t3;
-out:
-    if (rc)
-        hu_results_fini(out);
-    hu_postings_fini(&post);
-    hu_pairs_fini(&pairs);
-    hu_free(usage);
-    hu_free(beh);
-    hu_free(conceal);
-    hu_free(fp_tokens);
-    hu_free(fp_off);
-    hu_free(ioc);
-    hu_free(ext);
-    hu_free(parts);
-    hu_free(org);
-    hu_free(ids);
-    hu_free(id_lens);
+        j->phase = PH_IDLE;
+        break;
+    case PH_IDLE:
+        rc = HU_EINVAL;
+        break;
+    }
+    double took = now_s() - t0;
+    if (took > j->longest_step)
+        j->longest_step = took;
+    a->finish_longest_step = j->longest_step;
+    if (rc || j->phase == PH_IDLE) {
+        hu_analysis_finish_abort(a);
+        return rc;
+    }
+    return HU_EAGAIN;
+}
+
+const char *hu_analysis_finish_phase(const struct hu_analysis *a)
+{
+    static const char *const names[] = { "idle", "profiles", "tokens", "sort", "pairs", "pairs_end",
+                                         "campaigns", "evidence" };
+    return names[a->job ? a->job->phase : PH_IDLE];
+}
+
+double hu_analysis_finish_longest_step(const struct hu_analysis *a)
+{
+    return a->finish_longest_step;
+}
+
+int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = hu_analysis_finish_begin(a);
+    while (rc == HU_OK || rc == HU_EAGAIN) {
+        rc = hu_analysis_finish_step(a, INFINITY, out);
+        if (rc != HU_EAGAIN)
+            break;
+    }
     return rc;
 }

@@ -117,12 +117,61 @@ HU_MUST_CHECK int hu_analysis_fp_replay(const struct hu_analysis_config *cfg,
                                         hu_event_next_fn next, void *ctx, unsigned n_threads,
                                         struct hu_fp_online *on);
 
+/* Finish the library this run built into cfg.fp_build after finish():
+ * add the known entries (cfg.known) that this run's accounts were bound
+ * to, confirmed now; then, with `replay` (a second pass over the same
+ * events, e.g. the input files opened again), set its threshold from this
+ * run's benign (not flagged) accounts by hu_analysis_fp_replay and
+ * hu_fp_lib_calibrate.  replay NULL (standard input, which cannot be read
+ * twice): the library keeps Wald's bound.  Used by `huella analyze` and
+ * the service's library export, so both write the same library.  HU_OK,
+ * HU_EINVAL (no fp_build), HU_ENOMEM, HU_EFULL or replay's status. */
+struct hu_library_finish {
+    double threshold;           /* the library's threshold afterwards (nats) */
+    size_t n_benign;            /* accounts it was calibrated on */
+    int calibrated;             /* 0: Wald's bound kept */
+};
+HU_MUST_CHECK int hu_analysis_library_finish(struct hu_analysis *a, const struct hu_results *res,
+                                             hu_event_next_fn replay, void *replay_ctx, unsigned n_threads,
+                                             struct hu_library_finish *out);
+
 /* The policy's program of an account type (enum hu_account_type of
  * profile.h): what `programs:` rules in a policy file match. */
 enum hu_program hu_program_of_account_type(uint8_t type);
 
 /* Link, cluster, score and explain.  HU_OK or HU_ENOMEM. */
 HU_MUST_CHECK int hu_analysis_finish(struct hu_analysis *a, struct hu_results *out);
+
+/* finish() in bounded steps, for the service's worker, which must go on
+ * applying events while linkage runs over a graph of any size:
+ *
+ *   begin  takes the accounts observed so far (O(accounts) allocation);
+ *   step   works for about budget_s seconds and returns HU_EAGAIN while
+ *          more is left, HU_OK once *out holds the results (as finish()
+ *          fills it), or HU_ENOMEM (the job is dropped);
+ *   abort  drops a job (no-op without one; destroy() aborts too).
+ *
+ * Accounts, postings and pairs are sliced; a few steps are whole (the
+ * fingerprint tokens, the postings' partition, the pairs' sort, campaign
+ * assembly, evidence), so a step can exceed its budget by one of those,
+ * each O(n) or O(n log n) in accounts or pairs;
+ * hu_analysis_finish_longest_step() says by how much.  Without events in between, the steps give exactly
+ * finish()'s result.  Events may be observed between steps only when the
+ * analysis has no cfg.max_accounts bound (observe() returns HU_EINVAL
+ * otherwise): a bounded table reuses an evicted account's record, an
+ * unbounded one never moves a profile.  Accounts that arrive meanwhile
+ * wait for the next job; those already taken are read as they are when
+ * their step runs.  One job at a time: begin with one running is
+ * HU_EINVAL. */
+HU_MUST_CHECK int hu_analysis_finish_begin(struct hu_analysis *a);
+HU_MUST_CHECK int hu_analysis_finish_step(struct hu_analysis *a, double budget_s, struct hu_results *out);
+void hu_analysis_finish_abort(struct hu_analysis *a);
+/* The phase the next step of the running job works on ("profiles",
+ * "tokens", "sort", "pairs", "pairs_end", "campaigns", "evidence"), "idle"
+ * without a job. */
+const char *hu_analysis_finish_phase(const struct hu_analysis *a);
+/* The longest step of the last (or running) job, in seconds. */
+double hu_analysis_finish_longest_step(const struct hu_analysis *a);
 
 const struct hu_profile_table *hu_analysis_profiles(const struct hu_analysis *a);
 /* The observer that holds the analysis's per-event state: for a caller
@@ -141,6 +190,9 @@ void hu_analysis_link_counts(const struct hu_analysis *a, uint64_t *pairs, uint6
 /* The online matcher's state (NULL without cfg.known): per account, the
  * request index at which it was bound and the evidence. */
 const struct hu_fp_online *hu_analysis_fp_online(const struct hu_analysis *a);
+/* The same, writable: for the service's checkpoints, which save the
+ * matcher's states and put them back at restart (serve/backend.c). */
+struct hu_fp_online *hu_analysis_fp_online_mut(struct hu_analysis *a);
 /* Events lost to resource limits during observe(). */
 uint64_t hu_analysis_lost_events(const struct hu_analysis *a);
 /* Accounts evicted by the --max-accounts bound and new accounts refused

@@ -3,10 +3,12 @@
  * parser and the batch analysis.
  */
 #include "serve/backend.h"
+#include "fprint/fprint.h"
 #include "core/alloc.h"
 #include "ingest/ingest.h"
 #include "report/outputs.h"
 #include "core/hash.h"
+#include "core/log.h"
 #include "profile/observer.h"
 #include "score/analysis.h"
 #include "store/store.h"
@@ -68,8 +70,8 @@ struct hu__be {
     uint64_t put_profiles, put_dict;
 };
 
-int hu__be_create(const struct hu_features_config *fx, struct hu__be **out, char *errbuf,
-                  size_t errcap)
+int hu__be_create(const struct hu_features_config *fx, const struct hu_fp_lib *known,
+                  const struct hu_fp_key *key, struct hu__be **out, char *errbuf, size_t errcap)
 {
     struct hu__be *b = hu_calloc(1, sizeof *b);
     if (!b)
@@ -81,6 +83,8 @@ int hu__be_create(const struct hu_features_config *fx, struct hu__be **out, char
     memset(&cfg, 0, sizeof cfg);
     if (fx)
         cfg.features = *fx;
+    cfg.known = known;
+    cfg.fp_key = key;
     int rc = hu_analysis_create(&cfg, &b->a, errbuf, errcap);
     if (rc != HU_OK) {
         hu_free(b);
@@ -107,7 +111,23 @@ int hu__be_observe(struct hu__be *b, const struct hu_event *ev)
 
 int hu__be_finish(struct hu__be *b, struct hu_results *out)
 {
+    hu_analysis_finish_abort(b->a);
     return hu_analysis_finish(b->a, out);
+}
+
+int hu__be_finish_begin(struct hu__be *b)
+{
+    return hu_analysis_finish_begin(b->a);
+}
+
+int hu__be_finish_step(struct hu__be *b, double budget_s, struct hu_results *out)
+{
+    return hu_analysis_finish_step(b->a, budget_s, out);
+}
+
+double hu__be_finish_longest_step(const struct hu__be *b)
+{
+    return hu_analysis_finish_longest_step(b->a);
 }
 
 int hu__be_campaigns_json(const struct hu_results *r, struct hu_buf *out)
@@ -209,6 +229,17 @@ int hu__be_checkpoint_put(struct hu__be *b, struct hu_store *st)
     int rc = hu_store_checkpoint_blob(st, "observer", ob,
                                       offsetof(struct obs_blob, rel) + n_rel * sizeof *rel);
     hu_free(ob);
+    /* serve --known: the matcher's states (bindings and their evidence) */
+    const struct hu_fp_online *on = hu_analysis_fp_online(b->a);
+    if (rc == HU_OK && on) {
+        size_t need = hu_fp_online_save(on, NULL, 0);
+        void *obuf = hu_malloc(need);
+        if (!obuf)
+            return HU_ENOMEM;
+        hu_fp_online_save(on, obuf, need);
+        rc = hu_store_checkpoint_blob(st, "fp_online", obuf, need);
+        hu_free(obuf);
+    }
     return rc;
 }
 
@@ -251,6 +282,24 @@ static int restore_fail(struct restore_ctx *r, int rc, const char *fmt, unsigned
 static int restore_blob(void *ctx, const char *name, const void *data, size_t len)
 {
     struct restore_ctx *r = ctx;
+    if (!strcmp(name, "fp_online")) {
+        struct hu_fp_online *on = hu_analysis_fp_online_mut(r->b->a);
+        int rc = on ? hu_fp_online_load(on, data, len) : HU_OK;
+        if (rc == HU_EVERSION) {
+            /* the operator replaced the library: a normal update, not damage */
+            hu_warn("serve: the fingerprint library changed since the checkpoint; the accounts' match "
+                    "states are dropped and matched again from their next requests");
+            return 0;
+        }
+        if (rc == HU_ENOMEM)
+            return restore_fail(r, HU_ENOMEM, "out of memory putting back %llu bytes of fingerprint matches",
+                                (unsigned long long)len);
+        if (rc != HU_OK)
+            return restore_fail(r, HU_ECORRUPT, "the checkpoint's fingerprint matches (%llu bytes) are "
+                                "not valid",
+                                (unsigned long long)len);
+        return 0;
+    }
     if (strcmp(name, "observer") != 0) {
         /* other blobs belong to the engine */
         if (r->other && r->other(r->other_ctx, name, data, len)) {

@@ -25,9 +25,11 @@
  *
  * Background work is bounded per turn: the worker applies the journal in
  * slices of `slice` lines (4,096), then checks for a relink or a
- * checkpoint.  finish() (linkage and campaigns) is one call on the worker
- * thread; its cost grows with the graph, but only the snapshot's age
- * depends on it, never a decision (measured in docs/serve.md).
+ * checkpoint.  Linkage and campaigns (the analysis's finish) run as a job
+ * of bounded steps (relink_step_ms each, analysis.h) between those
+ * slices, so events keep being applied while a large graph is linked; the
+ * snapshot is published when the job ends.  No decision ever waits for
+ * either: decisions read the published snapshot.
  *
  * Durability of events: a line is acknowledged (202) only after
  * hu_store_journal_append() returned, i.e. after its transaction committed
@@ -38,11 +40,13 @@
 #include "serve/engine.h"
 #include "serve/backend.h"
 #include "features/features.h"
+#include "fprint/fprint.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "core/log.h"
 
 #include <json-c/json.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -65,6 +69,13 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void fmt_time(int64_t ms, char *buf, size_t cap)
@@ -161,9 +172,18 @@ struct snap_account {
     double score;
     uint8_t action, would;      /* as the analysis decided (for the record) */
     uint8_t program, verified;
+    uint8_t bound;              /* serve --known bound it to a known campaign */
     uint64_t requests;
     char *reasons;              /* "code=value;..." */
 };
+
+/* A binding to a known campaign shows in the reasons as
+ * "known_campaign=<id>" (score/explain.c); read once per snapshot, so
+ * that a decision never scans the string. */
+static uint8_t reasons_bound(const char *reasons)
+{
+    return strstr(reasons, "known_campaign=") != NULL;
+}
 
 struct snap_campaign {
     char id[24];
@@ -392,6 +412,9 @@ struct drec {
 struct hu_engine {
     struct hu_engine_opts o;
     char *policy_path;
+    struct hu_fp_lib known;             /* --known; n == 0 and unused without it */
+    struct hu_fp_key fp_key;
+    int have_known;
     struct hu_store *store;
 
     pthread_rwlock_t view;              /* guards the three pointers below */
@@ -428,6 +451,13 @@ struct hu_engine {
     size_t rec_flushing_n;
     pthread_t recorder;
     int recorder_started;
+
+    /* the fingerprint library export (--fingerprints-out; libexport.c) */
+    pthread_t exporter;
+    int exporter_started;
+    pthread_mutex_t xlock;              /* the exporter sleeps on xwake; stop wakes it */
+    pthread_cond_t xwake;
+    atomic_uint_fast64_t lib_exports_ok, lib_exports_failed, lib_export_seq, lib_export_us_last;
     atomic_int rec_stop;
     atomic_uint_fast64_t rec_written, rec_dropped;
     int64_t rec_age_pruned;             /* recorder only: last age prune (monotonic ms) */
@@ -439,6 +469,7 @@ struct hu_engine {
     /* status, read by /healthz and /metrics */
     atomic_uint_fast64_t journal_seq, applied_seq, snapshot_seq;
     atomic_uint_fast64_t relinks, relink_us_last, relink_us_total, lost_events;
+    atomic_uint_fast64_t relink_step_us_max;    /* longest step of the last linkage job */
     atomic_uint_fast64_t events_accepted, events_rejected, reloads_ok, reloads_refused;
     atomic_uint_fast64_t checkpoints, checkpoint_failures, decision_counter;
     hu_engine_lookup_fn ext_fn;     /* hu_engine_set_lookup (serve --nats); NULL: none */
@@ -519,6 +550,7 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
         a->action = (uint8_t)r->action;
         a->would = (uint8_t)r->would;
         a->requests = r->requests;
+        a->bound = reasons_bound(a->reasons);
         int prog, ver;
         hu__be_account_facts(e->be, i, &prog, &ver);
         a->program = (uint8_t)prog;
@@ -752,6 +784,7 @@ static int load_account(void *ctx, const struct hu_store_account_row *r)
     a->action = (uint8_t)(r->action >= 0 && r->action < HU_ACTION_COUNT ? r->action : 0);
     a->would = (uint8_t)(r->would >= 0 && r->would < HU_ACTION_COUNT ? r->would : 0);
     a->requests = r->requests;
+    a->bound = reasons_bound(a->reasons);
     a->campaign = 0;   /* campaigns were loaded in the first pass */
     if (r->campaign[0]) {
         for (size_t i = 0; i < l->s->n_camp; i++)
@@ -880,11 +913,30 @@ static int apply_line(void *ctx, uint64_t seq, const char *line, size_t len)
     return 0;
 }
 
+/* Publish the results of a linkage run that began at journal seq `seq`
+ * (monotonic ms t0), and account for it. */
+static void relink_publish(struct hu_engine *e, struct hu_results *res, uint64_t seq, int64_t t0_us)
+{
+    struct snapshot *s = snapshot_build(e, res, seq);
+    hu_results_fini(res);
+    if (!s) {
+        hu_warn("serve: cannot build the decision snapshot (out of memory); keeping the previous one");
+        return;
+    }
+    publish(e, s);
+    uint64_t us = (uint64_t)(mono_us() - t0_us);
+    atomic_store(&e->relink_us_last, us);
+    atomic_fetch_add(&e->relink_us_total, us);
+    atomic_fetch_add(&e->relinks, 1);
+    atomic_store(&e->relink_step_us_max, (uint64_t)(hu__be_finish_longest_step(e->be) * 1e6));
+    hu_debug("serve: snapshot at seq %llu: %zu accounts, %zu campaigns in %lld ms",
+             (unsigned long long)seq, s->n_acc, s->n_camp, (long long)(us / 1000));
+}
+
+/* A whole linkage run at once (the last one at shutdown). */
 static void relink(struct hu_engine *e)
 {
-    int64_t t0 = mono_ms();
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    int64_t t0 = mono_us();
     struct hu_results res;
     memset(&res, 0, sizeof res);
     uint64_t seq = atomic_load(&e->applied_seq);
@@ -893,20 +945,32 @@ static void relink(struct hu_engine *e)
         hu_warn("serve: linkage run failed (out of memory); keeping the previous snapshot");
         return;
     }
-    struct snapshot *s = snapshot_build(e, &res, seq);
-    hu_results_fini(&res);
-    if (!s) {
-        hu_warn("serve: cannot build the decision snapshot (out of memory); keeping the previous one");
-        return;
+    relink_publish(e, &res, seq, t0);
+}
+
+/* The running linkage job, between the worker's journal slices. */
+struct relink_job {
+    int running;
+    uint64_t seq;               /* applied seq when it began */
+    int64_t t0_us;
+};
+
+/* One bounded step of the job; 1 when it ended (published or failed). */
+static int relink_step(struct hu_engine *e, struct relink_job *j)
+{
+    struct hu_results res;
+    memset(&res, 0, sizeof res);
+    int rc = hu__be_finish_step(e->be, (double)e->o.relink_step_ms / 1000.0, &res);
+    if (rc == HU_EAGAIN)
+        return 0;
+    j->running = 0;
+    if (rc != HU_OK) {
+        hu_results_fini(&res);
+        hu_warn("serve: linkage run failed (out of memory); keeping the previous snapshot");
+        return 1;
     }
-    publish(e, s);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    uint64_t us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
-    atomic_store(&e->relink_us_last, us);
-    atomic_fetch_add(&e->relink_us_total, us);
-    atomic_fetch_add(&e->relinks, 1);
-    hu_debug("serve: snapshot at seq %llu: %zu accounts, %zu campaigns in %lld ms",
-             (unsigned long long)seq, s->n_acc, s->n_camp, (long long)(mono_ms() - t0));
+    relink_publish(e, &res, j->seq, j->t0_us);
+    return 1;
 }
 
 static void *worker_main(void *arg)
@@ -914,6 +978,7 @@ static void *worker_main(void *arg)
     struct hu_engine *e = arg;
     int64_t last_relink = 0;
     int dirty = e->need_relink;
+    struct relink_job job = { 0 };
     e->last_ckpt_mono = mono_ms();
     while (!atomic_load(&e->stop)) {
         uint64_t applied = atomic_load(&e->applied_seq);
@@ -929,16 +994,23 @@ static void *worker_main(void *arg)
         int replaying = atomic_load(&e->applied_seq) < e->startup_target;
         atomic_store(&e->replaying, replaying);
         int64_t now = mono_ms();
-        if (dirty && !replaying && now - last_relink >= (int64_t)e->o.relink_ms) {
-            relink(e);
-            dirty = 0;
-            last_relink = mono_ms();
+        if (!job.running && dirty && !replaying && now - last_relink >= (int64_t)e->o.relink_ms) {
+            if (hu__be_finish_begin(e->be) == HU_OK) {
+                job.running = 1;
+                job.seq = atomic_load(&e->applied_seq);
+                job.t0_us = mono_us();
+            } else {
+                hu_warn("serve: linkage run cannot start (out of memory); keeping the previous snapshot");
+            }
+            dirty = 0;   /* events applied from now on set it again */
         }
+        if (job.running && relink_step(e, &job))
+            last_relink = mono_ms();
         if (!replaying && mono_ms() - e->last_ckpt_mono >= (int64_t)e->o.checkpoint_ms) {
             checkpoint(e);
             e->last_ckpt_mono = mono_ms();
         }
-        if ((unsigned)n < e->o.slice) {
+        if ((unsigned)n < e->o.slice && !job.running) {
             /* caught up: sleep until new events or the next relink is due */
             pthread_mutex_lock(&e->wake_lock);
             if (!atomic_load(&e->stop) &&
@@ -965,6 +1037,69 @@ static void *worker_main(void *arg)
     if (dirty)
         relink(e);
     checkpoint(e);
+    return NULL;
+}
+
+/* ---- the fingerprint library export (exporter thread) ------------------------------ */
+
+/* Every --fingerprints-every, if the journal grew since the last export,
+ * write the library of everything journaled (libexport.c).  It reads the
+ * journal on its own, so the worker's ingest and relinks go on. */
+static int exporter_cancel(void *ctx)
+{
+    return atomic_load(&((struct hu_engine *)ctx)->stop);
+}
+
+static void *exporter_main(void *arg)
+{
+    struct hu_engine *e = arg;
+    struct hu_features_config fx = {
+        .asn_files = e->o.asn_files, .n_asn_files = e->o.n_asn_files, .geo_file = e->o.geo_file,
+        .cidr_files = e->o.cidr_files, .n_cidr_files = e->o.n_cidr_files,
+        .model_file = e->o.model_file,
+    };
+    struct hu__be_export x = {
+        .path = e->o.fingerprints_out, .features = &fx, .policy_path = e->policy_path,
+        .known = e->have_known ? &e->known : NULL, .key = &e->fp_key, .threads = 1,
+        .cancel = exporter_cancel, .cancel_ctx = e,
+    };
+    uint64_t done = 0;
+    while (!atomic_load(&e->stop)) {
+        pthread_mutex_lock(&e->xlock);
+        if (!atomic_load(&e->stop)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += (time_t)(e->o.fingerprints_every_ms / 1000);
+            ts.tv_nsec += (long)(e->o.fingerprints_every_ms % 1000) * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            while (!atomic_load(&e->stop) && pthread_cond_timedwait(&e->xwake, &e->xlock, &ts) != ETIMEDOUT)
+                ;
+        }
+        pthread_mutex_unlock(&e->xlock);
+        if (atomic_load(&e->stop))
+            break;
+        uint64_t upto = atomic_load(&e->journal_seq);
+        if (upto == done)
+            continue;
+        int64_t t0 = mono_ms();
+        struct hu__be_export_stats xs;
+        char err[256];
+        int rc = hu__be_export_library(&x, e->store, upto, &xs, err, sizeof err);
+        if (rc == HU_OK) {
+            done = upto;
+            atomic_store(&e->lib_export_seq, upto);
+            atomic_store(&e->lib_export_us_last, (uint64_t)(mono_ms() - t0) * 1000u);
+            atomic_fetch_add(&e->lib_exports_ok, 1);
+            hu_info("serve: fingerprint library %s: %zu campaigns from journal seq 1..%llu, threshold %.2f nats%s, "
+                    "in %lld ms", e->o.fingerprints_out, xs.campaigns, (unsigned long long)upto, xs.threshold,
+                    xs.calibrated ? " (calibrated)" : "", (long long)(mono_ms() - t0));
+        } else if (!atomic_load(&e->stop)) {
+            atomic_fetch_add(&e->lib_exports_failed, 1);
+            hu_warn("serve: fingerprint library %s not written: %s; the previous one stays",
+                    e->o.fingerprints_out, err);
+        }
+    }
     return NULL;
 }
 
@@ -1166,6 +1301,10 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     e->o = *o;
     if (!e->o.relink_ms)
         e->o.relink_ms = 1000;
+    if (!e->o.relink_step_ms)
+        e->o.relink_step_ms = HU_SERVE_RELINK_STEP_MS;
+    if (!e->o.fingerprints_every_ms)
+        e->o.fingerprints_every_ms = HU_SERVE_FINGERPRINTS_EVERY_MS;
     if (!e->o.checkpoint_ms)
         e->o.checkpoint_ms = 10000;
     if (!e->o.slice)
@@ -1180,6 +1319,8 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
     pthread_mutex_init(&e->admin, NULL);
     pthread_mutex_init(&e->wake_lock, NULL);
     pthread_cond_init(&e->wake, NULL);
+    pthread_mutex_init(&e->xlock, NULL);
+    pthread_cond_init(&e->xwake, NULL);
     pthread_mutex_init(&e->signups.lock, NULL);
     pthread_mutex_init(&e->rec_lock, NULL);
     pthread_cond_init(&e->rec_wake, NULL);
@@ -1215,7 +1356,45 @@ int hu_engine_create(const struct hu_engine_opts *o, struct hu_engine **out, cha
         .cidr_files = o->cidr_files, .n_cidr_files = o->n_cidr_files,
         .model_file = o->model_file,
     };
-    rc = hu__be_create(&fx, &e->be, errbuf, errcap);
+    hu_fp_lib_init(&e->known);
+    hu_fp_key_default(&e->fp_key);
+    if (o->fp_key_path) {
+        rc = hu_fp_key_load(o->fp_key_path, &e->fp_key, errbuf, errcap);
+        if (rc != HU_OK)
+            goto fail;
+    }
+    if (o->fingerprints_out) {
+        /* refuse a path the exporter could never write, now, not an hour later */
+        char probe[4096];
+        int n = snprintf(probe, sizeof probe, "%s.probe", o->fingerprints_out);
+        FILE *f = n > 0 && (size_t)n < sizeof probe ? fopen(probe, "wb") : NULL;
+        if (!f) {
+            snprintf(errbuf, errcap, "--fingerprints-out %s cannot be written: %s", o->fingerprints_out,
+                     strerror(errno));
+            rc = HU_EINVAL;
+            goto fail;
+        }
+        fclose(f);
+        remove(probe);
+    }
+    if (o->known_path) {
+        const char *why = NULL;
+        rc = hu_fp_lib_load(&e->known, o->known_path, &why);
+        if (rc != HU_OK) {
+            snprintf(errbuf, errcap, "fingerprint library %s refused: %s", o->known_path,
+                     why ? why : hu_status_str(rc));
+            goto fail;
+        }
+        if (e->known.key_id != hu_fp_key_id(&e->fp_key)) {
+            snprintf(errbuf, errcap, "fingerprint library %s was made with another key (--fingerprint-key)",
+                     o->known_path);
+            rc = HU_EINVAL;
+            goto fail;
+        }
+        e->have_known = 1;
+    }
+    rc = hu__be_create(&fx, e->have_known ? &e->known : NULL, e->have_known ? &e->fp_key : NULL,
+                       &e->be, errbuf, errcap);
     if (rc != HU_OK)
         goto fail;
     struct hu_store_opts so = { .sync_normal = o->sync_normal, .no_check = o->no_store_check };
@@ -1296,6 +1475,11 @@ int hu_engine_start(struct hu_engine *e)
     if (pthread_create(&e->worker, NULL, worker_main, e) != 0)
         return HU_EINTERNAL;
     e->worker_started = 1;
+    if (e->o.fingerprints_out) {
+        if (pthread_create(&e->exporter, NULL, exporter_main, e) != 0)
+            return HU_EINTERNAL;
+        e->exporter_started = 1;
+    }
     return HU_OK;
 }
 
@@ -1309,6 +1493,12 @@ void hu_engine_destroy(struct hu_engine *e)
         pthread_cond_broadcast(&e->wake);
         pthread_mutex_unlock(&e->wake_lock);
         pthread_join(e->worker, NULL);
+        if (e->exporter_started) {
+            pthread_mutex_lock(&e->xlock);
+            pthread_cond_broadcast(&e->xwake);
+            pthread_mutex_unlock(&e->xlock);
+            pthread_join(e->exporter, NULL);
+        }
     }
     if (e->recorder_started) {
         atomic_store(&e->rec_stop, 1);
@@ -1321,6 +1511,7 @@ void hu_engine_destroy(struct hu_engine *e)
     hu_free(e->rec_spare);
     hu__be_parser_destroy(e->wparser);
     hu__be_destroy(e->be);
+    hu_fp_lib_fini(&e->known);
     hu_store_close(e->store);
     snapshot_free(e->snap);
     hu_policy_destroy(e->policy);
@@ -1334,6 +1525,8 @@ void hu_engine_destroy(struct hu_engine *e)
     pthread_mutex_destroy(&e->admin);
     pthread_mutex_destroy(&e->wake_lock);
     pthread_cond_destroy(&e->wake);
+    pthread_cond_destroy(&e->xwake);
+    pthread_mutex_destroy(&e->xlock);
     pthread_mutex_destroy(&e->signups.lock);
     pthread_mutex_destroy(&e->rec_lock);
     pthread_cond_destroy(&e->rec_wake);
@@ -1496,7 +1689,15 @@ static int decide_impl(struct hu_engine *e, const struct hu_decide_req *r,
     d->score = f.score;
     d->action = pd.action;
     d->would = pd.would;
-    d->shadow = hu_policy_shadow(e->policy) && pd.would != pd.action;
+    /* an account the fingerprint library bound to a known campaign (serve
+     * --known) is refused at least as the binding decided, as `analyze
+     * --known` does; the allowlist and analysts' overrides still win */
+    if (a && !pd.allowlisted && a->bound && a->would > d->would) {
+        d->would = a->would;
+        if (!hu_policy_shadow(e->policy))
+            d->action = a->would;
+    }
+    d->shadow = hu_policy_shadow(e->policy) && d->would != d->action;
     d->source = pd.allowlisted ? HU_SOURCE_ALLOWLIST : (a || ext) ? HU_SOURCE_POLICY : HU_SOURCE_UNKNOWN;
     if (a) {
         if (a->campaign && e->snap && a->campaign <= e->snap->n_camp)
@@ -1696,7 +1897,15 @@ static int reasons_array(struct hu_buf *b, const char *reasons)
             char *e2 = NULL;
             double v = strtod(num, &e2);
             b->len--;   /* drop the closing brace, insert the value */
-            rc = hu_buf_printf(b, "%.6g}", (e2 && *e2 == 0 && isfinite(v)) ? v : 0.0);
+            if (e2 && *e2 == 0 && vl && isfinite(v)) {
+                rc = hu_buf_printf(b, "%.6g}", v);
+            } else {    /* a name, not a number: the known campaign of a binding */
+                rc = hu_buf_addc(b, '"');
+                if (rc == HU_OK)
+                    rc = hu_buf_add_json_str(b, num, vl);
+                if (rc == HU_OK)
+                    rc = hu_buf_adds(b, "\"}");
+            }
         }
         first = 0;
         p += len;
@@ -2012,6 +2221,9 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         "# HELP huella_relink_last_seconds Duration of the last background linkage run.\n"
         "# TYPE huella_relink_last_seconds gauge\n"
         "huella_relink_last_seconds %.6f\n"
+        "# HELP huella_relink_step_max_seconds Longest bounded step of the last linkage run (--relink-step-ms).\n"
+        "# TYPE huella_relink_step_max_seconds gauge\n"
+        "huella_relink_step_max_seconds %.6f\n"
         "# HELP huella_checkpoints_total Decision snapshots checkpointed to SQLite, by result.\n"
         "# TYPE huella_checkpoints_total counter\n"
         "huella_checkpoints_total{result=\"ok\"} %llu\n"
@@ -2047,7 +2259,17 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         "# HELP huella_decision_records_total Decision records for GET /v1/decisions/{id}, by result.\n"
         "# TYPE huella_decision_records_total counter\n"
         "huella_decision_records_total{result=\"written\"} %llu\n"
-        "huella_decision_records_total{result=\"dropped\"} %llu\n",
+        "huella_decision_records_total{result=\"dropped\"} %llu\n"
+        "# HELP huella_fingerprint_exports_total Fingerprint library exports (--fingerprints-out), by result.\n"
+        "# TYPE huella_fingerprint_exports_total counter\n"
+        "huella_fingerprint_exports_total{result=\"ok\"} %llu\n"
+        "huella_fingerprint_exports_total{result=\"failed\"} %llu\n"
+        "# HELP huella_fingerprint_export_seq Journal sequence number the last library export covers.\n"
+        "# TYPE huella_fingerprint_export_seq gauge\n"
+        "huella_fingerprint_export_seq %llu\n"
+        "# HELP huella_fingerprint_export_last_seconds Duration of the last library export.\n"
+        "# TYPE huella_fingerprint_export_last_seconds gauge\n"
+        "huella_fingerprint_export_last_seconds %.3f\n",
         (unsigned long long)atomic_load(&e->events_accepted),
         (unsigned long long)atomic_load(&e->events_rejected),
         (unsigned long long)atomic_load(&e->lost_events),
@@ -2057,6 +2279,7 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)st.accounts, (unsigned long long)st.campaigns,
         (unsigned long long)st.relinks,
         (double)atomic_load(&e->relink_us_total) / 1e6, st.last_relink_s,
+        (double)atomic_load(&e->relink_step_us_max) / 1e6,
         (unsigned long long)atomic_load(&e->checkpoints),
         (unsigned long long)atomic_load(&e->checkpoint_failures),
         (unsigned long long)atomic_load(&e->reloads_ok),
@@ -2066,6 +2289,10 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)atomic_load(&e->restored_seq),
         (double)atomic_load(&e->ckpt_us_last) / 1e6,
         (unsigned long long)atomic_load(&e->rec_written),
-        (unsigned long long)atomic_load(&e->rec_dropped));
+        (unsigned long long)atomic_load(&e->rec_dropped),
+        (unsigned long long)atomic_load(&e->lib_exports_ok),
+        (unsigned long long)atomic_load(&e->lib_exports_failed),
+        (unsigned long long)atomic_load(&e->lib_export_seq),
+        (double)atomic_load(&e->lib_export_us_last) / 1e6);
     return rc;
 }

@@ -11,7 +11,9 @@
  *   decide: read lock, snapshot lookup,   every `relink_ms`, when new
  *     policy, overrides, unlock             events were applied and the
  *                                           start-up replay is done:
- *                                           finish() (linkage, campaigns),
+ *                                           finish() (linkage, campaigns)
+ *                                           in steps of `relink_step_ms`
+ *                                           between journal slices, then
  *                                           build a new snapshot, swap it
  *                                           in under the write lock (a
  *                                           pointer swap), checkpoint it
@@ -57,6 +59,7 @@ struct hu_engine_opts {
     int sync_normal;                /* see store.h */
     const char *policy_path;        /* NULL: built-in default policy */
     unsigned relink_ms;             /* 0: 1000 */
+    unsigned relink_step_ms;        /* one linkage step's budget; 0: HU_SERVE_RELINK_STEP_MS */
     unsigned checkpoint_ms;         /* 0: 10000 */
     unsigned slice;                 /* journal lines per worker slice; 0: 4096 */
     uint32_t throttle_quota;        /* requests allowed per window while throttled */
@@ -69,7 +72,21 @@ struct hu_engine_opts {
     const char *model_file;         /* as `analyze --model`; NULL: built in */
     uint64_t decisions_keep;        /* decision records kept; 0: HU_SERVE_DECISIONS_KEEP */
     int no_store_check;             /* 1: skip PRAGMA quick_check at open (store.h) */
+    /* `serve --known LIB`: a fingerprint library every account's requests
+     * are matched against as they arrive (as `analyze --known`); bound
+     * accounts carry the known campaign in their reasons.  fp_key_path:
+     * its key (NULL: the default key).  Both NULL: no library. */
+    const char *known_path;
+    const char *fp_key_path;
+    /* `serve --fingerprints-out FILE`: every fingerprints_every_ms (0:
+     * HU_SERVE_FINGERPRINTS_EVERY_MS) that the journal grew, write the
+     * fingerprint library `analyze` would write for everything journaled
+     * (serve/libexport.c).  NULL: none. */
+    const char *fingerprints_out;
+    uint64_t fingerprints_every_ms;
 };
+#define HU_SERVE_FINGERPRINTS_EVERY_MS (3600u * 1000u)
+#define HU_SERVE_RELINK_STEP_MS 20u
 
 /* Open the store, load the policy and the checkpoint.  The worker is not
  * running until hu_engine_start().  HU_OK; otherwise a status and a reason

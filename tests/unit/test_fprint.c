@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -250,6 +251,73 @@ static void cusum_binds_campaign_not_benign(void **state)
     hu_fp_lib_fini(&lib);
 }
 
+/* The matcher's states survive a save and load (the service's
+ * checkpoint): a bound account stays bound, and goes on exactly as the
+ * uninterrupted matcher; damaged bytes are refused whole, another
+ * library's states are EVERSION. */
+static void online_save_load(void **state)
+{
+    (void)state;
+    struct hu_fp_key key;
+    hu_fp_key_default(&key);
+    struct hu_fp_lib lib, other;
+    make_lib(&lib, &key, 20);
+    make_lib(&other, &key, 21);
+    struct hu_fp_online on, back;
+    assert_int_equal(hu_fp_online_init(&on, &lib, &key), HU_OK);
+    struct hu_fp_req r;
+    for (uint64_t i = 0; i < 10; i++) {
+        campaign_req(&r, &key, 5, lib.created_ms + (int64_t)i * 60000);
+        assert_int_equal(hu_fp_online_observe(&on, 0x77, &r), HU_OK);
+        benign_req(&r, &key, i, lib.created_ms + (int64_t)i * 60000);
+        assert_int_equal(hu_fp_online_observe(&on, 0x78, &r), HU_OK);
+    }
+    assert_true(hu_fp_online_get(&on, 0x77)->bound_at > 0);
+    size_t need = hu_fp_online_save(&on, NULL, 0);
+    assert_true(need > 2 * sizeof(struct hu_fp_account));
+    unsigned char *buf = malloc(need);
+    assert_non_null(buf);
+    assert_int_equal(hu_fp_online_save(&on, buf, need), need);
+    assert_int_equal(hu_fp_online_init(&back, &lib, &key), HU_OK);
+    assert_int_equal(hu_fp_online_load(&back, buf, need), HU_OK);
+    assert_int_equal(back.n, 2);
+    assert_memory_equal(hu_fp_online_get(&back, 0x77), hu_fp_online_get(&on, 0x77), sizeof(struct hu_fp_account));
+    /* both go on alike */
+    for (uint64_t i = 10; i < 15; i++) {
+        benign_req(&r, &key, i, lib.created_ms + (int64_t)i * 60000);
+        assert_int_equal(hu_fp_online_observe(&on, 0x78, &r), HU_OK);
+        assert_int_equal(hu_fp_online_observe(&back, 0x78, &r), HU_OK);
+    }
+    assert_memory_equal(hu_fp_online_get(&back, 0x78), hu_fp_online_get(&on, 0x78), sizeof(struct hu_fp_account));
+    hu_fp_online_fini(&back);
+    /* a loaded matcher refuses a second load; a short or long length, a
+     * bad magic, an entry past the library: refused, nothing loaded */
+    assert_int_equal(hu_fp_online_init(&back, &lib, &key), HU_OK);
+    assert_int_equal(hu_fp_online_load(&back, buf, need - 1), HU_ECORRUPT);
+    assert_int_equal(hu_fp_online_load(&back, buf, 8), HU_ECORRUPT);
+    buf[0] ^= 1;
+    assert_int_equal(hu_fp_online_load(&back, buf, need), HU_ECORRUPT);
+    buf[0] ^= 1;
+    struct hu_fp_account bad;
+    size_t off = need - sizeof bad;   /* the last account */
+    memcpy(&bad, buf + off, sizeof bad);
+    bad.c[0].entry = (uint32_t)lib.n + 1;
+    memcpy(buf + off, &bad, sizeof bad);
+    assert_int_equal(hu_fp_online_load(&back, buf, need), HU_ECORRUPT);
+    assert_int_equal(back.n, 0);
+    assert_null(hu_fp_online_get(&back, 0x77));
+    hu_fp_online_fini(&back);
+    /* another library: EVERSION */
+    assert_int_equal(hu_fp_online_init(&back, &other, &key), HU_OK);
+    assert_int_equal(hu_fp_online_load(&back, buf, need), HU_EVERSION);
+    assert_int_equal(back.n, 0);
+    hu_fp_online_fini(&back);
+    free(buf);
+    hu_fp_online_fini(&on);
+    hu_fp_lib_fini(&lib);
+    hu_fp_lib_fini(&other);
+}
+
 /* Wald's lower boundary: a candidate an account keeps contradicting is
  * rejected for good, so a long honest account cannot drift over the bound
  * by chance later on. */
@@ -447,6 +515,7 @@ int main(void)
         cmocka_unit_test(keyed_tokens_depend_on_key_and_type),
         cmocka_unit_test(llr_matches_reference),
         cmocka_unit_test(cusum_binds_campaign_not_benign),
+        cmocka_unit_test(online_save_load),
         cmocka_unit_test(sprt_rejects_for_good),
         cmocka_unit_test(age_decay_slows_binding),
         cmocka_unit_test(file_round_trip_and_corruption),

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "core/alloc.h"
@@ -136,6 +137,57 @@ static void allocation_failure_is_clean(void **state)
     }
 }
 
+/* The build in bounded steps gives exactly the one-call build, for every
+ * budget, including budgets smaller than one group. */
+static void steps_equal_one_build(void **state)
+{
+    (void)state;
+    struct hu_pairs_config c = cfg();
+    enum { NP = 3000 };
+    struct hu_posting *ps = malloc(NP * sizeof *ps), *qs = malloc(NP * sizeof *qs);
+    assert_non_null(ps);
+    assert_non_null(qs);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < NP; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        /* keys of every popularity: small groups, hubs (> pair_cap) */
+        ps[i].key = i < 600 ? 1 + x % 3 : 10 + x % 400;
+        ps[i].account = (uint32_t)(x >> 20) % 700;
+        ps[i].sub = (uint32_t)(x >> 40) % 5;
+        ps[i].kind = (uint8_t)((x >> 50) % HU_LINK_KIND_COUNT);
+    }
+    memcpy(qs, ps, NP * sizeof *ps);
+    struct hu_pairs one;
+    assert_int_equal(hu_pairs_build(&one, &c, ps, NP), HU_OK);
+    assert_true(one.n > 1000);
+    assert_true(one.hub_groups > 0);
+    const uint64_t budgets[] = { 1, 7, 100, 5000 };
+    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+        struct hu_posting *rs = malloc(NP * sizeof *rs);
+        assert_non_null(rs);
+        memcpy(rs, qs, NP * sizeof *qs);
+        struct hu_pairs p;
+        assert_int_equal(hu_pairs_begin(&p, &c, rs, NP), HU_OK);
+        int done = 0;
+        size_t steps = 0;
+        while (!done) {
+            assert_int_equal(hu_pairs_step(&p, budgets[b], &done), HU_OK);
+            steps++;
+        }
+        hu_pairs_end(&p);
+        if (budgets[b] == 1)
+            assert_true(steps > 100);   /* it did stop between groups */
+        assert_int_equal(p.n, one.n);
+        assert_int_equal(p.groups, one.groups);
+        assert_memory_equal(p.pairs, one.pairs, one.n * sizeof *one.pairs);
+        hu_pairs_fini(&p);
+        free(rs);
+    }
+    hu_pairs_fini(&one);
+    free(ps);
+    free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +196,7 @@ int main(void)
         cmocka_unit_test(over_popular_keys_are_ignored),
         cmocka_unit_test(similarity_kinds_are_confirmed),
         cmocka_unit_test(allocation_failure_is_clean),
+        cmocka_unit_test(steps_equal_one_build),
     };
     return cmocka_run_group_tests_name("pairs", tests, NULL, NULL);
 }
