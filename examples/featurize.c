@@ -3,7 +3,12 @@
  * standard input, write them featurized on standard output.
  *
  *   cc featurize.c $(pkg-config --cflags --libs huella) -o featurize
- *   ./featurize /etc/huella/feature.key < events.jsonl > featurized.jsonl
+ *   ./featurize /etc/huella/feature.key /usr/local/share/huella/targets.model \
+ *       < events.jsonl > featurized.jsonl
+ *
+ * The model is the one `huella analyze` uses (`make install` puts it in
+ * PREFIX/share/huella): featurized with another, or none, the same traffic
+ * gets other verdicts.
  *
  * A real gateway creates the featurizer once at start-up, one session per
  * worker thread, and calls hu_fz_session_line() on each request's log line
@@ -17,8 +22,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s KEY_FILE < events.jsonl > featurized.jsonl\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s KEY_FILE [MODEL_FILE] < events.jsonl > featurized.jsonl\n", argv[0]);
         return 2;
     }
     if (hu_abi_version() != HU_ABI_VERSION) {
@@ -27,6 +32,7 @@ int main(int argc, char **argv)
     }
     struct hu_featurizer_options opt = HU_FEATURIZER_OPTIONS_INIT;
     opt.key_file = argv[1];
+    opt.model_file = argc == 3 ? argv[2] : NULL;
     struct hu_featurizer *fz = NULL;
     struct hu_fz_session *s = NULL;
     char err[256];

@@ -36,7 +36,13 @@ check "example is linked to the installed libhuella" sh -c "ldd ./example | grep
 "$P/bin/huella" simulate --scenario smoke --seed 3 --scale 0.3 --out in.jsonl -q
 "$P/bin/huella" featurize --new-key key 2>/dev/null
 printf 'not json\n{"ts":1}\n' >>in.jsonl
-./example key <in.jsonl >lib.jsonl 2>lib.err; rc=$?
+# the model analyze uses by default, installed beside the binary when make built one
+model=""
+if [ -f "$SRC/build/targets.model" ]; then
+    check "the target model is installed" cmp -s "$SRC/build/targets.model" "$P/share/huella/targets.model"
+    model="$P/share/huella/targets.model"
+fi
+./example key $model <in.jsonl >lib.jsonl 2>lib.err; rc=$?
 check "example exits 0" [ $rc -eq 0 ]
 "$P/bin/huella" featurize --feature-key key in.jsonl -o cli.jsonl -q
 check "library output == huella featurize output, byte for byte" cmp -s lib.jsonl cli.jsonl
