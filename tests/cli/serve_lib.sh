@@ -10,6 +10,11 @@
 #                              whole journal (at most 120 s)
 #   free_port                  a loopback port nothing listens on (for
 #                              programs that cannot bind port 0, e.g. nginx)
+#   regrowth_days              the regrowth scenario (scale 0.001, seed 3)
+#                              cut at its ban: $TMP/p1.jsonl the days before
+#                              (until 2026-01-21), $TMP/p2.jsonl the three
+#                              days after, when the campaigns come back;
+#                              $TMP/a1 = analyze of p1, with its library
 SERVE_PID=""
 EXTRA_PIDS=""
 cleanup_all() {
@@ -92,3 +97,10 @@ free_port() {
 
 # has TEXT PATTERN: TEXT matches the expr(1) anchored PATTERN (quiet)
 has() { expr "$1" : "$2" >/dev/null; }
+
+regrowth_days() {
+    "$HUELLA" simulate --scenario regrowth --scale 0.001 --seed 3 --out "$TMP/rg.jsonl" >/dev/null 2>&1
+    awk -v a="$TMP/p1.jsonl" -v b="$TMP/p2.jsonl" '{ if (match($0, /"ts":"[^"]*"/)) { t=substr($0,RSTART+6,10);
+           if (t < "2026-01-21") print > a; else if (t < "2026-01-24") print > b } }' "$TMP/rg.jsonl"
+    "$HUELLA" analyze -q --out "$TMP/a1" "$TMP/p1.jsonl" >/dev/null 2>&1
+}

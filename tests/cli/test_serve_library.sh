@@ -10,10 +10,7 @@
 cmds=$("$HUELLA" help 2>&1)
 case $cmds in *" simulate "*) ;; *) echo "ok - simulate is not in this build # SKIP"; finish ;; esac
 
-"$HUELLA" simulate --scenario regrowth --scale 0.001 --seed 3 --out "$TMP/rg.jsonl" >/dev/null 2>&1
-awk -v a="$TMP/p1.jsonl" -v b="$TMP/p2.jsonl" '{ if (match($0, /"ts":"[^"]*"/)) { t=substr($0,RSTART+6,10);
-       if (t < "2026-01-21") print > a; else if (t < "2026-01-24") print > b } }' "$TMP/rg.jsonl"
-"$HUELLA" analyze -q --out "$TMP/a1" "$TMP/p1.jsonl" >/dev/null 2>&1
+regrowth_days
 check "analyze wrote a library" [ -s "$TMP/a1/fingerprints.hfl" ]
 "$HUELLA" analyze -q --known "$TMP/a1/fingerprints.hfl" --out "$TMP/a2" "$TMP/p2.jsonl" >/dev/null 2>&1
 check "analyze --known wrote a library" [ -s "$TMP/a2/fingerprints.hfl" ]
