@@ -10,6 +10,9 @@
 #                              whole journal (at most 120 s)
 #   free_port                  a loopback port nothing listens on (for
 #                              programs that cannot bind port 0, e.g. nginx)
+#   service_vs_csv CSV         what the service says of every account of an
+#                              accounts.csv: $TMP/expected and $TMP/got hold
+#                              "id action score campaign" lines, sorted
 #   regrowth_days              the regrowth scenario (scale 0.001, seed 3)
 #                              cut at its ban: $TMP/p1.jsonl the days before
 #                              (until 2026-01-21), $TMP/p2.jsonl the three
@@ -103,4 +106,12 @@ regrowth_days() {
     awk -v a="$TMP/p1.jsonl" -v b="$TMP/p2.jsonl" '{ if (match($0, /"ts":"[^"]*"/)) { t=substr($0,RSTART+6,10);
            if (t < "2026-01-21") print > a; else if (t < "2026-01-24") print > b } }' "$TMP/rg.jsonl"
     "$HUELLA" analyze -q --out "$TMP/a1" "$TMP/p1.jsonl" >/dev/null 2>&1
+}
+
+service_vs_csv() {
+    awk -F, 'NR > 1 { print $1, $4, $2, $5 }' "$1" | sort >"$TMP/expected"
+    for a in $(cut -d' ' -f1 "$TMP/expected"); do
+        hc "$BASE/v1/accounts/$a" |
+            sed -n 's/.*"account_id":"\([^"]*\)".*"action":"\([a-z_]*\)".*"score":\([0-9.]*\),.*"campaign":"\{0,1\}\([^,"]*\)"\{0,1\},.*/\1 \2 \3 \4/p'
+    done | sed 's/ null$/ /' | sort >"$TMP/got"
 }

@@ -34,11 +34,7 @@ check "every POST acknowledged" [ $bad -eq 0 ]
 wait_caught_up
 check "caught up" [ $? -eq 0 ]
 
-awk -F, 'NR > 1 { print $1, $4, $2, $5 }' "$TMP/batch/accounts.csv" | sort >"$TMP/expected"
-for a in $(cut -d' ' -f1 "$TMP/expected"); do
-    hc "$BASE/v1/accounts/$a" |
-        sed -n 's/.*"account_id":"\([^"]*\)".*"action":"\([a-z_]*\)".*"score":\([0-9.]*\),.*"campaign":"\{0,1\}\([^,"]*\)"\{0,1\},.*/\1 \2 \3 \4/p'
-done | sed 's/ null$/ /' | sort >"$TMP/got"
+service_vs_csv "$TMP/batch/accounts.csv"
 n=$(wc -l <"$TMP/expected")
 check "the batch analysis found campaigns" grep -q ' C-' "$TMP/expected"
 check "service decisions = analyze's accounts.csv for all $n accounts" cmp -s "$TMP/expected" "$TMP/got"

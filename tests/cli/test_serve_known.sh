@@ -60,11 +60,7 @@ check "every POST acknowledged, across a restart" [ $bad -eq 0 -a $posted -eq $n
 wait_caught_up
 check "caught up" [ $? -eq 0 ]
 
-awk -F, 'NR > 1 { print $1, $4, $2, $5 }' "$TMP/a2/accounts.csv" | sort >"$TMP/expected"
-for a in $(cut -d' ' -f1 "$TMP/expected"); do
-    hc "$BASE/v1/accounts/$a" |
-        sed -n 's/.*"account_id":"\([^"]*\)".*"action":"\([a-z_]*\)".*"score":\([0-9.]*\),.*"campaign":"\{0,1\}\([^,"]*\)"\{0,1\},.*/\1 \2 \3 \4/p'
-done | sed 's/ null$/ /' | sort >"$TMP/got"
+service_vs_csv "$TMP/a2/accounts.csv"
 n=$(wc -l <"$TMP/expected")
 check "service decisions = analyze --known's accounts.csv for all $n accounts" cmp -s "$TMP/expected" "$TMP/got"
 cmp -s "$TMP/expected" "$TMP/got" || diff "$TMP/expected" "$TMP/got" | head -n 10 | sed 's/^/#   /'
