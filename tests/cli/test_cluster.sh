@@ -6,7 +6,9 @@
 #      republishing the file stores nothing twice;
 #   2. one NATS node and one worker killed with SIGKILL mid-stream, the
 #      worker restarted: the same result, no acknowledged event lost or
-#      counted twice (every account's request count equals analyze's).
+#      counted twice (every account's request count equals analyze's);
+#   3. serve --publish-events: the same lines posted to POST /v1/events end
+#      up in the workers with analyze's answer; NATS down -> 503.
 # The test starts and stops its own servers; every process it started is
 # killed on exit.
 . "$SRC/tests/cli/lib.sh"
@@ -222,4 +224,65 @@ check "after the kills: campaign membership equals analyze's" same_membership "$
 echo "# t=$(date +%s)"
 check "after the kills: every account's request count equals analyze's" \
     sh -c "cut -d, -f1,6 '$TMP/an/accounts.csv' | sort >'$TMP/r1'; cut -d, -f1,6 '$TMP/lk2/accounts.csv' | sort >'$TMP/r2'; cmp -s '$TMP/r1' '$TMP/r2'"
+cleanup
+PIDS=""
+
+# ---- 3. serve --publish-events: POST /v1/events onto the stream -----------------
+# the same lines posted in bodies of 2000 (one with a bad line, one posted
+# twice) through the service end up in the workers; the linker's answer
+# equals analyze's; with every NATS node down a post is answered 503.
+cluster_start "$TMP/c3"
+publish_all "$TMP/empty.jsonl"
+"$HUELLA" serve --listen 127.0.0.1:0 --ready-file "$TMP/pserve.ready" --db "$TMP/pserve.db" --nats "$URL" \
+    --publish-events >"$TMP/pserve.log" 2>&1 &
+SP=$!
+PIDS="$PIDS $SP"
+i=0
+while [ ! -s "$TMP/pserve.ready" ] && [ $i -lt 1200 ] && kill -0 $SP 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+SBASE="http://127.0.0.1:$(sed 's/.*://' "$TMP/pserve.ready" 2>/dev/null)"
+mkdir -p "$TMP/bodies"
+split -l 2000 -d -a 3 "$TMP/ev.jsonl" "$TMP/bodies/b"
+# a bad line in the middle of the second body: reported, the others kept
+{ head -n 1000 "$TMP/bodies/b001"; echo '{"kind":"request","account_id":"x"}'; tail -n +1001 "$TMP/bodies/b001"; } \
+    >"$TMP/bodies/b001.bad" && mv "$TMP/bodies/b001.bad" "$TMP/bodies/b001"
+post() {   # FILE: POST it, print "STATUS BODY"
+    curl -s -m 60 -o "$TMP/post.out" -w '%{http_code}' --data-binary @"$1" "$SBASE/v1/events"
+}
+allok=1
+for f in "$TMP"/bodies/b*; do
+    code=$(post "$f")
+    n=$(grep -c . "$f")
+    case "$f" in
+    *b001) grep -q "\"accepted\":$((n - 1)),\"rejected\":1," "$TMP/post.out" || allok=0 ;;
+    *) grep -q "\"accepted\":$n,\"rejected\":0," "$TMP/post.out" || allok=0 ;;
+    esac
+    [ "$code" = 202 ] || allok=0
+done
+echo "# t=$(date +%s)"
+check "serve --publish-events: every body answered 202, the bad line reported" [ "$allok" -eq 1 ]
+code=$(post "$TMP/bodies/b000")
+echo "# t=$(date +%s)"
+check "a retried body is answered 202 again" [ "$code" = 202 ]
+curl -s -m 10 "$SBASE/metrics" >"$TMP/pmetrics.txt"
+check "metrics: the retried body's 2000 lines counted as duplicates" \
+    grep -q '^huella_cluster_events_duplicates_total 2000$' "$TMP/pmetrics.txt"
+"$HUELLA" cluster status --nats "$URL" --format json >"$TMP/st5.json" 2>&1
+check "the stream holds each posted event once" grep -q "\"events\":$lines," "$TMP/st5.json"
+"$HUELLA" worker --nats "$URL" --shards 0-7 --db "$TMP/p1.db" --id p1 --quiet 2>"$TMP/p1.err" &
+PIDS="$PIDS $!"
+"$HUELLA" worker --nats "$URL" --shards 8-15 --db "$TMP/p2.db" --id p2 --quiet 2>"$TMP/p2.err" &
+PIDS="$PIDS $!"
+timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --out "$TMP/lk5" >"$TMP/lk5.out" 2>&1
+echo "# t=$(date +%s)"
+check "events posted to serve: accounts.csv equals analyze's byte for byte" \
+    cmp -s "$TMP/an/accounts.csv" "$TMP/lk5/accounts.csv"
+check "events posted to serve: campaigns.json equals analyze's byte for byte" \
+    cmp -s "$TMP/an/campaigns.json" "$TMP/lk5/campaigns.json"
+for i in 1 2 3; do kill -9 "$(cat "$TMP/c3/n$i.pid")" 2>/dev/null; done
+code=$(post "$TMP/bodies/b002")
+echo "# t=$(date +%s)"
+check "every NATS node down: a post is answered 503 (got $code)" [ "$code" = 503 ]
+curl -s -m 10 "$SBASE/metrics" >"$TMP/pmetrics2.txt"
+check "metrics: the failed post is counted" \
+    sh -c "grep -q '^huella_cluster_publish_failures_total 1$' '$TMP/pmetrics2.txt' && grep -q '^huella_cluster_publish_up 0$' '$TMP/pmetrics2.txt'"
 finish
