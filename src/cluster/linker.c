@@ -22,6 +22,8 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/sort.h"
+#include "features/ioc.h"
+#include "features/ioc_sign.h"
 #include "report/outputs.h"
 #include "score/analysis.h"
 #include "score/policy.h"
@@ -48,7 +50,7 @@ struct gather {
     struct hu_observer_counts c;
     struct hu_release rel[HU_MAX_RELEASES];
     size_t n_rel;
-    size_t markers, corrupt;
+    size_t markers, corrupt, evicted;
     uint64_t last_pending;
     int rc;
     struct hu_summary *tmp;
@@ -95,6 +97,10 @@ static int on_summary(void *ctx, const struct hu_tp_msg *m)
         if (g->mk->c.last_ts > g->c.last_ts) g->c.last_ts = g->mk->c.last_ts;
         for (size_t i = 0; i < g->mk->n_rel; i++)
             add_release(g, g->mk->rel[i].model_hash, g->mk->rel[i].ts_ms);
+        return 0;
+    }
+    if (m->len == 0) {
+        g->evicted++;          /* the worker evicted the account (--max-accounts) */
         return 0;
     }
     if (hu_summary_decode(g->tmp, m->data, m->len) != HU_OK) {
@@ -265,7 +271,15 @@ static int publish_decisions(struct hu_tp *tp, const struct hu_results *r, uint6
     return rc;
 }
 
-static int run_once(struct hu_tp *tp, const struct hu_linker_opts *o, const struct hu_policy *policy,
+/* What every run passes to the analysis besides the summaries. */
+struct inputs {
+    const struct hu_policy *policy;
+    const struct hu_ioc_set *iocs;
+    const uint8_t *share_key;
+    size_t share_key_len;
+};
+
+static int run_once(struct hu_tp *tp, const struct hu_linker_opts *o, const struct inputs *in,
                     uint64_t generation)
 {
     struct gather g;
@@ -287,7 +301,10 @@ static int run_once(struct hu_tp *tp, const struct hu_linker_opts *o, const stru
     hu_sort(g.v, g.n, sizeof *g.v, cmp_item);
     struct hu_analysis_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.policy = policy;
+    cfg.policy = in->policy;
+    cfg.iocs = in->iocs;
+    cfg.share_key = in->share_key;
+    cfg.share_key_len = in->share_key_len;
     rc = hu_analysis_create(&cfg, &an, err, sizeof err);
     if (rc) {
         fprintf(stderr, "huella linker: %s\n", err[0] ? err : hu_status_str(rc));
@@ -353,12 +370,40 @@ int hu_linker_run(const struct hu_linker_opts *o)
 {
     struct hu_tp *tp = NULL;
     struct hu_policy *policy = NULL;
+    struct hu_ioc_set *iocs = NULL;
+    uint8_t share_key[HU_SHARE_KEY_MAX];
+    size_t share_key_len = 0;
     char err[512] = "";
+    int exit_rc = 2;
     if (o->policy_path && hu_policy_load(o->policy_path, &policy, err, sizeof err) != HU_OK) {
         fprintf(stderr, "huella linker: policy refused: %s\n", err);
-        return 2;
+        goto out;
     }
-    int exit_rc = 1;
+    if (o->n_iocs) {
+        uint8_t (*pks)[HU_ED25519_PK] = o->n_pubkeys ? hu_calloc(o->n_pubkeys, sizeof *pks) : NULL;
+        if (o->n_pubkeys && !pks) {
+            exit_rc = 1;
+            goto out;
+        }
+        int irc = HU_OK;
+        for (size_t i = 0; i < o->n_pubkeys && irc == HU_OK; i++)
+            if ((irc = hu_sign_load_public(o->pubkeys[i], pks[i])) != HU_OK)
+                fprintf(stderr, "huella linker: %s: not an Ed25519 public key file\n", o->pubkeys[i]);
+        struct hu_ioc_opts iopts = { .pubkeys = (const uint8_t (*)[HU_ED25519_PK])pks, .n_pubkeys = o->n_pubkeys };
+        if (irc == HU_OK && (irc = hu_ioc_set_create_from_files(o->iocs, o->n_iocs, &iopts, &iocs, err,
+                                                                sizeof err)) != HU_OK)
+            fprintf(stderr, "huella linker: indicators refused: %s\n", err);
+        hu_free(pks);
+        if (irc != HU_OK)
+            goto out;
+    }
+    if (o->share_key_path && hu_share_key_load(o->share_key_path, share_key, &share_key_len) != HU_OK) {
+        fprintf(stderr, "huella linker: %s: not a usable sharing key (%u to %u bytes)\n", o->share_key_path,
+                HU_SHARE_KEY_MIN, HU_SHARE_KEY_MAX);
+        goto out;
+    }
+    struct inputs in = { policy, iocs, o->share_key_path ? share_key : NULL, share_key_len };
+    exit_rc = 1;
     if (hu_tp_connect(o->urls, &tp, err, sizeof err) != HU_OK) {
         fprintf(stderr, "huella linker: %s\n", err);
         goto out;
@@ -392,7 +437,7 @@ int hu_linker_run(const struct hu_linker_opts *o)
     }
     uint64_t generation = (uint64_t)wall_ms();
     for (;;) {
-        int rc = run_once(tp, o, policy, generation++);
+        int rc = run_once(tp, o, &in, generation++);
         exit_rc = rc ? 1 : 0;
         if (o->every_s <= 0 || stop_flag)
             break;
@@ -403,6 +448,7 @@ int hu_linker_run(const struct hu_linker_opts *o)
     }
 out:
     hu_tp_close(tp);
+    hu_ioc_set_destroy(iocs);
     hu_policy_destroy(policy);
     return exit_rc;
 }

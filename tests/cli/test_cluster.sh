@@ -8,7 +8,9 @@
 #      worker restarted: the same result, no acknowledged event lost or
 #      counted twice (every account's request count equals analyze's);
 #   3. serve --publish-events: the same lines posted to POST /v1/events end
-#      up in the workers with analyze's answer; NATS down -> 503.
+#      up in the workers with analyze's answer; NATS down -> 503;
+#   4. publish --map (a foreign log shape) and linker --iocs (partners'
+#      indicators) == analyze --map --iocs.
 # The test starts and stops its own servers; every process it started is
 # killed on exit.
 . "$SRC/tests/cli/lib.sh"
@@ -285,4 +287,91 @@ check "every NATS node down: a post is answered 503 (got $code)" [ "$code" = 503
 curl -s -m 10 "$SBASE/metrics" >"$TMP/pmetrics2.txt"
 check "metrics: the failed post is counted" \
     sh -c "grep -q '^huella_cluster_publish_failures_total 1$' '$TMP/pmetrics2.txt' && grep -q '^huella_cluster_publish_up 0$' '$TMP/pmetrics2.txt'"
+cleanup
+PIDS=""
+
+# ---- 4. publish --map, linker --iocs == analyze --map --iocs ---------------------
+# the same events in a gateway's own log shape (nested, renamed, with a
+# response text that must never reach the stream), published through a
+# map; the first run's campaigns as partners' indicators
+python3 - "$TMP/ev.jsonl" "$TMP/foreign.jsonl" <<'EOF'
+import json, sys
+out = open(sys.argv[2], "w")
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    g = r.get
+    f = {"@timestamp": g("ts"),
+         "user": {"account": g("account_id"), "org": g("org_id"), "key": g("api_key_id"), "plan": g("type"),
+                  "mail": g("email_domain"), "kyc": g("verification"), "card": g("payment_fp")},
+         "client": {"ip": g("ip"), "geo": {"country": g("country")}, "ua": g("user_agent"),
+                    "ja4": g("client_fp"), "hfp": g("headers_fp")},
+         "request": {"path": g("endpoint"), "body": {"model": g("model"), "system": g("system"),
+                     "input": g("prompt"), "messages": g("messages"), "tools": g("tools"),
+                     "thinking": g("thinking"), "max_tokens": g("max_tokens")}},
+         "usage": {"in": g("input_tokens"), "out": g("output_tokens")},
+         "response": {"status": g("status"), "text": "RESPONSE TEXT THAT MUST NOT LEAK"},
+         "eval": {"label": g("label")}}
+    if "kind" in r:
+        f["event_type"] = r["kind"]
+    out.write(json.dumps(f) + "\n")
+EOF
+cat >"$TMP/foreign.map" <<'EOF'
+ts            = @timestamp
+kind          = event_type
+account_id    = user.account
+org_id        = user.org
+api_key_id    = user.key
+type          = user.plan
+email_domain  = user.mail
+verification  = user.kyc
+payment_fp    = user.card
+ip            = client.ip
+country       = client.geo.country
+user_agent    = client.ua
+client_fp     = client.ja4
+headers_fp    = client.hfp
+endpoint      = request.path
+model         = request.body.model
+system        = request.body.system
+prompt        = request.body.input
+messages      = request.body.messages
+tools         = request.body.tools
+thinking      = request.body.thinking
+max_tokens    = request.body.max_tokens
+input_tokens  = usage.in
+output_tokens = usage.out
+status        = response.status
+label         = eval.label
+EOF
+"$HUELLA" export --stix "$TMP/an" --out "$TMP/bundle.json" >/dev/null 2>&1
+"$HUELLA" analyze --no-report --no-fingerprints --quiet --map "$TMP/foreign.map" --iocs "$TMP/bundle.json" \
+    --out "$TMP/ani" "$TMP/foreign.jsonl"
+check "analyze --map --iocs: accounts carry ioc_ reasons (the comparison is not vacuous)" \
+    grep -q "ioc_[a-z_]*@" "$TMP/ani/accounts.csv"
+cluster_start "$TMP/c4"
+t=0
+while [ $t -lt 30 ]; do
+    "$HUELLA" publish --nats "$URL" --map "$TMP/foreign.map" --format json "$TMP/foreign.jsonl" \
+        >"$TMP/pubm.json" 2>>"$TMP/pub.err" && break
+    t=$((t + 1)); sleep 1
+done
+echo "# t=$(date +%s)"
+check "publish --map: every line confirmed stored" \
+    grep -q "\"published\":$lines,\"duplicates\":0,\"rejected\":0," "$TMP/pubm.json"
+"$HUELLA" worker --nats "$URL" --shards 0-7 --db "$TMP/m1.db" --id m1 --quiet 2>"$TMP/m1.err" &
+PIDS="$PIDS $!"
+"$HUELLA" worker --nats "$URL" --shards 8-15 --db "$TMP/m2.db" --id m2 --quiet 2>"$TMP/m2.err" &
+PIDS="$PIDS $!"
+timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --iocs "$TMP/bundle.json" --out "$TMP/lk6" >"$TMP/lk6.out" 2>&1
+echo "# t=$(date +%s)"
+check "publish --map + linker --iocs: accounts.csv equals analyze --map --iocs byte for byte" \
+    cmp -s "$TMP/ani/accounts.csv" "$TMP/lk6/accounts.csv"
+check "publish --map + linker --iocs: campaigns.json equals analyze's byte for byte" \
+    cmp -s "$TMP/ani/campaigns.json" "$TMP/lk6/campaigns.json"
+check "publish --map: no text of the foreign lines reached the stream" \
+    sh -c "! grep -rqa 'MUST NOT LEAK' '$TMP/c4'"
+"$HUELLA" linker --nats "$URL" --iocs "$TMP/nope.json" --out "$TMP/lk7" >/dev/null 2>"$TMP/lk7.err"
+rc=$?
+check "linker: an unreadable bundle is refused (exit 2) with the file named" \
+    sh -c "[ $rc -eq 2 ] && grep -q nope.json '$TMP/lk7.err'"
 finish
