@@ -10,7 +10,8 @@
 #   3. serve --publish-events: the same lines posted to POST /v1/events end
 #      up in the workers with analyze's answer; NATS down -> 503;
 #   4. publish --map (a foreign log shape) and linker --iocs (partners'
-#      indicators) == analyze --map --iocs.
+#      indicators) == analyze --map --iocs;
+#   5. worker --max-accounts: analyze's evictions, counted in cluster status.
 # The test starts and stops its own servers; every process it started is
 # killed on exit.
 . "$SRC/tests/cli/lib.sh"
@@ -374,4 +375,42 @@ check "publish --map: no text of the foreign lines reached the stream" \
 rc=$?
 check "linker: an unreadable bundle is refused (exit 2) with the file named" \
     sh -c "[ $rc -eq 2 ] && grep -q nope.json '$TMP/lk7.err'"
+cleanup
+PIDS=""
+
+# ---- 5. worker --max-accounts: analyze's bound and eviction policy ---------------
+# one shard (so the worker sees the events in file order, as analyze
+# --threads 1 does) and a bound below the account count: the same accounts
+# are evicted and refused, the linker's answer equals analyze's (ids aside:
+# analyze numbers an evicted account's record by its successor)
+"$HUELLA" analyze --no-report --no-fingerprints --threads 1 --max-accounts 300 --out "$TMP/an300" \
+    "$TMP/ev.jsonl" >"$TMP/an300.out" 2>&1
+ev_n=$(sed -n 's/.*: \([0-9]*\) low-volume accounts evicted, \([0-9]*\) new accounts refused.*/\1/p' "$TMP/an300.out")
+rf_n=$(sed -n 's/.*: \([0-9]*\) low-volume accounts evicted, \([0-9]*\) new accounts refused.*/\2/p' "$TMP/an300.out")
+check "analyze --max-accounts 300 evicts (the comparison is not vacuous: ${ev_n:-?} evicted)" [ "${ev_n:-0}" -gt 0 ]
+cluster_start "$TMP/c5"
+t=0
+while [ $t -lt 30 ]; do
+    "$HUELLA" publish --nats "$URL" --shards-total 1 --format json "$TMP/ev.jsonl" >"$TMP/pub5.json" \
+        2>>"$TMP/pub.err" && break
+    t=$((t + 1)); sleep 1
+done
+"$HUELLA" worker --nats "$URL" --db "$TMP/e1.db" --id e1 --max-accounts 300 --quiet 2>"$TMP/e1.err" &
+PIDS="$PIDS $!"
+timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --out "$TMP/lk8" >"$TMP/lk8.out" 2>&1
+echo "# t=$(date +%s)"
+check "--max-accounts: the linker holds analyze's 300 accounts" [ "$(grep -c . "$TMP/lk8/accounts.csv")" -eq 301 ]
+check "--max-accounts: accounts.csv rows equal analyze's (campaign ids aside)" \
+    sh -c "cut -d, -f1-4,6- '$TMP/an300/accounts.csv' | sort >'$TMP/e1'; cut -d, -f1-4,6- '$TMP/lk8/accounts.csv' | sort >'$TMP/e2'; cmp -s '$TMP/e1' '$TMP/e2'"
+check "--max-accounts: campaign membership equals analyze's" same_membership "$TMP/an300/campaigns.json" "$TMP/lk8/campaigns.json"
+t=0
+while [ $t -lt 20 ]; do   # the worker's heartbeat comes every 2 s
+    "$HUELLA" cluster status --nats "$URL" >"$TMP/st8.txt" 2>&1
+    grep -q "^evictions: $ev_n accounts evicted" "$TMP/st8.txt" && break
+    t=$((t + 1)); sleep 0.5
+done
+check "cluster status counts analyze's evictions ($ev_n evicted, $rf_n refused)" \
+    grep -q "^evictions: $ev_n accounts evicted, $rf_n refused" "$TMP/st8.txt"
+"$HUELLA" cluster status --nats "$URL" --format prometheus >"$TMP/m8.txt" 2>&1
+check "prometheus: huella_worker_evicted_total" grep -q "^huella_worker_evicted_total{worker=\"e1\"} $ev_n\$" "$TMP/m8.txt"
 finish
