@@ -78,7 +78,8 @@ const char hu_cmd_worker_help[] =
 
 const char hu_cmd_linker_help[] =
     "usage: huella linker --nats URL [--out DIR] [options]\n\n"
-    "Gather every worker's profile summaries and build campaigns with the same\n"
+    "Gather every worker's profile summaries (a copy kept current from the summary\n"
+    "stream, so later runs read only what changed) and build campaigns with the same\n"
     "analysis as huella analyze; write DIR/accounts.csv and DIR/campaigns.json and\n"
     "publish every account's decision and the campaigns to the key-value bucket\n"
     "huella_decisions (read by huella serve --nats).\n\n"
@@ -91,7 +92,8 @@ const char hu_cmd_linker_help[] =
     "                     this Ed25519 key; repeatable\n"
     "  --share-key FILE   key partners hash payment fingerprints with\n"
     "  --wait SECONDS     first wait until every shard is caught up (lag 0)\n"
-    "  --every SECONDS    run again every SECONDS until SIGTERM\n"
+    "  --every SECONDS    keep following the summary stream until SIGTERM: link\n"
+    "                     again when a summary changed, at most every SECONDS\n"
     "  --no-publish       do not write the decisions bucket\n"
     "  --quiet            no summary line\n\n"
     "Exit status: 0 the run completed; 1 failure; 2 bad usage.\n";

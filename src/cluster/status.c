@@ -219,7 +219,8 @@ int hu_cluster_status(const char *urls, enum hu_status_format fmt, FILE *out)
                 prom_label(out, kl.v[i].key + 7);
                 fprintf(out, "\"} %llu\n", jnum(kl.v[i].val, "evicted"));
             }
-        fprintf(out, "# HELP huella_worker_refused_total New accounts refused: every account held was pinned or heavy.\n"
+        fprintf(out, "# HELP huella_worker_refused_total New accounts refused: every account held was pinned"
+                     " or heavy.\n"
                      "# TYPE huella_worker_refused_total counter\n");
         for (size_t i = 0; i < kl.n; i++)
             if (!strncmp(kl.v[i].key, "worker.", 7)) {

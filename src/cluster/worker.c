@@ -705,7 +705,8 @@ static void heartbeat(struct worker *w)
     if (off < (int)sizeof buf - 400)
         snprintf(buf + off, sizeof buf - (size_t)off,
                  "],\"events\":%llu,\"duplicates_skipped\":%llu,\"redelivered\":%llu,\"rejected\":%llu,"
-                 "\"checkpoints\":%llu,\"accounts\":%zu,\"max_accounts\":%zu,\"evicted\":%llu,\"refused\":%llu,"
+                 "\"checkpoints\":%llu,\"accounts\":%zu,\"max_accounts\":%zu,\"evicted\":%llu,"
+                 "\"refused\":%llu,"
                  "\"ts\":%lld}",
                  (unsigned long long)ev, (unsigned long long)dups, (unsigned long long)redel, (unsigned long long)rej,
                  (unsigned long long)w->checkpoints, hu_profile_table_count(hu_observer_table(w->obs)),
@@ -882,7 +883,8 @@ int hu_worker_run(const struct hu_worker_opts *o)
         goto out;
     }
     struct hu_observer_config oc = { .features = o->features };
-    if (hu_observer_create(&oc, &w->obs, err, sizeof err) != HU_OK || hu_line_parser_create(&w->lp, NULL) != HU_OK) {
+    if (hu_observer_create(&oc, &w->obs, err, sizeof err) != HU_OK
+        || hu_line_parser_create(&w->lp, NULL) != HU_OK) {
         fprintf(stderr, "huella worker: %s\n", err[0] ? err : "out of memory");
         goto out;
     }

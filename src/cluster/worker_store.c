@@ -82,7 +82,8 @@ void hu_wstore_close(struct hu_wstore *s)
 {
     if (!s)
         return;
-    sqlite3_stmt *all[] = { s->put_acct, s->put_shard, s->set_pub, s->get_shard, s->scan, s->drop_a, s->drop_s, s->del_acct };
+    sqlite3_stmt *all[] = { s->put_acct, s->put_shard, s->set_pub, s->get_shard, s->scan, s->drop_a, s->drop_s,
+                            s->del_acct };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);

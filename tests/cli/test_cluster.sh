@@ -266,6 +266,11 @@ check "serve --publish-events: every body answered 202, the bad line reported" [
 code=$(post "$TMP/bodies/b000")
 echo "# t=$(date +%s)"
 check "a retried body is answered 202 again" [ "$code" = 202 ]
+# an incremental linker running all along (--every 1): it follows the
+# summary stream and links again only when something changed
+"$HUELLA" linker --nats "$URL" --every 1 --out "$TMP/lkd" --no-publish >"$TMP/lkd.out" 2>&1 &
+LKD=$!
+PIDS="$PIDS $LKD"
 curl -s -m 10 "$SBASE/metrics" >"$TMP/pmetrics.txt"
 check "metrics: the retried body's 2000 lines counted as duplicates" \
     grep -q '^huella_cluster_events_duplicates_total 2000$' "$TMP/pmetrics.txt"
@@ -281,6 +286,16 @@ check "events posted to serve: accounts.csv equals analyze's byte for byte" \
     cmp -s "$TMP/an/accounts.csv" "$TMP/lk5/accounts.csv"
 check "events posted to serve: campaigns.json equals analyze's byte for byte" \
     cmp -s "$TMP/an/campaigns.json" "$TMP/lk5/campaigns.json"
+t=0
+while [ $t -lt 60 ] && ! cmp -s "$TMP/an/accounts.csv" "$TMP/lkd/accounts.csv"; do t=$((t + 1)); sleep 0.5; done
+check "incremental linker (--every 1): ends at analyze's accounts.csv" cmp -s "$TMP/an/accounts.csv" "$TMP/lkd/accounts.csv"
+check "incremental linker: ... and campaigns.json" cmp -s "$TMP/an/campaigns.json" "$TMP/lkd/campaigns.json"
+sleep 3
+runs1=$(grep -c "generation" "$TMP/lkd.out")
+sleep 3
+runs2=$(grep -c "generation" "$TMP/lkd.out")
+check "incremental linker: nothing changed, no new run ($runs1 runs, then $runs2)" [ "$runs1" -ge 1 -a "$runs1" -eq "$runs2" ]
+kill -TERM $LKD 2>/dev/null
 for i in 1 2 3; do kill -9 "$(cat "$TMP/c3/n$i.pid")" 2>/dev/null; done
 code=$(post "$TMP/bodies/b002")
 echo "# t=$(date +%s)"
