@@ -419,9 +419,12 @@ static int analyse(struct hu_tp *tp, const struct hu_linker_opts *o, const struc
     cfg.iocs = in->iocs;
     cfg.share_key = in->share_key;
     cfg.share_key_len = in->share_key_len;
-    if (!rc && (rc = hu_analysis_create(&cfg, &an, err, sizeof err)) != HU_OK) {
-        fprintf(stderr, "huella linker: %s\n", err[0] ? err : hu_status_str(rc));
-        goto out;
+    if (!rc) {
+        rc = hu_analysis_create(&cfg, &an, err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "huella linker: %s\n", err[0] ? err : hu_status_str(rc));
+            goto out;
+        }
     }
     int64_t tc = mono_us();
     struct hu_observer *obs = rc ? NULL : hu_analysis_observer(an);
@@ -525,13 +528,17 @@ int hu_linker_run(const struct hu_linker_opts *o)
             goto out;
         }
         int irc = HU_OK;
-        for (size_t i = 0; i < o->n_pubkeys && irc == HU_OK; i++)
-            if ((irc = hu_sign_load_public(o->pubkeys[i], pks[i])) != HU_OK)
+        for (size_t i = 0; i < o->n_pubkeys && irc == HU_OK; i++) {
+            irc = hu_sign_load_public(o->pubkeys[i], pks[i]);
+            if (irc != HU_OK)
                 fprintf(stderr, "huella linker: %s: not an Ed25519 public key file\n", o->pubkeys[i]);
+        }
         struct hu_ioc_opts iopts = { .pubkeys = (const uint8_t (*)[HU_ED25519_PK])pks, .n_pubkeys = o->n_pubkeys };
-        if (irc == HU_OK && (irc = hu_ioc_set_create_from_files(o->iocs, o->n_iocs, &iopts, &iocs, err,
-                                                                sizeof err)) != HU_OK)
-            fprintf(stderr, "huella linker: indicators refused: %s\n", err);
+        if (irc == HU_OK) {
+            irc = hu_ioc_set_create_from_files(o->iocs, o->n_iocs, &iopts, &iocs, err, sizeof err);
+            if (irc != HU_OK)
+                fprintf(stderr, "huella linker: indicators refused: %s\n", err);
+        }
         hu_free(pks);
         if (irc != HU_OK)
             goto out;

@@ -106,9 +106,11 @@ static void matches_reference(void **state)
             if (rec != SIZE_MAX) {
                 size_t l;
                 assert_string_equal(hu_profile_table_id(t, rec, &l), id);
-            } else if ((vic = hu_profile_table_victim(t)) != SIZE_MAX) {
+            } else {
+                vic = hu_profile_table_victim(t);
                 size_t l;
-                snprintf(vid, sizeof vid, "%s", hu_profile_table_id(t, vic, &l));
+                if (vic != SIZE_MAX)
+                    snprintf(vid, sizeof vid, "%s", hu_profile_table_id(t, vic, &l));
             }
             struct hu_profile *p = NULL;
             int created = 0;
