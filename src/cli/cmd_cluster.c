@@ -39,6 +39,14 @@ const char hu_cmd_publish_help[] =
     "same file again within 10 minutes stores nothing twice.\n\n"
     "  --nats URL         NATS servers, comma-separated (nats://h1:4222,nats://h2:4222)\n"
     "  --shards-total N   shards of a new cluster (default 16); fixed once created\n"
+    "  --map FILE         read a foreign log shape (`field = json.path` lines, as for\n"
+    "                     analyze); each line is published as the contract line\n"
+    "                     `huella featurize --map` writes: mapped fields and text\n"
+    "                     features, no text\n"
+    "  --feature-key FILE with --map: key the features (as analyze --feature-key);\n"
+    "                     without it they are unkeyed, as analyze without a key\n"
+    "  --model FILE, --no-model  with --map: the target model of the features\n"
+    "                     (default: analyze's, see huella help analyze)\n"
     "  --format FMT       summary as table (default) or json\n"
     "  --quiet            no summary\n\n"
     "Exit status: 0 every event is confirmed stored; 1 failure (publish the same\n"
@@ -59,6 +67,10 @@ const char hu_cmd_worker_help[] =
     "                     a restarted worker with the same name takes its shards back\n"
     "  --asn FILE, --geo FILE, --cidr FILE, --model FILE, --no-model, --feature-key FILE\n"
     "                     as for huella analyze (every worker must use the same)\n"
+    "  --max-accounts N   hold at most N account profiles; beyond it accounts with\n"
+    "                     one or two requests, least recently seen, are evicted (as\n"
+    "                     analyze's bound), counted in cluster status; default 0:\n"
+    "                     no bound\n"
     "  --batch N          events per pull (default 1000)\n"
     "  --checkpoint-ms MS longest time between checkpoints (default 500)\n"
     "  --idle-exit MS     exit after MS with nothing to read (batch jobs, tests)\n"
@@ -68,15 +80,22 @@ const char hu_cmd_worker_help[] =
 
 const char hu_cmd_linker_help[] =
     "usage: huella linker --nats URL [--out DIR] [options]\n\n"
-    "Gather every worker's profile summaries and build campaigns with the same\n"
+    "Gather every worker's profile summaries (a copy kept current from the summary\n"
+    "stream, so later runs read only what changed) and build campaigns with the same\n"
     "analysis as huella analyze; write DIR/accounts.csv and DIR/campaigns.json and\n"
     "publish every account's decision and the campaigns to the key-value bucket\n"
     "huella_decisions (read by huella serve --nats).\n\n"
     "  --nats URL         NATS servers, comma-separated\n"
     "  --out DIR          write accounts.csv and campaigns.json here\n"
     "  --policy FILE      policy (YAML), as for analyze\n"
+    "  --iocs BUNDLE      partners' STIX 2.1 indicators as evidence, as for analyze;\n"
+    "                     repeatable\n"
+    "  --iocs-require-signed PUBKEY  refuse bundles without a valid BUNDLE.sig by\n"
+    "                     this Ed25519 key; repeatable\n"
+    "  --share-key FILE   key partners hash payment fingerprints with\n"
     "  --wait SECONDS     first wait until every shard is caught up (lag 0)\n"
-    "  --every SECONDS    run again every SECONDS until SIGTERM\n"
+    "  --every SECONDS    keep following the summary stream until SIGTERM: link\n"
+    "                     again when a summary changed, at most every SECONDS\n"
     "  --no-publish       do not write the decisions bucket\n"
     "  --quiet            no summary line\n\n"
     "Exit status: 0 the run completed; 1 failure; 2 bad usage.\n";
@@ -93,13 +112,16 @@ int hu_cmd_publish(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "nats", required_argument, NULL, 'n' }, { "shards-total", required_argument, NULL, 's' },
-        { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 },
+        { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
+        { "map", required_argument, NULL, 'm' }, { "feature-key", required_argument, NULL, 'F' },
+        { "model", required_argument, NULL, 'M' }, { "no-model", no_argument, NULL, 'Z' },
+        { NULL, 0, NULL, 0 },
     };
     struct hu_publish_opts o = { 0 };
-    int c, format = HU_FORMAT_TABLE;
+    int c, format = HU_FORMAT_TABLE, no_model = 0;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "n:s:f:q", opts, NULL);
+        c = getopt_long(argc, argv, "n:s:f:qm:F:M:Z", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -117,6 +139,10 @@ int hu_cmd_publish(int argc, char **argv)
             if (format < 0) return hu_cli_usage_error("publish", "--format must be table or json");
             break;
         case 'q': o.quiet = 1; break;
+        case 'm': o.map_path = optarg; break;
+        case 'F': o.feature_key_path = optarg; break;
+        case 'M': o.model_file = optarg; break;
+        case 'Z': no_model = 1; break;
         default: return hu_cli_usage_error("publish", "unknown option");
         }
     }
@@ -124,6 +150,10 @@ int hu_cmd_publish(int argc, char **argv)
         return hu_cli_usage_error("publish", "--nats URL is required");
     if (optind >= argc)
         return hu_cli_usage_error("publish", "no event files");
+    if (o.feature_key_path && !o.map_path)
+        return hu_cli_usage_error("publish", "--feature-key goes with --map (workers key raw text themselves)");
+    if (!o.model_file && !no_model)   /* --map featurizes here: the workers' model, analyze's */
+        o.model_file = hu_cli_default_model();
     o.paths = (const char *const *)argv + optind;
     o.n_paths = (size_t)(argc - optind);
     struct hu_publish_stats st;
@@ -155,7 +185,7 @@ int hu_cmd_worker(int argc, char **argv)
         { "feature-key", required_argument, NULL, 'F' }, { "batch", required_argument, NULL, 'b' },
         { "checkpoint-ms", required_argument, NULL, 'k' }, { "idle-exit", required_argument, NULL, 'x' },
         { "crash-after", required_argument, NULL, 'K' }, { "quiet", no_argument, NULL, 'q' },
-        { "no-model", no_argument, NULL, 'Z' },
+        { "no-model", no_argument, NULL, 'Z' }, { "max-accounts", required_argument, NULL, 'm' },
         { NULL, 0, NULL, 0 },
     };
     static const char *asn[MAX_FILES], *cidr[MAX_FILES];
@@ -165,7 +195,7 @@ int hu_cmd_worker(int argc, char **argv)
     int c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "n:s:d:i:a:g:c:M:F:b:k:x:K:qZ", opts, NULL);
+        c = getopt_long(argc, argv, "n:s:d:i:a:g:c:M:F:b:k:x:K:qZm:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -189,6 +219,11 @@ int hu_cmd_worker(int argc, char **argv)
         case 'k': o.checkpoint_ms = pos_int(optarg); break;
         case 'x': o.idle_exit_ms = pos_int(optarg); break;
         case 'K': o.max_events = pos_int(optarg); break;
+        case 'm':
+            o.max_accounts = (size_t)pos_int(optarg);
+            if (!o.max_accounts)
+                return hu_cli_usage_error("worker", "--max-accounts wants a positive count");
+            break;
         case 'q': o.quiet = 1; break;
         default: return hu_cli_usage_error("worker", "unknown option");
         }
@@ -214,13 +249,17 @@ int hu_cmd_linker(int argc, char **argv)
         { "nats", required_argument, NULL, 'n' }, { "out", required_argument, NULL, 'o' },
         { "policy", required_argument, NULL, 'p' }, { "wait", required_argument, NULL, 'w' },
         { "every", required_argument, NULL, 'e' }, { "no-publish", no_argument, NULL, 'N' },
-        { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 },
+        { "quiet", no_argument, NULL, 'q' }, { "iocs", required_argument, NULL, 'I' },
+        { "iocs-require-signed", required_argument, NULL, 'S' }, { "share-key", required_argument, NULL, 'K' },
+        { NULL, 0, NULL, 0 },
     };
+    static const char *iocs[MAX_FILES], *pubkeys[MAX_FILES];
+    size_t n_iocs = 0, n_pubkeys = 0;
     struct hu_linker_opts o = { 0 };
     int c;
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "n:o:p:w:e:Nq", opts, NULL);
+        c = getopt_long(argc, argv, "n:o:p:w:e:NqI:S:K:", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -231,11 +270,26 @@ int hu_cmd_linker(int argc, char **argv)
         case 'e': o.every_s = pos_int(optarg); break;
         case 'N': o.no_publish = 1; break;
         case 'q': o.quiet = 1; break;
+        case 'I':
+            if (n_iocs == MAX_FILES) return hu_cli_usage_error("linker", "too many --iocs bundles");
+            iocs[n_iocs++] = optarg;
+            break;
+        case 'S':
+            if (n_pubkeys == MAX_FILES) return hu_cli_usage_error("linker", "too many --iocs-require-signed keys");
+            pubkeys[n_pubkeys++] = optarg;
+            break;
+        case 'K': o.share_key_path = optarg; break;
         default: return hu_cli_usage_error("linker", "unknown option");
         }
     }
     if (!o.urls)
         return hu_cli_usage_error("linker", "--nats URL is required");
+    if (n_pubkeys && !n_iocs)
+        return hu_cli_usage_error("linker", "--iocs-require-signed needs --iocs BUNDLE");
+    o.iocs = iocs;
+    o.n_iocs = n_iocs;
+    o.pubkeys = pubkeys;
+    o.n_pubkeys = n_pubkeys;
     if (optind < argc)
         return hu_cli_usage_error("linker", "unexpected argument '%s'", argv[optind]);
     return hu_linker_run(&o);

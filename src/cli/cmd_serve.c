@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "cluster/serve_nats.h"
+#include "cluster/serve_pub.h"
 #include "serve/engine.h"
 #include "serve/server.h"
 
@@ -25,8 +26,12 @@ const char hu_cmd_serve_help[] =
     "  --db FILE               SQLite database (default ./huella-serve.db)\n"
     "  --policy FILE           policy file as for `analyze` (default: built in);\n"
     "                          reloaded on SIGHUP, a broken file is refused\n"
-    "  --nats URL         also answer for the accounts of a huella cluster, from a\n"
-    "                     local copy of its decisions bucket (docs/scale-out.md)\n"
+    "  --nats URL              also answer for the accounts of a huella cluster, from\n"
+    "                          a local copy of its decisions bucket (docs/scale-out.md)\n"
+    "  --publish-events        with --nats: POST /v1/events publishes the lines to the\n"
+    "                          cluster's event stream (answered 202 once stored\n"
+    "                          there, 503 while it cannot be reached) instead of\n"
+    "                          the local journal\n"
     "  --asn FILE, --geo FILE, --cidr FILE, --model FILE, --no-model\n"
     "                          address databases and target model, as for\n"
     "                          `analyze` (repeatable --asn and --cidr); decisions\n"
@@ -130,7 +135,7 @@ int hu_cmd_serve(int argc, char **argv)
     enum { O_DB = 256, O_POLICY, O_TOKENS, O_MODE, O_THREADS, O_SYNC, O_RELINK, O_CKPT,
            O_TQ, O_TW, O_READY, O_LOGALLOW, O_CONNTO, O_LOGRATE, O_ASN, O_GEO, O_CIDR, O_MODEL,
            O_REQTO, O_MAXCONN, O_MAXPERIP, O_NATS, O_STORECHECK, O_KNOWN, O_FPKEY, O_FPOUT,
-           O_FPEVERY, O_RELINKSTEP, O_NOMODEL };
+           O_FPEVERY, O_RELINKSTEP, O_NOMODEL, O_PUBEV };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "db", required_argument, NULL, O_DB },
@@ -153,6 +158,7 @@ int hu_cmd_serve(int argc, char **argv)
         { "model", required_argument, NULL, O_MODEL },
         { "no-model", no_argument, NULL, O_NOMODEL },
         { "nats", required_argument, NULL, O_NATS },
+        { "publish-events", no_argument, NULL, O_PUBEV },
         { "store-check", required_argument, NULL, O_STORECHECK },
         { "known", required_argument, NULL, O_KNOWN },
         { "fingerprint-key", required_argument, NULL, O_FPKEY },
@@ -167,6 +173,7 @@ int hu_cmd_serve(int argc, char **argv)
     };
     char host[128] = "127.0.0.1";
     const char *nats_url = NULL;
+    int publish_events = 0;
     unsigned port = 8787;
     const char *ready = NULL;
     struct hu_engine_opts eo = { .db_path = "huella-serve.db" };
@@ -254,6 +261,7 @@ int hu_cmd_serve(int argc, char **argv)
             break;
         case O_FPKEY: eo.fp_key_path = optarg; break;
         case O_NATS: nats_url = optarg; break;
+        case O_PUBEV: publish_events = 1; break;
         case O_STORECHECK:
             if (!strcmp(optarg, "none")) eo.no_store_check = 1;
             else if (!strcmp(optarg, "quick")) eo.no_store_check = 0;
@@ -295,6 +303,8 @@ int hu_cmd_serve(int argc, char **argv)
         return hu_cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
     if (!eo.model_file && !no_model)   /* as analyze: the same features, the same decisions */
         eo.model_file = hu_cli_default_model();
+    if (publish_events && !nats_url)
+        return hu_cli_usage_error("serve", "--publish-events needs --nats URL");
     so.port = port;
     eo.asn_files = asn;
     eo.n_asn_files = n_asn;
@@ -330,12 +340,25 @@ int hu_cmd_serve(int argc, char **argv)
         }
         hu_engine_set_lookup(e, hu_serve_nats_lookup, sn);
     }
+    /* --publish-events: POST /v1/events goes to the cluster's stream */
+    struct hu_serve_pub *sp = NULL;
+    if (publish_events) {
+        rc = hu_serve_pub_start(nats_url, &sp, err, sizeof err);
+        if (rc != HU_OK) {
+            hu_error("serve: --publish-events: %s", err[0] ? err : hu_status_str(rc));
+            hu_engine_destroy(e);
+            hu_serve_nats_stop(sn);
+            return HU_EXIT_FAIL;
+        }
+        hu_engine_set_events_sink(e, hu_serve_pub_lines, hu_serve_pub_metrics, sp);
+    }
     struct hu_server *srv = NULL;
     rc = hu_server_start(e, &so, &srv, err, sizeof err);
     if (rc != HU_OK) {
         hu_error("serve: %s", err[0] ? err : hu_status_str(rc));
         hu_engine_destroy(e);
         hu_serve_nats_stop(sn);
+        hu_serve_pub_stop(sp);
         return rc == HU_ENOMEM ? HU_EXIT_FAIL : HU_EXIT_USAGE;
     }
     if (hu_engine_start(e) != HU_OK) {
@@ -343,6 +366,7 @@ int hu_cmd_serve(int argc, char **argv)
         hu_server_stop(srv);
         hu_engine_destroy(e);
         hu_serve_nats_stop(sn);
+        hu_serve_pub_stop(sp);
         return HU_EXIT_FAIL;
     }
     unsigned bound = hu_server_port(srv);
@@ -361,6 +385,7 @@ int hu_cmd_serve(int argc, char **argv)
             hu_server_stop(srv);
             hu_engine_destroy(e);
             hu_serve_nats_stop(sn);
+            hu_serve_pub_stop(sp);
             return HU_EXIT_USAGE;
         }
     }
@@ -383,5 +408,6 @@ int hu_cmd_serve(int argc, char **argv)
     hu_server_stop(srv);     /* finishes requests in flight */
     hu_engine_destroy(e);    /* worker drains the journal, last checkpoint */
     hu_serve_nats_stop(sn);
+    hu_serve_pub_stop(sp);
     return HU_EXIT_OK;
 }

@@ -65,6 +65,16 @@ static inline unsigned hu_cluster_shard(const char *account_id, size_t len, unsi
     return (unsigned)(hu_hash(account_id ? account_id : "", account_id ? len : 0) % n_shards);
 }
 
+/* An event's subject and id (Nats-Msg-Id) on the event stream, shared by
+ * `huella publish` (tag = hash of the file's base name) and `serve
+ * --publish-events` (tag = hash of the request body): "huella.events.<k>"
+ * and "<16 hex of hash(tag, line bytes)>-<lineno>".  The same line at the
+ * same place of the same source gets the same id, so a republished file
+ * or a retried POST stores nothing twice within HU_CLUSTER_DEDUP_MS.
+ * subj needs 40 bytes, id 48. */
+void hu_cluster_event_names(const char *account_id, size_t id_len, unsigned n_shards, uint64_t tag,
+                            const char *line, size_t len, uint64_t lineno, char subj[40], char id[48]);
+
 /* Read (or, with create_n > 0, create) the cluster's shard count from the
  * huella_cluster bucket.  HU_OK with *n set; HU_ENOENT if unset and
  * create_n == 0; HU_EINVAL if create_n disagrees with the stored N. */

@@ -18,11 +18,26 @@
  * for analyze.  Past the window a republished file is new traffic; a
  * gateway that has its own request id should publish with it instead
  * (docs/scale-out.md).
+ *
+ * --map FILE (a foreign log shape, the map analyze --map takes): each
+ * line is read through the map and published as the contract line `huella
+ * featurize --map` writes for it (features/featurized.h,
+ * hu_fz_line_mapped): the mapped fields and a `features` object in place
+ * of the text, keyed with --feature-key or unkeyed.  Workers read it like
+ * any featurized line, so the stream stays in one format, no worker needs
+ * the map, and no prompt or response text of the foreign line (mapped or
+ * not) crosses the network.  Analyze --map of the same file with the same
+ * key reaches the same verdicts (tests/cli/test_featurize.sh proves the
+ * featurized equivalence; test_cluster.sh the cluster's).  The event id
+ * is made from the foreign line as read.
  */
 #include "cluster/publish.h"
 #include "cluster/cluster.h"
+#include "core/buf.h"
 #include "core/hash.h"
+#include "features/featurized.h"
 #include "ingest/ingest.h"
+#include "ingest/map.h"
 #include "ingest/reader.h"
 #include "transport/transport.h"
 
@@ -49,13 +64,43 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
 {
     memset(st, 0, sizeof *st);
     struct hu_tp *tp = NULL;
-    struct hu_line_parser *lp = NULL;
+    struct hu_line_parser *lp = NULL, *plain = NULL;
+    struct hu_map *map = NULL;
+    struct hu_features *fx = NULL;
+    struct hu_fx_worker *fw = NULL;
+    struct hu_fkey key;
+    const struct hu_fkey *k = NULL;
+    struct hu_buf fz;
+    hu_buf_init(&fz, 2 * (size_t)HU_MAX_LINE_BYTES);
     char err[512] = "";
     int exit_rc = 1;
     double t0 = now_s();
+    if (o->map_path) {
+        /* the map and the feature context first: a typo fails before the
+         * cluster is touched */
+        int mrc = hu_map_load(&map, o->map_path, err, sizeof err);
+        if (mrc == HU_OK) {
+            struct hu_features_config cfg = { .feature_key_file = o->feature_key_path,
+                                              .model_file = o->model_file };
+            mrc = hu_features_create(&cfg, &fx, err, sizeof err);
+        }
+        if (mrc == HU_OK && o->feature_key_path) {
+            mrc = hu_fkey_load(o->feature_key_path, &key, err, sizeof err);
+            k = &key;
+        }
+        if (mrc == HU_OK)
+            mrc = hu_fx_worker_create(fx, &fw);
+        if (mrc == HU_OK)
+            mrc = hu_line_parser_create(&plain, NULL);
+        if (mrc != HU_OK) {
+            fprintf(stderr, "huella publish: %s\n", err[0] ? err : hu_status_str(mrc));
+            exit_rc = mrc == HU_ENOMEM ? 1 : 2;
+            goto out;
+        }
+    }
     if (hu_tp_connect(o->urls, &tp, err, sizeof err) != HU_OK) {
         fprintf(stderr, "huella publish: %s\n", err);
-        return 1;
+        goto out;
     }
     unsigned n_shards = 0;
     int rc = hu_cluster_ensure_streams(tp);
@@ -72,7 +117,7 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
         goto out;
     }
     st->shards = n_shards;
-    if (hu_line_parser_create(&lp, NULL) != HU_OK)
+    if (hu_line_parser_create(&lp, map) != HU_OK)
         goto out;
     for (size_t f = 0; f < o->n_paths; f++) {
         struct hu_reader r;
@@ -99,26 +144,41 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
             if (!line.len || (line.ptr[0] != '{' && is_blank(line.ptr, line.len)))
                 continue;
             struct hu_event ev;
-            enum hu_reject why = hu_line_parse_padded(lp, line.ptr, line.len, &ev);
+            const char *data = line.ptr;
+            size_t dlen = line.len;
+            enum hu_reject why;
+            if (map) {
+                /* the featurized contract line, then its account */
+                int fwhy = HU_REJECT_NONE;
+                int frc = hu_fz_line_mapped(fw, lp, k, line.ptr, line.len, 1, &fz, NULL, 0, NULL, &fwhy);
+                if (frc < 0 && frc != HU_EPARSE) {
+                    fprintf(stderr, "huella publish: %s:%llu: %s\n", o->paths[f], (unsigned long long)lineno,
+                            hu_status_str(frc));
+                    hu_reader_fini(&r);
+                    goto out;
+                }
+                why = frc > 0 ? hu_line_parse(plain, fz.ptr, fz.len, &ev) : (enum hu_reject)fwhy;
+                data = fz.ptr;
+                dlen = fz.len;
+            } else {
+                why = hu_line_parse_padded(lp, line.ptr, line.len, &ev);
+            }
             if (why != HU_REJECT_NONE) {
                 if (st->rejected++ < 10 && !o->quiet)
                     fprintf(stderr, "%s:%llu: %s\n", o->paths[f], (unsigned long long)lineno, hu_reject_name(why));
                 continue;
             }
-            unsigned k = hu_cluster_shard(ev.account_id.ptr, ev.account_id.len, n_shards);
             char subj[40], id[48];
-            snprintf(subj, sizeof subj, "huella.events.%u", k);
-            snprintf(id, sizeof id, "%016llx-%llu",
-                     (unsigned long long)hu_hash_combine(tag, hu_hash(line.ptr, line.len)),
-                     (unsigned long long)lineno);
-            rc = hu_tp_publish(tp, subj, line.ptr, line.len, id);
+            hu_cluster_event_names(ev.account_id.ptr, ev.account_id.len, n_shards, tag, line.ptr, line.len, lineno,
+                                   subj, id);
+            rc = hu_tp_publish(tp, subj, data, dlen, id);
             if (rc) {
                 fprintf(stderr, "huella publish: %s\n", hu_tp_error(tp));
                 hu_reader_fini(&r);
                 goto out;
             }
             st->published++;
-            st->bytes += line.len;
+            st->bytes += dlen;
         }
         if (got < 0)
             fprintf(stderr, "huella publish: %s (the lines before were published)\n", r.errmsg);
@@ -134,6 +194,11 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
 out:
     st->seconds = now_s() - t0;
     hu_line_parser_destroy(lp);
+    hu_line_parser_destroy(plain);
+    hu_fx_worker_destroy(fw);
+    hu_features_destroy(fx);
+    hu_map_destroy(map);
+    hu_buf_fini(&fz);
     hu_tp_close(tp);
     return exit_rc;
 }

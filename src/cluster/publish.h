@@ -13,6 +13,9 @@ struct hu_publish_opts {
     const char *const *paths;
     size_t n_paths;
     unsigned shards_total;        /* 0: the cluster's (or the default for a new one) */
+    const char *map_path;         /* --map: foreign log shape (ingest/map.h); NULL: the contract */
+    const char *feature_key_path; /* with map_path: key of the published features; NULL: unkeyed */
+    const char *model_file;       /* with map_path: the target model the features use; NULL: none */
     int quiet;
 };
 

@@ -211,6 +211,23 @@ int hu_cluster_status(const char *urls, enum hu_status_format fmt, FILE *out)
                 prom_label(out, kl.v[i].key + 7);
                 fprintf(out, "\"} %llu\n", jnum(kl.v[i].val, "duplicates_skipped"));
             }
+        fprintf(out, "# HELP huella_worker_evicted_total Accounts the worker evicted (--max-accounts).\n"
+                     "# TYPE huella_worker_evicted_total counter\n");
+        for (size_t i = 0; i < kl.n; i++)
+            if (!strncmp(kl.v[i].key, "worker.", 7)) {
+                fputs("huella_worker_evicted_total{worker=\"", out);
+                prom_label(out, kl.v[i].key + 7);
+                fprintf(out, "\"} %llu\n", jnum(kl.v[i].val, "evicted"));
+            }
+        fprintf(out, "# HELP huella_worker_refused_total New accounts refused: every account held was pinned"
+                     " or heavy.\n"
+                     "# TYPE huella_worker_refused_total counter\n");
+        for (size_t i = 0; i < kl.n; i++)
+            if (!strncmp(kl.v[i].key, "worker.", 7)) {
+                fputs("huella_worker_refused_total{worker=\"", out);
+                prom_label(out, kl.v[i].key + 7);
+                fprintf(out, "\"} %llu\n", jnum(kl.v[i].val, "refused"));
+            }
         fprintf(out, "# HELP huella_linker_last_run_age_seconds Seconds since the linker last published.\n"
                      "# TYPE huella_linker_last_run_age_seconds gauge\nhuella_linker_last_run_age_seconds %.3f\n",
                 linker ? (double)(now - (long long)jnum(linker, "ts")) / 1000.0 : -1.0);
@@ -226,9 +243,14 @@ int hu_cluster_status(const char *urls, enum hu_status_format fmt, FILE *out)
         fprintf(out, "\nlag %llu events, %llu redelivered, %u of %u shards owned\n", (unsigned long long)lag_total,
                 (unsigned long long)redeliv_total, owned, n);
         fprintf(out, "\nworkers: %zu\n", n_workers);
+        unsigned long long evicted = 0, refused = 0;
         for (size_t i = 0; i < kl.n; i++)
-            if (!strncmp(kl.v[i].key, "worker.", 7))
+            if (!strncmp(kl.v[i].key, "worker.", 7)) {
                 fprintf(out, "  %s\n", kl.v[i].val);
+                evicted += jnum(kl.v[i].val, "evicted");
+                refused += jnum(kl.v[i].val, "refused");
+            }
+        fprintf(out, "evictions: %llu accounts evicted, %llu refused (--max-accounts)\n", evicted, refused);
         if (linker)
             fprintf(out, "linker: generation %llu, %llu accounts, %llu campaigns, %.1f s ago\n",
                     jnum(linker, "generation"), jnum(linker, "accounts"), jnum(linker, "campaigns"),

@@ -15,6 +15,14 @@
 
 /* ---- names, shards -------------------------------------------------------- */
 
+void hu_cluster_event_names(const char *account_id, size_t id_len, unsigned n_shards, uint64_t tag,
+                            const char *line, size_t len, uint64_t lineno, char subj[40], char id[48])
+{
+    snprintf(subj, 40, "huella.events.%u", hu_cluster_shard(account_id, id_len, n_shards));
+    snprintf(id, 48, "%016llx-%llu", (unsigned long long)hu_hash_combine(tag, hu_hash(line, len)),
+             (unsigned long long)lineno);
+}
+
 int hu_cluster_shards(struct hu_tp *tp, unsigned create_n, unsigned *n)
 {
     struct hu_tp_kv *kv = NULL;

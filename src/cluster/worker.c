@@ -35,7 +35,6 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hash.h"
-#include "core/u64map.h"
 #include "ingest/ingest.h"
 #include "profile/observer.h"
 #include "transport/transport.h"
@@ -66,8 +65,18 @@ struct shard {
 
 struct acct {
     uint64_t first_seq, last_seq;
+    uint64_t hash;                /* the account holding the record (0: none yet) */
     uint32_t shard;
     uint8_t dirty;
+};
+
+/* An account evicted by --max-accounts, to be deleted from the store and
+ * the summary stream at the next checkpoint. */
+struct tomb {
+    uint32_t shard;
+    uint64_t hash;
+    char *id;
+    size_t len;
 };
 
 struct worker {
@@ -83,10 +92,12 @@ struct worker {
     struct shard *sh;
     struct acct *meta;
     size_t meta_cap;
-    struct hu_u64map idx;         /* account hash -> record + 1 */
     uint32_t *dirty;
     size_t n_dirty, dirty_cap;
     uint64_t since_ckpt, events_total, checkpoints;
+    struct tomb *tombs;
+    size_t n_tombs, tombs_cap;
+    uint64_t evicted, refused;
     struct hu_buf enc;
 };
 
@@ -146,32 +157,73 @@ static int meta_reserve(struct worker *w, size_t i)
 
 /* Put a restored summary in place (overwriting what memory holds: a shard
  * owned before and taken back must not be merged with its old self). */
+/* Before the table creates an account it does not hold: if it is full
+ * (--max-accounts), the account it will evict is noted for deletion at
+ * the next checkpoint (its id copied now, while the table still has it). */
+static int note_victim(struct worker *w)
+{
+    struct hu_profile_table *t = hu_observer_table(w->obs);
+    size_t v = hu_profile_table_victim(t);
+    if (v == SIZE_MAX || v >= w->meta_cap || !w->meta[v].hash)
+        return HU_OK;
+    if (w->n_tombs == w->tombs_cap) {
+        size_t cap = w->tombs_cap ? w->tombs_cap * 2 : 256;
+        struct tomb *tv = hu_realloc(w->tombs, cap * sizeof *tv);
+        if (!tv)
+            return HU_ENOMEM;
+        w->tombs = tv;
+        w->tombs_cap = cap;
+    }
+    size_t len = 0;
+    const char *id = hu_profile_table_id(t, v, &len);
+    char *copy = hu_malloc(len + 1);
+    if (!copy)
+        return HU_ENOMEM;
+    memcpy(copy, id, len);
+    copy[len] = 0;
+    w->tombs[w->n_tombs++] = (struct tomb){ w->meta[v].shard, w->meta[v].hash, copy, len };
+    w->evicted++;
+    return HU_OK;
+}
+
+/* The record of account id after the table created it (maybe in an
+ * evicted account's place): its bookkeeping starts afresh.  The dirty
+ * flag stays with the record (the dirty list holds record numbers). */
+static int claim_record(struct worker *w, const char *id, size_t len, uint64_t h, uint32_t shard, uint64_t first_seq,
+                        size_t *rec)
+{
+    size_t r = hu_profile_table_record(hu_observer_table(w->obs), id, len);
+    if (r == SIZE_MAX)
+        return HU_EINTERNAL;
+    int rc = meta_reserve(w, r);
+    if (rc)
+        return rc;
+    struct acct *a = &w->meta[r];
+    *a = (struct acct){ .first_seq = first_seq, .hash = h, .shard = shard, .dirty = a->dirty };
+    *rec = r;
+    return HU_OK;
+}
+
 static int restore_summary(struct worker *w, const struct hu_summary *s, int dirty)
 {
     struct hu_profile_table *t = hu_observer_table(w->obs);
     struct hu_profile *p;
     int created;
-    int rc = hu_profile_table_get(t, s->id, s->id_len, &p, &created);
+    int rc = hu_profile_table_record(t, s->id, s->id_len) == SIZE_MAX ? note_victim(w) : HU_OK;
+    if (!rc)
+        rc = hu_profile_table_get(t, s->id, s->id_len, &p, &created);
     if (rc)
         return rc;
     memcpy(p, &s->prof, sizeof *p);
     for (size_t i = 0; i < s->n_ent; i++)
         hu_observer_import_entity(w->obs, (enum hu_dict_kind)s->ent[i].kind, s->ent[i].hash, s->ent[i].value,
                                   s->ent[i].len);
-    uint32_t i1 = hu_u64map_get(&w->idx, s->prof.account_hash);
-    if (!i1) {
-        i1 = (uint32_t)hu_profile_table_count(t);
-        rc = meta_reserve(w, i1 - 1);
-        if (!rc)
-            rc = hu_u64map_add(&w->idx, s->prof.account_hash, i1);
-        if (rc)
-            return rc;
-    }
-    struct acct *a = &w->meta[i1 - 1];
-    a->first_seq = s->first_seq;
-    a->last_seq = s->last_seq;
-    a->shard = s->shard;
-    return dirty ? mark_dirty(w, i1 - 1) : HU_OK;
+    size_t r;
+    rc = claim_record(w, s->id, s->id_len, s->prof.account_hash, s->shard, s->first_seq, &r);
+    if (rc)
+        return rc;
+    w->meta[r].last_seq = s->last_seq;
+    return dirty ? mark_dirty(w, (uint32_t)r) : HU_OK;
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -189,27 +241,29 @@ static int apply_line(struct worker *w, struct shard *s, const char *line, size_
         return hu_observer_observe(w->obs, &ev);
     }
     uint64_t h = hu_hash(ev.account_id.ptr, ev.account_id.len);
-    uint32_t i1 = hu_u64map_get(&w->idx, h);
-    if (i1 && seq <= w->meta[i1 - 1].last_seq) {
+    size_t r = hu_profile_table_record(hu_observer_table(w->obs), ev.account_id.ptr, ev.account_id.len);
+    if (r != SIZE_MAX && seq <= w->meta[r].last_seq) {
         s->dups++;              /* already inside the restored profile */
         return HU_OK;
     }
-    int rc = hu_observer_observe(w->obs, &ev);
+    int rc = r == SIZE_MAX ? note_victim(w) : HU_OK;
+    if (rc)
+        return rc;
+    rc = hu_observer_observe(w->obs, &ev);
     if (rc) {
+        /* HU_EFULL: --max-accounts and every account held is pinned or
+         * heavy; the newcomer is refused, as in analyze */
         s->c.lost++;
+        if (rc == HU_EFULL)
+            w->refused++;
         return rc == HU_ENOMEM ? rc : HU_OK;
     }
-    if (!i1) {
-        i1 = (uint32_t)hu_profile_table_count(hu_observer_table(w->obs));
-        rc = meta_reserve(w, i1 - 1);
-        if (!rc)
-            rc = hu_u64map_add(&w->idx, h, i1);
+    if (r == SIZE_MAX) {
+        rc = claim_record(w, ev.account_id.ptr, ev.account_id.len, h, s->k, seq, &r);
         if (rc)
             return rc;
-        w->meta[i1 - 1].first_seq = seq;
-        w->meta[i1 - 1].shard = s->k;
     }
-    w->meta[i1 - 1].last_seq = seq;
+    w->meta[r].last_seq = seq;
     if (ev.kind == HU_EV_REQUEST) {
         s->c.requests++;
         if (ev.ts_ms < s->c.first_ts) s->c.first_ts = ev.ts_ms;
@@ -217,7 +271,7 @@ static int apply_line(struct worker *w, struct shard *s, const char *line, size_
     } else {
         s->c.account_events++;
     }
-    return mark_dirty(w, i1 - 1);
+    return mark_dirty(w, (uint32_t)r);
 }
 
 struct fetch_ctx {
@@ -318,7 +372,16 @@ static int checkpoint(struct worker *w)
             w->meta[i].dirty = 0;
     }
     w->n_dirty = keep;
-    int any = w->n_dirty > 0;
+    /* evicted accounts likewise: only the owner deletes them */
+    keep = 0;
+    for (size_t j = 0; j < w->n_tombs; j++) {
+        if (w->sh[w->tombs[j].shard].owned)
+            w->tombs[keep++] = w->tombs[j];
+        else
+            hu_free(w->tombs[j].id);
+    }
+    w->n_tombs = keep;
+    int any = w->n_dirty > 0 || w->n_tombs > 0;
     for (unsigned k = 0; k < w->n_shards; k++)
         any |= w->sh[k].owned && (w->sh[k].applied > w->sh[k].published || w->sh[k].unacked);
     if (!any)
@@ -327,6 +390,10 @@ static int checkpoint(struct worker *w)
     if (!sum)
         return HU_ENOMEM;
     int rc = hu_wstore_begin(w->store);
+    /* evictions first: an account evicted and seen again since is put
+     * back by its summary below */
+    for (size_t j = 0; j < w->n_tombs && !rc; j++)
+        rc = hu_wstore_delete_account(w->store, w->tombs[j].id, w->tombs[j].len);
     for (size_t j = 0; j < w->n_dirty && !rc; j++) {
         uint32_t i = w->dirty[j];
         rc = encode_account(w, i, sum);
@@ -353,8 +420,15 @@ static int checkpoint(struct worker *w)
     for (unsigned k = 0; k < w->n_shards; k++)
         if (w->sh[k].owned)
             w->sh[k].ckpt = w->sh[k].applied;
-    /* 2. the same bytes to the summary stream */
+    /* 2. the same bytes to the summary stream; an evicted account's
+     * subject gets an empty message, which replaces its summary (one
+     * message kept per subject) and which readers skip */
     char subj[96];
+    for (size_t j = 0; j < w->n_tombs && !rc; j++) {
+        snprintf(subj, sizeof subj, "huella.summary.%u.a.%016llx", w->tombs[j].shard,
+                 (unsigned long long)w->tombs[j].hash);
+        rc = hu_tp_publish(w->tp, subj, "", 0, NULL);
+    }
     for (size_t j = 0; j < w->n_dirty && !rc; j++) {
         uint32_t i = w->dirty[j];
         rc = encode_account(w, i, sum);
@@ -383,6 +457,9 @@ static int checkpoint(struct worker *w)
     for (size_t j = 0; j < w->n_dirty; j++)
         w->meta[w->dirty[j]].dirty = 0;
     w->n_dirty = 0;
+    for (size_t j = 0; j < w->n_tombs; j++)
+        hu_free(w->tombs[j].id);
+    w->n_tombs = 0;
     /* 3. acknowledge */
     for (unsigned k = 0; k < w->n_shards; k++) {
         struct shard *s = &w->sh[k];
@@ -628,9 +705,12 @@ static void heartbeat(struct worker *w)
     if (off < (int)sizeof buf - 400)
         snprintf(buf + off, sizeof buf - (size_t)off,
                  "],\"events\":%llu,\"duplicates_skipped\":%llu,\"redelivered\":%llu,\"rejected\":%llu,"
-                 "\"checkpoints\":%llu,\"accounts\":%zu,\"ts\":%lld}",
+                 "\"checkpoints\":%llu,\"accounts\":%zu,\"max_accounts\":%zu,\"evicted\":%llu,"
+                 "\"refused\":%llu,"
+                 "\"ts\":%lld}",
                  (unsigned long long)ev, (unsigned long long)dups, (unsigned long long)redel, (unsigned long long)rej,
                  (unsigned long long)w->checkpoints, hu_profile_table_count(hu_observer_table(w->obs)),
+                 w->o->max_accounts, (unsigned long long)w->evicted, (unsigned long long)w->refused,
                  (long long)wall_ms());
     snprintf(key, sizeof key, "worker.%.63s", w->id);
     if (hu_tp_kv_put(w->leases, key, buf, strlen(buf), NULL)) {}   /* best effort */
@@ -803,11 +883,14 @@ int hu_worker_run(const struct hu_worker_opts *o)
         goto out;
     }
     struct hu_observer_config oc = { .features = o->features };
-    if (hu_observer_create(&oc, &w->obs, err, sizeof err) != HU_OK || hu_line_parser_create(&w->lp, NULL) != HU_OK
-        || hu_u64map_init(&w->idx, 1024) != HU_OK) {
+    if (hu_observer_create(&oc, &w->obs, err, sizeof err) != HU_OK
+        || hu_line_parser_create(&w->lp, NULL) != HU_OK) {
         fprintf(stderr, "huella worker: %s\n", err[0] ? err : "out of memory");
         goto out;
     }
+    /* --max-accounts: analyze's bound and eviction policy (profile_table.h),
+     * per worker */
+    hu_profile_table_set_max(hu_observer_table(w->obs), o->max_accounts);
     w->sh = hu_calloc(w->n_shards, sizeof *w->sh);
     if (!w->sh)
         goto out;
@@ -898,7 +981,9 @@ out:
     hu_free(w->sh);
     hu_free(w->meta);
     hu_free(w->dirty);
-    hu_u64map_fini(&w->idx);
+    for (size_t j = 0; j < w->n_tombs; j++)
+        hu_free(w->tombs[j].id);
+    hu_free(w->tombs);
     hu_line_parser_destroy(w->lp);
     hu_observer_destroy(w->obs);
     hu_wstore_close(w->store);

@@ -27,6 +27,7 @@ struct hu_worker_opts {
     int checkpoint_ms;            /* longest time between checkpoints (default 500) */
     int idle_exit_ms;             /* > 0: exit after this long with nothing to do (tests, batch jobs) */
     int max_events;               /* > 0: stop hard (as kill -9) after this many events (tests) */
+    size_t max_accounts;          /* > 0: hold at most this many profiles, evicting as analyze does */
     int quiet;
 };
 

@@ -11,7 +11,7 @@
 
 struct hu_wstore {
     sqlite3 *db;
-    sqlite3_stmt *put_acct, *put_shard, *set_pub, *get_shard, *scan, *drop_a, *drop_s;
+    sqlite3_stmt *put_acct, *put_shard, *set_pub, *get_shard, *scan, *drop_a, *drop_s, *del_acct;
     char err[256];
 };
 
@@ -60,6 +60,7 @@ int hu_wstore_open(const char *path, struct hu_wstore **out, char *err, size_t e
         { offsetof(struct hu_wstore, scan), "SELECT last_seq, summary FROM account WHERE shard = ?1 ORDER BY rowid" },
         { offsetof(struct hu_wstore, drop_a), "DELETE FROM account WHERE shard = ?1" },
         { offsetof(struct hu_wstore, drop_s), "DELETE FROM shard WHERE shard = ?1" },
+        { offsetof(struct hu_wstore, del_acct), "DELETE FROM account WHERE id = ?1" },
     };
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
         sqlite3_stmt **p = (sqlite3_stmt **)(void *)((char *)s + st[i].off);
@@ -81,7 +82,8 @@ void hu_wstore_close(struct hu_wstore *s)
 {
     if (!s)
         return;
-    sqlite3_stmt *all[] = { s->put_acct, s->put_shard, s->set_pub, s->get_shard, s->scan, s->drop_a, s->drop_s };
+    sqlite3_stmt *all[] = { s->put_acct, s->put_shard, s->set_pub, s->get_shard, s->scan, s->drop_a, s->drop_s,
+                            s->del_acct };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -113,6 +115,12 @@ int hu_wstore_put_account(struct hu_wstore *s, unsigned shard, const char *id, s
     sqlite3_bind_int64(s->put_acct, 3, (sqlite3_int64)last_seq);
     sqlite3_bind_blob(s->put_acct, 4, summary, (int)len, SQLITE_STATIC);
     return step_done(s, s->put_acct, "put account");
+}
+
+int hu_wstore_delete_account(struct hu_wstore *s, const char *id, size_t id_len)
+{
+    sqlite3_bind_text(s->del_acct, 1, id, (int)id_len, SQLITE_STATIC);
+    return step_done(s, s->del_acct, "delete account");
 }
 
 int hu_wstore_put_shard(struct hu_wstore *s, unsigned shard, uint64_t seq, const void *marker, size_t len)

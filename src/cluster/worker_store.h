@@ -37,6 +37,9 @@ void hu_wstore_rollback(struct hu_wstore *s);
 
 HU_MUST_CHECK int hu_wstore_put_account(struct hu_wstore *s, unsigned shard, const char *id, size_t id_len,
                                         uint64_t last_seq, const void *summary, size_t len);
+/* Forget one account (evicted by --max-accounts).  HU_OK (also when
+ * absent) or HU_EIO. */
+HU_MUST_CHECK int hu_wstore_delete_account(struct hu_wstore *s, const char *id, size_t id_len);
 HU_MUST_CHECK int hu_wstore_put_shard(struct hu_wstore *s, unsigned shard, uint64_t seq,
                                       const void *marker, size_t len);
 /* Outside a transaction: the shard's summaries up to seq are published. */

@@ -168,6 +168,14 @@ struct hu_profile *hu_profile_table_find(const struct hu_profile_table *t, const
     return e ? pt_rec(t, e - 1) : NULL;
 }
 
+size_t hu_profile_table_record(const struct hu_profile_table *t, const char *id, size_t len)
+{
+    if (!t || !id || len == 0 || len > HU_MAX_ID_BYTES)
+        return SIZE_MAX;
+    uint32_t e = t->index[pt_probe(t, hu_hash(id, len), id, len)];
+    return e ? (size_t)e - 1 : SIZE_MAX;
+}
+
 /* ---- recency lists --------------------------------------------------- */
 
 static void lru_unlink(struct hu_profile_table *t, uint32_t r)
@@ -244,6 +252,14 @@ static uint32_t pt_pick_victim(struct hu_profile_table *t)
         lru_append(t, r, 1);
     }
     return PT_NIL;
+}
+
+size_t hu_profile_table_victim(struct hu_profile_table *t)
+{
+    if (!t || !t->max || t->n < t->max)
+        return SIZE_MAX;
+    uint32_t v = pt_pick_victim(t);
+    return v == PT_NIL ? SIZE_MAX : (size_t)v;
 }
 
 /* Rebuild the id arena with only the live ids (after many evictions). */

@@ -65,6 +65,18 @@ HU_MUST_CHECK int hu_profile_table_get(struct hu_profile_table *t, const char *i
 /* The profile of id, or NULL.  O(1) expected. */
 struct hu_profile *hu_profile_table_find(const struct hu_profile_table *t, const char *id,
                                          size_t len);
+/* The record number of account id, or SIZE_MAX if the table does not hold
+ * it (never held, or evicted).  For a caller that keeps side arrays by
+ * record number in bounded mode (the cluster worker): after a get() that
+ * created an account, its record may be one an evicted account held.
+ * O(1) expected. */
+size_t hu_profile_table_record(const struct hu_profile_table *t, const char *id, size_t len);
+/* The record a get() of a new account would evict now, or SIZE_MAX when
+ * it would evict nothing (unbounded, not full, or only pinned and heavy
+ * accounts held: the newcomer would be refused).  Lets such a caller read
+ * the victim's id before it is gone.  Amortised O(1) (moves records that
+ * turned heavy to the warm list, as get() would). */
+size_t hu_profile_table_victim(struct hu_profile_table *t);
 
 /* ---- cardinality bound and pinning ------------------------------------ */
 

@@ -473,6 +473,9 @@ struct hu_engine {
     atomic_uint_fast64_t events_accepted, events_rejected, reloads_ok, reloads_refused;
     atomic_uint_fast64_t checkpoints, checkpoint_failures, decision_counter;
     hu_engine_lookup_fn ext_fn;     /* hu_engine_set_lookup (serve --nats); NULL: none */
+    hu_engine_sink_fn sink_fn;      /* hu_engine_set_events_sink; NULL: the journal */
+    hu_engine_sink_metrics_fn sink_metrics_fn;
+    void *sink_ctx;
     void *ext_ctx;
     atomic_uint_fast64_t ckpt_state_seq, ckpt_us_last, restored_seq;
     atomic_uint_fast64_t n_accounts, n_campaigns;
@@ -1549,6 +1552,8 @@ int hu_engine_post_events(struct hu_engine *e, const char *body, size_t len,
     size_t cap = 0, n = 0;
     const char **lines = NULL;
     size_t *lens = NULL, cap2 = 0;
+    uint64_t *nos = NULL;
+    size_t cap3 = 0;
     size_t pos = 0;
     int rc = HU_OK;
     while (pos < len) {
@@ -1577,15 +1582,24 @@ int hu_engine_post_events(struct hu_engine *e, const char *body, size_t len,
             continue;
         }
         if (hu_grow((void **)&lines, &cap, n + 1, sizeof *lines, 64) != HU_OK ||
-            hu_grow((void **)&lens, &cap2, n + 1, sizeof *lens, 64) != HU_OK) {
+            hu_grow((void **)&lens, &cap2, n + 1, sizeof *lens, 64) != HU_OK ||
+            (e->sink_fn && hu_grow((void **)&nos, &cap3, n + 1, sizeof *nos, 64) != HU_OK)) {
             rc = HU_ENOMEM;
             goto out;
         }
         lines[n] = line;
         lens[n] = llen;
+        if (nos)
+            nos[n] = out->lines;
         n++;
     }
-    if (n) {
+    if (n && e->sink_fn) {
+        /* the cluster's event stream instead of the journal */
+        rc = e->sink_fn(e->sink_ctx, body, len, lines, lens, nos, n);
+        if (rc != HU_OK)
+            goto out;
+        out->accepted = n;
+    } else if (n) {
         if (hu_store_degraded(e->store) || hu_store_full(e->store)) {
             rc = HU_EIO;   /* answered 503 at once; a full disk is retried after a second */
             goto out;
@@ -1610,6 +1624,7 @@ int hu_engine_post_events(struct hu_engine *e, const char *body, size_t len,
 out:
     hu_free(lines);
     hu_free(lens);
+    hu_free(nos);
     return rc;
 }
 
@@ -1652,6 +1667,14 @@ void hu_engine_set_lookup(struct hu_engine *e, hu_engine_lookup_fn fn, void *ctx
 {
     e->ext_fn = fn;
     e->ext_ctx = ctx;
+}
+
+void hu_engine_set_events_sink(struct hu_engine *e, hu_engine_sink_fn fn, hu_engine_sink_metrics_fn metrics_fn,
+                               void *ctx)
+{
+    e->sink_fn = fn;
+    e->sink_metrics_fn = metrics_fn;
+    e->sink_ctx = ctx;
 }
 
 /* record: 1 for a request's decision (counts against a throttle quota,
@@ -2294,5 +2317,7 @@ int hu_engine_metrics(struct hu_engine *e, struct hu_buf *b)
         (unsigned long long)atomic_load(&e->lib_exports_failed),
         (unsigned long long)atomic_load(&e->lib_export_seq),
         (double)atomic_load(&e->lib_export_us_last) / 1e6);
+    if (rc == HU_OK && e->sink_metrics_fn)
+        rc = e->sink_metrics_fn(e->sink_ctx, b);
     return rc;
 }

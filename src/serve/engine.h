@@ -121,6 +121,25 @@ struct hu_events_result {
 HU_MUST_CHECK int hu_engine_post_events(struct hu_engine *e, const char *body, size_t len,
                                         struct hu_events_result *out);
 
+/* An events sink instead of the journal (`huella serve --nats URL
+ * --publish-events`: the cluster's event stream, src/cluster/serve_pub.h).
+ * When set, hu_engine_post_events validates every line as before and hands
+ * the good ones -- lines[i] of lens[i] bytes, line_nos[i] its 1-based line
+ * in the body -- to fn, with the whole body (for event ids), instead of
+ * journaling them; the engine's own analysis then never sees them.  fn
+ * returns HU_OK once the lines are durable in the sink (they are then
+ * "accepted", 202), HU_EIO when they are not (nothing is accepted; the
+ * answer is 503, Retry-After), HU_ENOMEM.  fn is called from the request
+ * threads concurrently: it must be thread-safe.  metrics_fn (may be NULL)
+ * appends the sink's metric families to hu_engine_metrics' output.  Set
+ * before hu_server_start. */
+struct hu_buf;
+typedef int (*hu_engine_sink_fn)(void *ctx, const char *body, size_t body_len, const char *const *lines,
+                                 const size_t *lens, const uint64_t *line_nos, size_t n);
+typedef int (*hu_engine_sink_metrics_fn)(void *ctx, struct hu_buf *out);
+void hu_engine_set_events_sink(struct hu_engine *e, hu_engine_sink_fn fn, hu_engine_sink_metrics_fn metrics_fn,
+                               void *ctx);
+
 /* ---- decisions --------------------------------------------------------- */
 
 /* The decision for one request.  Never blocks on the worker.  *over_quota

@@ -760,7 +760,7 @@ static enum MHD_Result do_events(struct hu_server *s, struct MHD_Connection *c, 
     int brc = hu_buf_printf(&b, "{\"accepted\":%llu,\"rejected\":%llu,\"blank\":%llu,\"lines\":%llu",
                             (unsigned long long)res->accepted, (unsigned long long)res->rejected,
                             (unsigned long long)res->blank, (unsigned long long)res->lines);
-    if (brc == HU_OK && res->accepted)
+    if (brc == HU_OK && res->accepted && res->last_seq)   /* journal seqs (none with --publish-events) */
         brc = hu_buf_printf(&b, ",\"first_seq\":%llu,\"last_seq\":%llu",
                             (unsigned long long)res->first_seq, (unsigned long long)res->last_seq);
     if (brc == HU_OK)

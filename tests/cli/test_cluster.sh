@@ -6,7 +6,12 @@
 #      republishing the file stores nothing twice;
 #   2. one NATS node and one worker killed with SIGKILL mid-stream, the
 #      worker restarted: the same result, no acknowledged event lost or
-#      counted twice (every account's request count equals analyze's).
+#      counted twice (every account's request count equals analyze's);
+#   3. serve --publish-events: the same lines posted to POST /v1/events end
+#      up in the workers with analyze's answer; NATS down -> 503;
+#   4. publish --map (a foreign log shape) and linker --iocs (partners'
+#      indicators) == analyze --map --iocs;
+#   5. worker --max-accounts: analyze's evictions, counted in cluster status.
 # The test starts and stops its own servers; every process it started is
 # killed on exit.
 . "$SRC/tests/cli/lib.sh"
@@ -222,4 +227,205 @@ check "after the kills: campaign membership equals analyze's" same_membership "$
 echo "# t=$(date +%s)"
 check "after the kills: every account's request count equals analyze's" \
     sh -c "cut -d, -f1,6 '$TMP/an/accounts.csv' | sort >'$TMP/r1'; cut -d, -f1,6 '$TMP/lk2/accounts.csv' | sort >'$TMP/r2'; cmp -s '$TMP/r1' '$TMP/r2'"
+cleanup
+PIDS=""
+
+# ---- 3. serve --publish-events: POST /v1/events onto the stream -----------------
+# the same lines posted in bodies of 2000 (one with a bad line, one posted
+# twice) through the service end up in the workers; the linker's answer
+# equals analyze's; with every NATS node down a post is answered 503.
+cluster_start "$TMP/c3"
+publish_all "$TMP/empty.jsonl"
+"$HUELLA" serve --listen 127.0.0.1:0 --ready-file "$TMP/pserve.ready" --db "$TMP/pserve.db" --nats "$URL" \
+    --publish-events >"$TMP/pserve.log" 2>&1 &
+SP=$!
+PIDS="$PIDS $SP"
+i=0
+while [ ! -s "$TMP/pserve.ready" ] && [ $i -lt 1200 ] && kill -0 $SP 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+SBASE="http://127.0.0.1:$(sed 's/.*://' "$TMP/pserve.ready" 2>/dev/null)"
+mkdir -p "$TMP/bodies"
+split -l 2000 -d -a 3 "$TMP/ev.jsonl" "$TMP/bodies/b"
+# a bad line in the middle of the second body: reported, the others kept
+{ head -n 1000 "$TMP/bodies/b001"; echo '{"kind":"request","account_id":"x"}'; tail -n +1001 "$TMP/bodies/b001"; } \
+    >"$TMP/bodies/b001.bad" && mv "$TMP/bodies/b001.bad" "$TMP/bodies/b001"
+post() {   # FILE: POST it, print "STATUS BODY"
+    curl -s -m 60 -o "$TMP/post.out" -w '%{http_code}' --data-binary @"$1" "$SBASE/v1/events"
+}
+allok=1
+for f in "$TMP"/bodies/b*; do
+    code=$(post "$f")
+    n=$(grep -c . "$f")
+    case "$f" in
+    *b001) grep -q "\"accepted\":$((n - 1)),\"rejected\":1," "$TMP/post.out" || allok=0 ;;
+    *) grep -q "\"accepted\":$n,\"rejected\":0," "$TMP/post.out" || allok=0 ;;
+    esac
+    [ "$code" = 202 ] || allok=0
+done
+echo "# t=$(date +%s)"
+check "serve --publish-events: every body answered 202, the bad line reported" [ "$allok" -eq 1 ]
+code=$(post "$TMP/bodies/b000")
+echo "# t=$(date +%s)"
+check "a retried body is answered 202 again" [ "$code" = 202 ]
+# an incremental linker running all along (--every 1): it follows the
+# summary stream and links again only when something changed
+"$HUELLA" linker --nats "$URL" --every 1 --out "$TMP/lkd" --no-publish >"$TMP/lkd.out" 2>&1 &
+LKD=$!
+PIDS="$PIDS $LKD"
+curl -s -m 10 "$SBASE/metrics" >"$TMP/pmetrics.txt"
+check "metrics: the retried body's 2000 lines counted as duplicates" \
+    grep -q '^huella_cluster_events_duplicates_total 2000$' "$TMP/pmetrics.txt"
+"$HUELLA" cluster status --nats "$URL" --format json >"$TMP/st5.json" 2>&1
+check "the stream holds each posted event once" grep -q "\"events\":$lines," "$TMP/st5.json"
+"$HUELLA" worker --nats "$URL" --shards 0-7 --db "$TMP/p1.db" --id p1 --quiet 2>"$TMP/p1.err" &
+PIDS="$PIDS $!"
+"$HUELLA" worker --nats "$URL" --shards 8-15 --db "$TMP/p2.db" --id p2 --quiet 2>"$TMP/p2.err" &
+PIDS="$PIDS $!"
+timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --out "$TMP/lk5" >"$TMP/lk5.out" 2>&1
+echo "# t=$(date +%s)"
+check "events posted to serve: accounts.csv equals analyze's byte for byte" \
+    cmp -s "$TMP/an/accounts.csv" "$TMP/lk5/accounts.csv"
+check "events posted to serve: campaigns.json equals analyze's byte for byte" \
+    cmp -s "$TMP/an/campaigns.json" "$TMP/lk5/campaigns.json"
+t=0
+while [ $t -lt 60 ] && ! cmp -s "$TMP/an/accounts.csv" "$TMP/lkd/accounts.csv"; do t=$((t + 1)); sleep 0.5; done
+check "incremental linker (--every 1): ends at analyze's accounts.csv" cmp -s "$TMP/an/accounts.csv" "$TMP/lkd/accounts.csv"
+check "incremental linker: ... and campaigns.json" cmp -s "$TMP/an/campaigns.json" "$TMP/lkd/campaigns.json"
+sleep 3
+runs1=$(grep -c "generation" "$TMP/lkd.out")
+sleep 3
+runs2=$(grep -c "generation" "$TMP/lkd.out")
+check "incremental linker: nothing changed, no new run ($runs1 runs, then $runs2)" [ "$runs1" -ge 1 -a "$runs1" -eq "$runs2" ]
+kill -TERM $LKD 2>/dev/null
+for i in 1 2 3; do kill -9 "$(cat "$TMP/c3/n$i.pid")" 2>/dev/null; done
+code=$(post "$TMP/bodies/b002")
+echo "# t=$(date +%s)"
+check "every NATS node down: a post is answered 503 (got $code)" [ "$code" = 503 ]
+curl -s -m 10 "$SBASE/metrics" >"$TMP/pmetrics2.txt"
+check "metrics: the failed post is counted" \
+    sh -c "grep -q '^huella_cluster_publish_failures_total 1$' '$TMP/pmetrics2.txt' && grep -q '^huella_cluster_publish_up 0$' '$TMP/pmetrics2.txt'"
+cleanup
+PIDS=""
+
+# ---- 4. publish --map, linker --iocs == analyze --map --iocs ---------------------
+# the same events in a gateway's own log shape (nested, renamed, with a
+# response text that must never reach the stream), published through a
+# map; the first run's campaigns as partners' indicators
+python3 - "$TMP/ev.jsonl" "$TMP/foreign.jsonl" <<'EOF'
+import json, sys
+out = open(sys.argv[2], "w")
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    g = r.get
+    f = {"@timestamp": g("ts"),
+         "user": {"account": g("account_id"), "org": g("org_id"), "key": g("api_key_id"), "plan": g("type"),
+                  "mail": g("email_domain"), "kyc": g("verification"), "card": g("payment_fp")},
+         "client": {"ip": g("ip"), "geo": {"country": g("country")}, "ua": g("user_agent"),
+                    "ja4": g("client_fp"), "hfp": g("headers_fp")},
+         "request": {"path": g("endpoint"), "body": {"model": g("model"), "system": g("system"),
+                     "input": g("prompt"), "messages": g("messages"), "tools": g("tools"),
+                     "thinking": g("thinking"), "max_tokens": g("max_tokens")}},
+         "usage": {"in": g("input_tokens"), "out": g("output_tokens")},
+         "response": {"status": g("status"), "text": "RESPONSE TEXT THAT MUST NOT LEAK"},
+         "eval": {"label": g("label")}}
+    if "kind" in r:
+        f["event_type"] = r["kind"]
+    out.write(json.dumps(f) + "\n")
+EOF
+cat >"$TMP/foreign.map" <<'EOF'
+ts            = @timestamp
+kind          = event_type
+account_id    = user.account
+org_id        = user.org
+api_key_id    = user.key
+type          = user.plan
+email_domain  = user.mail
+verification  = user.kyc
+payment_fp    = user.card
+ip            = client.ip
+country       = client.geo.country
+user_agent    = client.ua
+client_fp     = client.ja4
+headers_fp    = client.hfp
+endpoint      = request.path
+model         = request.body.model
+system        = request.body.system
+prompt        = request.body.input
+messages      = request.body.messages
+tools         = request.body.tools
+thinking      = request.body.thinking
+max_tokens    = request.body.max_tokens
+input_tokens  = usage.in
+output_tokens = usage.out
+status        = response.status
+label         = eval.label
+EOF
+"$HUELLA" export --stix "$TMP/an" --out "$TMP/bundle.json" >/dev/null 2>&1
+"$HUELLA" analyze --no-report --no-fingerprints --quiet --map "$TMP/foreign.map" --iocs "$TMP/bundle.json" \
+    --out "$TMP/ani" "$TMP/foreign.jsonl"
+check "analyze --map --iocs: accounts carry ioc_ reasons (the comparison is not vacuous)" \
+    grep -q "ioc_[a-z_]*@" "$TMP/ani/accounts.csv"
+cluster_start "$TMP/c4"
+t=0
+while [ $t -lt 30 ]; do
+    "$HUELLA" publish --nats "$URL" --map "$TMP/foreign.map" --format json "$TMP/foreign.jsonl" \
+        >"$TMP/pubm.json" 2>>"$TMP/pub.err" && break
+    t=$((t + 1)); sleep 1
+done
+echo "# t=$(date +%s)"
+check "publish --map: every line confirmed stored" \
+    grep -q "\"published\":$lines,\"duplicates\":0,\"rejected\":0," "$TMP/pubm.json"
+"$HUELLA" worker --nats "$URL" --shards 0-7 --db "$TMP/m1.db" --id m1 --quiet 2>"$TMP/m1.err" &
+PIDS="$PIDS $!"
+"$HUELLA" worker --nats "$URL" --shards 8-15 --db "$TMP/m2.db" --id m2 --quiet 2>"$TMP/m2.err" &
+PIDS="$PIDS $!"
+timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --iocs "$TMP/bundle.json" --out "$TMP/lk6" >"$TMP/lk6.out" 2>&1
+echo "# t=$(date +%s)"
+check "publish --map + linker --iocs: accounts.csv equals analyze --map --iocs byte for byte" \
+    cmp -s "$TMP/ani/accounts.csv" "$TMP/lk6/accounts.csv"
+check "publish --map + linker --iocs: campaigns.json equals analyze's byte for byte" \
+    cmp -s "$TMP/ani/campaigns.json" "$TMP/lk6/campaigns.json"
+check "publish --map: no text of the foreign lines reached the stream" \
+    sh -c "! grep -rqa 'MUST NOT LEAK' '$TMP/c4'"
+"$HUELLA" linker --nats "$URL" --iocs "$TMP/nope.json" --out "$TMP/lk7" >/dev/null 2>"$TMP/lk7.err"
+rc=$?
+check "linker: an unreadable bundle is refused (exit 2) with the file named" \
+    sh -c "[ $rc -eq 2 ] && grep -q nope.json '$TMP/lk7.err'"
+cleanup
+PIDS=""
+
+# ---- 5. worker --max-accounts: analyze's bound and eviction policy ---------------
+# one shard (so the worker sees the events in file order, as analyze
+# --threads 1 does) and a bound below the account count: the same accounts
+# are evicted and refused, the linker's answer equals analyze's (ids aside:
+# analyze numbers an evicted account's record by its successor)
+"$HUELLA" analyze --no-report --no-fingerprints --threads 1 --max-accounts 300 --out "$TMP/an300" \
+    "$TMP/ev.jsonl" >"$TMP/an300.out" 2>&1
+ev_n=$(sed -n 's/.*: \([0-9]*\) low-volume accounts evicted, \([0-9]*\) new accounts refused.*/\1/p' "$TMP/an300.out")
+rf_n=$(sed -n 's/.*: \([0-9]*\) low-volume accounts evicted, \([0-9]*\) new accounts refused.*/\2/p' "$TMP/an300.out")
+check "analyze --max-accounts 300 evicts (the comparison is not vacuous: ${ev_n:-?} evicted)" [ "${ev_n:-0}" -gt 0 ]
+cluster_start "$TMP/c5"
+t=0
+while [ $t -lt 30 ]; do
+    "$HUELLA" publish --nats "$URL" --shards-total 1 --format json "$TMP/ev.jsonl" >"$TMP/pub5.json" \
+        2>>"$TMP/pub.err" && break
+    t=$((t + 1)); sleep 1
+done
+"$HUELLA" worker --nats "$URL" --db "$TMP/e1.db" --id e1 --max-accounts 300 --quiet 2>"$TMP/e1.err" &
+PIDS="$PIDS $!"
+timeout 90 "$HUELLA" linker --nats "$URL" --wait 60 --out "$TMP/lk8" >"$TMP/lk8.out" 2>&1
+echo "# t=$(date +%s)"
+check "--max-accounts: the linker holds analyze's 300 accounts" [ "$(grep -c . "$TMP/lk8/accounts.csv")" -eq 301 ]
+check "--max-accounts: accounts.csv rows equal analyze's (campaign ids aside)" \
+    sh -c "cut -d, -f1-4,6- '$TMP/an300/accounts.csv' | sort >'$TMP/e1'; cut -d, -f1-4,6- '$TMP/lk8/accounts.csv' | sort >'$TMP/e2'; cmp -s '$TMP/e1' '$TMP/e2'"
+check "--max-accounts: campaign membership equals analyze's" same_membership "$TMP/an300/campaigns.json" "$TMP/lk8/campaigns.json"
+t=0
+while [ $t -lt 20 ]; do   # the worker's heartbeat comes every 2 s
+    "$HUELLA" cluster status --nats "$URL" >"$TMP/st8.txt" 2>&1
+    grep -q "^evictions: $ev_n accounts evicted" "$TMP/st8.txt" && break
+    t=$((t + 1)); sleep 0.5
+done
+check "cluster status counts analyze's evictions ($ev_n evicted, $rf_n refused)" \
+    grep -q "^evictions: $ev_n accounts evicted, $rf_n refused" "$TMP/st8.txt"
+"$HUELLA" cluster status --nats "$URL" --format prometheus >"$TMP/m8.txt" 2>&1
+check "prometheus: huella_worker_evicted_total" grep -q "^huella_worker_evicted_total{worker=\"e1\"} $ev_n\$" "$TMP/m8.txt"
 finish

@@ -99,14 +99,34 @@ static void matches_reference(void **state)
             uint64_t k = ref_rng_below(&rng, 3) ? ref_rng_below(&rng, max / 2) : ref_rng_below(&rng, universe);
             snprintf(id, sizeof id, "acct-%llu", (unsigned long long)k);
             long ri = ref_get(&ref, id);
+            /* record(): the held account's number; victim(): the record a
+             * get() of a new account takes (the cluster worker's hooks) */
+            size_t rec = hu_profile_table_record(t, id, strlen(id)), vic = SIZE_MAX;
+            char vid[32] = "";
+            if (rec != SIZE_MAX) {
+                size_t l;
+                assert_string_equal(hu_profile_table_id(t, rec, &l), id);
+            } else {
+                vic = hu_profile_table_victim(t);
+                size_t l;
+                if (vic != SIZE_MAX)
+                    snprintf(vid, sizeof vid, "%s", hu_profile_table_id(t, vic, &l));
+            }
             struct hu_profile *p = NULL;
             int created = 0;
             int rc = hu_profile_table_get(t, id, strlen(id), &p, &created);
             if (ri < 0) {
                 assert_int_equal(rc, HU_EFULL);
+                assert_int_equal(vic, SIZE_MAX);
                 continue;
             }
             assert_int_equal(rc, HU_OK);
+            if (vic != SIZE_MAX) {
+                assert_int_equal(hu_profile_table_record(t, id, strlen(id)), vic);
+                assert_int_equal(hu_profile_table_record(t, vid, strlen(vid)), SIZE_MAX);
+            } else if (rec == SIZE_MAX) {
+                assert_int_equal(hu_profile_table_record(t, id, strlen(id)), hu_profile_table_count(t) - 1);
+            }
             p->n_req++;
             ref.a[ri].n_req++;
             if (ref_rng_below(&rng, 200) == 0) {

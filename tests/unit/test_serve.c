@@ -447,6 +447,89 @@ static void engine_throttle_window(void **state)
     hu_engine_destroy(e);
 }
 
+/* hu_engine_set_events_sink (serve --publish-events): the good lines go to
+ * the sink with their line numbers, trimmed, never to the journal; a sink
+ * failure accepts nothing (503); the sink's metrics are appended. */
+struct sink_rec {
+    int fail;
+    size_t calls, n;
+    char lines[4][64];
+    uint64_t nos[4];
+    size_t body_len;
+};
+
+static int fake_sink(void *ctx, const char *body, size_t body_len, const char *const *lines, const size_t *lens,
+                     const uint64_t *line_nos, size_t n)
+{
+    struct sink_rec *r = ctx;
+    (void)body;
+    r->calls++;
+    r->body_len = body_len;
+    if (r->fail)
+        return HU_EIO;
+    r->n = n;
+    for (size_t i = 0; i < n && i < 4; i++) {
+        snprintf(r->lines[i], sizeof r->lines[i], "%.*s", (int)lens[i], lines[i]);
+        r->nos[i] = line_nos[i];
+    }
+    return HU_OK;
+}
+
+static int fake_sink_metrics(void *ctx, struct hu_buf *out)
+{
+    (void)ctx;
+    return hu_buf_adds(out, "fake_sink_metric 1\n");
+}
+
+static void engine_events_sink(void **state)
+{
+    (void)state;
+    char db[128];
+    snprintf(db, sizeof db, "%s/sink.db", dir);
+    struct hu_engine_opts o = { .db_path = db };
+    struct hu_engine *e = NULL;
+    assert_int_equal(hu_engine_create(&o, &e, NULL, 0), HU_OK);
+    struct sink_rec rec = { .fail = 1 };
+    hu_engine_set_events_sink(e, fake_sink, fake_sink_metrics, &rec);
+    static const char body[] = "{\"ts\":1770000000,\"account_id\":\"a1\"}\n"
+                               "\n"
+                               "{\"account_id\":\"no-ts\"}\n"
+                               "{\"ts\":1770000001,\"account_id\":\"a2\"}\r\n";
+    struct hu_events_result *res = malloc(sizeof *res);
+    assert_non_null(res);
+    assert_int_equal(hu_engine_post_events(e, body, sizeof body - 1, res), HU_EIO);
+    assert_int_equal(rec.calls, 1);
+    assert_int_equal(rec.body_len, sizeof body - 1);
+    rec.fail = 0;
+    assert_int_equal(hu_engine_post_events(e, body, sizeof body - 1, res), HU_OK);
+    assert_int_equal(res->accepted, 2);
+    assert_int_equal(res->rejected, 1);
+    assert_int_equal(res->blank, 1);
+    assert_int_equal(res->n_errors, 1);
+    assert_int_equal(res->errors[0].line, 3);
+    assert_int_equal(rec.n, 2);
+    assert_string_equal(rec.lines[0], "{\"ts\":1770000000,\"account_id\":\"a1\"}");
+    assert_string_equal(rec.lines[1], "{\"ts\":1770000001,\"account_id\":\"a2\"}");
+    assert_int_equal(rec.nos[0], 1);
+    assert_int_equal(rec.nos[1], 4);
+    /* nothing journaled */
+    struct hu_engine_status st;
+    hu_engine_status(e, &st);
+    assert_int_equal(st.journal_seq, 0);
+    /* a body with no good line never reaches the sink */
+    rec.calls = 0;
+    assert_int_equal(hu_engine_post_events(e, "nope\n", 5, res), HU_OK);
+    assert_int_equal(res->accepted, 0);
+    assert_int_equal(rec.calls, 0);
+    struct hu_buf b;
+    hu_buf_init(&b, 1u << 20);
+    assert_int_equal(hu_engine_metrics(e, &b), HU_OK);
+    assert_non_null(strstr(b.ptr, "\nfake_sink_metric 1\n"));
+    hu_buf_fini(&b);
+    hu_engine_destroy(e);
+    free(res);
+}
+
 static void engine_policy_reload(void **state)
 {
     (void)state;
@@ -702,6 +785,7 @@ int main(void)
         cmocka_unit_test(decision_ids),
         cmocka_unit_test(engine_events_overrides_restart),
         cmocka_unit_test(engine_throttle_window),
+        cmocka_unit_test(engine_events_sink),
         cmocka_unit_test(engine_policy_reload),
         cmocka_unit_test(engine_signup),
         cmocka_unit_test(engine_decision_records),
