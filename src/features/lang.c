@@ -46,11 +46,16 @@ static const struct stopword stops[] = {
 };
 
 /* Stop words packed into a uint64 (up to 8 bytes, little-endian, zero
- * padded) with the language in the low byte of a second array, sorted for
- * binary search: a token costs one pack and ~7 compares. */
+ * padded) in an open-addressing table of STOP_SLOTS keys: a token costs
+ * one pack and usually one probe (a binary search of the sorted words,
+ * ~7 unpredictable compares, was a fifth of the language guess).  No stop
+ * word is longer than STOP_MAX_BYTES, and a token never holds a NUL
+ * (hu__next_token), so a longer token cannot match and is not packed. */
 #define N_STOPS (sizeof stops / sizeof stops[0])
-static uint64_t packed[N_STOPS];
-static unsigned char packed_lang[N_STOPS];
+#define STOP_SLOTS 256u                 /* power of two, > 2 * N_STOPS */
+#define STOP_MAX_BYTES 5u
+static uint64_t stop_key[STOP_SLOTS];   /* 0: empty */
+static unsigned char stop_lang_of[STOP_SLOTS];
 static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
 
 static uint64_t pack(const char *p, size_t n)
@@ -61,35 +66,47 @@ static uint64_t pack(const char *p, size_t n)
     return v;
 }
 
+static unsigned stop_slot(uint64_t v)
+{
+    return (unsigned)((v * UINT64_C(0x9e3779b97f4a7c15)) >> 56) & (STOP_SLOTS - 1);
+}
+
 static void packed_init(void)
 {
     for (size_t i = 0; i < N_STOPS; i++) {
-        packed[i] = pack(stops[i].w, strlen(stops[i].w));
-        packed_lang[i] = stops[i].lang;
-    }
-    for (size_t i = 1; i < N_STOPS; i++)       /* insertion sort, 70 items */
-        for (size_t j = i; j > 0 && packed[j - 1] > packed[j]; j--) {
-            uint64_t t = packed[j];
-            packed[j] = packed[j - 1];
-            packed[j - 1] = t;
-            unsigned char l = packed_lang[j];
-            packed_lang[j] = packed_lang[j - 1];
-            packed_lang[j - 1] = l;
+        uint64_t v = pack(stops[i].w, strlen(stops[i].w));
+        unsigned k = stop_slot(v);
+        while (stop_key[k] != 0 && stop_key[k] != v)
+            k = (k + 1) & (STOP_SLOTS - 1);
+        if (stop_key[k] == 0) {         /* a repeated word keeps its first language */
+            stop_key[k] = v;
+            stop_lang_of[k] = stops[i].lang;
         }
+    }
 }
 
 static int stop_lang(const char *p, size_t n)
 {
+    if (n == 0 || n > STOP_MAX_BYTES)
+        return -1;
     uint64_t v = pack(p, n);
-    size_t lo = 0, hi = N_STOPS;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (packed[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (unsigned k = stop_slot(v);; k = (k + 1) & (STOP_SLOTS - 1)) {
+        if (stop_key[k] == v)
+            return stop_lang_of[k];
+        if (stop_key[k] == 0)
+            return -1;
     }
-    return (lo < N_STOPS && packed[lo] == v) ? packed_lang[lo] : -1;
+}
+
+/* Letters among 8 ASCII bytes (x has no byte >= 0x80): (c | 0x20) in
+ * 'a'..'z', counted with carry-free byte adds. */
+static unsigned ascii_letters8(uint64_t x)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    uint64_t l = x | (0x20 * ones);
+    uint64_t ge_a = l + (0x80 - 'a') * ones;        /* bit 7 set: l >= 'a' */
+    uint64_t gt_z = l + (0x80 - 'z' - 1) * ones;    /* bit 7 set: l > 'z' */
+    return (unsigned)__builtin_popcountll(ge_a & ~gt_z & (0x80 * ones));
 }
 
 /* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
@@ -103,6 +120,18 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         return HU_LANG_NONE;
     pthread_once(&packed_once, packed_init);
     for (size_t i = 0; i < len;) {
+        /* eight ASCII bytes without '<' (a slot token) at a time */
+        if (len - i >= 8) {
+            uint64_t x;
+            memcpy(&x, u + i, 8);
+            const uint64_t ones = UINT64_C(0x0101010101010101);
+            uint64_t lt = x ^ ('<' * ones);
+            if (((x | ((lt - ones) & ~lt)) & (0x80 * ones)) == 0) {
+                latin += ascii_letters8(x);
+                i += 8;
+                continue;
+            }
+        }
         size_t adv = 1;
         uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
         i += adv;
@@ -150,10 +179,7 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
 
     if (toks != NULL) {
         for (size_t k = 0; k < n_toks && k < 256; k++) {
-            size_t n = toks[k].end - toks[k].start;
-            if (n > 8)
-                continue;
-            int l = stop_lang(norm + toks[k].start, n);
+            int l = stop_lang(norm + toks[k].start, toks[k].end - toks[k].start);
             if (l >= 0)
                 score[l]++;
         }
@@ -161,11 +187,8 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         size_t pos = 0, start = 0, ntok = 0;
         int cjkflag = 0;
         while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
-            size_t n = pos - start;
             ntok++;
-            if (n > 8)
-                continue;
-            int l = stop_lang(norm + start, n);
+            int l = stop_lang(norm + start, pos - start);
             if (l >= 0)
                 score[l]++;
         }
