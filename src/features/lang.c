@@ -46,16 +46,18 @@ static const struct stopword stops[] = {
 };
 
 /* Stop words packed into a uint64 (up to 8 bytes, little-endian, zero
- * padded) in an open-addressing table of STOP_SLOTS keys: a token costs
- * one pack and usually one probe (a binary search of the sorted words,
- * ~7 unpredictable compares, was a fifth of the language guess).  No stop
- * word is longer than STOP_MAX_BYTES, and a token never holds a NUL
- * (hu__next_token), so a longer token cannot match and is not packed. */
+ * padded) in an open-addressing table of STOP_SLOTS keys, a sixteenth
+ * full, so that a token nearly always resolves at its first slot: one
+ * 8-byte load, a mask, a multiply and one compare, without a branch on
+ * the outcome (a binary search of the sorted words, ~7 unpredictable
+ * compares, was a fifth of the language guess).  No stop word is longer
+ * than 5 bytes and a token never holds a NUL (hu__next_token), so a
+ * longer token, packed from its first 8 bytes, matches no key: the old
+ * rule "tokens over 8 bytes are skipped" needs no branch either. */
 #define N_STOPS (sizeof stops / sizeof stops[0])
-#define STOP_SLOTS 256u                 /* power of two, > 2 * N_STOPS */
-#define STOP_MAX_BYTES 5u
+#define STOP_SLOTS 1024u                /* power of two, >= 16 * N_STOPS */
 static uint64_t stop_key[STOP_SLOTS];   /* 0: empty */
-static unsigned char stop_lang_of[STOP_SLOTS];
+static unsigned char stop_lang_of[STOP_SLOTS];   /* L_N in empty slots */
 static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
 
 static uint64_t pack(const char *p, size_t n)
@@ -66,13 +68,27 @@ static uint64_t pack(const char *p, size_t n)
     return v;
 }
 
+/* pack() of norm[start .. start + n), with one load when 8 bytes are
+ * readable inside norm[0..len). */
+static inline uint64_t pack_at(const char *norm, size_t len, size_t start, size_t n)
+{
+    if (len - start < 8)
+        return pack(norm + start, n);
+    uint64_t v;
+    memcpy(&v, norm + start, 8);
+    if (n < 8)
+        v &= (UINT64_C(1) << (8 * n)) - 1;       /* little-endian: first n bytes */
+    return v;
+}
+
 static unsigned stop_slot(uint64_t v)
 {
-    return (unsigned)((v * UINT64_C(0x9e3779b97f4a7c15)) >> 56) & (STOP_SLOTS - 1);
+    return (unsigned)((v * UINT64_C(0x9e3779b97f4a7c15)) >> 54) & (STOP_SLOTS - 1);
 }
 
 static void packed_init(void)
 {
+    memset(stop_lang_of, L_N, sizeof stop_lang_of);
     for (size_t i = 0; i < N_STOPS; i++) {
         uint64_t v = pack(stops[i].w, strlen(stops[i].w));
         unsigned k = stop_slot(v);
@@ -85,17 +101,13 @@ static void packed_init(void)
     }
 }
 
-static int stop_lang(const char *p, size_t n)
+/* Count the stop word (if any) packed in v: score[L_N] takes the misses. */
+static inline void stop_count(uint64_t v, unsigned score[L_N + 1])
 {
-    if (n == 0 || n > STOP_MAX_BYTES)
-        return -1;
-    uint64_t v = pack(p, n);
-    for (unsigned k = stop_slot(v);; k = (k + 1) & (STOP_SLOTS - 1)) {
-        if (stop_key[k] == v)
-            return stop_lang_of[k];
-        if (stop_key[k] == 0)
-            return -1;
-    }
+    unsigned k = stop_slot(v);
+    while (stop_key[k] != v && stop_key[k] != 0)
+        k = (k + 1) & (STOP_SLOTS - 1);
+    score[stop_lang_of[k]]++;          /* an empty slot holds L_N */
 }
 
 /* Letters among 8 ASCII bytes (x has no byte >= 0x80): (c | 0x20) in
@@ -106,7 +118,8 @@ static unsigned ascii_letters8(uint64_t x)
     uint64_t l = x | (0x20 * ones);
     uint64_t ge_a = l + (0x80 - 'a') * ones;        /* bit 7 set: l >= 'a' */
     uint64_t gt_z = l + (0x80 - 'z' - 1) * ones;    /* bit 7 set: l > 'z' */
-    return (unsigned)__builtin_popcountll(ge_a & ~gt_z & (0x80 * ones));
+    uint64_t m = (ge_a & ~gt_z & (0x80 * ones)) >> 7;   /* 0 or 1 per byte */
+    return (unsigned)((m * ones) >> 56);                /* sum of the bytes */
 }
 
 /* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
@@ -114,7 +127,7 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
 {
     const unsigned char *u = (const unsigned char *)norm;
     size_t han = 0, kana = 0, hangul = 0, latin = 0, other = 0, nonascii_latin = 0;
-    unsigned score[L_N] = { 0 };
+    unsigned score[L_N + 1] = { 0 };    /* [L_N]: tokens that are no stop word */
 
     if (norm == NULL || len == 0)
         return HU_LANG_NONE;
@@ -178,19 +191,14 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         return HU_LANG_OTHER;
 
     if (toks != NULL) {
-        for (size_t k = 0; k < n_toks && k < 256; k++) {
-            int l = stop_lang(norm + toks[k].start, toks[k].end - toks[k].start);
-            if (l >= 0)
-                score[l]++;
-        }
+        for (size_t k = 0; k < n_toks && k < 256; k++)
+            stop_count(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start), score);
     } else {
         size_t pos = 0, start = 0, ntok = 0;
         int cjkflag = 0;
         while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
             ntok++;
-            int l = stop_lang(norm + start, pos - start);
-            if (l >= 0)
-                score[l]++;
+            stop_count(pack_at(norm, len, start, pos - start), score);
         }
     }
     int best = -1;
