@@ -71,9 +71,16 @@ uint32_t hu__utf8_decode(const unsigned char *p, size_t len, size_t *adv)
 
 size_t hu_text_chars(const char *p, size_t len)
 {
-    size_t n = 0;
+    size_t n = 0, i = 0;
     const unsigned char *u = (const unsigned char *)p;
-    for (size_t i = 0; i < len; i++)
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    for (; i + 8 <= len; i += 8) {     /* 8 bytes: count the continuation bytes */
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t cont = (x & ~(x << 1) & (0x80 * ones)) >> 7;   /* 10xxxxxx -> 1 */
+        n += 8 - (size_t)((cont * ones) >> 56);
+    }
+    for (; i < len; i++)
         if ((u[i] & 0xC0) != 0x80)
             n++;
     /* Continuation bytes without a lead byte are invalid and count as one
@@ -192,14 +199,14 @@ static uint32_t fold(uint32_t cp)
     return cp;
 }
 
-static int is_space(uint32_t cp)
+static inline int is_space(uint32_t cp)
 {
     return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0xA0 || cp == 0x85 ||
            cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
            cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-static int is_invisible(uint32_t cp)
+static inline int is_invisible(uint32_t cp)
 {
     return (cp >= 0x200B && cp <= 0x200F) || cp == 0xFEFF || cp == 0x2060 ||
            cp == 0xAD || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
@@ -270,7 +277,7 @@ struct wr {
     enum slot last;        /* kind of the last token written (NONE for text) */
 };
 
-static void wr_bytes(struct wr *w, const char *s, size_t n)
+static inline void wr_bytes(struct wr *w, const char *s, size_t n)
 {
     if (w->full)
         return;
@@ -282,7 +289,7 @@ static void wr_bytes(struct wr *w, const char *s, size_t n)
     w->len += n;
 }
 
-static void wr_space(struct wr *w)
+static inline void wr_space(struct wr *w)
 {
     if (w->pend_space && w->len > 0)
         wr_bytes(w, " ", 1);
@@ -455,7 +462,7 @@ static const struct closer closers[] = {
 };
 #define N_CLOSERS (sizeof closers / sizeof closers[0])
 
-static int ascii_alnum(unsigned char c)
+static inline int ascii_alnum(unsigned char c)
 {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
@@ -558,12 +565,52 @@ static inline int atom_byte(unsigned char c)
     return ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@';
 }
 
-/* End of the run of ASCII letters starting at i. */
+/* End of the run of ASCII letters starting at i: eight bytes at a time
+ * (bit 7 of each byte of a carry-free mask says "not a letter", the first
+ * one by count-trailing-zeros), so that the word's end costs one
+ * unpredictable branch per 8 bytes instead of one per word byte. */
 static inline size_t ascii_word_end(const unsigned char *u, size_t len, size_t i)
 {
+    const uint64_t ones = UINT64_C(0x0101010101010101), h = 0x80 * ones;
+    while (len - i >= 8) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t l = (x & (0x7F * ones)) | (0x20 * ones);
+        uint64_t letter = (l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & ~x;
+        uint64_t stop = ~letter & h;
+        if (stop != 0)
+            return i + ((size_t)__builtin_ctzll(stop) >> 3);
+        i += 8;
+    }
     while (i < len && ascii_letter(u[i]))
         i++;
     return i;
+}
+
+/* wr_ascii_lower for n ASCII letters: lower case is "| 0x20" on every
+ * byte, eight at a time. */
+static void wr_letters_lower(struct wr *w, const char *s, size_t n)
+{
+    const uint64_t lc = UINT64_C(0x2020202020202020);
+    wr_space(w);
+    if (w->full)
+        return;
+    if (w->len + n > w->cap) {
+        w->full = 1;
+        return;
+    }
+    char *o = w->out + w->len;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t x;
+        memcpy(&x, s + k, 8);
+        x |= lc;
+        memcpy(o + k, &x, 8);
+    }
+    for (; k < n; k++)
+        o[k] = (char)(s[k] | 0x20);
+    w->len += n;
+    w->last = SLOT_NONE;
 }
 
 /* May the letters p[i..j) (i < j, u[i] a letter) take the fast path?
@@ -627,6 +674,11 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
          * word branch, after the atom test has found nothing), in one pass
          * over the word instead of four (test_textref holds it to the
          * reference scanner). */
+        if (c == ' ') {                 /* what the whitespace branch below does */
+            em_space(&d);
+            i++;
+            continue;
+        }
         if (ascii_letter(c)) {
             size_t j = ascii_word_end(u, len, i);
             int atom_test = i >= atom_until && (i == 0 || !ascii_alnum(u[i - 1]));
@@ -637,9 +689,9 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                 if (name)
                     wr_slot(&d.t, SLOT_NAME);
                 else
-                    wr_ascii_lower(&d.t, p + i, j - i);
+                    wr_letters_lower(&d.t, p + i, j - i);
                 if (d.has_s)
-                    wr_ascii_lower(&d.s, p + i, j - i);
+                    wr_letters_lower(&d.s, p + i, j - i);
                 i = j;
                 sent_start = 0;
                 continue;
