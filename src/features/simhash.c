@@ -48,6 +48,8 @@
 #define LANE64(x) LANE16(x), LANE16((x) + 16), LANE16((x) + 32), LANE16((x) + 48)
 static const uint64_t lanes[256] = { LANE64(0), LANE64(64), LANE64(128), LANE64(192) };
 
+_Static_assert(UNIGRAM_WEIGHT == 2, "sh_token doubles a unigram's lanes with a shift");
+
 /* Largest weight one token adds (a unigram and a bigram). */
 #define TOKEN_WEIGHT_MAX (UNIGRAM_WEIGHT + 1)
 
@@ -89,20 +91,24 @@ static inline void sh_add(struct sh_acc *a, uint64_t h, uint64_t w)
     a->pending += (int32_t)w;
 }
 
+/* One token: its unigram (weight UNIGRAM_WEIGHT = 2, unless CJK) and its
+ * bigram with the previous token (weight 1, if any), added to the lanes in
+ * one unrolled pass with masks instead of branches and multiplies. */
 static inline void sh_token(struct sh_acc *a, uint64_t h, int cjk)
 {
     if (a->pending > 255 - TOKEN_WEIGHT_MAX)
         sh_spill(a);
-    if (!cjk) {
-        sh_add(a, h, UNIGRAM_WEIGHT);
-        a->total += UNIGRAM_WEIGHT;
-        a->n++;
-    }
-    if (a->have_prev) {
-        sh_add(a, hu_hash_combine(a->prev, h), 1);
-        a->total += 1;
-        a->n++;
-    }
+    uint64_t mu = cjk ? 0 : ~UINT64_C(0), mb = a->have_prev ? ~UINT64_C(0) : 0;
+    uint64_t c = a->have_prev ? hu_hash_combine(a->prev, h) : 0;
+    int32_t w = (cjk ? 0 : UNIGRAM_WEIGHT) + (a->have_prev ? 1 : 0);
+#define SH_LANE(k) \
+    a->acc[k] += ((lanes[(h >> (8 * (k))) & 0xFF] << 1) & mu) + (lanes[(c >> (8 * (k))) & 0xFF] & mb)
+    SH_LANE(0); SH_LANE(1); SH_LANE(2); SH_LANE(3);
+    SH_LANE(4); SH_LANE(5); SH_LANE(6); SH_LANE(7);
+#undef SH_LANE
+    a->pending += w;
+    a->total += w;
+    a->n += (size_t)!cjk + (size_t)a->have_prev;
     a->prev = h;
     a->have_prev = 1;
 }
