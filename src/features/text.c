@@ -588,27 +588,47 @@ static inline size_t ascii_word_end(const unsigned char *u, size_t len, size_t i
 }
 
 /* wr_ascii_lower for n ASCII letters: lower case is "| 0x20" on every
- * byte, eight at a time. */
-static void wr_letters_lower(struct wr *w, const char *s, size_t n)
+ * byte, eight at a time.  `in_avail` bytes may be read from s (n of them
+ * are the word): when the word rounded up to 8 bytes is readable and fits
+ * the output, whole 8-byte chunks are copied (the bytes past the word
+ * land beyond the output's length, where the next write goes), so a word
+ * of up to 8 letters is one load, one or and one store. */
+static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_t in_avail)
 {
     const uint64_t lc = UINT64_C(0x2020202020202020);
-    wr_space(w);
     if (w->full)
         return;
+    if (w->pend_space && w->len > 0) {          /* wr_space */
+        if (w->len + 1 > w->cap) {
+            w->full = 1;
+            return;
+        }
+        w->out[w->len++] = ' ';
+    }
+    w->pend_space = 0;
     if (w->len + n > w->cap) {
         w->full = 1;
         return;
     }
     char *o = w->out + w->len;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t x;
-        memcpy(&x, s + k, 8);
-        x |= lc;
-        memcpy(o + k, &x, 8);
+    size_t k = 0, n8 = (n + 7) & ~(size_t)7;
+    if (n8 <= in_avail && w->len + n8 <= w->cap) {
+        for (; k < n8; k += 8) {
+            uint64_t x;
+            memcpy(&x, s + k, 8);
+            x |= lc;
+            memcpy(o + k, &x, 8);
+        }
+    } else {
+        for (; k + 8 <= n; k += 8) {
+            uint64_t x;
+            memcpy(&x, s + k, 8);
+            x |= lc;
+            memcpy(o + k, &x, 8);
+        }
+        for (; k < n; k++)
+            o[k] = (char)(s[k] | 0x20);
     }
-    for (; k < n; k++)
-        o[k] = (char)(s[k] | 0x20);
     w->len += n;
     w->last = SLOT_NONE;
 }
@@ -689,9 +709,9 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                 if (name)
                     wr_slot(&d.t, SLOT_NAME);
                 else
-                    wr_letters_lower(&d.t, p + i, j - i);
+                    wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
-                    wr_letters_lower(&d.s, p + i, j - i);
+                    wr_letters_lower(&d.s, p + i, j - i, len - i);
                 i = j;
                 sent_start = 0;
                 continue;
