@@ -133,16 +133,24 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         return HU_LANG_NONE;
     pthread_once(&packed_once, packed_init);
     for (size_t i = 0; i < len;) {
-        /* eight ASCII bytes without '<' (a slot token) at a time */
+        /* eight bytes at a time: the ASCII bytes before the first byte
+         * that needs the code point path below (>= 0x80, or '<' that may
+         * open a slot token) only count letters */
         if (len - i >= 8) {
             uint64_t x;
             memcpy(&x, u + i, 8);
-            const uint64_t ones = UINT64_C(0x0101010101010101);
-            uint64_t lt = x ^ ('<' * ones);
-            if (((x | ((lt - ones) & ~lt)) & (0x80 * ones)) == 0) {
+            const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones;
+            uint64_t t = (x & m7) ^ ('<' * ones);
+            uint64_t stop = (x | ~((t + m7) | t)) & (0x80 * ones);   /* exact per byte */
+            if (stop == 0) {
                 latin += ascii_letters8(x);
                 i += 8;
                 continue;
+            }
+            unsigned k = (unsigned)__builtin_ctzll(stop) >> 3;     /* bytes before it */
+            if (k > 0) {
+                latin += ascii_letters8(x & ((UINT64_C(1) << (8 * k)) - 1));
+                i += k;
             }
         }
         size_t adv = 1;
@@ -162,11 +170,13 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
                 latin++;
             continue;
         }
-        if (hu__is_han(cp))
+        /* below U+1100 nothing is Han, kana or Hangul (text.c's classes):
+         * Latin, Greek, Cyrillic... skip those three tests */
+        if (cp >= 0x1100 && hu__is_han(cp))
             han++;
         else if (cp >= 0x3040 && cp <= 0x30FF)
             kana++;
-        else if (hu__is_cjk(cp))
+        else if (cp >= 0x1100 && hu__is_cjk(cp))
             hangul++;
         else if (cp == 0xF1 || cp == 0xBF || cp == 0xA1)
             score[L_ES] += 2, latin++, nonascii_latin++;

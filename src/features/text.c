@@ -1074,7 +1074,7 @@ size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t
             }
         } else {
             uint32_t cp = hu__utf8_decode(u + i, len - i, &adv);
-            if (hu__is_cjk(cp)) {
+            if (cp >= 0x1100 && hu__is_cjk(cp)) {     /* nothing below U+1100 is CJK */
                 if (n == cap)
                     return SIZE_MAX;
                 toks[n].start = (uint32_t)i;
@@ -1110,7 +1110,7 @@ size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t
             }
             size_t a2 = 1;
             uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
-            if (!is_word_char(d) || hu__is_cjk(d))
+            if (!is_word_char(d) || (d >= 0x1100 && hu__is_cjk(d)))
                 break;
             j += a2;
         }
