@@ -377,6 +377,19 @@ static void em_cp(struct dual *d, uint32_t cp)
         wr_cp(&d->s, cp);
 }
 
+/* em_cp of the code point whose valid UTF-8 is s[0..n): the same bytes. */
+static inline void em_raw(struct dual *d, const char *s, size_t n)
+{
+    wr_space(&d->t);
+    wr_bytes(&d->t, s, n);
+    d->t.last = SLOT_NONE;
+    if (d->has_s) {
+        wr_space(&d->s);
+        wr_bytes(&d->s, s, n);
+        d->s.last = SLOT_NONE;
+    }
+}
+
 static void em_slot(struct dual *d, enum slot s)
 {
     wr_slot(&d->t, s);
@@ -462,9 +475,22 @@ static const struct closer closers[] = {
 };
 #define N_CLOSERS (sizeof closers / sizeof closers[0])
 
+/* Byte classes of the scanner, one table lookup each. */
+#define C_ALNUM 1u      /* [0-9A-Za-z] */
+#define C_ATOM  2u      /* [0-9A-Za-z._%+-@]: bytes of an e-mail / hex / key atom */
+#define CC1(c) ((((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z')) \
+                    ? C_ALNUM | C_ATOM                                                              \
+                    : ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '-' || (c) == '@') \
+                          ? C_ATOM                                                                  \
+                          : 0u)
+#define CC4(c) CC1(c), CC1((c) + 1), CC1((c) + 2), CC1((c) + 3)
+#define CC16(c) CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
+#define CC64(c) CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
+static const unsigned char byte_class[256] = { CC64(0), CC64(64) };   /* >= 0x80: 0 */
+
 static inline int ascii_alnum(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    return byte_class[c] & C_ALNUM;
 }
 
 static int ascii_hex(unsigned char c)
@@ -562,7 +588,7 @@ static inline int ascii_letter(unsigned char c)
 /* Bytes the atom scan below takes into a run: [A-Za-z0-9._%+-@]. */
 static inline int atom_byte(unsigned char c)
 {
-    return ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@';
+    return byte_class[c] & C_ATOM;
 }
 
 /* End of the run of ASCII letters starting at i: eight bytes at a time
@@ -721,6 +747,17 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
         size_t adv = 1;
         uint32_t cp = c < 0x80 ? c : hu__utf8_decode(u + i, len - i, &adv);
 
+        /* Fast path: a Han or kana character that is no CJK numeral.  The
+         * general path finds it no space, quote, digit or letter and ends
+         * in its last branch: emitted as is (fold leaves it), no sentence
+         * start. */
+        if (((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3040 && cp <= 0x30FF)) && !is_cjk_numeral(cp)) {
+            em_raw(&d, p + i, adv);
+            sent_start = 0;
+            i += adv;
+            continue;
+        }
+
         /* whitespace */
         if (is_space(cp)) {
             em_space(&d);
@@ -772,7 +809,8 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
             i++;
             continue;
         }
-        if (c == '"' || cp >= 0xAB) {
+        if (c == '"' || cp == 0xAB || (cp >= 0x2018 && cp <= 0x201E) || cp == 0x300C || cp == 0x300E ||
+            cp == 0xFF02) {                     /* the openers of closers[] */
             size_t k;
             for (k = 0; k < N_CLOSERS; k++)
                 if (closers[k].open == cp)
