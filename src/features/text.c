@@ -659,6 +659,15 @@ static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_
     w->last = SLOT_NONE;
 }
 
+/* Does a URL's scheme or "www." start at i (the URL branch's test)? */
+static int url_start(const char *p, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)p[i] | 0x20;
+    return (c == 'h' || c == 'f' || c == 'w') &&
+           (starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
+            starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www."));
+}
+
 /* May the letters p[i..j) (i < j, u[i] a letter) take the fast path?
  * Yes when the general path would treat them as exactly one word of
  * ASCII letters and nothing else:
@@ -674,10 +683,7 @@ static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_
 static int ascii_fast_word(const char *p, size_t len, size_t i, size_t j, int atom_test)
 {
     const unsigned char *u = (const unsigned char *)p;
-    unsigned char c = u[i] | 0x20;
-    if ((c == 'h' || c == 'f' || c == 'w') &&
-        (starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
-         starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www.")))
+    if (url_start(p, len, i))
         return 0;
     if (j == len)
         return 1;
@@ -691,6 +697,102 @@ static int ascii_fast_word(const char *p, size_t len, size_t i, size_t j, int at
     while (k < len && (u[k] == '.' || u[k] == '-' || u[k] == '_'))
         k++;
     return k == len || !atom_byte(u[k]);
+}
+
+/* The word branch's walk for a word without apostrophes: letters (any
+ * script hu__is_letter knows) and combining marks from i.  Returns the
+ * word's end and its code points in *lead, or 0 when an apostrophe
+ * follows a letter (the general path decides whether it continues the
+ * word: "don't", "l'homme").  Reads nothing past len. */
+static size_t ext_word_end(const unsigned char *u, size_t len, size_t i, size_t *lead)
+{
+    size_t j = i, n = 0;
+    while (j < len) {
+        if (ascii_letter(u[j])) {
+            size_t k = ascii_word_end(u, len, j);
+            n += k - j;
+            j = k;
+            continue;
+        }
+        if (u[j] < 0x80) {
+            if (u[j] == '\'' && j + 1 < len)
+                return 0;
+            break;
+        }
+        size_t a2;
+        uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+        if (hu__is_letter(dc) || is_combining(dc)) {
+            n++;
+            j += a2;
+            continue;
+        }
+        if (dc == 0x2019 && j + a2 < len)
+            return 0;
+        break;
+    }
+    *lead = n;
+    return j;
+}
+
+/* wr_cp of a code point whose valid UTF-8 is s[0..n): the same bytes. */
+static inline void wr_raw(struct wr *w, const char *s, size_t n)
+{
+    wr_space(w);
+    wr_bytes(w, s, n);
+    w->last = SLOT_NONE;
+}
+
+/* n ASCII letters written as n calls of wr_cp would write them: in bulk
+ * when they all fit, else letter by letter up to the cut (wr_cp cuts
+ * between code points, wr_letters_lower before the whole run). */
+static inline void wr_letters_cp(struct wr *w, const char *s, size_t n, size_t in_avail)
+{
+    if (w->full || w->len + (w->pend_space && w->len > 0) + n <= w->cap) {
+        wr_letters_lower(w, s, n, in_avail);
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        wr_cp(w, (unsigned char)(s[k] | 0x20));
+}
+
+/* Emit the word p[i..j) (j <= len) as the word branch does: <name> in the
+ * template for a name, else each code point folded; folded in the scan
+ * text.  Runs of ASCII letters are lowered in bulk, and a letter that
+ * folds to itself is copied (a decoded letter came from valid UTF-8, whose
+ * encoding is its bytes): the same bytes as one wr_cp per code point. */
+static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (name)
+        wr_slot(&d->t, SLOT_NAME);
+    for (size_t k = i; k < j;) {
+        if (ascii_letter(u[k])) {
+            size_t e = k + 1;
+            while (e < j && ascii_letter(u[e]))
+                e++;
+            if (!name)
+                wr_letters_cp(&d->t, p + k, e - k, len - k);
+            if (d->has_s)
+                wr_letters_cp(&d->s, p + k, e - k, len - k);
+            k = e;
+            continue;
+        }
+        size_t a2;
+        uint32_t cp = hu__utf8_decode(u + k, j - k, &a2);
+        uint32_t f = fold(cp);
+        if (f == cp && cp != 0xFFFD) {
+            if (!name)
+                wr_raw(&d->t, p + k, a2);
+            if (d->has_s)
+                wr_raw(&d->s, p + k, a2);
+        } else {
+            if (!name)
+                wr_cp(&d->t, f);
+            if (d->has_s)
+                wr_cp(&d->s, f);
+        }
+        k += a2;
+    }
 }
 
 size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
@@ -742,10 +844,38 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                 sent_start = 0;
                 continue;
             }
+            /* ASCII letters, then a non-ASCII byte ("café", "word—"): the
+             * atom run is the letters (no atom byte is >= 0x80), which
+             * classify_atom never masks; the word goes on through letters
+             * of any script */
+            size_t lead, e;
+            if (j < len && u[j] >= 0x80 && !url_start(p, len, i) &&
+                (e = ext_word_end(u, len, i, &lead)) != 0) {
+                if (atom_test)
+                    atom_until = j;
+                em_word(&d, p, len, i, e, !sent_start && lead >= 2 && c <= 'Z');
+                i = e;
+                sent_start = 0;
+                continue;
+            }
         }
 
         size_t adv = 1;
         uint32_t cp = c < 0x80 ? c : hu__utf8_decode(u + i, len - i, &adv);
+
+        /* Fast path: a word that starts with a non-ASCII letter.  No
+         * branch before the word branch takes a letter (none is a space,
+         * invisible, quote, digit or CJK numeral). */
+        if (cp >= 0x80 && hu__is_letter(cp)) {
+            size_t lead, e = ext_word_end(u, len, i, &lead);
+            if (e != 0) {
+                em_word(&d, p, len, i, e,
+                        is_latin_letter(cp) && !sent_start && lead >= 2 && is_upper_latin(cp));
+                i = e;
+                sent_start = 0;
+                continue;
+            }
+        }
 
         /* Fast path: a Han or kana character that is no CJK numeral.  The
          * general path finds it no space, quote, digit or letter and ends
