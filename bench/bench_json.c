@@ -2,7 +2,11 @@
  * bench_json.c -- JSON Lines parsing: huella's ingest next to its floor and
  * next to the other JSON parsers installed (docs/decisions/0001-json-parser.md).
  *
- *   build/release/bench/bench_json [MB] [runs]     (default 64 MB, 3 runs)
+ *   build/release/bench/bench_json [MB] [runs] [only]   (default 64 MB, 3 runs, all)
+ *
+ * `only` is a comma-separated subset of floor,simd,cjson,jsonc,jansson,
+ * ingest,zst,map,profile,stages (e.g. "simd,profile,stages" while working
+ * on the feature path, or "profile" under a profiler).
  *
  * Generates a deterministic file of event-contract lines (~1 KB each: ids,
  * a prompt with escapes and multi-byte UTF-8, sometimes messages with
@@ -30,6 +34,12 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "core/hash.h"
+#include "features/features.h"
+#include "features/lang.h"
+#include "features/simhash.h"
+#include "features/targets.h"
+#include "features/text.h"
 #include "ingest/ingest.h"
 #include "profile/observer.h"
 
@@ -124,6 +134,8 @@ static double now(void)
 }
 
 enum which { FLOOR, SIMD_WALK, CJSON, JSONC, JANSSON, INGEST, INGEST_ZST, INGEST_MAP, INGEST_PROFILE, N_WHICH };
+static const char *const keys[N_WHICH] = { "floor", "simd", "cjson", "jsonc", "jansson",
+                                           "ingest", "zst", "map", "profile" };
 static const char *const names[N_WHICH] = {
     "read + frame (floor)", "simdjson On-Demand, every value", "cJSON 1.7 (DOM)",
     "json-c 0.16 (DOM)", "jansson 2.14 (DOM)", "huella ingest (hu_ingest_next)",
@@ -235,6 +247,175 @@ static double run_once(enum which w, uint64_t *lines, uint64_t *check)
     return now() - t0;
 }
 
+
+/* ---- where one line's time goes ------------------------------------------
+ *
+ * Three passes over the plain file, each timing its stages per event with
+ * the monotonic clock (24 ns per reading here; the text pass takes 10
+ * readings per line, so ~0.2 us of its sum is the clock itself):
+ *
+ *   1. the text sub-stages: the functions hu_features_extract calls on a
+ *      prompt, in its order (the linear model is not loaded by default and
+ *      is not timed), and the system prompt's template;
+ *   2. hu_features_extract, whole (everything above plus tools, network,
+ *      client hashes, the exact-duplicate caches);
+ *   3. hu_observer_observe: features + profile update + dictionary.
+ *
+ * Separate passes, so that each stage runs after ingest as it does in
+ * analyze (a stage timed right after another finds its data in cache).
+ * Ingest is timed in all three passes; its mean is printed. */
+enum stage { ST_INGEST, ST_CHARS, ST_NORM, ST_TPLHASH, ST_TOKENIZE, ST_SIMHASH, ST_HEADTAIL, ST_LANG,
+             ST_TARGETS, ST_SYSTEM, ST_EXTRACT, ST_OBSERVE, N_STAGES };
+static const char *const stage_names[N_STAGES] = {
+    "ingest (hu_ingest_next)", "  text: code points", "  text: normalise (template + scan)",
+    "  text: template hash", "  text: tokenize", "  text: SimHash", "  text: head/tail keys",
+    "  text: language", "  text: Hyperscan targets", "  system prompt template",
+    "features (hu_features_extract, whole)", "features + profile (hu_observer_observe)",
+};
+
+static uint64_t ns_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One pass: mode 0 text sub-stages, 1 extract, 2 observe.  Adds to ns[]. */
+static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
+{
+    uint64_t lines = 0;
+    struct hu_ingest *ing;
+    struct hu_ingest_opts o = { .quiet = 1 };
+    const char *paths[1] = { path_plain };
+    struct hu_features *fx = NULL;
+    struct hu_fx_worker *fw = NULL;
+    struct hu_targets *tg = NULL;
+    struct hu_targets_scratch *ts = NULL;
+    struct hu_observer *obs = NULL;
+    struct hu_observer_config oc = { 0 };
+    size_t cap = HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES);
+    char *tpl = malloc(cap), *scan = malloc(cap);
+    static struct hu__token toks[4096];
+    if (hu_ingest_create(&ing, paths, 1, &o) != HU_OK || hu_features_create(NULL, &fx, NULL, 0) != HU_OK ||
+        hu_fx_worker_create(fx, &fw) != HU_OK || hu_targets_create(&tg, NULL, 0) != HU_OK ||
+        hu_targets_scratch_create(tg, &ts) != HU_OK || hu_observer_create(&oc, &obs, NULL, 0) != HU_OK ||
+        !tpl || !scan) {
+        fprintf(stderr, "bench_json: stage breakdown: set-up failed\n");
+        exit(1);
+    }
+    struct hu_event ev;
+    volatile uint64_t sink = 0;
+    for (;;) {
+        uint64_t t0 = ns_now();
+        if (hu_ingest_next(ing, &ev) != 1)
+            break;
+        uint64_t a = ns_now(), b;
+        ns[ST_INGEST] += a - t0;
+        lines++;
+        if (mode == 1) {
+            struct hu_req_features f;
+            hu_features_extract(fw, &ev, &f);
+            ns[ST_EXTRACT] += ns_now() - a;
+            sink += f.simhash;
+            continue;
+        }
+        if (mode == 2) {
+            (void)hu_observer_observe(obs, &ev);
+            ns[ST_OBSERVE] += ns_now() - a;
+            continue;
+        }
+        if (ev.prompt.ptr != NULL) {
+            size_t len = ev.prompt.len, sl = 0;
+            sink += hu_text_chars(ev.prompt.ptr, len);
+            b = ns_now(); ns[ST_CHARS] += b - a; a = b;
+            size_t tl = hu_text_normalise(ev.prompt.ptr, len, tpl, cap, scan, cap, &sl);
+            b = ns_now(); ns[ST_NORM] += b - a; a = b;
+            sink += hu_hash(tpl, tl);
+            b = ns_now(); ns[ST_TPLHASH] += b - a; a = b;
+            size_t nt = hu__tokenize(tpl, tl, toks, 4096);
+            b = ns_now(); ns[ST_TOKENIZE] += b - a; a = b;
+            if (nt != SIZE_MAX) {
+                uint64_t h1, h2;
+                sink += hu__simhash_tokens(tpl, toks, nt);
+                b = ns_now(); ns[ST_SIMHASH] += b - a; a = b;
+                hu__head_tail_tokens(tpl, toks, nt, &h1, &h2);
+                sink += h1 ^ h2;
+                b = ns_now(); ns[ST_HEADTAIL] += b - a; a = b;
+                sink += (uint64_t)hu__lang_guess_tokens(tpl, tl, toks, nt);
+                b = ns_now(); ns[ST_LANG] += b - a; a = b;
+            }
+            float sum[HU_TARGET_COUNT] = { 0 };
+            sink += hu_targets_scan(tg, ts, scan, sl, sum, NULL, 0);
+            b = ns_now(); ns[ST_TARGETS] += b - a; a = b;
+            (*prompts)++;
+        }
+        if (ev.system.ptr != NULL) {
+            sink += hu_text_template(ev.system.ptr, ev.system.len, tpl, cap);
+            ns[ST_SYSTEM] += ns_now() - a;
+        }
+    }
+    (void)sink;
+    hu_observer_destroy(obs);
+    hu_targets_scratch_destroy(ts);
+    hu_targets_destroy(tg);
+    hu_fx_worker_destroy(fw);
+    hu_features_destroy(fx);
+    hu_ingest_destroy(ing);
+    free(tpl);
+    free(scan);
+    return lines;
+}
+
+/* The passes `runs` times; each stage's minimum over the runs is printed
+ * (the machine is shared: the minimum is the run least disturbed). */
+static void stage_breakdown(int runs)
+{
+    uint64_t best[N_STAGES], prompts = 0, lines = 0;
+    for (int s = 0; s < N_STAGES; s++)
+        best[s] = UINT64_MAX;
+    for (int r = 0; r < runs; r++) {
+        uint64_t ns[N_STAGES] = { 0 };
+        prompts = 0;
+        lines = 0;
+        for (int mode = 0; mode < 3; mode++)
+            lines += stage_pass(mode, ns, &prompts);
+        lines /= 3;
+        ns[ST_INGEST] /= 3;
+        for (int s = 0; s < N_STAGES; s++)
+            if (ns[s] < best[s])
+                best[s] = ns[s];
+    }
+    double per = lines ? 1e-3 / (double)lines : 0;
+    uint64_t text = 0;
+    for (int s = ST_CHARS; s <= ST_SYSTEM; s++)
+        text += best[s];
+    printf("where a line's time goes (us per line; %llu lines, %llu prompts; minimum of %d runs):\n",
+           (unsigned long long)lines, (unsigned long long)prompts, runs);
+    for (int s = 0; s < N_STAGES; s++) {
+        printf("  %-44s %8.3f\n", stage_names[s], (double)best[s] * per);
+        if (s == ST_SYSTEM)
+            printf("  %-44s %8.3f\n", "  text stages, sum", (double)text * per);
+    }
+    printf("  %-44s %8.3f\n", "profile update (observe - features)",
+           ((double)best[ST_OBSERVE] - (double)best[ST_EXTRACT]) * per);
+}
+
+/* Is `key` in the comma-separated list (NULL: everything)? */
+static int wanted(const char *only, const char *key)
+{
+    if (only == NULL)
+        return 1;
+    size_t n = strlen(key);
+    for (const char *p = only; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && strncmp(p, key, n) == 0)
+            return 1;
+        p += l + (e != NULL);
+    }
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -245,6 +426,7 @@ int main(int argc, char **argv)
 {
     size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 64;
     int runs = argc > 2 ? atoi(argv[2]) : 3;
+    const char *only = argc > 3 ? argv[3] : NULL;
     if (mb == 0 || runs < 1 || runs > 15)
         return 2;
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -320,8 +502,10 @@ int main(int argc, char **argv)
            total / 1e6, (unsigned long long)n_lines, (double)total / (double)n_lines, runs);
     printf("machine: %s, %ld cpus; commit %s\n", cpu, sysconf(_SC_NPROCESSORS_ONLN), HU_GIT_REV);
     printf("%-36s %9s %12s %14s\n", "parser", "MB/s", "lines/s", "check");
-    double mbs[N_WHICH];
+    double mbs[N_WHICH] = { 0 };
     for (int w = 0; w < N_WHICH; w++) {
+        if (!wanted(only, keys[w]))
+            continue;
         double t[15];
         uint64_t lines = 0, check = 0;
         for (int r = 0; r < runs; r++)
@@ -333,15 +517,21 @@ int main(int argc, char **argv)
                (unsigned long long)check);
         fflush(stdout);
     }
-    printf("huella ingest / simdjson every-value walk: %.0f%%   (target >= 40%%)\n",
-           100.0 * mbs[INGEST] / mbs[SIMD_WALK]);
-    printf("huella ingest: %.0f MB/s   (target >= 300 MB/s)\n", mbs[INGEST]);
-    printf("huella ingest + features + profiles: %.0f MB/s on one core (target >= 300 MB/s), "
-           "%.0f%% of the simdjson walk (target >= 40%%)\n",
-           mbs[INGEST_PROFILE], 100.0 * mbs[INGEST_PROFILE] / mbs[SIMD_WALK]);
-    printf("bytes per profile: struct %zu, table %.0f per account (%zu accounts)\n",
-           sizeof(struct hu_profile), prof_accounts ? (double)prof_table_bytes / (double)prof_accounts : 0.0,
-           prof_accounts);
+    if (mbs[INGEST] > 0 && mbs[SIMD_WALK] > 0)
+        printf("huella ingest / simdjson every-value walk: %.0f%%   (target >= 40%%)\n",
+               100.0 * mbs[INGEST] / mbs[SIMD_WALK]);
+    if (mbs[INGEST] > 0)
+        printf("huella ingest: %.0f MB/s   (target >= 300 MB/s)\n", mbs[INGEST]);
+    if (mbs[INGEST_PROFILE] > 0 && mbs[SIMD_WALK] > 0)
+        printf("huella ingest + features + profiles: %.0f MB/s on one core (target >= 300 MB/s), "
+               "%.0f%% of the simdjson walk (target >= 40%%)\n",
+               mbs[INGEST_PROFILE], 100.0 * mbs[INGEST_PROFILE] / mbs[SIMD_WALK]);
+    if (mbs[INGEST_PROFILE] > 0)
+        printf("bytes per profile: struct %zu, table %.0f per account (%zu accounts)\n",
+               sizeof(struct hu_profile), prof_accounts ? (double)prof_table_bytes / (double)prof_accounts : 0.0,
+               prof_accounts);
+    if (wanted(only, "stages"))
+        stage_breakdown(runs);
     unlink(p1);
     unlink(p2);
     unlink(p3);

@@ -1,0 +1,436 @@
+/*
+ * test_textref.c -- the text features against their slow reference.
+ *
+ * tests/unit/text_ref.h holds text.c, simhash.c and lang.c as they were
+ * before the fast paths (table-driven classes, byte-lane SimHash counters,
+ * fused scans...).  Every public function of those files must give exactly
+ * what its reference gives, byte for byte and bit for bit, on:
+ *
+ *   - the real prompts corpus (../shared/data/prompts, every .jsonl, many
+ *     languages; skipped when absent, the other inputs still run);
+ *   - generated prose like bench_json's (the benchmark's input);
+ *   - random sequences of pieces that exercise every mask (quotes, fences,
+ *     URLs, e-mail, hex, numbers in several scripts, names, CJK numerals);
+ *   - random bytes, and random "almost UTF-8": truncated, overlong,
+ *     surrogate, out-of-range and stray continuation sequences;
+ *   - small output capacities (where the normaliser cuts its output).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <cmocka.h>
+#include "features/lang.h"
+#include "features/simhash.h"
+#include "features/text.h"
+#include "text_ref.h"
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+#define CAP HU_TEXT_OUT_CAP(1u << 16)
+#define MAXTOK 8192
+static char out_a[CAP], out_b[CAP], scan_a[CAP], scan_b[CAP];
+static struct hu__token tok_a[MAXTOK], tok_b[MAXTOK];
+static uint64_t n_checked;
+
+/* First difference of two buffers, for the failure message. */
+static void same_bytes(const char *what, const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la == lb && memcmp(a, b, la) == 0)
+        return;
+    size_t i = 0;
+    while (i < la && i < lb && a[i] == b[i])
+        i++;
+    print_error("%s differs: lengths %zu vs %zu, first difference at byte %zu\n", what, la, lb, i);
+    fail();
+}
+
+/* Tokens, SimHash, head/tail and language of t[0..n) against the reference. */
+static void check_tokens(const char *t, size_t n)
+{
+    size_t na = hu__tokenize(t, n, tok_a, MAXTOK), nb = ref_tokenize(t, n, tok_b, MAXTOK);
+    assert_int_equal(na, nb);
+    if (na != SIZE_MAX)
+        assert_memory_equal(tok_a, tok_b, na * sizeof tok_a[0]);
+    /* the iterator, token by token */
+    size_t pa = 0, pb = 0, sa = 0, sb = 0;
+    int ca = 0, cb = 0, ra, rb;
+    do {
+        ra = hu__next_token(t, n, &pa, &sa, &ca);
+        rb = ref_next_token(t, n, &pb, &sb, &cb);
+        assert_int_equal(ra, rb);
+        assert_int_equal(pa, pb);
+        if (ra) {
+            assert_int_equal(sa, sb);
+            assert_int_equal(ca, cb);
+        }
+    } while (ra);
+    uint64_t seed = ((uint64_t)rnd() << 32) | rnd();
+    assert_int_equal(hu_text_simhash(t, n), ref_text_simhash(t, n));
+    assert_int_equal(hu_text_simhash_seeded(t, n, seed), ref_text_simhash_seeded(t, n, seed));
+    uint64_t h1, t1, h2, t2;
+    hu_text_head_tail(t, n, &h1, &t1);
+    ref_text_head_tail(t, n, &h2, &t2);
+    assert_int_equal(h1, h2);
+    assert_int_equal(t1, t2);
+    assert_int_equal(hu_lang_guess(t, n), ref_lang_guess(t, n));
+    if (na != SIZE_MAX) {
+        assert_int_equal(hu__simhash_tokens(t, tok_a, na), ref_simhash_tokens(t, tok_b, nb));
+        assert_int_equal(hu__simhash_tokens_seeded(t, tok_a, na, seed),
+                         ref_simhash_tokens_seeded(t, tok_b, nb, seed));
+        hu__head_tail_tokens(t, tok_a, na, &h1, &t1);
+        ref_head_tail_tokens(t, tok_b, nb, &h2, &t2);
+        assert_int_equal(h1, h2);
+        assert_int_equal(t1, t2);
+        assert_int_equal(hu__lang_guess_tokens(t, n, tok_a, na), ref_lang_guess_tokens(t, n, tok_b, nb));
+    }
+}
+
+/* Everything on one input text; the token consumers also on the raw text
+ * when raw_tokens (they must agree on any bytes, not only on normalised
+ * text). */
+static void check_text_opt(const char *p, size_t len, int raw_tokens)
+{
+    size_t sa = 0, sb = 0;
+    assert_int_equal(hu_text_chars(p, len), ref_text_chars(p, len));
+    size_t la = hu_text_normalise(p, len, out_a, CAP, scan_a, CAP, &sa);
+    size_t lb = ref_text_normalise(p, len, out_b, CAP, scan_b, CAP, &sb);
+    same_bytes("template", out_a, la, out_b, lb);
+    same_bytes("scan text", scan_a, sa, scan_b, sb);
+    la = hu_text_template(p, len, out_a, CAP);
+    lb = ref_text_template(p, len, out_b, CAP);
+    same_bytes("template alone", out_a, la, out_b, lb);
+    /* a small capacity cuts both outputs at the same place */
+    size_t cap = 1 + rnd() % (len + 8), scap = 1 + rnd() % (len + 8);
+    la = hu_text_normalise(p, len, out_a, cap, scan_a, scap, &sa);
+    lb = ref_text_normalise(p, len, out_b, cap, scan_b, scap, &sb);
+    same_bytes("cut template", out_a, la, out_b, lb);
+    same_bytes("cut scan text", scan_a, sa, scan_b, sb);
+    /* token consumers, on the normalised text and on the raw text */
+    lb = ref_text_normalise(p, len, out_b, CAP, NULL, 0, NULL);
+    check_tokens(out_b, lb);
+    if (raw_tokens)
+        check_tokens(p, len);
+    n_checked++;
+}
+
+static void check_text(const char *p, size_t len)
+{
+    check_text_opt(p, len, 1);
+}
+
+/* ---- inputs ------------------------------------------------------------------ */
+
+/* Decode the JSON string value of "text" in line into buf (UTF-8). */
+static size_t json_text(const char *line, char *buf, size_t cap)
+{
+    const char *p = strstr(line, "\"text\":");
+    size_t n = 0;
+    if (p == NULL)
+        return 0;
+    p += 7;
+    while (*p == ' ')
+        p++;
+    if (*p++ != '"')
+        return 0;
+    while (*p && *p != '"' && n + 8 < cap) {
+        if (*p != '\\') {
+            buf[n++] = *p++;
+            continue;
+        }
+        p++;
+        char e = *p++;
+        switch (e) {
+        case 'n': buf[n++] = '\n'; break;
+        case 't': buf[n++] = '\t'; break;
+        case 'r': buf[n++] = '\r'; break;
+        case 'b': buf[n++] = '\b'; break;
+        case 'f': buf[n++] = '\f'; break;
+        case 'u': {
+            unsigned cp = (unsigned)strtoul((char[5]){ p[0], p[1], p[2], p[3], 0 }, NULL, 16);
+            p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF && p[0] == '\\' && p[1] == 'u') {
+                unsigned lo = (unsigned)strtoul((char[5]){ p[2], p[3], p[4], p[5], 0 }, NULL, 16);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                }
+            }
+            if (cp < 0x80) {
+                buf[n++] = (char)cp;
+            } else if (cp < 0x800) {
+                buf[n++] = (char)(0xC0 | (cp >> 6));
+                buf[n++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                buf[n++] = (char)(0xE0 | (cp >> 12));
+                buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                buf[n++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                buf[n++] = (char)(0xF0 | (cp >> 18));
+                buf[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                buf[n++] = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default: buf[n++] = e; break;
+        }
+    }
+    return n;
+}
+
+static void corpus_matches_reference(void **state)
+{
+    (void)state;
+    const char *dir = "../shared/data/prompts";
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        skip();
+    static char text[1 << 16];
+    size_t files = 0, texts = 0;
+    struct dirent *e;
+    char *line = NULL;
+    size_t lcap = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 6, ".jsonl") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        files++;
+        while (getline(&line, &lcap, f) > 0) {
+            size_t n = json_text(line, text, sizeof text);
+            check_text_opt(text, n, texts % 8 == 0);
+            texts++;
+        }
+        fclose(f);
+    }
+    free(line);
+    closedir(d);
+    print_message("prompts corpus: %zu files, %zu texts\n", files, texts);
+    assert_true(texts > 1000);
+}
+
+/* bench_json's prose: words of several scripts, JSON escapes decoded. */
+static void bench_prose_matches_reference(void **state)
+{
+    (void)state;
+    static const char *const words[] = {
+        "explain", "the", "reasoning", "step", "by", "step", "for", "this", "answer", "grade",
+        "rubric", "function", "return", "value", "code", "python", "tool", "call", "result",
+        "caf\xc3\xa9", "na\xc3\xafve", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+        "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "\"quoted\"", "line\nbreak", "tab\there",
+        "\xf0\x9f\x98\x80", "data", "analysis",
+    };
+    static char text[4096];
+    for (int r = 0; r < 3000; r++) {
+        size_t n = 0, target = 150 + rnd() % 1000;
+        while (n < target) {
+            const char *w = words[rnd() % (sizeof words / sizeof words[0])];
+            size_t l = strlen(w);
+            memcpy(text + n, w, l);
+            n += l;
+            text[n++] = ' ';
+        }
+        check_text(text, n);
+    }
+}
+
+static const char *const pieces[] = {
+    "Explain", "step by step", "the reasoning", "behind", "this answer", "\"42\"", "'x'", "3.14",
+    "1,024", "1 234 567", "12_000", "Grade", "the response", "against", "the rubric", ".", "!", "?",
+    ":", ";", ",", " ", "  ", "\n", "\t", "\r\n", "por favor", "explica", "\xc2\xbf" "C\xc3\xb3mo?",
+    "se\xc3\xb1or", "\xe8\xa7\xa3\xe9\x87\x8a", "\xe4\xb8\x80\xe6\xad\xa5\xe4\xb8\x80\xe6\xad\xa5",
+    "\xe6\x80\x9d\xe8\x80\x83", "\xe3\x80\x82", "\xe4\xb8\x89\xe4\xb8\xaa", "\xe4\xb8\x89\xe5\x8d\x81",
+    "\xe4\xb8\x83", "\xe3\x82\xab\xe3\x82\xbf\xe3\x82\xab\xe3\x83\x8a", "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",
+    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "\xce\x91\xce\xb8\xce\xae\xce\xbd\xce\xb1",
+    "\xce\x86\xce\x88\xce\xa3", "\xc4\xb0stanbul", "\xc5\xb8", "\xc5\xbf", "\xd4\xb1\xd5\xa2",
+    "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",
+    "\xd9\xa1\xd9\xa2\xd9\xab\xd9\xa3", "\xdb\xb1\xdb\xb2", "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\x82",
+    "\xe0\xa5\xa7\xe0\xa5\xa8", "\xe0\xb8\xaa\xe0\xb8\xa7\xe0\xb8\xb1", "\xe1\x83\x90\xe1\x83\x91",
+    "\xef\xbc\xa1\xef\xbd\x82\xef\xbc\x91\xef\xbc\x92", "\xef\xbc\x8c", "\xef\xbc\x8e", "\xef\xbd\xa1",
+    "\xe2\x80\xa6", "\xe2\x80\x8b", "\xef\xbb\xbf", "\xc2\xad", "\xc2\xa0", "\xe3\x80\x80",
+    "\xe2\x80\xaf", "\xe2\x80\x89", "e\xcc\x81", "```python\nprint(1)\n```", "```", "`code`", "`",
+    "``", "https://example.com/a?b=c", "HTTP://X.ORG/p).", "www.example.org,", "ftp://f.io/x\xe3\x80\x82",
+    "user@example.org", "a@b", "@", "0xdeadbeef", "0x1", "deadbeef01", "abcdefab-abcd-abcd-abcd-abcdefabcdef",
+    "550e8400-e29b-41d4-a716-446655440000", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "a.b.c.d.e",
+    "<num>", "<", ">", "<str>", "<x", "O'Brien", "don't", "l'homme", "'", "'tis", "\xe2\x80\x99",
+    "\xe2\x80\x9cquoted\xe2\x80\x9d", "\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\x9e" "an" "\xe2\x80\x9c",
+    "\xe2\x80\x98s\xe2\x80\x99", "\xc2\xab" "x" "\xc2\xbb", "\xc2\xab", "\xe3\x80\x8cq\xe3\x80\x8d",
+    "\xe3\x80\x8ex\xe3\x80\x8f", "\xef\xbc\x82y\xef\xbc\x82", "\"", "\"\"", "\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9",
+    "\xff\xfe", "\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf0\x9f\x98",
+    "\xe2\x82", "\xc3", "Tool", "bash", "the", "and", "de", "la", "que", "el", "John Smith", "Mary",
+    "A", "I", "USA", "McDonald", "Jos\xc3\xa9", "\xc3\x89mile", "_", "__init__", "x_1", "-", "--",
+    "+1", "%", "#", "$5", "100%", "3rd", "v2.0.1", "2026-01-12", "12:30", "a1b2c3d4e5f6g7h8",
+    "\xf0\xa0\x80\x80", "\xe3\x80\x87", "\xe9\x9b\xb6", "\xe5\x85\xa9", "\xe8\x90\xac",
+};
+#define N_PIECES (sizeof pieces / sizeof pieces[0])
+
+static void random_pieces_match_reference(void **state)
+{
+    (void)state;
+    static char text[1 << 14];
+    for (int r = 0; r < 8000; r++) {
+        size_t n = 0, k = 1 + rnd() % (r % 10 == 0 ? 400 : 40);
+        for (size_t i = 0; i < k; i++) {
+            const char *p = pieces[rnd() % N_PIECES];
+            size_t l = strlen(p);
+            if (n + l + 1 >= sizeof text)
+                break;
+            memcpy(text + n, p, l);
+            n += l;
+            if (rnd() % 3)
+                text[n++] = ' ';
+        }
+        check_text(text, n);
+    }
+}
+
+/* Random bytes weighted towards what the scanners branch on. */
+static void random_bytes_match_reference(void **state)
+{
+    (void)state;
+    static const char special[] = " \n\t'\"`<>@._%+-0123456789aAzZxX:;.!?,()[]{}/\\";
+    static const unsigned char lead[] = { 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xC3, 0xCE, 0xD0, 0xDF, 0xE0,
+                                          0xE2, 0xE3, 0xE4, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF };
+    static char text[1024];
+    for (int r = 0; r < 6000; r++) {
+        size_t n = rnd() % sizeof text;
+        int mode = r % 4;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t x = rnd();
+            if (mode == 0)
+                text[i] = (char)x;                                  /* any byte */
+            else if (mode == 1 || x % 4 != 0)
+                text[i] = special[(x >> 8) % (sizeof special - 1)];
+            else if (x % 16 == 4)
+                text[i] = (char)lead[(x >> 8) % sizeof lead];
+            else
+                text[i] = (char)(0x80 | ((x >> 8) & 0x3F));         /* continuation */
+        }
+        check_text(text, n);
+    }
+}
+
+/* Random code points from every range the classes and folding look at,
+ * encoded correctly (mode 0) or with random damage (mode 1). */
+static void random_code_points_match_reference(void **state)
+{
+    (void)state;
+    static const uint32_t ranges[][2] = {
+        { 0x20, 0x7E }, { 0x80, 0x24F }, { 0x250, 0x36F }, { 0x370, 0x52F }, { 0x530, 0x6FF },
+        { 0x900, 0x97F }, { 0xE00, 0xE7F }, { 0x10A0, 0x11FF }, { 0x1680, 0x1680 }, { 0x1AB0, 0x1EFF },
+        { 0x2000, 0x206F }, { 0x20D0, 0x20FF }, { 0x3000, 0x31FF }, { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF },
+        { 0xAC00, 0xD7AF }, { 0xD800, 0xDFFF }, { 0xF900, 0xFAFF }, { 0xFE00, 0xFFFF },
+        { 0x10000, 0x1FFFF }, { 0x20000, 0x2FA1F }, { 0x10FFF0, 0x10FFFF },
+    };
+    static char text[4096];
+    for (int r = 0; r < 6000; r++) {
+        size_t n = 0, k = rnd() % 400;
+        for (size_t i = 0; i < k; i++) {
+            const uint32_t *g = ranges[rnd() % (sizeof ranges / sizeof ranges[0])];
+            uint32_t cp = g[0] + rnd() % (g[1] - g[0] + 1);
+            if (rnd() % 4 == 0)
+                cp = (uint32_t)" '\"`<>.@0a"[rnd() % 10];
+            char b[4];
+            size_t l;
+            if (cp < 0x80) {
+                b[0] = (char)cp;
+                l = 1;
+            } else if (cp < 0x800) {
+                b[0] = (char)(0xC0 | (cp >> 6));
+                b[1] = (char)(0x80 | (cp & 0x3F));
+                l = 2;
+            } else if (cp < 0x10000) {
+                b[0] = (char)(0xE0 | (cp >> 12));
+                b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                b[2] = (char)(0x80 | (cp & 0x3F));
+                l = 3;
+            } else {
+                b[0] = (char)(0xF0 | (cp >> 18));
+                b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                b[3] = (char)(0x80 | (cp & 0x3F));
+                l = 4;
+            }
+            if (r % 2 == 1 && rnd() % 8 == 0)
+                l = 1 + rnd() % l;                                   /* truncated */
+            if (n + l > sizeof text)
+                break;
+            memcpy(text + n, b, l);
+            n += l;
+        }
+        check_text(text, n);
+    }
+}
+
+/* The decoder on every 1- and 2-byte sequence and on random longer ones. */
+static void decoder_matches_reference(void **state)
+{
+    (void)state;
+    unsigned char b[4];
+    for (unsigned x = 0; x < 65536; x++) {
+        b[0] = (unsigned char)(x >> 8);
+        b[1] = (unsigned char)x;
+        for (size_t len = 1; len <= 2; len++) {
+            size_t aa, ab;
+            assert_int_equal(hu__utf8_decode(b, len, &aa), ref_utf8_decode(b, len, &ab));
+            assert_int_equal(aa, ab);
+        }
+    }
+    for (int r = 0; r < 1000000; r++) {
+        uint32_t x = rnd(), y = rnd();
+        b[0] = (unsigned char)(0xC0 | x);
+        b[1] = (unsigned char)(x >> 8);
+        b[2] = (unsigned char)(x >> 16);
+        b[3] = (unsigned char)(y);
+        if (y & 0x100)
+            b[1] = (unsigned char)(0x80 | (b[1] & 0x3F));
+        if (y & 0x200)
+            b[2] = (unsigned char)(0x80 | (b[2] & 0x3F));
+        if (y & 0x400)
+            b[3] = (unsigned char)(0x80 | (b[3] & 0x3F));
+        size_t len = 1 + (y >> 12) % 4, aa, ab;
+        assert_int_equal(hu__utf8_decode(b, len, &aa), ref_utf8_decode(b, len, &ab));
+        assert_int_equal(aa, ab);
+    }
+    for (uint32_t cp = 0; cp < 0x110000; cp++) {
+        assert_int_equal(hu__is_han(cp), ref_is_han(cp));
+        assert_int_equal(hu__is_cjk(cp), ref_is_cjk(cp));
+        assert_int_equal(hu__is_letter(cp), ref_is_letter(cp));
+    }
+}
+
+static int report(void **state)
+{
+    (void)state;
+    print_message("texts checked against the reference: %llu\n", (unsigned long long)n_checked);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decoder_matches_reference),
+        cmocka_unit_test(bench_prose_matches_reference),
+        cmocka_unit_test(random_pieces_match_reference),
+        cmocka_unit_test(random_bytes_match_reference),
+        cmocka_unit_test(random_code_points_match_reference),
+        cmocka_unit_test(corpus_matches_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, report);
+}
