@@ -239,6 +239,56 @@ static void bucket_prepare(struct hu_pairs *p)
     p->bucket_ready = 1;
 }
 
+/* Pairs are cut by a into HU_PAIRS_BUCKETS contiguous ranges of account
+ * numbers (an American-flag partition, as the postings): sorting each
+ * range by (a, b) then sorts them all, and no step sorts more than one
+ * range (7.4 M pairs at scale 1: a single sort took a 1.0 s step). */
+static unsigned pair_bucket(const struct hu_pairs *p, uint32_t a)
+{
+    return (unsigned)(((uint64_t)a * HU_PAIRS_BUCKETS) / ((uint64_t)p->max_a + 1));
+}
+
+static void pairs_partition(struct hu_pairs *p)
+{
+    hu_free(p->slots);   /* the index is done with: every pair exists */
+    p->slots = NULL;
+    p->n_slots = 0;
+    p->max_a = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->pairs[i].a > p->max_a)
+            p->max_a = p->pairs[i].a;
+    size_t count[HU_PAIRS_BUCKETS] = { 0 }, next[HU_PAIRS_BUCKETS];
+    for (size_t i = 0; i < p->n; i++)
+        count[pair_bucket(p, p->pairs[i].a)]++;
+    size_t at = 0;
+    for (unsigned b = 0; b < HU_PAIRS_BUCKETS; b++) {
+        p->sstart[b] = next[b] = at;
+        at += count[b];
+    }
+    p->sstart[HU_PAIRS_BUCKETS] = at;
+    for (unsigned b = 0; b < HU_PAIRS_BUCKETS; b++)
+        while (next[b] < p->sstart[b + 1]) {
+            unsigned d = pair_bucket(p, p->pairs[next[b]].a);
+            if (d == b) {
+                next[b]++;
+            } else {
+                struct hu_pair t = p->pairs[next[d]];
+                p->pairs[next[d]++] = p->pairs[next[b]];
+                p->pairs[next[b]] = t;
+            }
+        }
+    p->sorting = 1;
+    p->sbucket = 0;
+}
+
+static void pairs_sort_bucket(struct hu_pairs *p)
+{
+    size_t lo = p->sstart[p->sbucket], hi = p->sstart[p->sbucket + 1];
+    if (hi > lo + 1)
+        hu_sort(p->pairs + lo, hi - lo, sizeof *p->pairs, cmp_pair);
+    p->sbucket++;
+}
+
 int hu_pairs_step(struct hu_pairs *p, uint64_t budget, int *done)
 {
     uint64_t spent = 0;
@@ -276,7 +326,15 @@ int hu_pairs_step(struct hu_pairs *p, uint64_t budget, int *done)
         hu_pairs_fini(p);
         return rc;
     }
-    *done = p->bucket >= HU_PAIRS_BUCKETS;
+    /* every group linked: the pairs are sorted by (a, b) the same way,
+     * cut by a's range into buckets in place, one bucket sorted per step */
+    if (p->bucket >= HU_PAIRS_BUCKETS && !spent) {
+        if (!p->sorting)
+            pairs_partition(p);
+        else if (p->sbucket < HU_PAIRS_BUCKETS)
+            pairs_sort_bucket(p);
+    }
+    *done = p->bucket >= HU_PAIRS_BUCKETS && p->sorting && p->sbucket >= HU_PAIRS_BUCKETS;
     return HU_OK;
 }
 
@@ -287,8 +345,12 @@ void hu_pairs_end(struct hu_pairs *p)
     p->n_slots = 0;
     p->post = NULL;
     p->n_post = p->next = p->bend = 0;
-    if (p->n)
+    /* steps not taken to the end: sort what is left at once */
+    if (!p->sorting && p->n)
         hu_sort(p->pairs, p->n, sizeof *p->pairs, cmp_pair);
+    else
+        while (p->sbucket < HU_PAIRS_BUCKETS)
+            pairs_sort_bucket(p);
 }
 
 int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_config *cfg,

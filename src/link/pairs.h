@@ -122,6 +122,12 @@ struct hu_pairs {
     unsigned bucket;
     int bucket_ready;
     size_t bend, next;
+    /* then the pairs' sort: cut by a into ranges [sstart[b], sstart[b+1]),
+     * sbucket the next range to sort */
+    int sorting;
+    unsigned sbucket;
+    uint32_t max_a;
+    size_t sstart[HU_PAIRS_BUCKETS + 1];
 };
 
 /* Rarity factor of a group of m accounts sharing a thing of `kind`. */
@@ -140,8 +146,11 @@ HU_MUST_CHECK int hu_pairs_build(struct hu_pairs *p, const struct hu_pairs_confi
  *          such sort, O(P/256 log)), then links its groups until about
  *          `budget` postings and candidate pairs were handled (a group is
  *          never split: at most pair_cap^2/2 or 2 x hub_max evaluations
- *          over the budget); *done = 1 when no bucket is left;
- *   end    sorts the pairs (O(pairs log pairs)).
+ *          over the budget); after the last bucket, one step cuts the
+ *          pairs by account range in place (O(pairs)) and each later step
+ *          sorts one range; *done = 1 when the pairs are sorted;
+ *   end    frees the build's index (and sorts whatever the steps did not,
+ *          so that an end after any step leaves sorted pairs).
  * begin, steps until done, end give exactly hu_pairs_build's result, and
  * the postings must stay alive and unchanged until end.  HU_OK or
  * HU_ENOMEM (p is then freed: call nothing else but hu_pairs_fini). */

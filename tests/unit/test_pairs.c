@@ -161,6 +161,10 @@ static void steps_equal_one_build(void **state)
     assert_int_equal(hu_pairs_build(&one, &c, ps, NP), HU_OK);
     assert_true(one.n > 1000);
     assert_true(one.hub_groups > 0);
+    /* sorted by (a, b), each pair once: what campaigns rely on */
+    for (size_t i = 1; i < one.n; i++)
+        assert_true(one.pairs[i - 1].a < one.pairs[i].a ||
+                    (one.pairs[i - 1].a == one.pairs[i].a && one.pairs[i - 1].b < one.pairs[i].b));
     const uint64_t budgets[] = { 1, 7, 100, 5000 };
     for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
         struct hu_posting *rs = malloc(NP * sizeof *rs);
