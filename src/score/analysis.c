@@ -629,8 +629,10 @@ static int dump_graph(const char *path, const struct hu_pairs *pairs, const char
  *   PROFILES  per account: usage, behaviour, concealment, postings   sliced by accounts
  *   TOKENS    fingerprint tokens of every account                     one step
  *   SORT      postings cut into buckets in place (hu_pairs_begin)     one step, O(P)
- *   PAIRS     each bucket sorted, then linked group by group          sliced by buckets and pairs
- *   PAIRS_END pairs sorted, the graph dumped if asked                 one step
+ *   PAIRS     each bucket sorted, then linked group by group;         sliced by buckets and pairs
+ *             then the pairs cut by account range, a range sorted     one step each
+ *             per step
+ *   PAIRS_END the graph dumped if asked                               one step
  *   CAMPAIGNS partners' indicators, campaigns, scores                 one step
  *   EVIDENCE  indicators, evidence, bindings, this run's library      one step
  *
@@ -719,7 +721,7 @@ int hu_analysis_finish_begin(struct hu_analysis *a)
     return HU_OK;
 }
 
-/* Pairs sorted (hu_pairs_end), the graph dumped if asked. */
+/* The pair build's index freed (hu_pairs_end), the graph dumped if asked. */
 static int finish_pairs_end(struct hu_analysis *a, struct hu_finish_job *j)
 {
     double t0 = now_s();
