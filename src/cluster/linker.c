@@ -101,6 +101,7 @@ static int on_summary(void *ctx, const struct hu_tp_msg *m)
         g->corrupt++;          /* never trusted: skipped and counted */
         return 0;
     }
+    hu_profile_fini(&g->tmp->prof);   /* only its account hash is kept, below */
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 4096;
         struct item *v = hu_realloc(g->v, cap * sizeof *v);
@@ -298,6 +299,7 @@ static int run_once(struct hu_tp *tp, const struct hu_linker_opts *o, const stru
         if (hu_summary_decode(g.tmp, g.v[i].bytes, g.v[i].len) != HU_OK)
             continue;
         rc = hu_observer_import_profile(obs, g.tmp->id, g.tmp->id_len, &g.tmp->prof);
+        hu_profile_fini(&g.tmp->prof);   /* imported as a copy */
         for (size_t e = 0; e < g.tmp->n_ent; e++)
             hu_observer_import_entity(obs, (enum hu_dict_kind)g.tmp->ent[e].kind, g.tmp->ent[e].hash,
                                       g.tmp->ent[e].value, g.tmp->ent[e].len);
