@@ -74,7 +74,7 @@
  * so 32 inline items (256 bytes instead of 11 x 72 = 792) hold nearly
  * every account, and the rest pay one 792-byte side block.  Not part of
  * the serialized format. */
-#define HU_PROFILE_SET_POOL 32u
+#define HU_PROFILE_SET_POOL 34u
 
 /* Slots of the observer's "recently remembered" filter in front of the
  * entity dictionary (observer.c): 4,096 keys, 32 KiB, stays in L2. */
