@@ -404,6 +404,15 @@ static struct hu_profile_model *model_slot(struct hu_profile *p, uint64_t mh)
     return s;
 }
 
+int hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item)
+{
+    if (!p || (unsigned)s >= HU_PSET_COUNT || !item)
+        return HU_EINVAL;
+    uint64_t items[HU_PSET_COUNT] = { 0 };
+    items[s] = item;
+    return sets_add(p, items);
+}
+
 /* ---- observe ----------------------------------------------------------- */
 
 static uint64_t quantise_target(float t)

@@ -290,6 +290,10 @@ double   hu_profile_max_tokens_mean(const struct hu_profile *p);
  * for s < HU_PSET_COUNT (NULL otherwise).  O(k). */
 const struct hu_kmv *hu_profile_set(const struct hu_profile *p, enum hu_pset s,
                                     struct hu_kmv *scratch);
+/* Add item (!= 0) to bounded set s, as observe does (for importers and
+ * tests that build profiles by hand).  HU_OK; HU_EINVAL (bad set or item
+ * 0); HU_ENOMEM (p unchanged).  O(k). */
+HU_MUST_CHECK int hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item);
 /* Estimated distinct items of a bounded set. */
 double   hu_profile_set_count(const struct hu_profile *p, enum hu_pset s);
 /* The model slot of model_hash, or NULL. */
