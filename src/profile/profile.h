@@ -151,6 +151,8 @@ struct hu_profile {
     uint32_t n_gaps;            /* gaps <= HU_PROFILE_SESSION_GAP_MS */
     uint32_t n_burst_gaps;      /* gaps < HU_PROFILE_BURST_GAP_MS */
     uint32_t n_breaks;          /* gaps > HU_PROFILE_SESSION_GAP_MS */
+    uint32_t n_model_evictions; /* model slots given to a newer model (here: fills
+                                 * an alignment hole) */
     uint64_t gap_sum, gap_sumsq;/* of in-session gaps, 10 ms units */
     uint64_t lg_sum, lg_sumsq;  /* of log2(1+gap ms), 1/256 units */
 
@@ -194,8 +196,6 @@ struct hu_profile {
     /* ---- traffic per model over time ---- */
     int64_t  ring_end;          /* newest 6-hour bucket index; INT64_MIN if none */
     uint16_t ring_total[HU_PROFILE_RING];   /* all requests per bucket */
-    uint32_t n_model_evictions;
-    uint32_t pad_;
     struct hu_profile_model model[HU_PROFILE_NMODELS];
 
     struct hu_profile_facts facts;
