@@ -36,8 +36,13 @@
  * when dead bytes pass the live ones the arena is rebuilt (O(live),
  * amortised O(1) per eviction), so memory stays within 2x the live ids.
  * Memory at the bound: max * (sizeof(struct hu_profile) + 57 + 2 * id
- * bytes) + pages rounding, see docs/reliability.md for the measured
- * whole-process figure.
+ * bytes) + pages rounding, plus 808 bytes for each held account whose sets
+ * left the pool (profile.h; none at seed-2026 scale 0.01), see
+ * docs/reliability.md for the measured whole-process figure.
+ *
+ * Side blocks: a profile may own one (set_big).  The table frees it when
+ * the record is evicted (before the newcomer's init), when drain_to()
+ * frees the record's page, and in destroy(); memory() counts it.
  */
 #include <string.h>
 #include "profile/profile_table.h"
