@@ -42,6 +42,13 @@ done
 mkdir -p "$W/bin"
 cp "$H" "$W/bin/huella.new" && mv "$W/bin/huella.new" "$W/bin/huella"
 cp "$FLOOR" "$W/bin/bench_floor.new" && mv "$W/bin/bench_floor.new" "$W/bin/bench_floor"
+# and the target model the build tree's binary would use (a copied binary
+# looks for it beside itself: $W/bin/../targets.model, cli.h)
+if [ -f "$(dirname "$H")/../targets.model" ]; then
+    cp "$(dirname "$H")/../targets.model" "$W/targets.model.new" && mv "$W/targets.model.new" "$W/targets.model"
+else
+    rm -f "$W/targets.model"
+fi
 H=$W/bin/huella; FLOOR=$W/bin/bench_floor
 command -v zstd >/dev/null || { echo "bench_scale: zstd missing (make deps)" >&2; exit 2; }
 
