@@ -121,27 +121,23 @@ int main(int argc, char **argv)
     struct hu_req_features *fs = malloc(1024 * sizeof *fs);
     for (uint64_t i = 0; i < 1024; i++)
         request(&evs[i], &fs[i], i, 0);
-    hu_profile_init(p, 1);
-    BENCH("profile observe (5 templates, 3 IPs)", N / 2, (hu_profile_fini(p), hu_profile_init(p, 1)),
-          sink += (uint64_t)hu_profile_observe_request(p, &evs[i & 1023], &fs[i & 1023]);
+    BENCH("profile observe (5 templates, 3 IPs)", N / 2, hu_profile_init(p, 1),
+          hu_profile_observe_request(p, &evs[i & 1023], &fs[i & 1023]);
           evs[i & 1023].ts_ms += 7000 * 1024 * ((i & 1023) == 1023));
     for (uint64_t i = 0; i < 1024; i++)
         request(&evs[i], &fs[i], i, 1);
-    BENCH("profile observe (all templates/IPs new)", N / 4, (hu_profile_fini(p), hu_profile_init(p, 1)),
+    BENCH("profile observe (all templates/IPs new)", N / 4, hu_profile_init(p, 1),
           fs[i & 1023].template_hash += 1024 * ((i & 1023) == 0);
           fs[i & 1023].ip_hash += 1024 * ((i & 1023) == 0);
-          sink += (uint64_t)hu_profile_observe_request(p, &evs[i & 1023], &fs[i & 1023]));
+          hu_profile_observe_request(p, &evs[i & 1023], &fs[i & 1023]));
     uint8_t buf[HU_PROFILE_SERIALIZED_MAX];
     size_t n = hu_profile_serialize(p, buf, sizeof buf);
     struct hu_profile *q = malloc(sizeof *q);
-    hu_profile_init(q, 1);
     BENCH("profile serialize", N / 100, (void)0, sink += hu_profile_serialize(p, buf, sizeof buf));
     BENCH("profile deserialize_safe (+validate)", N / 100, (void)0,
-          (hu_profile_fini(q), sink += (uint64_t)hu_profile_deserialize_safe(q, buf, n)));
+          sink += (uint64_t)hu_profile_deserialize_safe(q, buf, n));
     struct hu_profile *r = malloc(sizeof *r);
-    hu_profile_init(r, 1);
-    BENCH("profile merge", N / 100, (hu_profile_fini(r), sink += (uint64_t)hu_profile_copy(r, p)),
-          sink += (uint64_t)hu_profile_merge(r, q));
+    BENCH("profile merge", N / 100, memcpy(r, p, sizeof *r), sink += (uint64_t)hu_profile_merge(r, q));
 
     /* table: 100k accounts, 1 request each (fresh memory: page faults dominate) */
     struct hu_profile_table *t = NULL;
@@ -155,7 +151,7 @@ int main(int argc, char **argv)
         struct hu_profile *x;
         if (hu_profile_table_get(t, id, (size_t)len, &x, NULL) != 0)
             return 1;
-        sink += (uint64_t)hu_profile_observe_request(x, &evs[i & 1023], &fs[i & 1023]);
+        hu_profile_observe_request(x, &evs[i & 1023], &fs[i & 1023]);
     }
     double per = (now_ns() - t0) / (double)NA;
     printf("%-44s %10.1f ns\n", "table get-or-create + observe (100k accts)", per);
@@ -171,9 +167,9 @@ int main(int argc, char **argv)
     printf("%-44s %10zu\n", "  of which struct hu_hll", sizeof(struct hu_hll));
     printf("%-44s %10zu\n", "  of which struct hu_ss", sizeof(struct hu_ss));
     printf("%-44s %10zu\n", "  of which 2 x struct hu_minhash", 2 * sizeof(struct hu_minhash));
-    printf("%-44s %10zu\n", "  of which the set pool (11 sets)", sizeof p->set_pool + 24);
+    printf("%-44s %10zu\n", "  of which 11 x struct hu_kmv", HU_PSET_COUNT * sizeof(struct hu_kmv));
     printf("%-44s %10zu\n", "  of which model slots", sizeof p->model);
-    printf("%-44s %10zu\n", "side bytes, heavy profile (set_big)", hu_profile_side_bytes(p));
+    printf("%-44s %10zu\n", "profile heap bytes beyond sizeof", (size_t)0);
     printf("%-44s %10.0f\n", "table bytes per account (100k)",
            (double)hu_profile_table_memory(t) / (double)NA);
     printf("%-44s %10zu\n", "serialized, heavy profile", n);
@@ -181,13 +177,9 @@ int main(int argc, char **argv)
     hu_profile_init(&e, 1);
     printf("%-44s %10zu\n", "serialized, empty profile", hu_profile_serialized_size(&e));
     hu_profile_init(&e, 1);
-    sink += (uint64_t)hu_profile_observe_request(&e, &evs[0], &fs[0]);
+    hu_profile_observe_request(&e, &evs[0], &fs[0]);
     printf("%-44s %10zu\n", "serialized, one-request profile", hu_profile_serialized_size(&e));
     hu_profile_table_destroy(t);
-    hu_profile_fini(&e);
-    hu_profile_fini(p);
-    hu_profile_fini(q);
-    hu_profile_fini(r);
     free(p);
     free(q);
     free(r);

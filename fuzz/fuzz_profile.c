@@ -38,7 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(b + HU__SKETCH_HDR, data + 2, pl);
         hu__sketch_hdr_put(b, "HUpf", HU_PROFILE_VERSION, HU_PSET_COUNT, data[1], (uint32_t)pl);
     }
-    hu_profile_fini(&p);            /* the previous input's side block, if any */
     int rc = hu_profile_deserialize_safe(&p, b, len);
     if (rc > 0) {
         FUZZ_CHECK((size_t)rc <= len);

@@ -152,7 +152,6 @@ static int on_summary(void *ctx, const struct hu_tp_msg *m)
         return 0;
     } else {
         h = st->tmp->prof.account_hash;
-        hu_profile_fini(&st->tmp->prof);   /* only its account hash and first_seq are kept */
     }
     if (m->len == 0 && !hu_u64map_get(&st->idx, h))
         return 0;
@@ -433,7 +432,6 @@ static int analyse(struct hu_tp *tp, const struct hu_linker_opts *o, const struc
         if (hu_summary_decode(st->tmp, order[i]->bytes, order[i]->len) != HU_OK)
             continue;
         rc = hu_observer_import_profile(obs, st->tmp->id, st->tmp->id_len, &st->tmp->prof);
-        hu_profile_fini(&st->tmp->prof);   /* imported as a copy */
         for (size_t e = 0; e < st->tmp->n_ent; e++)
             hu_observer_import_entity(obs, (enum hu_dict_kind)st->tmp->ent[e].kind, st->tmp->ent[e].hash,
                                       st->tmp->ent[e].value, st->tmp->ent[e].len);

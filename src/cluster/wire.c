@@ -165,7 +165,6 @@ static void add_entity(struct hu_summary *s, const struct hu_entity_dict *const 
 
 void hu_summary_collect_entities(struct hu_summary *s, const struct hu_entity_dict *const *dicts, size_t n)
 {
-    struct hu_kmv ks_;
     static const struct { int pset; enum hu_dict_kind kind; } map[] = {
         { HU_PSET_IP, HU_DICT_IP }, { HU_PSET_PREFIX, HU_DICT_PREFIX },
         { HU_PSET_CLIENT_FP, HU_DICT_CLIENT_FP }, { HU_PSET_HEADERS_FP, HU_DICT_HEADERS_FP },
@@ -173,7 +172,7 @@ void hu_summary_collect_entities(struct hu_summary *s, const struct hu_entity_di
     };
     s->n_ent = 0;
     for (size_t m = 0; m < sizeof map / sizeof map[0]; m++) {
-        const struct hu_kmv *k = hu_profile_set(&s->prof, map[m].pset, &ks_);
+        const struct hu_kmv *k = &s->prof.set[map[m].pset];
         for (unsigned i = 0; i < k->n; i++)
             add_entity(s, dicts, n, map[m].kind, k->h[i]);
     }
@@ -219,10 +218,9 @@ int hu_summary_decode(struct hu_summary *s, const void *buf, size_t len)
     const char *pb = get_bytes(&c, plen);
     if (c.bad || !s->id_len || hu_profile_deserialize_safe(&s->prof, pb, plen) != (int)plen)
         return HU_ECORRUPT;
-    /* from here s->prof may own a side block: freed on every failure below */
     size_t n = (size_t)get(&c, 2);
     if (n > HU_SUMMARY_MAX_ENTITIES)
-        goto corrupt;
+        return HU_ECORRUPT;
     s->n_ent = 0;
     for (size_t i = 0; i < n; i++) {
         struct hu_summary_entity *e = &s->ent[s->n_ent];
@@ -231,15 +229,12 @@ int hu_summary_decode(struct hu_summary *s, const void *buf, size_t len)
         e->len = (uint8_t)get(&c, 1);
         e->value = get_bytes(&c, e->len);
         if (c.bad || e->kind >= HU_DICT_KIND_COUNT)
-            goto corrupt;
+            return HU_ECORRUPT;
         s->n_ent++;
     }
     if (c.bad || c.p != c.end || s->prof.account_hash != hu_hash(s->id, s->id_len))
-        goto corrupt;
+        return HU_ECORRUPT;
     return HU_OK;
-corrupt:
-    hu_profile_fini(&s->prof);
-    return HU_ECORRUPT;
 }
 
 /* ---- markers ---------------------------------------------------------------------- */

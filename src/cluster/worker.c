@@ -214,9 +214,7 @@ static int restore_summary(struct worker *w, const struct hu_summary *s, int dir
         rc = hu_profile_table_get(t, s->id, s->id_len, &p, &created);
     if (rc)
         return rc;
-    if (!created)
-        hu_profile_fini(p);          /* overwritten: its side block goes */
-    memcpy(p, &s->prof, sizeof *p);  /* a move: s->prof's side block is the table's now */
+    memcpy(p, &s->prof, sizeof *p);
     for (size_t i = 0; i < s->n_ent; i++)
         hu_observer_import_entity(w->obs, (enum hu_dict_kind)s->ent[i].kind, s->ent[i].hash, s->ent[i].value,
                                   s->ent[i].len);

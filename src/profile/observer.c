@@ -107,8 +107,10 @@ int hu_observer_import_profile(struct hu_observer *o, const char *id, size_t len
     int rc = hu_profile_table_get(o->table, id, len, &dst, &created);
     if (rc)
         return rc;
-    if (created)
-        return hu_profile_copy(dst, p);    /* p stays the caller's */
+    if (created) {
+        memcpy(dst, p, sizeof *dst);
+        return HU_OK;
+    }
     return hu_profile_merge(dst, p);
 }
 
@@ -272,18 +274,10 @@ static int observe_one(struct hu_observer *o, const struct hu_event *ev, int *cr
     if (o->zero_targets)
         memset(f.target, 0, sizeof f.target);
     if (ev->kind == HU_EV_ACCOUNT) {
-        rc = hu_profile_observe_account(p, ev, &f);
-        if (rc) {
-            o->c.lost++;       /* the profile is unchanged: counted, not folded */
-            return rc;
-        }
+        hu_profile_observe_account(p, ev, &f);
         o->c.account_events++;
     } else {
-        rc = hu_profile_observe_request(p, ev, &f);
-        if (rc) {
-            o->c.lost++;
-            return rc;
-        }
+        hu_profile_observe_request(p, ev, &f);
         o->last_f = f;
         o->last_p = p;
         o->last_request = 1;
@@ -626,19 +620,16 @@ static int merge_shards(struct hu_observer *o, struct run_shard *sh, unsigned n)
         const struct hu_profile_table *t = sh[best].obs->table;
         size_t len;
         const char *id = hu_profile_table_id(t, at[best], &len);
-        struct hu_profile *src = hu_profile_table_at(t, at[best]);
+        const struct hu_profile *src = hu_profile_table_at(t, at[best]);
         struct hu_profile *dst;
         int created;
         int rc = hu_profile_table_get(o->table, id, len, &dst, &created);
         if (rc)
             return rc;
-        if (created) {
-            hu_profile_move(dst, src);      /* the shard record is drained next */
-        } else {
-            rc = hu_profile_merge(dst, src);
-            if (rc)
-                return rc == HU_ENOMEM ? rc : HU_EINTERNAL;
-        }
+        if (created)
+            memcpy(dst, src, sizeof *dst);
+        else if (hu_profile_merge(dst, src) != HU_OK)
+            return HU_EINTERNAL;
         at[best]++;
         hu_profile_table_drain_to(sh[best].obs->table, at[best]);
     }

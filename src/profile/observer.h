@@ -143,10 +143,9 @@ void hu_observer_counts(const struct hu_observer *o, struct hu_observer_counts *
 
 /* ---- import: state built elsewhere (the cluster linker, src/cluster) ----- */
 
-/* Fold profile p of account id into the table (copied with
- * hu_profile_copy if new, merged with hu_profile_merge otherwise), exactly
- * as hu_observer_run merges its shards.  p stays the caller's (fini it).
- * HU_OK, HU_ENOMEM, HU_EFULL, HU_EINVAL. */
+/* Fold profile p of account id into the table (copied if new, merged with
+ * hu_profile_merge otherwise), exactly as hu_observer_run merges its
+ * shards.  HU_OK, HU_ENOMEM, HU_EFULL, HU_EINVAL. */
 HU_MUST_CHECK int hu_observer_import_profile(struct hu_observer *o, const char *id, size_t len,
                                              const struct hu_profile *p);
 /* Remember a printable entity value (as observe() would have). */

@@ -65,17 +65,6 @@
  * lines; a larger window admits more noise for little gain. */
 #define HU_PROFILE_PROBATION 16u
 
-/* Items of the bounded sets (profile.h) kept inline, all sets together.
- * An account holds one item in most of its 11 sets (one user agent, one
- * client fingerprint, one payment method) and up to 8 in the address sets:
- * at seed-2026 scale 0.01 the sets of an account hold 17 / 28 / 31 / 33
- * items in all at the 10th / 50th / 90th / 99th percentile (measured with
- * /tmp/dist2.py over the simulated events, see docs/internals/profile.md),
- * so 32 inline items (256 bytes instead of 11 x 72 = 792) hold nearly
- * every account, and the rest pay one 792-byte side block.  Not part of
- * the serialized format. */
-#define HU_PROFILE_SET_POOL 34u
-
 /* Slots of the observer's "recently remembered" filter in front of the
  * entity dictionary (observer.c): 4,096 keys, 32 KiB, stays in L2. */
 #define HU_OBS_REMEMBERED 4096u

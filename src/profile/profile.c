@@ -35,15 +35,12 @@
 #include "sketch/sketch_io.h"
 #include "core/hash.h"
 #include "core/assert.h"
-#include "core/alloc.h"
 
 _Static_assert(HU_KMV_K == HU_PROFILE_SET_K, "sketch and profile disagree on set size");
 _Static_assert(HU_SS_K == HU_PROFILE_TOP_TEMPLATES, "sketch and profile disagree on top-k");
 _Static_assert(HU_LANG_OTHER < HU_PROFILE_NLANG, "language enum grew");
 _Static_assert(HU_NET_EDUCATION < HU_PROFILE_NNET, "net class enum grew");
 _Static_assert(HU_PSET_COUNT <= 32, "set count must fit the serialized byte");
-_Static_assert(HU_PSET_COUNT <= 16, "set_sampled is 16 bits");
-_Static_assert(HU_PROFILE_SET_POOL <= 255, "set_n and the pool total are bytes");
 
 static const char *const pset_names[] = {
 #define HU__PSET_NAME(name, code, desc) code,
@@ -144,178 +141,9 @@ void hu_profile_init(struct hu_profile *p, uint64_t account_hash)
     hu_ss_init(&p->top_sentences);
     hu_minhash_init(&p->template_mh);
     hu_minhash_init(&p->slot_mh);
-    p->facts.signup_ts = INT64_MAX;   /* sets: memset is the empty pool */
-}
-
-void hu_profile_fini(struct hu_profile *p)
-{
-    if (!p)
-        return;
-    hu_free(p->set_big);
-    p->set_big = NULL;
-}
-
-int hu_profile_copy(struct hu_profile *dst, const struct hu_profile *src)
-{
-    hu_assert(dst && src);
-    struct hu_kmv *big = NULL;
-    if (src->set_big) {
-        big = hu_malloc(HU_PSET_COUNT * sizeof *big);
-        if (!big) {
-            hu_profile_init(dst, src->account_hash);
-            return HU_ENOMEM;
-        }
-        memcpy(big, src->set_big, HU_PSET_COUNT * sizeof *big);
-    }
-    memcpy(dst, src, sizeof *dst);
-    dst->set_big = big;
-    return HU_OK;
-}
-
-void hu_profile_move(struct hu_profile *dst, struct hu_profile *src)
-{
-    hu_assert(dst && src);
-    if (dst != src) {
-        memcpy(dst, src, sizeof *dst);
-        src->set_big = NULL;
-    }
-}
-
-/* What one malloc'd block costs beyond its bytes (glibc: an 8-byte header,
- * rounded to 16): counted so the memory figures stay honest. */
-#define HU__MALLOC_OVERHEAD 16u
-
-size_t hu_profile_side_bytes(const struct hu_profile *p)
-{
-    return p && p->set_big ? HU_PSET_COUNT * sizeof(struct hu_kmv) + HU__MALLOC_OVERHEAD : 0;
-}
-
-int hu_profile_sets_big(const struct hu_profile *p)
-{
-    return p && p->set_big != NULL;
-}
-
-/* ---- bounded sets: pool or set_big ------------------------------------
- *
- * In pool form set s is set_n[s] items at set_pool[off(s)], off(s) the sum
- * of set_n over the sets before it.  A change rebuilds the affected views
- * as struct hu_kmv, applies the sketch's own add/merge to them, and stores
- * all sets back (sets_store): so the sets behave exactly as HU_PSET_COUNT
- * struct hu_kmv would, whichever form holds them. */
-
-static unsigned pool_total(const struct hu_profile *p)
-{
-    unsigned n = 0;
-    for (unsigned s = 0; s < HU_PSET_COUNT; s++)
-        n += p->set_n[s];
-    return n;
-}
-
-static void pool_view(const struct hu_profile *p, unsigned s, unsigned off, struct hu_kmv *k)
-{
-    memset(k, 0, sizeof *k);
-    k->n = p->set_n[s];
-    k->sampled = (uint8_t)((p->set_sampled >> s) & 1u);
-    memcpy(k->h, p->set_pool + off, (size_t)k->n * sizeof *k->h);
-}
-
-const struct hu_kmv *hu_profile_set(const struct hu_profile *p, enum hu_pset s,
-                                    struct hu_kmv *scratch)
-{
-    if ((unsigned)s >= HU_PSET_COUNT)
-        return NULL;
-    if (p->set_big)
-        return &p->set_big[s];
-    unsigned off = 0;
-    for (unsigned j = 0; j < (unsigned)s; j++)
-        off += p->set_n[j];
-    pool_view(p, (unsigned)s, off, scratch);
-    return scratch;
-}
-
-/* All sets as struct hu_kmv into k[]. */
-static void sets_load(const struct hu_profile *p, struct hu_kmv k[HU_PSET_COUNT])
-{
-    if (p->set_big) {
-        memcpy(k, p->set_big, HU_PSET_COUNT * sizeof *k);
-        return;
-    }
-    unsigned off = 0;
-    for (unsigned s = 0; s < HU_PSET_COUNT; s++) {
-        pool_view(p, s, off, &k[s]);
-        off += p->set_n[s];
-    }
-}
-
-/* p's sets := k[] (k must not point into p).  Pool form while the items
- * fit, else set_big, allocated here.  HU_OK, or HU_ENOMEM with p
- * unchanged. */
-static int sets_store(struct hu_profile *p, const struct hu_kmv k[HU_PSET_COUNT])
-{
-    unsigned tot = 0;
-    for (unsigned s = 0; s < HU_PSET_COUNT; s++)
-        tot += k[s].n;
-    if (!p->set_big && tot > HU_PROFILE_SET_POOL) {
-        struct hu_kmv *big = hu_malloc(HU_PSET_COUNT * sizeof *big);
-        if (!big)
-            return HU_ENOMEM;
-        p->set_big = big;
-    }
-    if (p->set_big) {
-        memcpy(p->set_big, k, HU_PSET_COUNT * sizeof *k);
-        memset(p->set_n, 0, sizeof p->set_n);
-        memset(p->set_pool, 0, sizeof p->set_pool);
-        p->set_sampled = 0;
-        return HU_OK;
-    }
-    unsigned off = 0;
-    uint16_t sampled = 0;
-    for (unsigned s = 0; s < HU_PSET_COUNT; s++) {
-        p->set_n[s] = k[s].n;
-        if (k[s].sampled)
-            sampled = (uint16_t)(sampled | (1u << s));
-        memcpy(p->set_pool + off, k[s].h, (size_t)k[s].n * sizeof *k[s].h);
-        off += k[s].n;
-    }
-    memset(p->set_pool + off, 0, (HU_PROFILE_SET_POOL - off) * sizeof *p->set_pool);
-    p->set_sampled = sampled;
-    return HU_OK;
-}
-
-/* Add items[s] (0 = none) to set s, for every s.  HU_OK or HU_ENOMEM (p
- * unchanged).  O(k) per item; the pool is rebuilt only when an item can
- * change a set (not already held, and not ranked out of a sample). */
-static int sets_add(struct hu_profile *p, const uint64_t items[HU_PSET_COUNT])
-{
-    if (p->set_big) {
-        for (unsigned s = 0; s < HU_PSET_COUNT; s++)
-            if (items[s])
-                hu_kmv_add(&p->set_big[s], items[s]);
-        return HU_OK;
-    }
-    int change = 0;
-    unsigned off = 0;
-    for (unsigned s = 0; s < HU_PSET_COUNT && !change; s++) {
-        unsigned n = p->set_n[s];
-        uint64_t x = items[s];
-        if (x) {
-            int held = 0;
-            for (unsigned i = 0; i < n && !held; i++)
-                held = p->set_pool[off + i] == x;
-            if (!held && !(((p->set_sampled >> s) & 1u) &&
-                           hu_kmv_rank(x) > hu_kmv_rank(p->set_pool[off + n - 1])))
-                change = 1;
-        }
-        off += n;
-    }
-    if (!change)
-        return HU_OK;
-    struct hu_kmv k[HU_PSET_COUNT];
-    sets_load(p, k);
-    for (unsigned s = 0; s < HU_PSET_COUNT; s++)
-        if (items[s])
-            hu_kmv_add(&k[s], items[s]);
-    return sets_store(p, k);
+    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
+        hu_kmv_init(&p->set[i]);
+    p->facts.signup_ts = INT64_MAX;
 }
 
 /* ---- inter-arrival ----------------------------------------------------- */
@@ -404,15 +232,6 @@ static struct hu_profile_model *model_slot(struct hu_profile *p, uint64_t mh)
     return s;
 }
 
-int hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item)
-{
-    if (!p || (unsigned)s >= HU_PSET_COUNT || !item)
-        return HU_EINVAL;
-    uint64_t items[HU_PSET_COUNT] = { 0 };
-    items[s] = item;
-    return sets_add(p, items);
-}
-
 /* ---- observe ----------------------------------------------------------- */
 
 static uint64_t quantise_target(float t)
@@ -450,29 +269,11 @@ static void observe_sentence(struct hu_profile *p, uint64_t h)
     p->sent_probation_pos = (p->sent_probation_pos + 1) % HU_PROFILE_PROBATION;
 }
 
-int hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
-                               const struct hu_req_features *f)
+void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
+                                const struct hu_req_features *f)
 {
     hu_assert(p && ev);
     const int64_t ts = ev->ts_ms;
-
-    /* sets first: the one step that can fail, before anything changes */
-    uint64_t items[HU_PSET_COUNT] = { [HU_PSET_API_KEY] = span_hash(ev->api_key_id) };
-    if (f) {
-        items[HU_PSET_IP] = f->ip_hash;
-        items[HU_PSET_PREFIX] = f->prefix_hash;
-        items[HU_PSET_ASN] = f->asn;
-        items[HU_PSET_CLIENT_FP] = f->client_fp_hash;
-        items[HU_PSET_HEADERS_FP] = f->headers_fp_hash;
-        items[HU_PSET_UA] = f->ua_hash;
-        items[HU_PSET_UA_FAMILY] = f->ua_family_hash;
-        items[HU_PSET_PAYMENT] = f->payment_hash;
-        items[HU_PSET_SYSTEM] = f->system_hash;
-        items[HU_PSET_TOOLS] = f->tools_hash;
-    }
-    int rc = sets_add(p, items);
-    if (rc != HU_OK)
-        return rc;
 
     /* time and inter-arrival */
     if (p->n_req == 0) {
@@ -528,6 +329,9 @@ int hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
     }
     if (hu_span_present(ev->org_id) && ev->org_id.len)
         p->org_hash = span_hash(ev->org_id);
+    uint64_t key = span_hash(ev->api_key_id);
+    if (key)
+        hu_kmv_add(&p->set[HU_PSET_API_KEY], key);
 
     /* model traffic */
     uint64_t mh = f && f->model_hash ? f->model_hash : span_hash(ev->model);
@@ -548,7 +352,7 @@ int hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
     }
 
     if (!f)
-        return HU_OK;
+        return;
 
     /* text */
     if (f->template_hash) {
@@ -585,20 +389,25 @@ int hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
         inc32(&p->net[f->net_class]);
     for (unsigned t = 0; t < HU_TARGET_COUNT; t++)
         p->target_sum[t] = sat64(p->target_sum[t], quantise_target(f->target[t]));
-    return HU_OK;
+
+    /* sets */
+    const uint64_t items[HU_PSET_COUNT] = {
+        [HU_PSET_IP] = f->ip_hash,             [HU_PSET_PREFIX] = f->prefix_hash,
+        [HU_PSET_ASN] = f->asn,                [HU_PSET_CLIENT_FP] = f->client_fp_hash,
+        [HU_PSET_HEADERS_FP] = f->headers_fp_hash, [HU_PSET_UA] = f->ua_hash,
+        [HU_PSET_UA_FAMILY] = f->ua_family_hash,   [HU_PSET_PAYMENT] = f->payment_hash,
+        [HU_PSET_SYSTEM] = f->system_hash,     [HU_PSET_TOOLS] = f->tools_hash,
+        [HU_PSET_API_KEY] = 0,
+    };
+    for (unsigned s = 0; s < HU_PSET_COUNT; s++)
+        if (items[s])
+            hu_kmv_add(&p->set[s], items[s]);
 }
 
-int hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
-                               const struct hu_req_features *f)
+void hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
+                                const struct hu_req_features *f)
 {
     hu_assert(p && ev);
-    uint64_t pay = f && f->payment_hash ? f->payment_hash : span_hash(ev->payment_fp);
-    if (pay) {
-        const uint64_t items[HU_PSET_COUNT] = { [HU_PSET_PAYMENT] = pay };
-        int rc = sets_add(p, items);    /* first: p unchanged on failure */
-        if (rc != HU_OK)
-            return rc;
-    }
     struct hu_profile_facts *a = &p->facts;
     inc32(&a->n_events);
     if (ev->ts_ms < a->signup_ts) {
@@ -627,8 +436,11 @@ int hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
         }
         a->email_domain_hash = hu_hash(low, ev->email_domain.len);
     }
-    if (pay)
+    uint64_t pay = f && f->payment_hash ? f->payment_hash : span_hash(ev->payment_fp);
+    if (pay) {
         a->payment_hash = pay;
+        hu_kmv_add(&p->set[HU_PSET_PAYMENT], pay);
+    }
     uint64_t org = span_hash(ev->org_id);
     if (org)
         a->org_hash = org;
@@ -641,7 +453,6 @@ int hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
             a->country[1] = c1;
         }
     }
-    return HU_OK;
 }
 
 /* ---- merge ------------------------------------------------------------- */
@@ -669,16 +480,9 @@ int hu_profile_merge(struct hu_profile *d, const struct hu_profile *s)
 {
     if (!d || !s || d->account_hash != s->account_hash)
         return HU_EINVAL;
-    /* sets first (account events feed PAYMENT too): the one step that can
-     * fail, before anything changes */
-    struct hu_kmv k[HU_PSET_COUNT], tmp;
-    sets_load(d, k);
-    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        hu_kmv_merge(&k[i], hu_profile_set(s, (enum hu_pset)i, &tmp));
-    int rc = sets_store(d, k);
-    if (rc != HU_OK)
-        return rc;
     merge_facts(&d->facts, &s->facts);
+    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
+        hu_kmv_merge(&d->set[i], &s->set[i]);   /* account events feed PAYMENT too */
     if (s->n_req == 0)
         return HU_OK;
     if (s->org_hash)
@@ -891,8 +695,7 @@ double hu_profile_max_tokens_mean(const struct hu_profile *p)
 
 double hu_profile_set_count(const struct hu_profile *p, enum hu_pset s)
 {
-    struct hu_kmv k;
-    return (unsigned)s < HU_PSET_COUNT ? hu_kmv_count(hu_profile_set(p, s, &k)) : 0.0;
+    return (unsigned)s < HU_PSET_COUNT ? hu_kmv_count(&p->set[s]) : 0.0;
 }
 
 const struct hu_profile_model *hu_profile_model_find(const struct hu_profile *p, uint64_t mh)
@@ -938,7 +741,6 @@ enum { PIO_COUNT, PIO_WRITE, PIO_READ };
 
 struct pio {
     int mode, err;
-    struct hu_kmv *sets;    /* the bounded sets, HU_PSET_COUNT (see callers) */
     uint8_t *w;
     const uint8_t *r;
     size_t len, pos;
@@ -1059,7 +861,7 @@ static void profile_visit(struct pio *c, struct hu_profile *p)
     IO_SK(c, &p->template_mh, hu_minhash);
     IO_SK(c, &p->slot_mh, hu_minhash);
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        IO_SK(c, &c->sets[i], hu_kmv);
+        IO_SK(c, &p->set[i], hu_kmv);
     IOI64(c, p->ring_end);
     for (unsigned i = 0; i < HU_PROFILE_RING; i++)
         IO16(c, p->ring_total[i]);
@@ -1089,9 +891,7 @@ static void profile_visit(struct pio *c, struct hu_profile *p)
 
 size_t hu_profile_serialized_size(const struct hu_profile *p)
 {
-    struct hu_kmv k[HU_PSET_COUNT];
-    sets_load(p, k);
-    struct pio c = { .mode = PIO_COUNT, .sets = k };
+    struct pio c = { .mode = PIO_COUNT };
     profile_visit(&c, (struct hu_profile *)p);   /* count mode never writes */
     return HU__SKETCH_HDR + c.pos;
 }
@@ -1101,9 +901,7 @@ size_t hu_profile_serialize(const struct hu_profile *p, void *buf, size_t cap)
     size_t need = hu_profile_serialized_size(p);
     if (!buf || cap < need || need - HU__SKETCH_HDR > UINT32_MAX)
         return 0;
-    struct hu_kmv k[HU_PSET_COUNT];
-    sets_load(p, k);
-    struct pio c = { .mode = PIO_WRITE, .w = (uint8_t *)buf + HU__SKETCH_HDR, .sets = k };
+    struct pio c = { .mode = PIO_WRITE, .w = (uint8_t *)buf + HU__SKETCH_HDR };
     profile_visit(&c, (struct hu_profile *)p);   /* write mode only reads *p */
     hu__sketch_hdr_put(buf, "HUpf", HU_PROFILE_VERSION, HU_PSET_COUNT, 0, (uint32_t)c.pos);
     return HU__SKETCH_HDR + c.pos;
@@ -1123,22 +921,9 @@ int hu_profile_deserialize_safe(struct hu_profile *p, const void *buf, size_t le
     if (flags != 0)
         return HU_ECORRUPT;
     hu_profile_init(p, 0);
-    struct hu_kmv k[HU_PSET_COUNT];
-    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        hu_kmv_init(&k[i]);
-    struct pio c = { .mode = PIO_READ, .r = (const uint8_t *)buf + HU__SKETCH_HDR, .len = pl,
-                     .sets = k };
+    struct pio c = { .mode = PIO_READ, .r = (const uint8_t *)buf + HU__SKETCH_HDR, .len = pl };
     profile_visit(&c, p);
-    if (c.err || c.pos != pl) {
-        memset(p, 0, sizeof *p);
-        return HU_ECORRUPT;
-    }
-    if (sets_store(p, k) != HU_OK) {
-        memset(p, 0, sizeof *p);
-        return HU_ENOMEM;
-    }
-    if (hu_profile_validate(p)) {
-        hu_profile_fini(p);
+    if (c.err || c.pos != pl || hu_profile_validate(p)) {
         memset(p, 0, sizeof *p);
         return HU_ECORRUPT;
     }
@@ -1149,35 +934,13 @@ const char *hu_profile_validate(const struct hu_profile *p)
 {
     if (!p)
         return "null profile";
-    if (!p->set_big) {
-        unsigned tot = 0;
-        for (unsigned i = 0; i < HU_PSET_COUNT; i++) {
-            if (p->set_n[i] > HU_KMV_K)
-                return "set with more than k items";
-            tot += p->set_n[i];
-        }
-        if (tot > HU_PROFILE_SET_POOL)
-            return "set pool overfull";
-        for (unsigned i = tot; i < HU_PROFILE_SET_POOL; i++)
-            if (p->set_pool[i])
-                return "set pool not zero past its items";
-        if (p->set_sampled >> HU_PSET_COUNT)
-            return "sampled flag of a set that does not exist";
-    } else {
-        unsigned tot = 0;
-        for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-            tot += p->set_big[i].n;
-        if (tot <= HU_PROFILE_SET_POOL || pool_total(p) || p->set_sampled)
-            return "sets in set_big but fit the pool, or pool not empty";
-    }
     const char *why[5 + HU_PSET_COUNT] = {
         hu_hll_validate(&p->templates), hu_ss_validate(&p->top_templates),
         hu_minhash_validate(&p->template_mh), hu_minhash_validate(&p->slot_mh),
         hu_ss_validate(&p->top_sentences),
     };
-    struct hu_kmv k;
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        why[5 + i] = hu_kmv_validate(hu_profile_set(p, (enum hu_pset)i, &k));
+        why[5 + i] = hu_kmv_validate(&p->set[i]);
     for (size_t i = 0; i < HU_ARRAY_LEN(why); i++)
         if (why[i])
             return why[i];

@@ -7,12 +7,10 @@
  * MinHash signatures of its template set and of its active time slots,
  * bounded sets of the addresses, networks and fingerprints it used, the
  * share of each extraction target, traffic per model over time, and the
- * facts of its `account` events.  It is a fixed-size record
- * (sizeof(struct hu_profile), about 2.2 KiB, see docs/internals/profile.md)
- * whatever the number of requests, plus, for the few accounts whose
- * address/fingerprint sets hold more than HU_PROFILE_SET_POOL items, one
- * 792-byte side block (set_big), so profiles come from pools and a million
- * of them fit in a few GiB.
+ * facts of its `account` events.  It is a fixed-size, pointer-free record
+ * (sizeof(struct hu_profile), about 2.5 KiB, see docs/internals/profile.md)
+ * whatever the number of requests, so profiles come from pools, can be
+ * memcpy'd, and a million of them fit in a few GiB.
  *
  * Streaming and order.  Events arrive roughly in time order with minutes of
  * disorder.  Every field is either order-free (counts, sums, maxima,
@@ -151,8 +149,6 @@ struct hu_profile {
     uint32_t n_gaps;            /* gaps <= HU_PROFILE_SESSION_GAP_MS */
     uint32_t n_burst_gaps;      /* gaps < HU_PROFILE_BURST_GAP_MS */
     uint32_t n_breaks;          /* gaps > HU_PROFILE_SESSION_GAP_MS */
-    uint32_t n_model_evictions; /* model slots given to a newer model (here: fills
-                                 * an alignment hole) */
     uint64_t gap_sum, gap_sumsq;/* of in-session gaps, 10 ms units */
     uint64_t lg_sum, lg_sumsq;  /* of log2(1+gap ms), 1/256 units */
 
@@ -174,78 +170,38 @@ struct hu_profile {
     uint32_t sent_probation_pos;
     struct hu_minhash template_mh;    /* MinHash of the template set */
     struct hu_minhash slot_mh;        /* MinHash of active 10-minute slots */
-
-    /* ---- bounded sets: read them with hu_profile_set() ----
-     * Each of the HU_PSET_COUNT sets is a struct hu_kmv (exact up to 8
-     * items, then a bottom-8 sample).  Most accounts hold one item in most
-     * sets, so while the sets hold at most HU_PROFILE_SET_POOL items in all
-     * they are packed into set_pool: set 0's items (in struct hu_kmv order),
-     * then set 1's, ...; set_n[s] items each, bit s of set_sampled = set s
-     * is sampled.  Past that (the 33rd item) every set moves to set_big, a
-     * separately allocated array of HU_PSET_COUNT struct hu_kmv owned by
-     * the profile (hu_profile_fini frees it), and the pool is zeroed.  Both
-     * forms hold exactly the same struct hu_kmv states, so every answer and
-     * the serialized bytes are identical whichever form a profile is in;
-     * the form is a function of the sets alone (items never leave a set). */
-    struct hu_kmv    *set_big;        /* NULL in pool form */
-    uint16_t set_sampled;
-    uint8_t  set_n[HU_PSET_COUNT];
-    uint8_t  set_pad_[16 - 2 - HU_PSET_COUNT];
-    uint64_t set_pool[HU_PROFILE_SET_POOL];
+    struct hu_kmv     set[HU_PSET_COUNT];
 
     /* ---- traffic per model over time ---- */
     int64_t  ring_end;          /* newest 6-hour bucket index; INT64_MIN if none */
     uint16_t ring_total[HU_PROFILE_RING];   /* all requests per bucket */
+    uint32_t n_model_evictions;
+    uint32_t pad_;
     struct hu_profile_model model[HU_PROFILE_NMODELS];
 
     struct hu_profile_facts facts;
 };
 
-/* Empty profile for account_hash (caller memory).  O(sizeof).  A profile
- * may own one side allocation (set_big, above): release it with
- * hu_profile_fini() before the memory is freed or init'ed again.  A
- * struct hu_profile copied with memcpy shares that allocation: exactly one
- * of the copies may be fini'd (memcpy moves a profile; hu_profile_copy
- * duplicates one). */
+/* Empty profile for account_hash (caller memory).  O(sizeof). */
 void hu_profile_init(struct hu_profile *p, uint64_t account_hash);
-/* Free p's side allocation, if any (NULL, an init'ed or a zeroed profile
- * are fine).  p must be init'ed again before further use.  O(1). */
-void hu_profile_fini(struct hu_profile *p);
-/* dst := an independent copy of src (dst's memory is overwritten, not
- * fini'd).  HU_OK, or HU_ENOMEM (then dst is an empty profile of src's
- * account).  O(sizeof). */
-HU_MUST_CHECK int hu_profile_copy(struct hu_profile *dst, const struct hu_profile *src);
-/* dst := src, taking over src's side allocation (dst's memory is
- * overwritten, not fini'd); src is left without one, so finishing it (or
- * freeing its page) no longer touches dst.  Never fails.  O(sizeof). */
-void hu_profile_move(struct hu_profile *dst, struct hu_profile *src);
-/* Bytes p owns outside its struct (set_big and the allocator's header for
- * it), 0 in pool form.  O(1). */
-size_t hu_profile_side_bytes(const struct hu_profile *p);
-/* 1 if the bounded sets have moved to set_big. */
-int hu_profile_sets_big(const struct hu_profile *p);
 
 /* Fold one request in.  ev must be a request (ts_ms valid); feat may be
- * NULL (only event fields are used then).  Absent fields are skipped.
- * HU_OK, or HU_ENOMEM when the sets outgrow the pool and set_big cannot
- * be allocated: then p is unchanged (the request is not counted at all,
- * the caller counts it lost).  Cost: O(1) counters plus O(k) sketch
- * updates; the MinHash updates (64 multiply-adds) run only for a template
- * not among the account's heaviest and for a new time slot. */
-HU_MUST_CHECK int hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
-                                             const struct hu_req_features *feat);
+ * NULL (only event fields are used then).  Never fails: absent fields are
+ * skipped.  Cost: O(1) counters plus O(k) sketch updates; the MinHash
+ * updates (64 multiply-adds) run only for a template not among the
+ * account's heaviest and for a new time slot. */
+void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
+                                const struct hu_req_features *feat);
 
 /* Fold one `account` event in.  feat (may be NULL) supplies the sign-up
  * address hashes and payment hash as features computes them; without it
- * payment_hash is hu_hash(payment_fp) and the address facts stay 0.
- * HU_OK or HU_ENOMEM (p unchanged), as observe_request. */
-HU_MUST_CHECK int hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
-                                             const struct hu_req_features *feat);
+ * payment_hash is hu_hash(payment_fp) and the address facts stay 0. */
+void hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
+                                const struct hu_req_features *feat);
 
 /* dst := dst followed by src (see "Streaming and order" above for when the
- * result is exact).  HU_OK; HU_EINVAL if the account hashes differ;
- * HU_ENOMEM if dst's sets outgrow the pool and set_big cannot be
- * allocated (dst unchanged in both error cases).  O(sizeof). */
+ * result is exact).  HU_OK, or HU_EINVAL if the account hashes differ.
+ * O(sizeof). */
 HU_MUST_CHECK int hu_profile_merge(struct hu_profile *dst, const struct hu_profile *src);
 
 /* ---- derived values used by scoring ------------------------------------- */
@@ -285,15 +241,6 @@ double   hu_profile_prompt_chars_std(const struct hu_profile *p);
 double   hu_profile_output_input_ratio(const struct hu_profile *p);
 /* Mean max_tokens over requests that stated it (0 if none). */
 double   hu_profile_max_tokens_mean(const struct hu_profile *p);
-/* Bounded set s as a struct hu_kmv: a pointer into set_big, or scratch
- * filled from the pool (then valid until p changes).  Borrowed, never NULL
- * for s < HU_PSET_COUNT (NULL otherwise).  O(k). */
-const struct hu_kmv *hu_profile_set(const struct hu_profile *p, enum hu_pset s,
-                                    struct hu_kmv *scratch);
-/* Add item (!= 0) to bounded set s, as observe does (for importers and
- * tests that build profiles by hand).  HU_OK; HU_EINVAL (bad set or item
- * 0); HU_ENOMEM (p unchanged).  O(k). */
-HU_MUST_CHECK int hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item);
 /* Estimated distinct items of a bounded set. */
 double   hu_profile_set_count(const struct hu_profile *p, enum hu_pset s);
 /* The model slot of model_hash, or NULL. */

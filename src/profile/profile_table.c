@@ -36,13 +36,8 @@
  * when dead bytes pass the live ones the arena is rebuilt (O(live),
  * amortised O(1) per eviction), so memory stays within 2x the live ids.
  * Memory at the bound: max * (sizeof(struct hu_profile) + 57 + 2 * id
- * bytes) + pages rounding, plus 808 bytes for each held account whose sets
- * left the pool (profile.h; none at seed-2026 scale 0.01), see
- * docs/reliability.md for the measured whole-process figure.
- *
- * Side blocks: a profile may own one (set_big).  The table frees it when
- * the record is evicted (before the newcomer's init), when drain_to()
- * frees the record's page, and in destroy(); memory() counts it.
+ * bytes) + pages rounding, see docs/reliability.md for the measured
+ * whole-process figure.
  */
 #include <string.h>
 #include "profile/profile_table.h"
@@ -107,26 +102,12 @@ int hu_profile_table_create(size_t expect, struct hu_profile_table **out)
     return HU_OK;
 }
 
-/* Free page i and the side allocations of its records in use (records
- * past n in the last page were never initialised). */
-static void pt_free_page(struct hu_profile_table *t, size_t i)
-{
-    struct hu_profile *pg = t->pages[i];
-    if (!pg)
-        return;
-    size_t lo = i * PT_PAGE, hi = lo + PT_PAGE < t->n ? lo + PT_PAGE : t->n;
-    for (size_t r = lo; r < hi; r++)
-        hu_profile_fini(&pg[r - lo]);
-    hu_free(pg);
-    t->pages[i] = NULL;
-}
-
 void hu_profile_table_destroy(struct hu_profile_table *t)
 {
     if (!t)
         return;
     for (size_t i = 0; i < t->n_pages; i++)
-        pt_free_page(t, i);
+        hu_free(t->pages[i]);
     hu_free(t->pages);
     hu_free(t->hash);
     hu_free(t->ids);
@@ -357,7 +338,6 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
         if (pt_reuse(t, v, h, id, len) != HU_OK)
             return HU_ENOMEM;
         struct hu_profile *p = pt_rec(t, v);
-        hu_profile_fini(p);        /* the victim's side allocation */
         hu_profile_init(p, h);
         lru_touch(t, v);
         *out = p;
@@ -445,8 +425,10 @@ uint64_t hu_profile_table_refused(const struct hu_profile_table *t)
 
 void hu_profile_table_drain_to(struct hu_profile_table *t, size_t r)
 {
-    while (t->drained_pages < t->n_pages && (t->drained_pages + 1) * PT_PAGE <= r)
-        pt_free_page(t, t->drained_pages++);
+    while (t->drained_pages < t->n_pages && (t->drained_pages + 1) * PT_PAGE <= r) {
+        hu_free(t->pages[t->drained_pages]);
+        t->pages[t->drained_pages++] = NULL;
+    }
 }
 
 void hu_profile_table_add_losses(struct hu_profile_table *t, uint64_t evicted, uint64_t refused)
@@ -499,10 +481,7 @@ size_t hu_profile_table_memory(const struct hu_profile_table *t)
 {
     if (!t)
         return 0;
-    size_t side = 0;     /* profiles' side blocks: O(accounts), called per report */
-    for (size_t r = t->drained_pages * PT_PAGE; r < t->n; r++)
-        side += hu_profile_side_bytes(pt_rec(t, r));
-    return sizeof *t + side + (t->n_pages - t->drained_pages) * PT_PAGE * sizeof(struct hu_profile) +
+    return sizeof *t + t->n_pages * PT_PAGE * sizeof(struct hu_profile) +
            t->cap_pages * sizeof *t->pages +
            t->cap_rec * (sizeof *t->hash + sizeof *t->ids + sizeof *t->lru_prev +
                          sizeof *t->lru_next + sizeof *t->id_cap + sizeof *t->pinned) +

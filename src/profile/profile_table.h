@@ -10,12 +10,10 @@
  *
  * Layout: an open-addressing index (linear probing, u32 record numbers,
  * load <= 1/2, doubled when full) over a side array of account hashes, so
- * lookups and resizes never touch the 2.2 KiB profiles; profiles in pages
+ * lookups and resizes never touch the 2.5 KiB profiles; profiles in pages
  * of 256 records; id strings in an arena.  Memory per account is
- * sizeof(struct hu_profile) + its side block if any (hu_profile_side_bytes)
- * + 8 (hash) + 16 (id span) + id bytes + ~8 (index) + the recency lists,
- * reported by hu_profile_table_memory().  The table owns its profiles' side
- * blocks: eviction, drain_to() and destroy() free them.
+ * sizeof(struct hu_profile) + 8 (hash) + 16 (id span) + id bytes + ~8
+ * (index), reported by hu_profile_table_memory().
  *
  * Bounded mode (hu_profile_table_set_max): at most `max` accounts; a new
  * account at a full table evicts an unpinned account with at most
@@ -116,9 +114,7 @@ size_t hu_profile_table_count(const struct hu_profile_table *t);
 struct hu_profile *hu_profile_table_at(const struct hu_profile_table *t, size_t i);
 const char *hu_profile_table_id(const struct hu_profile_table *t, size_t i, size_t *len);
 
-/* Bytes held: profile pages (drained ones excluded), the profiles' side
- * blocks, index, hashes, recency lists and ids.  O(accounts): it visits
- * every record for its side block. */
+/* Bytes held: profiles, pages, index, hashes and ids. */
 size_t hu_profile_table_memory(const struct hu_profile_table *t);
 
 /* Fold every profile of src into dst (creating accounts in src's order),

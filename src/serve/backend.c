@@ -353,20 +353,16 @@ static int restore_profile(void *ctx, uint64_t rec, const char *id, size_t id_le
     if (n <= 0 || (size_t)n != len)
         return restore_fail(r, HU_ECORRUPT, "profile record %llu does not deserialize",
                             (unsigned long long)rec);
-    if (tmp.account_hash != hu_hash(id, id_len)) {
-        hu_profile_fini(&tmp);
+    if (tmp.account_hash != hu_hash(id, id_len))
         return restore_fail(r, HU_ECORRUPT, "profile record %llu belongs to another account",
                             (unsigned long long)rec);
-    }
     struct hu_profile *p;
     int created = 0;
     int rc = hu_profile_table_get(t, id, id_len, &p, &created);
-    if (rc != HU_OK || !created) {
-        hu_profile_fini(&tmp);
+    if (rc != HU_OK || !created)
         return restore_fail(r, rc == HU_ENOMEM ? HU_ENOMEM : HU_ECORRUPT,
                             "profile record %llu cannot be put back", (unsigned long long)rec);
-    }
-    hu_profile_move(p, &tmp);
+    memcpy(p, &tmp, sizeof tmp);
     if (hu_grow((void **)&r->b->ver, &r->cap_ver, (size_t)rec + 1, sizeof *r->b->ver, 1024) != HU_OK)
         return restore_fail(r, HU_ENOMEM, "out of memory at profile %llu", (unsigned long long)rec);
     r->b->ver[rec] = version_of(p);

@@ -19,8 +19,6 @@
 
 #define T0 INT64_C(1770732202000)   /* 2026-02-10T14:03:22Z, a Tuesday */
 #define HOUR_MS INT64_C(3600000)
-#define OBS_REQ(p, ev, f) assert_int_equal(hu_profile_observe_request((p), (ev), (f)), HU_OK)
-#define OBS_ACC(p, ev, f) assert_int_equal(hu_profile_observe_account((p), (ev), (f)), HU_OK)
 
 static struct hu_span sp(const char *s)
 {
@@ -115,12 +113,12 @@ static void observe_basics(void **state)
     f.target[HU_TARGET_CODING] = 0.5f;
     f.ip_hash = 99;
     f.lang = HU_LANG_ZH;
-    OBS_REQ(&p, &ev, &f);
+    hu_profile_observe_request(&p, &ev, &f);
     ev.thinking = 0;
     ev.status = 200;
     ev.ts_ms = T0 + 60000;
     f.target[HU_TARGET_COT] = 0.0f;
-    OBS_REQ(&p, &ev, &f);
+    hu_profile_observe_request(&p, &ev, &f);
     assert_null(hu_profile_validate(&p));
     assert_int_equal(p.n_req, 2);
     assert_int_equal(p.hour[14], 2);
@@ -154,7 +152,7 @@ static void observe_basics(void **state)
     assert_int_equal(local[9], 2);
     /* negative timestamps (before 1970) still land in a valid hour */
     ev.ts_ms = -1;
-    OBS_REQ(&p, &ev, NULL);
+    hu_profile_observe_request(&p, &ev, NULL);
     assert_int_equal(p.hour[23], 1);
     assert_int_equal(p.dow[2], 1);                   /* 1969-12-31 was a Wednesday */
     assert_int_equal(p.n_late, 1);
@@ -174,7 +172,7 @@ static void extreme_timestamps(void **state)
     for (unsigned i = 0; i < 6; i++) {
         ev_request(&ev, ts[i]);
         ev.model = sp("m");
-        OBS_REQ(i < 3 ? &p : &q, &ev, NULL);
+        hu_profile_observe_request(i < 3 ? &p : &q, &ev, NULL);
         assert_null(hu_profile_validate(i < 3 ? &p : &q));
     }
     assert_int_equal(hu_profile_merge(&p, &q), HU_OK);
@@ -201,13 +199,13 @@ static void interarrival(void **state)
     int64_t t = T0;
     for (int i = 0; i < 500; i++) {              /* a timer: every 30 s +- 50 ms */
         ev_request(&ev, t + (int64_t)ref_rng_below(&r, 100));
-        OBS_REQ(&bot, &ev, NULL);
+        hu_profile_observe_request(&bot, &ev, NULL);
         t += 30000;
     }
     t = T0;
     for (int i = 0; i < 500; i++) {              /* exponential gaps, mean 60 s */
         ev_request(&ev, t);
-        OBS_REQ(&human, &ev, NULL);
+        hu_profile_observe_request(&human, &ev, NULL);
         t += (int64_t)(-log(1.0 - ref_rng_unit(&r)) * 60000.0);
     }
     double cb = hu_profile_interarrival_cv(&bot), ch = hu_profile_interarrival_cv(&human);
@@ -220,9 +218,9 @@ static void interarrival(void **state)
     struct hu_req_features f;
     memset(&f, 0, sizeof f);
     f.prompt_chars = 100;
-    OBS_REQ(&pl, &ev, &f);
+    hu_profile_observe_request(&pl, &ev, &f);
     f.prompt_chars = 300;
-    OBS_REQ(&pl, &ev, &f);
+    hu_profile_observe_request(&pl, &ev, &f);
     assert_true(hu_profile_prompt_chars_mean(&pl) == 200.0);
     assert_true(fabs(hu_profile_prompt_chars_std(&pl) - 100.0) < 1e-9);
     assert_true(ch > 0.7 && ch < 1.3);              /* exponential: cv = 1 */
@@ -234,7 +232,7 @@ static void interarrival(void **state)
     const int64_t ts[] = { 0, 200, 400, 5000, 4000, 5000 + 3600000, 5000 + 3600500 };
     for (unsigned i = 0; i < 7; i++) {
         ev_request(&ev, T0 + ts[i]);
-        OBS_REQ(&p, &ev, NULL);
+        hu_profile_observe_request(&p, &ev, NULL);
     }
     assert_int_equal(p.n_late, 1);       /* 4000 after 5000 */
     assert_int_equal(p.n_breaks, 1);     /* the hour */
@@ -264,27 +262,27 @@ static void account_facts(void **state)
     memset(&f, 0, sizeof f);
     f.ip_hash = 11;
     f.prefix_hash = 12;
-    OBS_ACC(&p, &ev, &f);
+    hu_profile_observe_account(&p, &ev, &f);
     assert_int_equal(p.facts.type, HU_ACCT_EDUCATION);
     assert_string_equal(hu_account_type_name(p.facts.type), "education");
     assert_int_equal(p.facts.verification, HU_VERIF_EMAIL);
     assert_int_equal(p.facts.email_domain_hash, hu_hash("uni.edu", 7));
     assert_memory_equal(p.facts.country, "CN", 2);
     assert_int_equal(p.facts.payment_hash, hu_hash("card-1", 6));
-    assert_int_equal(hu_kmv_contains(hu_profile_set(&p, HU_PSET_PAYMENT, &(struct hu_kmv){ 0 }), hu_hash("card-1", 6)), HU_KMV_YES);
+    assert_int_equal(hu_kmv_contains(&p.set[HU_PSET_PAYMENT], hu_hash("card-1", 6)), HU_KMV_YES);
     assert_int_equal(p.facts.signup_ts, T0 + 1000);
     assert_int_equal(p.facts.signup_prefix_hash, 12);
     /* a later change: verification only; an earlier event moves signup */
     ev_account(&ev, T0 + 5000);
     ev.verification = sp("phone");
     ev.account_type = sp("pirate");
-    OBS_ACC(&p, &ev, NULL);
+    hu_profile_observe_account(&p, &ev, NULL);
     assert_int_equal(p.facts.verification, HU_VERIF_PHONE);
     assert_int_equal(p.facts.type, HU_ACCT_OTHER);
     assert_memory_equal(p.facts.country, "CN", 2);
     assert_int_equal(p.facts.signup_prefix_hash, 12);
     ev_account(&ev, T0 - 5000);
-    OBS_ACC(&p, &ev, NULL);
+    hu_profile_observe_account(&p, &ev, NULL);
     assert_int_equal(p.facts.signup_ts, T0 - 5000);
     assert_int_equal(p.facts.signup_prefix_hash, 0);   /* no features: unknown */
     assert_int_equal(p.facts.n_events, 3);
@@ -305,7 +303,7 @@ static void model_pivot(void **state)
     for (int64_t t = T0; t < T0 + 72 * HOUR_MS; t += 60000) {
         ev_request(&ev, t);
         ev.model = sp(t >= release && (t / 60000) % 2 ? "m-new" : "m-old");
-        OBS_REQ(&p, &ev, NULL);
+        hu_profile_observe_request(&p, &ev, NULL);
     }
     uint64_t mnew = hu_hash("m-new", 5), mold = hu_hash("m-old", 5);
     const struct hu_profile_model *m = hu_profile_model_find(&p, mnew);
@@ -336,7 +334,7 @@ static void model_pivot(void **state)
     for (unsigned i = 0; i < 9; i++) {
         ev_request(&ev, T0 + i);
         ev.model = sp(names[i]);
-        OBS_REQ(&q, &ev, NULL);
+        hu_profile_observe_request(&q, &ev, NULL);
     }
     assert_non_null(hu_profile_model_find(&q, hu_hash("f", 1)));
     assert_non_null(hu_profile_model_find(&q, hu_hash("a", 1)));
@@ -366,7 +364,7 @@ static void bounded_memory(void **state)
         f.ip_hash = hu_hash_mix((uint64_t)i << 20);        /* all distinct */
         f.prefix_hash = hu_hash_mix(i / 256);
         f.asn = i % 5000 + 1;
-        OBS_REQ(p, &ev, &f);
+        hu_profile_observe_request(p, &ev, &f);
         if (i % 100000 == 0) {
             size_t n = hu_profile_serialize(p, buf, HU_PROFILE_SERIALIZED_MAX);
             assert_true(n > 0);
@@ -385,7 +383,7 @@ static void bounded_memory(void **state)
     assert_int_equal(p->n_req, N);
     double d = hu_profile_template_distinct(p);
     assert_true(fabs(d - N) / N < 3 * 1.04 / sqrt((double)HU_HLL_M));
-    assert_int_equal(hu_profile_set(p, HU_PSET_IP, &(struct hu_kmv){ 0 })->n, HU_KMV_K);
+    assert_int_equal(p->set[HU_PSET_IP].n, HU_KMV_K);
     assert_true(hu_profile_set_count(p, HU_PSET_IP) > 1000);
     assert_null(hu_profile_validate(p));
     struct hu_profile g;
@@ -435,9 +433,9 @@ static void feed(struct hu_profile *p, const struct stream_item *s, unsigned fro
 {
     for (unsigned i = from; i < to; i++) {
         if (s[i].account)
-            OBS_ACC(p, &s[i].ev, &s[i].f);
+            hu_profile_observe_account(p, &s[i].ev, &s[i].f);
         else
-            OBS_REQ(p, &s[i].ev, &s[i].f);
+            hu_profile_observe_request(p, &s[i].ev, &s[i].f);
     }
 }
 
@@ -515,11 +513,7 @@ static void merge_inexact_cases_stay_valid(void **state)
         assert_memory_equal(&a.templates, &seq.templates, sizeof a.templates);
         assert_memory_equal(&a.template_mh, &seq.template_mh, sizeof a.template_mh);
         assert_memory_equal(&a.slot_mh, &seq.slot_mh, sizeof a.slot_mh);
-        for (unsigned ps = 0; ps < HU_PSET_COUNT; ps++) {
-            struct hu_kmv ka, ks;
-            assert_memory_equal(hu_profile_set(&a, (enum hu_pset)ps, &ka),
-                                hu_profile_set(&seq, (enum hu_pset)ps, &ks), sizeof ka);
-        }
+        assert_memory_equal(a.set, seq.set, sizeof a.set);
         assert_int_equal(a.first_ts, seq.first_ts);
         assert_int_equal(a.last_ts, seq.last_ts);
     }
@@ -589,7 +583,7 @@ static void validate_catches(void **state)
     struct hu_event ev;
     ev_request(&ev, T0);
     ev.model = sp("m");
-    OBS_REQ(&p, &ev, NULL);
+    hu_profile_observe_request(&p, &ev, NULL);
     assert_null(hu_profile_validate(&p));
     q = p; q.n_thinking = 2;            assert_non_null(hu_profile_validate(&q));
     q = p; q.hour[3]++;                 assert_non_null(hu_profile_validate(&q));
@@ -597,10 +591,7 @@ static void validate_catches(void **state)
     q = p; q.model[1] = q.model[0];     assert_non_null(hu_profile_validate(&q));
     q = p; q.model[0].n = 5;            assert_non_null(hu_profile_validate(&q));
     q = p; q.facts.type = 9;            assert_non_null(hu_profile_validate(&q));
-    q = p; q.set_n[2] = 99;             assert_non_null(hu_profile_validate(&q));
-    q = p; q.set_n[2] = 9;              assert_non_null(hu_profile_validate(&q));
-    q = p; q.set_pool[HU_PROFILE_SET_POOL - 1] = 5; assert_non_null(hu_profile_validate(&q));
-    q = p; q.set_sampled = 1u << 12;    assert_non_null(hu_profile_validate(&q));
+    q = p; q.set[2].n = 99;             assert_non_null(hu_profile_validate(&q));
     q = p; q.n_burst_gaps = 1;          assert_non_null(hu_profile_validate(&q));
     /* an invalid profile serializes, but does not load */
     q = p; q.n_4xx = 1;
@@ -627,7 +618,7 @@ static void table_growth_and_order(void **state)
         assert_int_equal(hu_profile_table_get(t, id, (size_t)len, &p, &created), HU_OK);
         assert_int_equal(created, 1);
         ev_request(&ev, T0 + i);
-        OBS_REQ(p, &ev, NULL);
+        hu_profile_observe_request(p, &ev, NULL);
     }
     assert_int_equal(hu_profile_table_count(t), N);
     /* second pass: found, not created; pointers stable */
@@ -726,8 +717,8 @@ static void table_shard_merge(void **state)
         assert_int_equal(hu_profile_table_get(one, id, (size_t)len, &a, NULL), HU_OK);
         unsigned which = (unsigned)(hu_hash(id, (size_t)len) & 1);
         assert_int_equal(hu_profile_table_get(sh[which], id, (size_t)len, &b, NULL), HU_OK);
-        OBS_REQ(a, &ev, &f);
-        OBS_REQ(b, &ev, &f);
+        hu_profile_observe_request(a, &ev, &f);
+        hu_profile_observe_request(b, &ev, &f);
     }
     assert_int_equal(hu_profile_table_merge(merged, sh[0]), HU_OK);
     assert_int_equal(hu_profile_table_merge(merged, sh[1]), HU_OK);
