@@ -92,7 +92,9 @@ size_t hu_text_chars(const char *p, size_t len)
     for (; i + 8 <= len; i += 8) {     /* 8 bytes: count the continuation bytes */
         uint64_t x;
         memcpy(&x, u + i, 8);
-        uint64_t cont = (x & ~(x << 1) & (0x80 * ones)) >> 7;   /* 10xxxxxx -> 1 */
+        /* a continuation byte has bit 7 set and bit 6 clear (binary
+         * 10......): x << 1 lines each byte's bit 6 up under its bit 7 */
+        uint64_t cont = (x & ~(x << 1) & (0x80 * ones)) >> 7;
         n += 8 - (size_t)((cont * ones) >> 56);
     }
     for (; i < len; i++)
