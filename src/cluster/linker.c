@@ -555,13 +555,25 @@ int hu_linker_run(const struct hu_linker_opts *o)
         goto out;
     }
     unsigned n_shards = 0;
-    if (hu_cluster_ensure_streams(tp) != HU_OK || hu_cluster_shards(tp, 0, &n_shards) != HU_OK) {
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    /* A cluster that has just started, or is busy, can take seconds to
+     * answer JetStream requests (leader elections: "stream info: Timeout").
+     * With --wait, keep asking within it; "no shard count" (HU_ENOENT) is
+     * an answer: nobody has published to this cluster yet. */
+    time_t t_setup = time(NULL);
+    int src;
+    while ((src = hu_cluster_ensure_streams(tp)) != HU_OK ||
+           (src = hu_cluster_shards(tp, 0, &n_shards)) != HU_OK) {
+        if (src == HU_ENOENT || o->wait_s <= 0 || stop_flag || time(NULL) - t_setup >= o->wait_s)
+            break;
+        sleep(1);
+    }
+    if (src != HU_OK) {
         fprintf(stderr, "huella linker: no huella cluster at %s (publish events first): %s\n", o->urls,
                 hu_tp_error(tp));
         goto out;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     if (o->wait_s > 0) {
         time_t t0 = time(NULL);
         uint64_t lag = 0;

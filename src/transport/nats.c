@@ -31,6 +31,7 @@
 #include <nats/nats.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PUB_MAX_PENDING 4096
@@ -345,13 +346,37 @@ void hu_tp_consumer_close(struct hu_tp_consumer *c)
 int hu_tp_fetch(struct hu_tp_consumer *c, int max, int64_t timeout_ms, hu_tp_msg_fn fn, void *ctx)
 {
     natsMsgList list = { 0 };
+    /* libnats before 3.8.1 (Debian 12 ships 3.4.1) overruns the message
+     * array of natsSubscription_Fetch(batch) when it starts by draining
+     * messages already queued on the subscription (leftovers of an earlier
+     * pull request that outlived its client-side timeout): it then asks the
+     * server for batch - queued more but keeps collecting until a status
+     * arrives, and with queued >= batch / 2 writes past the array (nats.c
+     * pull request 749).  Seen here as "malloc(): invalid size" and
+     * "corrupted double-linked list" in the worker under --max-accounts
+     * (tests/cli/test_cluster.sh section 5, about 1 run in 12), and as an
+     * AddressSanitizer read past the array in the loop below.  So leftovers
+     * are taken one at a time: a batch of 1 is either filled from the queue
+     * or asks the server for exactly one, and cannot overrun.  With an
+     * empty queue the full batch is safe: collection stops at exactly
+     * `batch` messages. */
+    int queued = 0, queued_bytes = 0, batch = max > 0 ? max : 1;
+    if (natsSubscription_GetPending(c->sub, &queued, &queued_bytes) == NATS_OK && queued > 0)
+        batch = 1;
     /* cnats first asks without waiting and returns what is there; only an
      * empty cursor waits, up to timeout_ms */
-    natsStatus s = natsSubscription_Fetch(&list, c->sub, max > 0 ? max : 1, timeout_ms > 0 ? timeout_ms : 1, NULL);
+    natsStatus s = natsSubscription_Fetch(&list, c->sub, batch, timeout_ms > 0 ? timeout_ms : 1, NULL);
     if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND)
         return 0;
     if (s != NATS_OK)
         return fail(c->tp, s, "fetch");
+    if (list.Count > batch) {
+        /* the overrun happened anyway (a burst queued between the check
+         * above and the fetch): the heap is damaged, stop before it spreads */
+        fprintf(stderr, "huella: libnats returned %d messages for a fetch of %d (libnats < 3.8.1 bug); "
+                        "aborting\n", list.Count, batch);
+        abort();
+    }
     int n = 0, stop = 0;
     for (int i = 0; i < list.Count; i++) {
         natsMsg *m = list.Msgs[i];
