@@ -17,7 +17,7 @@
  * full table takes the record of the least valuable one: an unpinned
  * account with at most HU_EVICT_MAX_REQ requests, the least recently seen
  * first.  Records sit on one of two recency lists (intrusive, doubly
- * linked over record numbers, lru_prev/lru_next u32): cold (evictable
+ * linked over record numbers, pt_meta prev/next u32): cold (evictable
  * when last seen) and warm (pinned or heavier).  get() and pin() move a
  * record to the newest end of the list it belongs on, O(1).  Eviction
  * takes the oldest cold record; one that became heavy after it was last
@@ -35,9 +35,9 @@
  * it fits, else takes new arena bytes and the old ones are counted dead;
  * when dead bytes pass the live ones the arena is rebuilt (O(live),
  * amortised O(1) per eviction), so memory stays within 2x the live ids.
- * Memory at the bound: max * (sizeof(struct hu_profile) + 57 + 2 * id
- * bytes) + pages rounding, see docs/reliability.md for the measured
- * whole-process figure.
+ * Memory at the bound: max * (sizeof(struct hu_profile) + 32 (pt_meta) +
+ * 8-16 (index) + 2 * id bytes) + pages rounding, see docs/reliability.md
+ * for the measured whole-process figure.
  */
 #include <string.h>
 #include "profile/profile_table.h"
@@ -46,20 +46,34 @@
 #include "core/hash.h"
 #include "core/limits.h"
 
+/* Records per page (profiles and bookkeeping alike).  Pages of 64
+ * profiles (120-170 KiB) would leave less of a partly used last page, but
+ * they sit just above glibc's dynamic mmap threshold: in the cardinality
+ * test (tests/cli/test_cardinality.sh, 1 M accounts through a 50,000-account
+ * bound on two shards) peak RSS rose from 338 to 468 MiB with them, as
+ * freed shard pages stayed in the heap beside the merged table's. */
 #define PT_PAGE 256u
 
-struct pt_id {
-    const char *ptr;
-    size_t len;
+/* One record's bookkeeping (32 bytes).  Kept in pages of PT_PAGE like
+ * the profiles, not in arrays that double: a doubling array carries 0-50%
+ * unused capacity (0.8 of the used bytes at 2,286 accounts), pages at most
+ * one page. */
+struct pt_meta {
+    uint64_t hash;              /* hu_hash of the id */
+    const char *id;             /* in `names`, NUL-terminated */
+    uint32_t prev, next;        /* recency list; PT_NIL at the ends */
+    uint16_t len;               /* id bytes (<= HU_MAX_ID_BYTES) */
+    uint16_t cap;               /* bytes usable at id */
+    uint8_t pinned;             /* PT_PINNED | PT_WARM bits */
 };
+_Static_assert(HU_MAX_ID_BYTES <= UINT16_MAX, "id lengths must fit pt_meta.len");
 
 struct hu_profile_table {
     struct hu_profile **pages;
     size_t n_pages, cap_pages;
     size_t drained_pages;           /* pages freed by drain_to() */
-    uint64_t *hash;             /* per record */
-    struct pt_id *ids;          /* per record, strings in `names` */
-    size_t cap_rec;             /* capacity of hash[] and ids[] */
+    struct pt_meta **meta;      /* record r: meta[r / PT_PAGE][r % PT_PAGE] */
+    size_t n_meta, cap_meta;    /* meta pages allocated / slots in meta */
     uint32_t *index;
     size_t index_cap;
     size_t n;
@@ -67,10 +81,7 @@ struct hu_profile_table {
 
     /* cardinality bound (0: none) and the recency list over records */
     size_t max;
-    uint32_t *lru_prev, *lru_next;  /* per record; NIL at the ends */
     uint32_t head[2], tail[2];      /* list 0 cold, 1 warm: oldest, newest; NIL when empty */
-    uint16_t *id_cap;               /* per record: bytes usable at ids[r].ptr */
-    uint8_t *pinned;                /* per record: PT_PINNED | PT_WARM bits */
     size_t names_live, names_dead;  /* id bytes in use / abandoned in the arena */
     uint64_t evicted, refused;
 };
@@ -109,13 +120,10 @@ void hu_profile_table_destroy(struct hu_profile_table *t)
     for (size_t i = 0; i < t->n_pages; i++)
         hu_free(t->pages[i]);
     hu_free(t->pages);
-    hu_free(t->hash);
-    hu_free(t->ids);
+    for (size_t i = 0; i < t->n_meta; i++)
+        hu_free(t->meta[i]);
+    hu_free(t->meta);
     hu_free(t->index);
-    hu_free(t->lru_prev);
-    hu_free(t->lru_next);
-    hu_free(t->id_cap);
-    hu_free(t->pinned);
     hu_arena_fini(&t->names);
     hu_free(t);
 }
@@ -123,6 +131,11 @@ void hu_profile_table_destroy(struct hu_profile_table *t)
 static inline struct hu_profile *pt_rec(const struct hu_profile_table *t, size_t i)
 {
     return &t->pages[i / PT_PAGE][i % PT_PAGE];
+}
+
+static inline struct pt_meta *pt_meta(const struct hu_profile_table *t, size_t i)
+{
+    return &t->meta[i / PT_PAGE][i % PT_PAGE];
 }
 
 /* Index slot holding id, or the empty slot where it would go. */
@@ -134,7 +147,7 @@ static size_t pt_probe(const struct hu_profile_table *t, uint64_t h, const char 
         if (e == 0)
             return i;
         size_t r = e - 1;
-        if (t->hash[r] == h && t->ids[r].len == len && memcmp(t->ids[r].ptr, id, len) == 0)
+        if (pt_meta(t, r)->hash == h && pt_meta(t, r)->len == len && memcmp(pt_meta(t, r)->id, id, len) == 0)
             return i;
         i = (i + 1) & mask;
     }
@@ -148,7 +161,7 @@ static int pt_grow_index(struct hu_profile_table *t)
     if (!ni)
         return HU_ENOMEM;
     for (size_t r = 0; r < t->n; r++) {
-        size_t i = (size_t)t->hash[r] & (ncap - 1);
+        size_t i = (size_t)pt_meta(t, r)->hash & (ncap - 1);
         while (ni[i])
             i = (i + 1) & (ncap - 1);
         ni[i] = (uint32_t)(r + 1);
@@ -180,19 +193,19 @@ size_t hu_profile_table_record(const struct hu_profile_table *t, const char *id,
 
 static void lru_unlink(struct hu_profile_table *t, uint32_t r)
 {
-    int l = (t->pinned[r] & PT_WARM) != 0;
-    uint32_t p = t->lru_prev[r], n = t->lru_next[r];
-    if (p != PT_NIL) t->lru_next[p] = n; else t->head[l] = n;
-    if (n != PT_NIL) t->lru_prev[n] = p; else t->tail[l] = p;
+    int l = (pt_meta(t, r)->pinned & PT_WARM) != 0;
+    uint32_t p = pt_meta(t, r)->prev, n = pt_meta(t, r)->next;
+    if (p != PT_NIL) pt_meta(t, p)->next = n; else t->head[l] = n;
+    if (n != PT_NIL) pt_meta(t, n)->prev = p; else t->tail[l] = p;
 }
 
 /* Append r as the newest of list l (0 cold, 1 warm); r is on no list. */
 static void lru_append(struct hu_profile_table *t, uint32_t r, int l)
 {
-    t->pinned[r] = (uint8_t)((t->pinned[r] & PT_PINNED) | (l ? PT_WARM : 0));
-    t->lru_prev[r] = t->tail[l];
-    t->lru_next[r] = PT_NIL;
-    if (t->tail[l] != PT_NIL) t->lru_next[t->tail[l]] = r; else t->head[l] = r;
+    pt_meta(t, r)->pinned = (uint8_t)((pt_meta(t, r)->pinned & PT_PINNED) | (l ? PT_WARM : 0));
+    pt_meta(t, r)->prev = t->tail[l];
+    pt_meta(t, r)->next = PT_NIL;
+    if (t->tail[l] != PT_NIL) pt_meta(t, t->tail[l])->next = r; else t->head[l] = r;
     t->tail[l] = r;
 }
 
@@ -200,7 +213,7 @@ static void lru_append(struct hu_profile_table *t, uint32_t r, int l)
  * requests: n_req only grows, so a warm record stays warm until unpinned). */
 static int pt_is_warm(const struct hu_profile_table *t, uint32_t r)
 {
-    return (t->pinned[r] & PT_PINNED) || pt_rec(t, r)->n_req > HU_EVICT_MAX_REQ;
+    return (pt_meta(t, r)->pinned & PT_PINNED) || pt_rec(t, r)->n_req > HU_EVICT_MAX_REQ;
 }
 
 /* r was just seen: newest of the list it belongs on now. */
@@ -216,7 +229,7 @@ static void lru_touch(struct hu_profile_table *t, uint32_t r)
  * the hole that may move into it do, so no probe chain is broken). */
 static void pt_index_remove(struct hu_profile_table *t, uint32_t r)
 {
-    size_t mask = t->index_cap - 1, i = (size_t)t->hash[r] & mask;
+    size_t mask = t->index_cap - 1, i = (size_t)pt_meta(t, r)->hash & mask;
     while (t->index[i] != r + 1)
         i = (i + 1) & mask;
     size_t j = i;
@@ -226,7 +239,7 @@ static void pt_index_remove(struct hu_profile_table *t, uint32_t r)
             j = (j + 1) & mask;
             if (t->index[j] == 0)
                 return;
-            size_t home = (size_t)t->hash[t->index[j] - 1] & mask;
+            size_t home = (size_t)pt_meta(t, t->index[j] - 1)->hash & mask;
             /* j's entry may fill the hole at i unless its home lies
              * cyclically in (i, j] */
             if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
@@ -268,13 +281,13 @@ static int pt_compact_names(struct hu_profile_table *t)
     struct hu_arena na;
     hu_arena_init(&na, 0);
     for (size_t r = 0; r < t->n; r++) {
-        char *s = hu_arena_strndup(&na, t->ids[r].ptr, t->ids[r].len);
+        char *s = hu_arena_strndup(&na, pt_meta(t, r)->id, pt_meta(t, r)->len);
         if (!s) {
             hu_arena_fini(&na);
             return HU_ENOMEM;
         }
-        t->ids[r].ptr = s;
-        t->id_cap[r] = (uint16_t)t->ids[r].len;
+        pt_meta(t, r)->id = s;
+        pt_meta(t, r)->cap = (uint16_t)pt_meta(t, r)->len;
     }
     hu_arena_fini(&t->names);
     t->names = na;
@@ -289,24 +302,24 @@ static int pt_reuse(struct hu_profile_table *t, uint32_t r, uint64_t h, const ch
                     size_t len)
 {
     char *name;
-    if (len <= t->id_cap[r]) {
-        name = (char *)t->ids[r].ptr;
+    if (len <= pt_meta(t, r)->cap) {
+        name = (char *)pt_meta(t, r)->id;
     } else {
         name = hu_arena_alloc(&t->names, len + 1);
         if (!name)
             return HU_ENOMEM;
-        t->names_dead += t->id_cap[r] + 1u;
-        t->id_cap[r] = (uint16_t)len;
+        t->names_dead += pt_meta(t, r)->cap + 1u;
+        pt_meta(t, r)->cap = (uint16_t)len;
     }
     pt_index_remove(t, r);
     t->names_live += len;
-    t->names_live -= t->ids[r].len;
+    t->names_live -= pt_meta(t, r)->len;
     memcpy(name, id, len);
     name[len] = 0;
-    t->ids[r].ptr = name;
-    t->ids[r].len = len;
-    t->hash[r] = h;
-    t->pinned[r] &= (uint8_t)~PT_PINNED;
+    pt_meta(t, r)->id = name;
+    pt_meta(t, r)->len = (uint16_t)len;
+    pt_meta(t, r)->hash = h;
+    pt_meta(t, r)->pinned &= (uint8_t)~PT_PINNED;
     t->index[pt_probe(t, h, id, len)] = r + 1;
     t->evicted++;
     if (t->names_dead > t->names_live + (64u << 10))
@@ -353,26 +366,14 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
             return HU_ENOMEM;
         slot = pt_probe(t, h, id, len);
     }
-    size_t need = t->n + 1;
-    size_t cr = t->cap_rec;
-    if (hu_grow((void **)&t->hash, &cr, need, sizeof *t->hash, PT_PAGE) != HU_OK)
-        return HU_ENOMEM;
-    cr = t->cap_rec;
-    if (hu_grow((void **)&t->ids, &cr, need, sizeof *t->ids, PT_PAGE) != HU_OK)
-        return HU_ENOMEM;
-    cr = t->cap_rec;
-    if (hu_grow((void **)&t->lru_prev, &cr, need, sizeof *t->lru_prev, PT_PAGE) != HU_OK)
-        return HU_ENOMEM;
-    cr = t->cap_rec;
-    if (hu_grow((void **)&t->lru_next, &cr, need, sizeof *t->lru_next, PT_PAGE) != HU_OK)
-        return HU_ENOMEM;
-    cr = t->cap_rec;
-    if (hu_grow((void **)&t->id_cap, &cr, need, sizeof *t->id_cap, PT_PAGE) != HU_OK)
-        return HU_ENOMEM;
-    cr = t->cap_rec;
-    if (hu_grow((void **)&t->pinned, &cr, need, sizeof *t->pinned, PT_PAGE) != HU_OK)
-        return HU_ENOMEM;
-    t->cap_rec = cr;   /* every per-record array now holds >= cr entries */
+    if (t->n / PT_PAGE >= t->n_meta) {
+        if (hu_grow((void **)&t->meta, &t->cap_meta, t->n_meta + 1, sizeof *t->meta, 16) != HU_OK)
+            return HU_ENOMEM;
+        struct pt_meta *mp = hu_malloc(PT_PAGE * sizeof *mp);
+        if (!mp)
+            return HU_ENOMEM;
+        t->meta[t->n_meta++] = mp;
+    }
     if (t->n / PT_PAGE >= t->n_pages) {
         if (hu_grow((void **)&t->pages, &t->cap_pages, t->n_pages + 1, sizeof *t->pages, 16) !=
             HU_OK)
@@ -386,11 +387,11 @@ int hu_profile_table_get(struct hu_profile_table *t, const char *id, size_t len,
     if (!name)
         return HU_ENOMEM;
     size_t r = t->n++;
-    t->hash[r] = h;
-    t->ids[r].ptr = name;
-    t->ids[r].len = len;
-    t->id_cap[r] = (uint16_t)len;
-    t->pinned[r] = 0;
+    pt_meta(t, r)->hash = h;
+    pt_meta(t, r)->id = name;
+    pt_meta(t, r)->len = (uint16_t)len;
+    pt_meta(t, r)->cap = (uint16_t)len;
+    pt_meta(t, r)->pinned = 0;
     t->names_live += len;
     t->index[slot] = (uint32_t)(r + 1);
     struct hu_profile *p = pt_rec(t, r);
@@ -446,16 +447,16 @@ int hu_profile_table_pin(struct hu_profile_table *t, const char *id, size_t len,
         return HU_ENOENT;
     uint32_t r = e - 1;
     if (on)
-        t->pinned[r] |= PT_PINNED;
+        pt_meta(t, r)->pinned |= PT_PINNED;
     else
-        t->pinned[r] &= (uint8_t)~PT_PINNED;
+        pt_meta(t, r)->pinned &= (uint8_t)~PT_PINNED;
     lru_touch(t, r);     /* pinning counts as being seen */
     return HU_OK;
 }
 
 int hu_profile_table_pinned(const struct hu_profile_table *t, size_t i)
 {
-    return t && i < t->n ? (t->pinned[i] & PT_PINNED) != 0 : 0;
+    return t && i < t->n ? (pt_meta(t, i)->pinned & PT_PINNED) != 0 : 0;
 }
 
 size_t hu_profile_table_count(const struct hu_profile_table *t)
@@ -473,8 +474,8 @@ const char *hu_profile_table_id(const struct hu_profile_table *t, size_t i, size
     if (!t || i >= t->n)
         return NULL;
     if (len)
-        *len = t->ids[i].len;
-    return t->ids[i].ptr;
+        *len = pt_meta(t, i)->len;
+    return pt_meta(t, i)->id;
 }
 
 size_t hu_profile_table_memory(const struct hu_profile_table *t)
@@ -482,10 +483,8 @@ size_t hu_profile_table_memory(const struct hu_profile_table *t)
     if (!t)
         return 0;
     return sizeof *t + t->n_pages * PT_PAGE * sizeof(struct hu_profile) +
-           t->cap_pages * sizeof *t->pages +
-           t->cap_rec * (sizeof *t->hash + sizeof *t->ids + sizeof *t->lru_prev +
-                         sizeof *t->lru_next + sizeof *t->id_cap + sizeof *t->pinned) +
-           t->index_cap * sizeof *t->index + t->names.used_total;
+           t->cap_pages * sizeof *t->pages + t->n_meta * PT_PAGE * sizeof(struct pt_meta) +
+           t->cap_meta * sizeof *t->meta + t->index_cap * sizeof *t->index + t->names.used_total;
 }
 
 int hu_profile_table_merge(struct hu_profile_table *dst, const struct hu_profile_table *src)
@@ -494,7 +493,7 @@ int hu_profile_table_merge(struct hu_profile_table *dst, const struct hu_profile
         return HU_EINVAL;
     for (size_t i = 0; i < src->n; i++) {
         struct hu_profile *d;
-        int rc = hu_profile_table_get(dst, src->ids[i].ptr, src->ids[i].len, &d, NULL);
+        int rc = hu_profile_table_get(dst, pt_meta(src, i)->id, pt_meta(src, i)->len, &d, NULL);
         if (rc != HU_OK)
             return rc;
         rc = hu_profile_merge(d, pt_rec(src, i));

@@ -9,11 +9,12 @@
  * for the table's lifetime (records live in fixed pages, never moved).
  *
  * Layout: an open-addressing index (linear probing, u32 record numbers,
- * load <= 1/2, doubled when full) over a side array of account hashes, so
- * lookups and resizes never touch the 2.5 KiB profiles; profiles in pages
- * of 256 records; id strings in an arena.  Memory per account is
- * sizeof(struct hu_profile) + 8 (hash) + 16 (id span) + id bytes + ~8
- * (index), reported by hu_profile_table_memory().
+ * load <= 1/2, doubled when full) over pages of 32-byte record
+ * bookkeeping (hash, id span, recency links), so lookups and resizes never
+ * touch the profiles; profiles in pages of 256 records; id strings in an
+ * arena.  Memory per account is sizeof(struct hu_profile) + 32 + id bytes
+ * + 8-16 (index), plus at most one partly used page of each kind,
+ * reported by hu_profile_table_memory().
  *
  * Bounded mode (hu_profile_table_set_max): at most `max` accounts; a new
  * account at a full table evicts an unpinned account with at most
