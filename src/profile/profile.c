@@ -18,6 +18,13 @@
  *     the latest account facts, the model slot order) is defined so that
  *     "dst then src" in merge means "dst's events then src's events".
  *
+ * Bounded sets share one inline pool of HU_PROFILE_SET_POOL items (see
+ * "the set pool" below for why a set may shrink to a bottom-k' sample and
+ * why that is still a KMV sketch).  Outputs on the simulator are
+ * byte-identical to the 11 separate struct hu_kmv it replaced: no account
+ * there holds more than 34 set items.  The sentence-probation tags are 16
+ * bits (profile.h says what a false match costs).
+ *
  * Out-of-order events.  A gap is measured from the largest earlier ts; an
  * event older than that is counted in n_late and contributes no gap (the
  * gap it would split was already recorded).  Order-free fields (hour, day,
