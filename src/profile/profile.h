@@ -35,11 +35,12 @@
  * each in rank order (struct hu_kmv's order), set_n[s] items each, and
  * bit s of set_sampled when set s is a sample.  Each set still holds at
  * most HU_KMV_K (8).  While the pool has room every set is exactly a
- * struct hu_kmv.  When an add would overflow the pool, the set holding
- * the most items (ties: the lower enum value, so ip before prefix before
- * asn ...) drops its item of largest rank and becomes a bottom-k' sample
- * with k' = its items (kmv.h "Reduced samples"); a sampled set only takes
- * an item ranking below its largest.  Readers never touch the pool:
+ * struct hu_kmv.  When an add would overflow the pool, the first set in
+ * the order api_key, system, tools, ua_family, ua, headers_fp, client_fp,
+ * asn, payment, prefix, ip (least linkage value first) that holds more
+ * than HU_PROFILE_SET_FLOOR (3) items drops its item of largest rank and
+ * becomes a bottom-k' sample with k' = its items (kmv.h "Reduced
+ * samples"); a sampled set only takes an item ranking below its largest.  Readers never touch the pool:
  * hu_profile_set() gives a set as a struct hu_kmv.  On the simulator's
  * seed-2026 accounts hold 23.5 set items on average and 34 at most, so
  * reduction is for hostile or unusual accounts (docs/internals/profile.md).

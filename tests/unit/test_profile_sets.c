@@ -9,8 +9,10 @@
  *    the set's sample size k (HU_KMV_K until the overflow rule shrinks
  *    it).  A set must always be the k smallest-rank items of everything
  *    added to it, sampled iff it holds fewer than were added, and the
- *    overflow victim must be the set with the most items (ties: the lower
- *    enum value).  This reference knows nothing of the pool's layout. */
+ *    overflow victim must be the first set in the documented order
+ *    (api_key, system, tools, ua_family, ua, headers_fp, client_fp, asn,
+ *    payment, prefix, ip) holding more than HU_PROFILE_SET_FLOOR items.
+ *    This reference knows nothing of the pool's layout. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -75,16 +77,31 @@ static void eset_insert(struct eset *e, uint64_t x)
     e->n_all++;
 }
 
-/* While the pool is over: the set holding the most items, lowest index on
- * ties, shrinks its k to one below what it holds. */
+static const unsigned victim_order[HU_PSET_COUNT] = {
+    HU_PSET_API_KEY, HU_PSET_SYSTEM, HU_PSET_TOOLS, HU_PSET_UA_FAMILY, HU_PSET_UA,
+    HU_PSET_HEADERS_FP, HU_PSET_CLIENT_FP, HU_PSET_ASN, HU_PSET_PAYMENT, HU_PSET_PREFIX, HU_PSET_IP,
+};
+
+static unsigned victim_of(const unsigned n[HU_PSET_COUNT])
+{
+    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
+        if (n[victim_order[i]] > HU_PROFILE_SET_FLOOR)
+            return victim_order[i];
+    fail();
+    return 0;
+}
+
+/* While the pool is over: the victim shrinks its k to one below what it
+ * holds. */
 static void ereduce(struct eref *r)
 {
     while (etotal(r) > POOL) {
-        unsigned v = 0;
-        for (unsigned s = 1; s < HU_PSET_COUNT; s++)
-            if (eheld(&r->s[s]) > eheld(&r->s[v]))
-                v = s;
-        r->s[v].k = eheld(&r->s[v]) - 1;
+        unsigned n[HU_PSET_COUNT];
+        for (unsigned s = 0; s < HU_PSET_COUNT; s++)
+            n[s] = eheld(&r->s[s]);
+        unsigned v = victim_of(n);
+        r->s[v].k = n[v] - 1;
+        assert_true(r->s[v].k >= HU_PROFILE_SET_FLOOR);
     }
 }
 
@@ -305,58 +322,77 @@ static void pool_matches_references(void **state)
     free(er);
 }
 
-/* The edges by hand: full pool, the 35th item, ties, a sampled set. */
+/* The edges by hand: full pool, the 35th item, the victim order, a set
+ * that is its own victim, a reduced set. */
 static void overflow_edges(void **state)
 {
     (void)state;
     struct hu_profile p;
     hu_profile_init(&p, 1);
-    /* sets 0..3 get 8 items each, set 4 two: 34, the pool exactly */
+    /* ip, prefix, asn, client_fp get 8 items each, headers_fp two: 34 */
+    static const enum hu_pset eight[] = { HU_PSET_IP, HU_PSET_PREFIX, HU_PSET_ASN, HU_PSET_CLIENT_FP };
     uint64_t x = 1;
     for (unsigned s = 0; s < 4; s++)
         for (unsigned i = 0; i < 8; i++)
-            assert_int_equal(hu_profile_set_add(&p, (enum hu_pset)s, x++), 1);
+            assert_int_equal(hu_profile_set_add(&p, eight[s], x++), 1);
     assert_int_equal(hu_profile_set_add(&p, HU_PSET_HEADERS_FP, 100), 1);
     assert_int_equal(hu_profile_set_add(&p, HU_PSET_HEADERS_FP, 101), 1);
     assert_int_equal(hu_profile_set_used(&p), POOL);
     assert_int_equal(p.set_sampled, 0);
     assert_int_equal(hu_profile_set_add(&p, HU_PSET_HEADERS_FP, 101), 0);   /* duplicate */
     assert_int_equal(hu_profile_set_add(&p, (enum hu_pset)HU_PSET_COUNT, 5), 0);
-    /* the 35th: sets 0..3 tie at 8, set 0 (ip) gives up its largest rank */
+    /* the 35th: the first set in the order above the floor of 3 is
+     * client_fp (headers_fp would hold 3): it gives up its largest rank */
     struct hu_kmv before, k;
-    hu_profile_set(&p, HU_PSET_IP, &before);
+    hu_profile_set(&p, HU_PSET_CLIENT_FP, &before);
     assert_int_equal(hu_profile_set_add(&p, HU_PSET_HEADERS_FP, 102), 1);
     assert_int_equal(hu_profile_set_used(&p), POOL);
-    hu_profile_set(&p, HU_PSET_IP, &k);
+    hu_profile_set(&p, HU_PSET_CLIENT_FP, &k);
     assert_int_equal(k.n, 7);
     assert_int_equal(k.sampled, 1);
     assert_memory_equal(k.h, before.h, 7 * sizeof(uint64_t));
     assert_int_equal(k.h[7], 0);
     assert_int_equal(hu_profile_set(&p, HU_PSET_HEADERS_FP, &k)->n, 3);
-    assert_int_equal(hu_profile_set(&p, HU_PSET_PREFIX, &k)->sampled, 0);
-    /* the next goes to prefix (8 items, the most, lowest index) */
-    assert_int_equal(hu_profile_set_add(&p, HU_PSET_HEADERS_FP, 103), 1);
-    assert_int_equal(hu_profile_set(&p, HU_PSET_PREFIX, &k)->n, 7);
+    assert_int_equal(hu_profile_set(&p, HU_PSET_IP, &k)->sampled, 0);
+    assert_int_equal(hu_profile_set(&p, HU_PSET_ASN, &k)->sampled, 0);
+    /* the next headers_fp item would make it 4 > 3, and headers_fp comes
+     * before client_fp: it is its own victim and keeps its 3 smallest */
+    uint64_t h4[4];
+    hu_profile_set(&p, HU_PSET_HEADERS_FP, &before);
+    memcpy(h4, before.h, 3 * sizeof(uint64_t));
+    h4[3] = 103;
+    for (unsigned i = 3; i > 0 && hu_kmv_rank(h4[i]) < hu_kmv_rank(h4[i - 1]); i--) {
+        uint64_t t = h4[i]; h4[i] = h4[i - 1]; h4[i - 1] = t;
+    }
+    assert_int_equal(hu_profile_set_add(&p, HU_PSET_HEADERS_FP, 103), h4[3] != 103);
+    hu_profile_set(&p, HU_PSET_HEADERS_FP, &k);
+    assert_int_equal(k.n, 3);
     assert_int_equal(k.sampled, 1);
+    assert_memory_equal(k.h, h4, 3 * sizeof(uint64_t));
+    assert_int_equal(hu_profile_set(&p, HU_PSET_CLIENT_FP, &k)->n, 7);
+    assert_int_equal(hu_profile_set_used(&p), POOL);
     assert_null(hu_profile_validate(&p));
-    /* a sampled (reduced) set keeps its size: an item above its largest
-     * rank is refused, one below replaces the largest */
-    struct hu_kmv ip;
-    hu_profile_set(&p, HU_PSET_IP, &ip);
+    /* a reduced set keeps its size: an item above its largest rank is
+     * refused, one below replaces the largest */
+    struct hu_kmv cf;
+    hu_profile_set(&p, HU_PSET_CLIENT_FP, &cf);
     uint64_t lo = 0, hi = 0;
     for (uint64_t y = 1000; !lo || !hi; y++) {
-        if (hu_kmv_rank(y) < hu_kmv_rank(ip.h[0]) && !lo)
+        if (hu_kmv_rank(y) < hu_kmv_rank(cf.h[0]) && !lo)
             lo = y;
-        if (hu_kmv_rank(y) > hu_kmv_rank(ip.h[6]) && !hi)
+        if (hu_kmv_rank(y) > hu_kmv_rank(cf.h[6]) && !hi)
             hi = y;
     }
-    assert_int_equal(hu_profile_set_add(&p, HU_PSET_IP, hi), 0);
-    assert_int_equal(hu_profile_set_add(&p, HU_PSET_IP, lo), 1);
-    hu_profile_set(&p, HU_PSET_IP, &k);
+    assert_int_equal(hu_profile_set_add(&p, HU_PSET_CLIENT_FP, hi), 0);
+    assert_int_equal(hu_profile_set_add(&p, HU_PSET_CLIENT_FP, lo), 1);
+    hu_profile_set(&p, HU_PSET_CLIENT_FP, &k);
     assert_int_equal(k.n, 7);
     assert_int_equal(k.h[0], lo);
-    assert_memory_equal(&k.h[1], &ip.h[0], 6 * sizeof(uint64_t));
+    assert_memory_equal(&k.h[1], &cf.h[0], 6 * sizeof(uint64_t));
     assert_int_equal(hu_profile_set_used(&p), POOL);
+    /* ip, last in the order, is untouched through all of this */
+    assert_int_equal(hu_profile_set(&p, HU_PSET_IP, &k)->n, 8);
+    assert_int_equal(k.sampled, 0);
     /* the set being added to is itself the victim: with the new item the
      * largest it is refused (but the set becomes a sample) */
     struct hu_profile q;
@@ -599,10 +635,10 @@ static void main_blobs_load(void **state)
     memcpy(want, pr.set, sizeof want);
     unsigned total = 49;
     while (total > POOL) {
-        unsigned v = 0;
-        for (unsigned s = 1; s < HU_PSET_COUNT; s++)
-            if (want[s].n > want[v].n)
-                v = s;
+        unsigned cnt[HU_PSET_COUNT];
+        for (unsigned s = 0; s < HU_PSET_COUNT; s++)
+            cnt[s] = want[s].n;
+        unsigned v = victim_of(cnt);
         want[v].h[--want[v].n] = 0;
         want[v].sampled = 1;
         total--;
