@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     static const int psets[] = { HU_PSET_SYSTEM, HU_PSET_TOOLS, HU_PSET_CLIENT_FP, HU_PSET_HEADERS_FP, HU_PSET_UA,
                                  HU_PSET_ASN };
     for (int s = 0; s < 6; s++)
-        for (unsigned j = 0; j < 8; j++) hu_kmv_add(&p->set[psets[s]], item(17, s, j % per_type[s]));
+        for (unsigned j = 0; j < 8; j++) (void)hu_profile_set_add(p, (enum hu_pset)psets[s], item(17, s, j % per_type[s]));
     double best_p = 1e300;
     long be = -1;
     for (int run = 0; run < 3; run++) {

@@ -117,6 +117,15 @@ int main(int argc, char **argv)
     BENCH("kmv add (k=8, all new items)", N, hu_kmv_init(&kv), hu_kmv_add(&kv, hu_hash_mix(i)));
 
     struct hu_profile *p = malloc(sizeof *p);
+    /* the shared set pool: one set within its room; then all 11 sets
+     * rotating new items, the pool full and reducing (overflow rule) */
+    BENCH("profile set add (pool, 1 set, all new)", N, hu_profile_init(p, 1),
+          hu_profile_set_add(p, HU_PSET_IP, hu_hash_mix(i)));
+    BENCH("profile set add (pool full, 11 sets new)", N, hu_profile_init(p, 1),
+          hu_profile_set_add(p, (enum hu_pset)(i % HU_PSET_COUNT), hu_hash_mix(i)));
+    struct hu_kmv kvt;
+    BENCH("profile set read (materialise ip)", N, (void)0,
+          sink += hu_profile_set(p, HU_PSET_IP, &kvt)->n);
     struct hu_event *evs = malloc(1024 * sizeof *evs);
     struct hu_req_features *fs = malloc(1024 * sizeof *fs);
     for (uint64_t i = 0; i < 1024; i++)
@@ -167,7 +176,10 @@ int main(int argc, char **argv)
     printf("%-44s %10zu\n", "  of which struct hu_hll", sizeof(struct hu_hll));
     printf("%-44s %10zu\n", "  of which struct hu_ss", sizeof(struct hu_ss));
     printf("%-44s %10zu\n", "  of which 2 x struct hu_minhash", 2 * sizeof(struct hu_minhash));
-    printf("%-44s %10zu\n", "  of which 11 x struct hu_kmv", HU_PSET_COUNT * sizeof(struct hu_kmv));
+    printf("%-44s %10zu\n", "  of which the set pool (11 sets, 34 items)",
+           sizeof p->set_pool + sizeof p->set_n + sizeof p->set_sampled + sizeof p->set_used);
+    printf("%-44s %10zu\n", "  of which sentence probation",
+           sizeof p->sent_probation + sizeof p->sent_probation_pos);
     printf("%-44s %10zu\n", "  of which model slots", sizeof p->model);
     printf("%-44s %10zu\n", "profile heap bytes beyond sizeof", (size_t)0);
     printf("%-44s %10.0f\n", "table bytes per account (100k)",

@@ -170,9 +170,10 @@ void hu_summary_collect_entities(struct hu_summary *s, const struct hu_entity_di
         { HU_PSET_CLIENT_FP, HU_DICT_CLIENT_FP }, { HU_PSET_HEADERS_FP, HU_DICT_HEADERS_FP },
         { HU_PSET_UA, HU_DICT_USER_AGENT }, { HU_PSET_PAYMENT, HU_DICT_PAYMENT },
     };
+    struct hu_kmv ks_;     /* hu_profile_set() scratch */
     s->n_ent = 0;
     for (size_t m = 0; m < sizeof map / sizeof map[0]; m++) {
-        const struct hu_kmv *k = &s->prof.set[map[m].pset];
+        const struct hu_kmv *k = hu_profile_set(&s->prof, (enum hu_pset)map[m].pset, &ks_);
         for (unsigned i = 0; i < k->n; i++)
             add_entity(s, dicts, n, map[m].kind, k->h[i]);
     }

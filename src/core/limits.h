@@ -58,6 +58,17 @@
  * rotating proxy gives it. */
 #define HU_PROFILE_SET_K         8u
 
+/* Items all bounded sets of one account hold together (one inline pool,
+ * 34 x 8 bytes; profile.h "Bounded sets").  Stops an account that rotates
+ * every entity at once from costing 11 x 8 slots: past 34 items a set of
+ * little linkage value becomes a smaller bottom-k sample.  The
+ * simulator's seed-2026 accounts hold 23.5 on average, 34 at most. */
+#define HU_PROFILE_SET_POOL      34u
+/* A set the pool reduces keeps at least this many items (profile.h): a
+ * bottom-3 sample still estimates a count; 11 x 3 < 34, so an overflowing
+ * pool always has a set above it. */
+#define HU_PROFILE_SET_FLOOR     3u
+
 /* Heaviest templates tracked per account (space-saving counters). */
 #define HU_PROFILE_TOP_TEMPLATES 8u
 

@@ -700,6 +700,7 @@ double hu_fp_match_profile(const struct hu_fp_lib *lib, const struct hu_fp_key *
     uint64_t tk[HU_FP_TOK_COUNT * 8];
     float share[HU_FP_TOK_COUNT * 8];
     uint8_t type[HU_FP_TOK_COUNT * 8];
+    struct hu_kmv ks_;
     size_t n = 0;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (tok_pset[t] == -2)
@@ -714,7 +715,7 @@ double hu_fp_match_profile(const struct hu_fp_lib *lib, const struct hu_fp_key *
             }
             continue;
         }
-        const struct hu_kmv *s = &p->set[tok_pset[t]];
+        const struct hu_kmv *s = hu_profile_set(p, tok_pset[t], &ks_);
         for (unsigned j = 0; j < s->n && n < sizeof tk / sizeof tk[0]; j++) {
             tk[n] = hu_fp_token(key, (enum hu_fp_tok)t, s->h[j]);
             share[n] = 1.0f / (float)s->n;

@@ -212,6 +212,7 @@ static int dacc_add(struct dacc *d, struct facc *m, int create, const struct hu_
     d->psum += (double)p->prompt_chars_sum;
     d->psumsq += (double)p->prompt_chars_sumsq;
     uint32_t sslot = side ? hu_u64map_get(&side->idx, p->account_hash) : 0;
+    struct hu_kmv ks_;
     for (int t = 0; t < HU_FP_TOK_COUNT; t++) {
         if (tok_pset[t] < 0) {
             struct hu_ss_entry top[HU_SS_K];
@@ -235,7 +236,7 @@ static int dacc_add(struct dacc *d, struct facc *m, int create, const struct hu_
             }
             continue;
         }
-        const struct hu_kmv *s = &p->set[tok_pset[t]];
+        const struct hu_kmv *s = hu_profile_set(p, tok_pset[t], &ks_);
         if (!s->n)
             continue;
         double cnt = hu_profile_set_count(p, (enum hu_pset)tok_pset[t]);

@@ -53,6 +53,7 @@ int hu_postings_add_profile(struct hu_postings *o, const struct hu_profile *p, u
                             const struct hu_release *rel, size_t n_rel, uint32_t kinds)
 {
     size_t start = o->n;
+    struct hu_kmv ks_;     /* hu_profile_set() scratch, one set at a time */
     int rc = HU_OK;
     uint64_t bands[POST_BANDS];
     int have_templates = p->n_req >= POST_MIN_REQUESTS && !hu_minhash_is_empty(&p->template_mh);
@@ -62,17 +63,17 @@ int hu_postings_add_profile(struct hu_postings *o, const struct hu_profile *p, u
 
 #define WANT(k) (kinds & (1u << (k)))
     if (WANT(HU_LINK_PAYMENT)) {
-        rc = push_set(o, HU_LINK_PAYMENT, &p->set[HU_PSET_PAYMENT], idx, sub);
-        if (!rc && p->facts.payment_hash && !hu_kmv_contains(&p->set[HU_PSET_PAYMENT], p->facts.payment_hash))
+        rc = push_set(o, HU_LINK_PAYMENT, hu_profile_set(p, HU_PSET_PAYMENT, &ks_), idx, sub);
+        if (!rc && p->facts.payment_hash && !hu_kmv_contains(hu_profile_set(p, HU_PSET_PAYMENT, &ks_), p->facts.payment_hash))
             rc = push(o, HU_LINK_PAYMENT, p->facts.payment_hash, idx, sub);
     }
-    if (!rc && WANT(HU_LINK_CLIENT_FP)) rc = push_set(o, HU_LINK_CLIENT_FP, &p->set[HU_PSET_CLIENT_FP], idx, sub);
-    if (!rc && WANT(HU_LINK_HEADERS_FP)) rc = push_set(o, HU_LINK_HEADERS_FP, &p->set[HU_PSET_HEADERS_FP], idx, sub);
-    if (!rc && WANT(HU_LINK_IP)) rc = push_set(o, HU_LINK_IP, &p->set[HU_PSET_IP], idx, sub);
-    if (!rc && WANT(HU_LINK_PREFIX)) rc = push_set(o, HU_LINK_PREFIX, &p->set[HU_PSET_PREFIX], idx, sub);
-    if (!rc && WANT(HU_LINK_USER_AGENT)) rc = push_set(o, HU_LINK_USER_AGENT, &p->set[HU_PSET_UA], idx, sub);
-    if (!rc && WANT(HU_LINK_SYSTEM)) rc = push_set(o, HU_LINK_SYSTEM, &p->set[HU_PSET_SYSTEM], idx, sub);
-    if (!rc && WANT(HU_LINK_TOOLS)) rc = push_set(o, HU_LINK_TOOLS, &p->set[HU_PSET_TOOLS], idx, sub);
+    if (!rc && WANT(HU_LINK_CLIENT_FP)) rc = push_set(o, HU_LINK_CLIENT_FP, hu_profile_set(p, HU_PSET_CLIENT_FP, &ks_), idx, sub);
+    if (!rc && WANT(HU_LINK_HEADERS_FP)) rc = push_set(o, HU_LINK_HEADERS_FP, hu_profile_set(p, HU_PSET_HEADERS_FP, &ks_), idx, sub);
+    if (!rc && WANT(HU_LINK_IP)) rc = push_set(o, HU_LINK_IP, hu_profile_set(p, HU_PSET_IP, &ks_), idx, sub);
+    if (!rc && WANT(HU_LINK_PREFIX)) rc = push_set(o, HU_LINK_PREFIX, hu_profile_set(p, HU_PSET_PREFIX, &ks_), idx, sub);
+    if (!rc && WANT(HU_LINK_USER_AGENT)) rc = push_set(o, HU_LINK_USER_AGENT, hu_profile_set(p, HU_PSET_UA, &ks_), idx, sub);
+    if (!rc && WANT(HU_LINK_SYSTEM)) rc = push_set(o, HU_LINK_SYSTEM, hu_profile_set(p, HU_PSET_SYSTEM, &ks_), idx, sub);
+    if (!rc && WANT(HU_LINK_TOOLS)) rc = push_set(o, HU_LINK_TOOLS, hu_profile_set(p, HU_PSET_TOOLS, &ks_), idx, sub);
     if (!rc && WANT(HU_LINK_SIGNUP_NET)) rc = push(o, HU_LINK_SIGNUP_NET, p->facts.signup_prefix_hash, idx, sub);
     if (!rc && WANT(HU_LINK_EMAIL_DOM)) rc = push(o, HU_LINK_EMAIL_DOM, p->facts.email_domain_hash, idx, sub);
     if (!rc && WANT(HU_LINK_TEMPLATES) && have_templates)

@@ -18,6 +18,13 @@
  *     the latest account facts, the model slot order) is defined so that
  *     "dst then src" in merge means "dst's events then src's events".
  *
+ * Bounded sets share one inline pool of HU_PROFILE_SET_POOL items (see
+ * "the set pool" below for why a set may shrink to a bottom-k' sample and
+ * why that is still a KMV sketch).  Outputs on the simulator are
+ * byte-identical to the 11 separate struct hu_kmv it replaced: no account
+ * there holds more than 34 set items.  The sentence-probation tags are 16
+ * bits (profile.h says what a false match costs).
+ *
  * Out-of-order events.  A gap is measured from the largest earlier ts; an
  * event older than that is counted in n_late and contributes no gap (the
  * gap it would split was already recorded).  Order-free fields (hour, day,
@@ -41,6 +48,11 @@ _Static_assert(HU_SS_K == HU_PROFILE_TOP_TEMPLATES, "sketch and profile disagree
 _Static_assert(HU_LANG_OTHER < HU_PROFILE_NLANG, "language enum grew");
 _Static_assert(HU_NET_EDUCATION < HU_PROFILE_NNET, "net class enum grew");
 _Static_assert(HU_PSET_COUNT <= 32, "set count must fit the serialized byte");
+_Static_assert(HU_PSET_COUNT <= 16, "set_sampled is 16 bits");
+_Static_assert(HU_PSET_COUNT * HU_PROFILE_SET_FLOOR < HU_PROFILE_SET_POOL,
+               "an overflowing pool must have a set above its floor");
+_Static_assert(HU_PROFILE_SET_FLOOR >= 3 && HU_PROFILE_SET_FLOOR < HU_KMV_K,
+               "a reduced sample keeps at least 3 items (the estimator needs k >= 3)");
 
 static const char *const pset_names[] = {
 #define HU__PSET_NAME(name, code, desc) code,
@@ -141,9 +153,166 @@ void hu_profile_init(struct hu_profile *p, uint64_t account_hash)
     hu_ss_init(&p->top_sentences);
     hu_minhash_init(&p->template_mh);
     hu_minhash_init(&p->slot_mh);
+    p->facts.signup_ts = INT64_MAX;     /* the set pool is all zeros: 11 empty sets */
+}
+
+/* ---- the set pool ---------------------------------------------------------
+ *
+ * Eleven bounded sets in HU_PROFILE_SET_POOL shared slots (profile.h
+ * "Bounded sets").  Why it is correct to shrink a set's k when the pool
+ * is full: the KMV argument (kmv.c) never needs k to be the same for all
+ * sets.  A set holding the k' items of smallest rank of everything added
+ * to it is a bottom-k' sample: its count estimate is (k'-1) 2^64 /
+ * rank(max), membership is certain below its largest rank, and for two
+ * sets the bottom-min(k'_a, k'_b) of the union of their samples is the
+ * bottom-min(k') of the union of the sets, which is what the Jaccard
+ * estimator needs.  Because ranks are the same function everywhere
+ * (coordinated sampling), two accounts sharing entities still both keep
+ * the shared ones of smallest rank: linkage on shared IPs keeps working
+ * for accounts whose pools overflowed, with fewer candidates each.
+ *
+ * Overflow rule (the only place k shrinks): the first set in pool_order
+ * holding more than HU_PROFILE_SET_FLOOR items drops its item of largest
+ * rank and becomes sampled with k' = its remaining items.  Applied once
+ * per item past the pool, in hu_profile_set_add, and repeatedly after a
+ * merge or a load (pool_load).  Adds never allocate; the pool moves at
+ * most 34 items.
+ *
+ * Why an order and not "the set holding the most items": measured on
+ * scripts/eval-sweep.sh 0.02, --evade paraphrase fills the pool of 465 of
+ * 4,566 accounts (paraphrased system prompts: 8 distinct each, beside 8
+ * IPs and 8 prefixes).  Taking from the largest set reduced ip and prefix,
+ * the backbone of linkage, and recall fell from 0.9979 to 0.9938; taking
+ * from system first (distinct per account, so never shared) keeps the
+ * row's metrics exactly.  The floor keeps k' >= 3, where the count
+ * estimator is still defined, and 11 x 3 < 34 guarantees a victim. */
+
+static unsigned pool_off(const struct hu_profile *p, unsigned s)
+{
+    unsigned off = 0;
+    for (unsigned i = 0; i < s; i++)
+        off += p->set_n[i];
+    return off;
+}
+
+/* Victim order: sets of least linkage value first.  api_key is never a
+ * linkage key; system and tools are what a paraphrasing campaign varies
+ * (many distinct items, none shared); then user agents and client
+ * fingerprints; asn (only counted); payment, prefix and ip, the
+ * backbone of linkage, last. */
+static const uint8_t pool_order[HU_PSET_COUNT] = {
+    HU_PSET_API_KEY, HU_PSET_SYSTEM, HU_PSET_TOOLS, HU_PSET_UA_FAMILY, HU_PSET_UA,
+    HU_PSET_HEADERS_FP, HU_PSET_CLIENT_FP, HU_PSET_ASN, HU_PSET_PAYMENT, HU_PSET_PREFIX, HU_PSET_IP,
+};
+
+/* The overflow victim among counts n[] (their sum is over the pool): the
+ * first set in pool_order holding more than HU_PROFILE_SET_FLOOR items.
+ * One always exists: 11 sets of at most 3 hold 33 < 34 items. */
+static unsigned pool_victim(const unsigned n[HU_PSET_COUNT])
+{
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        hu_kmv_init(&p->set[i]);
-    p->facts.signup_ts = INT64_MAX;
+        if (n[pool_order[i]] > HU_PROFILE_SET_FLOOR)
+            return pool_order[i];
+    hu_assert(0 && "pool over with every set at its floor");
+    return HU_PSET_IP;
+}
+
+const struct hu_kmv *hu_profile_set(const struct hu_profile *p, enum hu_pset s,
+                                    struct hu_kmv *tmp)
+{
+    hu_kmv_init(tmp);
+    if ((unsigned)s >= HU_PSET_COUNT)
+        return tmp;
+    unsigned off = pool_off(p, s), n = p->set_n[s];
+    if (n > HU_KMV_K || off + n > HU_PROFILE_SET_POOL)   /* only an invalid record */
+        return tmp;
+    memcpy(tmp->h, &p->set_pool[off], n * sizeof(uint64_t));
+    tmp->n = (uint8_t)n;
+    tmp->sampled = (uint8_t)((p->set_sampled >> s) & 1u);
+    return tmp;
+}
+
+unsigned hu_profile_set_used(const struct hu_profile *p)
+{
+    return p->set_used;
+}
+
+/* Write the 11 sets k[] into the pool, first reducing them by the
+ * overflow rule until they fit.  k[] is modified. */
+static void pool_load(struct hu_profile *p, struct hu_kmv k[HU_PSET_COUNT])
+{
+    unsigned n[HU_PSET_COUNT], total = 0;
+    for (unsigned s = 0; s < HU_PSET_COUNT; s++)
+        total += n[s] = k[s].n;
+    while (total > HU_PROFILE_SET_POOL) {
+        unsigned v = pool_victim(n);
+        k[v].h[--n[v]] = 0;
+        k[v].n = (uint8_t)n[v];
+        k[v].sampled = 1;
+        total--;
+    }
+    memset(p->set_pool, 0, sizeof p->set_pool);
+    p->set_sampled = 0;
+    unsigned off = 0;
+    for (unsigned s = 0; s < HU_PSET_COUNT; s++) {
+        memcpy(&p->set_pool[off], k[s].h, n[s] * sizeof(uint64_t));
+        off += n[s];
+        p->set_n[s] = (uint8_t)n[s];
+        p->set_sampled = (uint16_t)(p->set_sampled | (k[s].sampled ? 1u << s : 0u));
+    }
+    p->set_used = (uint16_t)off;
+}
+
+int hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item)
+{
+    if ((unsigned)s >= HU_PSET_COUNT)
+        return 0;
+    unsigned off = pool_off(p, s), n = p->set_n[s], used = p->set_used;
+    const uint16_t bit = (uint16_t)(1u << s);
+    uint64_t *h = &p->set_pool[off];
+    uint64_t r = hu_kmv_rank(item);
+    unsigned pos = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (h[i] == item)
+            return 0;
+        if (pos == n && r < hu_kmv_rank(h[i]))
+            pos = i;
+    }
+    unsigned cap = (p->set_sampled & bit) ? n : HU_KMV_K;
+    if (n == cap || used == HU_PROFILE_SET_POOL) {
+        unsigned v = s;
+        if (n < cap) {               /* the pool is full: who gives an item up? */
+            unsigned cnt[HU_PSET_COUNT];
+            for (unsigned i = 0; i < HU_PSET_COUNT; i++)
+                cnt[i] = p->set_n[i];
+            cnt[s]++;
+            v = pool_victim(cnt);
+        }
+        if (v == s) {
+            /* s keeps its n items of smallest rank among n + 1 */
+            p->set_sampled = (uint16_t)(p->set_sampled | bit);
+            if (pos == n)
+                return 0;
+            memmove(&h[pos + 1], &h[pos], (n - 1 - pos) * sizeof(uint64_t));
+            h[pos] = item;
+            return 1;
+        }
+        /* set v drops its largest-rank item and becomes a sample */
+        unsigned vend = pool_off(p, v) + p->set_n[v];
+        memmove(&p->set_pool[vend - 1], &p->set_pool[vend], (used - vend) * sizeof(uint64_t));
+        p->set_pool[--used] = 0;
+        p->set_n[v]--;
+        p->set_sampled = (uint16_t)(p->set_sampled | (1u << v));
+        if (v < s) {
+            off--;
+            h = &p->set_pool[off];
+        }
+    }
+    memmove(&h[pos + 1], &h[pos], (used - off - pos) * sizeof(uint64_t));
+    h[pos] = item;
+    p->set_n[s] = (uint8_t)(n + 1);
+    p->set_used = (uint16_t)(used + 1);
+    return 1;
 }
 
 /* ---- inter-arrival ----------------------------------------------------- */
@@ -257,7 +426,10 @@ static void observe_sentence(struct hu_profile *p, uint64_t h)
         (void)hu_ss_update(&p->top_sentences, h, 1);
         return;
     }
-    uint32_t tag = (uint32_t)h | 1u;          /* 0 marks an empty slot */
+    /* 16-bit tag, odd so never 0 (0 marks an empty slot) and equal to the
+     * low 16 bits of the 32-bit tag main kept, (uint32_t)h | 1: probation
+     * loaded from an old blob still matches the same sentences */
+    uint16_t tag = (uint16_t)((uint16_t)h | 1u);
     for (unsigned i = 0; i < HU_PROFILE_PROBATION; i++) {
         if (p->sent_probation[i] == tag) {
             p->sent_probation[i] = 0;
@@ -266,7 +438,7 @@ static void observe_sentence(struct hu_profile *p, uint64_t h)
         }
     }
     p->sent_probation[p->sent_probation_pos % HU_PROFILE_PROBATION] = tag;
-    p->sent_probation_pos = (p->sent_probation_pos + 1) % HU_PROFILE_PROBATION;
+    p->sent_probation_pos = (uint8_t)((p->sent_probation_pos + 1) % HU_PROFILE_PROBATION);
 }
 
 void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
@@ -331,7 +503,7 @@ void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
         p->org_hash = span_hash(ev->org_id);
     uint64_t key = span_hash(ev->api_key_id);
     if (key)
-        hu_kmv_add(&p->set[HU_PSET_API_KEY], key);
+        (void)hu_profile_set_add(p, HU_PSET_API_KEY, key);
 
     /* model traffic */
     uint64_t mh = f && f->model_hash ? f->model_hash : span_hash(ev->model);
@@ -401,7 +573,7 @@ void hu_profile_observe_request(struct hu_profile *p, const struct hu_event *ev,
     };
     for (unsigned s = 0; s < HU_PSET_COUNT; s++)
         if (items[s])
-            hu_kmv_add(&p->set[s], items[s]);
+            (void)hu_profile_set_add(p, (enum hu_pset)s, items[s]);
 }
 
 void hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
@@ -439,7 +611,7 @@ void hu_profile_observe_account(struct hu_profile *p, const struct hu_event *ev,
     uint64_t pay = f && f->payment_hash ? f->payment_hash : span_hash(ev->payment_fp);
     if (pay) {
         a->payment_hash = pay;
-        hu_kmv_add(&p->set[HU_PSET_PAYMENT], pay);
+        (void)hu_profile_set_add(p, HU_PSET_PAYMENT, pay);
     }
     uint64_t org = span_hash(ev->org_id);
     if (org)
@@ -481,8 +653,13 @@ int hu_profile_merge(struct hu_profile *d, const struct hu_profile *s)
     if (!d || !s || d->account_hash != s->account_hash)
         return HU_EINVAL;
     merge_facts(&d->facts, &s->facts);
+    /* sets: each the union's bottom-min(k) (kmv merge), then the overflow
+     * rule; account events feed PAYMENT too, so this runs first */
+    struct hu_kmv ks[HU_PSET_COUNT], tk;
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        hu_kmv_merge(&d->set[i], &s->set[i]);   /* account events feed PAYMENT too */
+        hu_kmv_merge((struct hu_kmv *)hu_profile_set(d, (enum hu_pset)i, &ks[i]),
+                     hu_profile_set(s, (enum hu_pset)i, &tk));
+    pool_load(d, ks);
     if (s->n_req == 0)
         return HU_OK;
     if (s->org_hash)
@@ -695,7 +872,8 @@ double hu_profile_max_tokens_mean(const struct hu_profile *p)
 
 double hu_profile_set_count(const struct hu_profile *p, enum hu_pset s)
 {
-    return (unsigned)s < HU_PSET_COUNT ? hu_kmv_count(&p->set[s]) : 0.0;
+    struct hu_kmv t;
+    return (unsigned)s < HU_PSET_COUNT ? hu_kmv_count(hu_profile_set(p, s, &t)) : 0.0;
 }
 
 const struct hu_profile_model *hu_profile_model_find(const struct hu_profile *p, uint64_t mh)
@@ -855,13 +1033,32 @@ static void profile_visit(struct pio *c, struct hu_profile *p)
     IO_SK(c, &p->templates, hu_hll);
     IO_SK(c, &p->top_templates, hu_ss);
     IO_SK(c, &p->top_sentences, hu_ss);
-    for (unsigned i = 0; i < HU_PROFILE_PROBATION; i++)
-        IO32(c, p->sent_probation[i]);
-    IO32(c, p->sent_probation_pos);
+    /* probation tags: 16 bits in memory, zero-extended into the u32 fields
+     * of format 2; a tag main wrote (32 bits, odd) keeps its low 16, a
+     * nonzero one whose low 16 bits are 0 (never written) becomes 1 */
+    for (unsigned i = 0; i < HU_PROFILE_PROBATION; i++) {
+        uint32_t tag = p->sent_probation[i];
+        IO32(c, tag);
+        p->sent_probation[i] = (uint16_t)(tag && !(uint16_t)tag ? 1u : (uint16_t)tag);
+    }
+    uint32_t pos = p->sent_probation_pos;
+    IO32(c, pos);
+    if (pos >= HU_PROFILE_PROBATION)
+        c->err = 1;                 /* main only ever wrote 0..15 */
+    else
+        p->sent_probation_pos = (uint8_t)pos;
     IO_SK(c, &p->template_mh, hu_minhash);
     IO_SK(c, &p->slot_mh, hu_minhash);
-    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        IO_SK(c, &p->set[i], hu_kmv);
+    /* the 11 sets as 11 kmv sketches, as before the pool; loading applies
+     * the overflow rule should they hold more than the pool */
+    struct hu_kmv ks[HU_PSET_COUNT];
+    for (unsigned i = 0; i < HU_PSET_COUNT; i++) {
+        if (c->mode != PIO_READ)
+            hu_profile_set(p, (enum hu_pset)i, &ks[i]);
+        IO_SK(c, &ks[i], hu_kmv);
+    }
+    if (c->mode == PIO_READ && !c->err)
+        pool_load(p, ks);
     IOI64(c, p->ring_end);
     for (unsigned i = 0; i < HU_PROFILE_RING; i++)
         IO16(c, p->ring_total[i]);
@@ -939,8 +1136,24 @@ const char *hu_profile_validate(const struct hu_profile *p)
         hu_minhash_validate(&p->template_mh), hu_minhash_validate(&p->slot_mh),
         hu_ss_validate(&p->top_sentences),
     };
+    unsigned used = 0;
+    for (unsigned i = 0; i < HU_PSET_COUNT; i++) {
+        if (p->set_n[i] > HU_KMV_K)
+            return "set holds more than k items";
+        used += p->set_n[i];
+    }
+    if (used != p->set_used || used > HU_PROFILE_SET_POOL)
+        return "set pool count inconsistent";
+    if (p->set_sampled >> HU_PSET_COUNT)
+        return "sampled bit of a set that does not exist";
+    for (unsigned i = used; i < HU_PROFILE_SET_POOL; i++)
+        if (p->set_pool[i])
+            return "unused set pool slot not zero";
+    if (p->sent_probation_pos >= HU_PROFILE_PROBATION)
+        return "probation position out of range";
+    struct hu_kmv t;
     for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        why[5 + i] = hu_kmv_validate(&p->set[i]);
+        why[5 + i] = hu_kmv_validate(hu_profile_set(p, (enum hu_pset)i, &t));
     for (size_t i = 0; i < HU_ARRAY_LEN(why); i++)
         if (why[i])
             return why[i];

@@ -8,7 +8,7 @@
  * bounded sets of the addresses, networks and fingerprints it used, the
  * share of each extraction target, traffic per model over time, and the
  * facts of its `account` events.  It is a fixed-size, pointer-free record
- * (sizeof(struct hu_profile), about 2.5 KiB, see docs/internals/profile.md)
+ * (sizeof(struct hu_profile), about 2.1 KiB, see docs/internals/profile.md)
  * whatever the number of requests, so profiles come from pools, can be
  * memcpy'd, and a million of them fit in a few GiB.
  *
@@ -21,10 +21,29 @@
  * byte for byte (hu_profile_serialize output) whenever the sketches allow
  * it: always, except (1) space-saving, whose merge keeps its error bounds
  * but not its exact state, (2) more than HU_PROFILE_NMODELS models in the
- * union, and (3) inter-arrival gaps when B's requests are not all at or
+ * union, (3) inter-arrival gaps when B's requests are not all at or
  * after A's latest one (the gap across the seam is then left out, as
- * observe() itself leaves out gaps to late events).  test_profile checks
- * this equivalence.
+ * observe() itself leaves out gaps to late events), and (4) the set pool
+ * once it overflowed: when the 11 bounded sets together hold more than
+ * HU_PROFILE_SET_POOL items, in A, in B or in the merged union, the sets
+ * are reduced (see "Bounded sets" below) at different moments in the two
+ * orders; both are valid coordinated bottom-k samples, not the same ones.
+ * test_profile and test_profile_sets check this equivalence.
+ *
+ * Bounded sets.  The 11 sets (HU_PSET_MAP) share one inline pool of
+ * HU_PROFILE_SET_POOL (34) item hashes: set 0's items, then set 1's, ...,
+ * each in rank order (struct hu_kmv's order), set_n[s] items each, and
+ * bit s of set_sampled when set s is a sample.  Each set still holds at
+ * most HU_KMV_K (8).  While the pool has room every set is exactly a
+ * struct hu_kmv.  When an add would overflow the pool, the first set in
+ * the order api_key, system, tools, ua_family, ua, headers_fp, client_fp,
+ * asn, payment, prefix, ip (least linkage value first) that holds more
+ * than HU_PROFILE_SET_FLOOR (3) items drops its item of largest rank and
+ * becomes a bottom-k' sample with k' = its items (kmv.h "Reduced
+ * samples"); a sampled set only takes an item ranking below its largest.  Readers never touch the pool:
+ * hu_profile_set() gives a set as a struct hu_kmv.  On the simulator's
+ * seed-2026 accounts hold 23.5 set items on average and 34 at most, so
+ * reduction is for hostile or unusual accounts (docs/internals/profile.md).
  *
  * Threading: a profile has one writer.  Shard accounts across threads and
  * merge partial profiles (or whole tables) afterwards.
@@ -43,7 +62,7 @@
 #include "sketch/kmv.h"
 #include "profile/params.h"
 
-#define HU_PROFILE_VERSION 2   /* 2: top_sentences */
+#define HU_PROFILE_VERSION 2   /* 2: top_sentences (the set pool kept the format) */
 
 /* Bounded sets kept per account: name (used in reports and evidence codes;
  * never rename one), and what feeds it. */
@@ -149,6 +168,7 @@ struct hu_profile {
     uint32_t n_gaps;            /* gaps <= HU_PROFILE_SESSION_GAP_MS */
     uint32_t n_burst_gaps;      /* gaps < HU_PROFILE_BURST_GAP_MS */
     uint32_t n_breaks;          /* gaps > HU_PROFILE_SESSION_GAP_MS */
+    uint32_t n_model_evictions; /* model slots given up (see model[]) */
     uint64_t gap_sum, gap_sumsq;/* of in-session gaps, 10 ms units */
     uint64_t lg_sum, lg_sumsq;  /* of log2(1+gap ms), 1/256 units */
 
@@ -162,21 +182,29 @@ struct hu_profile {
     struct hu_ss      top_sentences;  /* heaviest first/last sentences (head_hash,
                                        * tail_hash) seen at least twice: a
                                        * script's wrapper */
-    /* Sentences seen once recently (low 32 bits of the hash).  A sentence
-     * enters top_sentences on its second sighting, so one-off task lines
-     * cannot churn the wrapper out of the 8 counters (a 2-hit admission
-     * filter, as in TinyLFU). */
-    uint32_t sent_probation[HU_PROFILE_PROBATION];
-    uint32_t sent_probation_pos;
     struct hu_minhash template_mh;    /* MinHash of the template set */
     struct hu_minhash slot_mh;        /* MinHash of active 10-minute slots */
-    struct hu_kmv     set[HU_PSET_COUNT];
+
+    /* The bounded sets (see "Bounded sets" above; read them with
+     * hu_profile_set(), write with hu_profile_set_add()). */
+    uint8_t  set_n[HU_PSET_COUNT];    /* items of set s in the pool, <= HU_KMV_K */
+    uint8_t  sent_probation_pos;      /* next probation slot, < HU_PROFILE_PROBATION */
+    uint16_t set_sampled;             /* bit s: set s is a sample */
+    uint16_t set_used;                /* items in set_pool (sum of set_n) */
+    /* Sentences seen once recently (16-bit tags: the low 16 bits of the
+     * hash with bit 0 set, so never 0 = empty slot, and equal to the low
+     * half of the 32-bit tags main kept: probation loaded from an old blob
+     * still matches).  A sentence enters top_sentences on its second
+     * sighting, so one-off task lines cannot churn the wrapper out of the 8
+     * counters (a 2-hit admission filter, as in TinyLFU).  A false tag
+     * match only admits a sentence one sighting early, with probability at
+     * most 16/32768 per sighting (15 free bits, 16 slots). */
+    uint16_t sent_probation[HU_PROFILE_PROBATION];
+    uint64_t set_pool[HU_PROFILE_SET_POOL];   /* unused tail slots are 0 */
 
     /* ---- traffic per model over time ---- */
     int64_t  ring_end;          /* newest 6-hour bucket index; INT64_MIN if none */
     uint16_t ring_total[HU_PROFILE_RING];   /* all requests per bucket */
-    uint32_t n_model_evictions;
-    uint32_t pad_;
     struct hu_profile_model model[HU_PROFILE_NMODELS];
 
     struct hu_profile_facts facts;
@@ -241,8 +269,21 @@ double   hu_profile_prompt_chars_std(const struct hu_profile *p);
 double   hu_profile_output_input_ratio(const struct hu_profile *p);
 /* Mean max_tokens over requests that stated it (0 if none). */
 double   hu_profile_max_tokens_mean(const struct hu_profile *p);
-/* Estimated distinct items of a bounded set. */
+/* Estimated distinct items of a bounded set (hu_kmv_count of it). O(k). */
 double   hu_profile_set_count(const struct hu_profile *p, enum hu_pset s);
+/* Set s as a struct hu_kmv, materialised into the caller's *tmp (copied
+ * out of the pool; nothing keeps pointing into p).  Returns tmp; an empty
+ * set for s out of range.  O(HU_PSET_COUNT + k). */
+const struct hu_kmv *hu_profile_set(const struct hu_profile *p, enum hu_pset s,
+                                    struct hu_kmv *tmp);
+/* Add item to set s (observe does this; for code that builds profiles by
+ * hand: tests, benchmarks).  Returns 1 if the held items changed, 0 if not
+ * (duplicate, rank too large for a full or sampled set, s out of range).
+ * May reduce another set when the pool is full (see "Bounded sets").
+ * Never allocates.  O(HU_PROFILE_SET_POOL). */
+int      hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item);
+/* Items held by all sets together (<= HU_PROFILE_SET_POOL). */
+unsigned hu_profile_set_used(const struct hu_profile *p);
 /* The model slot of model_hash, or NULL. */
 const struct hu_profile_model *hu_profile_model_find(const struct hu_profile *p,
                                                       uint64_t model_hash);
@@ -268,7 +309,12 @@ size_t hu_profile_serialized_size(const struct hu_profile *p);
 size_t hu_profile_serialize(const struct hu_profile *p, void *buf, size_t cap);
 /* Read untrusted bytes: never past len; checks envelope, checksum, every
  * nested sketch and hu_profile_validate().  Bytes consumed (> 0) or
- * HU_ECORRUPT / HU_EVERSION / HU_EINVAL; on failure *p is zeroed. */
+ * HU_ECORRUPT / HU_EVERSION / HU_EINVAL; on failure *p is zeroed.
+ * Deterministic mappings of what the record cannot hold: sets holding
+ * more than HU_PROFILE_SET_POOL items together are reduced by the
+ * overflow rule ("Bounded sets"); a probation tag written by main as 32
+ * bits keeps its low 16 (0 mapped to 1).  Anything this code writes reads
+ * back and re-serializes byte for byte. */
 int hu_profile_deserialize_safe(struct hu_profile *p, const void *buf, size_t len);
 /* NULL if the invariants hold, else a static reason. */
 const char *hu_profile_validate(const struct hu_profile *p);

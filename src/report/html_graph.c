@@ -73,16 +73,17 @@ static uint64_t gkey(int type, uint64_t h)
 /* The entities profile p holds, at most MAX_ITEMS. */
 static size_t items_of(const struct hu_profile *p, struct item *out)
 {
+    struct hu_kmv ks_;
     size_t n = 0;
     for (int t = 0; t < G_COUNT; t++) {
         if (ginfo[t].pset < 0)
             continue;
-        const struct hu_kmv *s = &p->set[ginfo[t].pset];
+        const struct hu_kmv *s = hu_profile_set(p, ginfo[t].pset, &ks_);
         for (unsigned i = 0; i < s->n; i++)
             if (s->h[i])
                 out[n++] = (struct item){ s->h[i], (uint8_t)t };
     }
-    if (p->facts.payment_hash && hu_kmv_contains(&p->set[HU_PSET_PAYMENT], p->facts.payment_hash) != HU_KMV_YES)
+    if (p->facts.payment_hash && hu_kmv_contains(hu_profile_set(p, HU_PSET_PAYMENT, &ks_), p->facts.payment_hash) != HU_KMV_YES)
         out[n++] = (struct item){ p->facts.payment_hash, G_PAYMENT };
     for (unsigned i = 0; i < HU_SS_K && i < p->top_templates.n; i++)
         if (p->top_templates.e[i].count >= 2 && p->top_templates.e[i].key)

@@ -108,15 +108,16 @@ static long cmap_add(struct cmap *m, enum ind_type t, uint64_t h, uint32_t by, i
 /* Feed every indicator-able thing of profile p into map m. */
 static int feed_profile(struct cmap *m, const struct hu_profile *p, int create)
 {
+    struct hu_kmv ks_;
     for (int t = 0; t < IND_COUNT; t++) {
         if (ind_info[t].pset >= 0) {
-            const struct hu_kmv *s = &p->set[ind_info[t].pset];
+            const struct hu_kmv *s = hu_profile_set(p, ind_info[t].pset, &ks_);
             for (unsigned i = 0; i < s->n; i++)
                 if (cmap_add(m, (enum ind_type)t, s->h[i], 1, create) == -2)
                     return HU_ENOMEM;
         }
     }
-    if (p->facts.payment_hash && !hu_kmv_contains(&p->set[HU_PSET_PAYMENT], p->facts.payment_hash)
+    if (p->facts.payment_hash && !hu_kmv_contains(hu_profile_set(p, HU_PSET_PAYMENT, &ks_), p->facts.payment_hash)
         && cmap_add(m, IND_PAYMENT, p->facts.payment_hash, 1, create) == -2)
         return HU_ENOMEM;
     for (unsigned i = 0; i < HU_SS_K; i++)

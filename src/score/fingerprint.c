@@ -43,12 +43,14 @@ static uint64_t fp_token(int set, uint64_t item)
  * requests with text: a wrapper, not a phrase that happened twice. */
 static size_t account_tokens(const struct hu_profile *p, uint32_t sets, uint64_t *out)
 {
+    struct hu_kmv ks_;
     size_t n = 0;
     for (size_t s = 0; s < sizeof fp_sets / sizeof fp_sets[0]; s++) {
         if (!(sets >> fp_sets[s] & 1))
             continue;
-        for (unsigned k = 0; k < p->set[fp_sets[s]].n; k++)
-            out[n++] = fp_token(fp_sets[s], p->set[fp_sets[s]].h[k]);
+        const struct hu_kmv *ks = hu_profile_set(p, fp_sets[s], &ks_);
+        for (unsigned k = 0; k < ks->n; k++)
+            out[n++] = fp_token(fp_sets[s], ks->h[k]);
     }
     if (sets & HU_FP_SET_SENTENCES) {
         for (unsigned k = 0; k < HU_SS_K; k++) {

@@ -41,14 +41,15 @@ void hu_ioc_match_accounts(const struct hu_ioc_set *set, struct hu_profile *cons
         memset(h, 0, sizeof *h);
         double weak = 0;
         struct hu_ioc_match m;
-        const struct hu_kmv *s = &p->set[HU_PSET_IP];
+        struct hu_kmv ks_;
+        const struct hu_kmv *s = hu_profile_set(p, HU_PSET_IP, &ks_);
         for (unsigned k = 0; k < s->n; k++) {
             const char *v = hu_dict_get(dict, HU_DICT_IP, s->h[k]);
             struct hu_ip ip;
             if (v && hu_ip_parse(v, strlen(v), &ip) == HU_OK && hu_ioc_lookup_ip(set, &ip, &m))
                 add_hit(h, &m, m.kind == HU_IOC_PREFIX ? "prefix" : "ip", HU_IOC_W_ADDRESS, &weak);
         }
-        s = &p->set[HU_PSET_ASN];
+        s = hu_profile_set(p, HU_PSET_ASN, &ks_);
         for (unsigned k = 0; k < s->n; k++)
             if (s->h[k] <= UINT32_MAX && hu_ioc_lookup_asn(set, (uint32_t)s->h[k], &m))
                 add_hit(h, &m, "asn", HU_IOC_W_ASN, &weak);
@@ -58,7 +59,7 @@ void hu_ioc_match_accounts(const struct hu_ioc_set *set, struct hu_profile *cons
             { HU_PSET_UA, HU_DICT_USER_AGENT, HU_IOC_USER_AGENT, "user_agent", HU_IOC_W_UA },
         };
         for (size_t f = 0; f < sizeof fp / sizeof fp[0]; f++) {
-            s = &p->set[fp[f].pset];
+            s = hu_profile_set(p, fp[f].pset, &ks_);
             for (unsigned k = 0; k < s->n; k++) {
                 const char *v = hu_dict_get(dict, fp[f].dict, s->h[k]);
                 if (v && hu_ioc_lookup(set, fp[f].kind, v, strlen(v), &m))
@@ -66,7 +67,7 @@ void hu_ioc_match_accounts(const struct hu_ioc_set *set, struct hu_profile *cons
             }
         }
         if (share_key) {
-            s = &p->set[HU_PSET_PAYMENT];
+            s = hu_profile_set(p, HU_PSET_PAYMENT, &ks_);
             for (unsigned k = 0; k <= s->n; k++) {
                 uint64_t ph = k < s->n ? s->h[k] : p->facts.payment_hash;
                 const char *v = ph ? hu_dict_get(dict, HU_DICT_PAYMENT, ph) : NULL;

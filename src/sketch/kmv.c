@@ -25,6 +25,23 @@
  * sampled flags, which is exactly what sequential adds give: bottom-k(A u B)
  * = bottom-k(bottom-k(A) u bottom-k(B)).
  *
+ * Reduced samples (k' < k).  A profile keeps its 11 sets in one shared
+ * pool of HU_PROFILE_SET_POOL items (profile.c); when the pool is full a
+ * set gives up its largest-rank item and keeps a bottom-k' sample with
+ * k' = n < k.  A bottom-k' sample is still a KMV sketch: the count is
+ * (k'-1) 2^64 / rank(h[k'-1]), membership is certain below the largest
+ * rank, and the Jaccard of two samples is the bottom-min(k'_a, k'_b) of
+ * the union of the samples (Broder's argument restricted to the smaller
+ * k: both samples contain every item of the union's bottom-min(k) that
+ * they hold).  So a struct hu_kmv with `sampled` set and 1 <= n < k means
+ * "a bottom-n sample": add only accepts an item ranking below the largest
+ * held (and drops that one), merge keeps the union's bottom-min(k_a, k_b)
+ * (k = n if sampled, else HU_KMV_K).  For every state main could reach
+ * (sampled => n == k) each operation is unchanged, bit for bit.  Such a
+ * set serializes as version 2 (the same layout; version 1 readers would
+ * reject n < k as "sampled set not full"), every other set as version 1,
+ * so blobs without reduced sets are byte-identical to before.
+ *
  * Error.  test_sketch_kmv: over 400 seeds at n = 50 .. 20,000 the mean
  * relative error stays under 6 % and the RMSE under 1.2/sqrt(k-2).
  */
@@ -45,6 +62,12 @@ void hu_kmv_init(struct hu_kmv *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Items a set may hold: k, or n once sampled (n == k unless reduced). */
+static uint32_t kmv_cap(const struct hu_kmv *s)
+{
+    return s->sampled ? s->n : HU_KMV_K;
+}
+
 int hu_kmv_add(struct hu_kmv *s, uint64_t item)
 {
     uint64_t r = hu_kmv_rank(item);
@@ -55,7 +78,7 @@ int hu_kmv_add(struct hu_kmv *s, uint64_t item)
         if (pos == n && r < hu_kmv_rank(s->h[i]))
             pos = i;
     }
-    if (n == HU_KMV_K) {
+    if (n == kmv_cap(s)) {
         s->sampled = 1;          /* a k+1-th distinct item, or one of them */
         if (pos == n)
             return 0;
@@ -74,13 +97,14 @@ int hu_kmv_is_exact(const struct hu_kmv *s)
 
 double hu_kmv_count(const struct hu_kmv *s)
 {
-    if (!s->sampled)
+    if (!s->sampled || s->n == 0)
         return (double)s->n;
-    double u = (double)hu_kmv_rank(s->h[HU_KMV_K - 1]) / 18446744073709551616.0;
+    uint32_t k = s->n;           /* HU_KMV_K, or k' of a reduced sample */
+    double u = (double)hu_kmv_rank(s->h[k - 1]) / 18446744073709551616.0;
     if (u <= 0.0)
-        return (double)HU_KMV_K;
-    double est = (double)(HU_KMV_K - 1) / u;
-    return est < (double)(HU_KMV_K + 1) ? (double)(HU_KMV_K + 1) : est;
+        return (double)k;
+    double est = (double)(k - 1) / u;
+    return est < (double)(k + 1) ? (double)(k + 1) : est;
 }
 
 int hu_kmv_contains(const struct hu_kmv *s, uint64_t item)
@@ -90,6 +114,8 @@ int hu_kmv_contains(const struct hu_kmv *s, uint64_t item)
             return HU_KMV_YES;
     if (!s->sampled)
         return HU_KMV_NO;
+    if (s->n == 0)
+        return HU_KMV_UNKNOWN;
     if (hu_kmv_rank(item) < hu_kmv_rank(s->h[s->n - 1]))
         return HU_KMV_NO;
     return HU_KMV_UNKNOWN;
@@ -112,9 +138,11 @@ double hu_kmv_jaccard(const struct hu_kmv *a, const struct hu_kmv *b)
         uint32_t uni = a->n + b->n - inter;
         return uni ? (double)inter / (double)uni : 0.0;
     }
-    /* Bottom-k of the union of the samples: walk both rank-sorted lists. */
+    /* Bottom-min(k_a, k_b) of the union of the samples: walk both
+     * rank-sorted lists. */
+    uint32_t ka = kmv_cap(a), kb = kmv_cap(b), kk = ka < kb ? ka : kb;
     uint32_t i = 0, j = 0, taken = 0, both = 0;
-    while (taken < HU_KMV_K && (i < a->n || j < b->n)) {
+    while (taken < kk && (i < a->n || j < b->n)) {
         if (i < a->n && j < b->n && a->h[i] == b->h[j]) {
             both++;
             i++;
@@ -131,10 +159,30 @@ double hu_kmv_jaccard(const struct hu_kmv *a, const struct hu_kmv *b)
 
 void hu_kmv_merge(struct hu_kmv *dst, const struct hu_kmv *src)
 {
-    for (uint32_t i = 0; i < src->n; i++)
-        hu_kmv_add(dst, src->h[i]);
-    if (src->sampled)
-        dst->sampled = 1;
+    /* Union of the two rank-sorted lists, cut at min(k_dst, k_src).  With
+     * full-k sets this is what adding src's items one by one gives: the
+     * same bottom-k, sampled once the union passed k or either was. */
+    uint32_t kd = kmv_cap(dst), ks = kmv_cap(src), kk = kd < ks ? kd : ks;
+    uint64_t out[2 * HU_KMV_K];
+    uint32_t i = 0, j = 0, n = 0;
+    while (i < dst->n || j < src->n) {
+        if (i < dst->n && j < src->n && dst->h[i] == src->h[j]) {
+            out[n++] = dst->h[i];
+            i++;
+            j++;
+        } else if (j >= src->n || (i < dst->n && hu_kmv_rank(dst->h[i]) < hu_kmv_rank(src->h[j]))) {
+            out[n++] = dst->h[i++];
+        } else {
+            out[n++] = src->h[j++];
+        }
+    }
+    uint8_t sampled = (uint8_t)(dst->sampled | src->sampled | (n > HU_KMV_K));
+    if (n > kk)
+        n = kk;
+    memset(dst->h, 0, sizeof dst->h);
+    memcpy(dst->h, out, n * sizeof(uint64_t));
+    dst->n = (uint8_t)n;
+    dst->sampled = sampled;
 }
 
 /* ---- serialization ------------------------------------------------------ */
@@ -149,7 +197,8 @@ size_t hu_kmv_serialize(const struct hu_kmv *s, void *buf)
     uint8_t *p = (uint8_t *)buf + HU__SKETCH_HDR;
     for (uint32_t i = 0; i < s->n; i++)
         hu__put_u64(p + 8 * i, s->h[i]);
-    hu__sketch_hdr_put(buf, "HUkv", HU_KMV_VERSION, HU_KMV_K, s->sampled ? 1 : 0, 8u * s->n);
+    uint8_t v = s->sampled && s->n < HU_KMV_K ? HU_KMV_VERSION_REDUCED : HU_KMV_VERSION;
+    hu__sketch_hdr_put(buf, "HUkv", v, HU_KMV_K, s->sampled ? 1 : 0, 8u * s->n);
     return HU__SKETCH_HDR + 8u * s->n;
 }
 
@@ -161,8 +210,8 @@ const char *hu_kmv_validate(const struct hu_kmv *s)
         return "more items than k";
     if (s->sampled > 1)
         return "bad sampled flag";
-    if (s->sampled && s->n != HU_KMV_K)
-        return "sampled set not full";
+    if (s->sampled && s->n == 0)
+        return "sampled set empty";
     for (uint32_t i = 1; i < s->n; i++)
         if (hu_kmv_rank(s->h[i - 1]) >= hu_kmv_rank(s->h[i]))
             return "items not in strictly ascending rank order";
@@ -179,11 +228,18 @@ int hu_kmv_deserialize_safe(struct hu_kmv *s, const void *buf, size_t len)
     hu_kmv_init(s);
     uint8_t flags;
     uint32_t pl;
-    int rc = hu__sketch_hdr_get(buf, len, "HUkv", HU_KMV_VERSION, HU_KMV_K, &flags, &pl,
+    /* version 1: sampled => n == k; version 2: a reduced sample, sampled
+     * with 1 <= n < k (nothing else is written as 2) */
+    uint8_t v = buf && len >= HU__SKETCH_HDR && ((const uint8_t *)buf)[4] == HU_KMV_VERSION_REDUCED
+                    ? HU_KMV_VERSION_REDUCED : HU_KMV_VERSION;
+    int rc = hu__sketch_hdr_get(buf, len, "HUkv", v, HU_KMV_K, &flags, &pl,
                                 0, 8u * HU_KMV_K);
     if (rc != HU_OK)
         return rc;
     if (flags > 1 || pl % 8 != 0)
+        return HU_ECORRUPT;
+    uint32_t n = pl / 8;
+    if (v == HU_KMV_VERSION ? (flags && n != HU_KMV_K) : !(flags && n >= 1 && n < HU_KMV_K))
         return HU_ECORRUPT;
     const uint8_t *p = (const uint8_t *)buf + HU__SKETCH_HDR;
     s->n = (uint8_t)(pl / 8);

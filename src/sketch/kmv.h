@@ -16,6 +16,13 @@
  *
  * Caller memory, no pointers, memcpy-able.  Stored items are the original
  * hashes (linkage joins on them), ordered by rank.
+ *
+ * Reduced samples.  A sampled set may hold n < k items: a bottom-n sample
+ * (a profile's shared set pool makes them, see profile.h).  Every function
+ * below treats it as a KMV sketch with k' = n: add accepts only an item
+ * ranking below the largest held, count is (n-1) 2^64 / rank(h[n-1]),
+ * merge and Jaccard use the smaller of the two k.  With k' = k nothing
+ * differs from a plain KMV.
  */
 #ifndef HU_SKETCH_KMV_H
 #define HU_SKETCH_KMV_H
@@ -25,16 +32,20 @@
 #include "huella/hu_status.h"
 #include "sketch/params.h"
 
-/* Invariants (hu_kmv_validate): n <= k; sampled implies n == k;
+/* Invariants (hu_kmv_validate): n <= k; sampled implies n >= 1 (n == k,
+ * or n < k for a reduced bottom-n sample, see below);
  * rank(h[0]) < rank(h[1]) < ... < rank(h[n-1]); h[n..k) are 0. */
 struct hu_kmv {
     uint8_t  n;          /* items held */
-    uint8_t  sampled;    /* 1 once more than k distinct items were added */
+    uint8_t  sampled;    /* 1 once more than k distinct items were added,
+                          * or once the set was reduced to a bottom-n
+                          * sample (n < k: a profile's set pool was full) */
     uint8_t  pad_[6];
     uint64_t h[HU_KMV_K];
 };
 
 #define HU_KMV_VERSION          1
+#define HU_KMV_VERSION_REDUCED  2   /* same layout; sampled with n < k */
 #define HU_KMV_SERIALIZED_MAX   (16u + 8u * HU_KMV_K)
 
 /* Membership answers. */
@@ -48,11 +59,12 @@ void hu_kmv_init(struct hu_kmv *s);
  * so distinct items never tie). */
 uint64_t hu_kmv_rank(uint64_t item);
 
-/* Add one item.  Returns 1 if the held items changed.  O(k). */
+/* Add one item.  Returns 1 if the held items changed.  O(k).  A sampled
+ * set keeps its size (n): a new item of smaller rank replaces the largest. */
 int hu_kmv_add(struct hu_kmv *s, uint64_t item);
 
-/* Distinct items added: exact (n) unless sampled, then (k-1) 2^64 /
- * rank(h[k-1]).  O(1). */
+/* Distinct items added: exact (n) unless sampled, then (n-1) 2^64 /
+ * rank(h[n-1]) (n = k unless reduced), at least n + 1.  O(1). */
 double hu_kmv_count(const struct hu_kmv *s);
 int hu_kmv_is_exact(const struct hu_kmv *s);
 
@@ -62,15 +74,20 @@ int hu_kmv_is_exact(const struct hu_kmv *s);
 int hu_kmv_contains(const struct hu_kmv *s, uint64_t item);
 
 /* Jaccard similarity of the two sets: exact when neither is sampled;
- * otherwise the bottom-k estimator over the union of the samples.  0 when
- * both are empty.  O(k). */
+ * otherwise the bottom-k estimator over the union of the samples, k the
+ * smaller of the two (n if sampled, else HU_KMV_K).  0 when both are
+ * empty.  O(k). */
 double hu_kmv_jaccard(const struct hu_kmv *a, const struct hu_kmv *b);
 
-/* dst := dst U src.  Bit-exact with adding src's items to dst.  O(k^2). */
+/* dst := dst U src: the union's bottom-min(k_dst, k_src), sampled if
+ * either was or the union holds more than HU_KMV_K.  Bit-exact with adding
+ * src's items to dst when neither is a reduced sample.  O(k). */
 void hu_kmv_merge(struct hu_kmv *dst, const struct hu_kmv *src);
 
 /* ---- serialization ------------------------------------------------------ */
 
+/* Version 1 for every set except a reduced sample (version 2, same
+ * layout); deserialize accepts both and checks each version's rule. */
 size_t hu_kmv_serialized_size(const struct hu_kmv *s);   /* 16 + 8 n */
 size_t hu_kmv_serialize(const struct hu_kmv *s, void *buf);
 /* Bytes consumed (> 0) or HU_ECORRUPT / HU_EVERSION / HU_EINVAL; never

@@ -327,10 +327,11 @@ static void sharded_import_equals_one_observer(void **state)
         assert_int_equal(n1, n2);
         assert_memory_equal(p1, p2, n1);
         /* every printable value of the account's sets made it across */
-        const struct hu_profile *p = hu_profile_table_at(a, i);
-        for (unsigned j = 0; j < p->set[HU_PSET_IP].n; j++)
-            assert_string_equal(hu_dict_get(hu_observer_dict(ref), HU_DICT_IP, p->set[HU_PSET_IP].h[j]),
-                                hu_dict_get(hu_observer_dict(lk), HU_DICT_IP, p->set[HU_PSET_IP].h[j]));
+        struct hu_kmv ks;
+        const struct hu_kmv *ips = hu_profile_set(hu_profile_table_at(a, i), HU_PSET_IP, &ks);
+        for (unsigned j = 0; j < ips->n; j++)
+            assert_string_equal(hu_dict_get(hu_observer_dict(ref), HU_DICT_IP, ips->h[j]),
+                                hu_dict_get(hu_observer_dict(lk), HU_DICT_IP, ips->h[j]));
     }
     struct hu_observer_counts ca, cb;
     hu_observer_counts(ref, &ca);

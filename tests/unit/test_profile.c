@@ -269,7 +269,7 @@ static void account_facts(void **state)
     assert_int_equal(p.facts.email_domain_hash, hu_hash("uni.edu", 7));
     assert_memory_equal(p.facts.country, "CN", 2);
     assert_int_equal(p.facts.payment_hash, hu_hash("card-1", 6));
-    assert_int_equal(hu_kmv_contains(&p.set[HU_PSET_PAYMENT], hu_hash("card-1", 6)), HU_KMV_YES);
+    assert_int_equal(hu_kmv_contains(hu_profile_set(&p, HU_PSET_PAYMENT, &(struct hu_kmv){ 0 }), hu_hash("card-1", 6)), HU_KMV_YES);
     assert_int_equal(p.facts.signup_ts, T0 + 1000);
     assert_int_equal(p.facts.signup_prefix_hash, 12);
     /* a later change: verification only; an earlier event moves signup */
@@ -383,7 +383,7 @@ static void bounded_memory(void **state)
     assert_int_equal(p->n_req, N);
     double d = hu_profile_template_distinct(p);
     assert_true(fabs(d - N) / N < 3 * 1.04 / sqrt((double)HU_HLL_M));
-    assert_int_equal(p->set[HU_PSET_IP].n, HU_KMV_K);
+    assert_int_equal(hu_profile_set(p, HU_PSET_IP, &(struct hu_kmv){ 0 })->n, HU_KMV_K);
     assert_true(hu_profile_set_count(p, HU_PSET_IP) > 1000);
     assert_null(hu_profile_validate(p));
     struct hu_profile g;
@@ -513,7 +513,13 @@ static void merge_inexact_cases_stay_valid(void **state)
         assert_memory_equal(&a.templates, &seq.templates, sizeof a.templates);
         assert_memory_equal(&a.template_mh, &seq.template_mh, sizeof a.template_mh);
         assert_memory_equal(&a.slot_mh, &seq.slot_mh, sizeof a.slot_mh);
-        assert_memory_equal(a.set, seq.set, sizeof a.set);
+        for (unsigned ps = 0; ps < HU_PSET_COUNT; ps++) {
+            struct hu_kmv ka, ks;
+            assert_memory_equal(hu_profile_set(&a, (enum hu_pset)ps, &ka),
+                                hu_profile_set(&seq, (enum hu_pset)ps, &ks), sizeof ka);
+        }
+        assert_int_equal(a.set_used, seq.set_used);
+        assert_memory_equal(a.set_pool, seq.set_pool, sizeof a.set_pool);
         assert_int_equal(a.first_ts, seq.first_ts);
         assert_int_equal(a.last_ts, seq.last_ts);
     }
@@ -591,7 +597,12 @@ static void validate_catches(void **state)
     q = p; q.model[1] = q.model[0];     assert_non_null(hu_profile_validate(&q));
     q = p; q.model[0].n = 5;            assert_non_null(hu_profile_validate(&q));
     q = p; q.facts.type = 9;            assert_non_null(hu_profile_validate(&q));
-    q = p; q.set[2].n = 99;             assert_non_null(hu_profile_validate(&q));
+    q = p; q.set_n[2] = 99;             assert_non_null(hu_profile_validate(&q));
+    q = p; q.set_n[2] = 9;              assert_non_null(hu_profile_validate(&q));
+    q = p; q.set_pool[HU_PROFILE_SET_POOL - 1] = 5; assert_non_null(hu_profile_validate(&q));
+    q = p; q.set_sampled = 1u << 12;    assert_non_null(hu_profile_validate(&q));
+    q = p; q.set_used = 1;              assert_non_null(hu_profile_validate(&q));
+    q = p; q.sent_probation_pos = 16;   assert_non_null(hu_profile_validate(&q));
     q = p; q.n_burst_gaps = 1;          assert_non_null(hu_profile_validate(&q));
     /* an invalid profile serializes, but does not load */
     q = p; q.n_4xx = 1;

@@ -148,6 +148,133 @@ static void merge_equals_sequential(void **state)
     }
 }
 
+
+/* ---- reduced samples (k' < k) against an exact, rank-sorted list ------- */
+
+static unsigned sorted_distinct(struct ref_rng *r, uint64_t *out, unsigned n, uint64_t width)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t x = 1 + ref_rng_below(r, width), rx = hu_kmv_rank(x);
+        unsigned j = 0;
+        while (j < m && hu_kmv_rank(out[j]) < rx)
+            j++;
+        if (j < m && out[j] == x)
+            continue;
+        memmove(&out[j + 1], &out[j], (m - j) * sizeof *out);
+        out[j] = x;
+        m++;
+    }
+    return m;
+}
+
+/* The sketch a set of m distinct rank-sorted items gives at size k: all
+ * of them if m <= k and not reduced, else the bottom k, sampled. */
+static void bottom(struct hu_kmv *s, const uint64_t *all, unsigned m, unsigned k, int reduced)
+{
+    hu_kmv_init(s);
+    unsigned n = m < k ? m : k;
+    memcpy(s->h, all, n * sizeof *all);
+    s->n = (uint8_t)n;
+    s->sampled = (uint8_t)(m > n || (reduced && m > 0) ? 1 : 0);
+}
+
+static void reduced_samples(void **state)
+{
+    (void)state;
+    struct ref_rng r = { 9090 };
+    unsigned checked = 0;
+    for (unsigned t = 0; t < 3000; t++) {
+        uint64_t xa[64], xb[64], xu[128], add[16];
+        uint64_t width = 4 + ref_rng_below(&r, 60);
+        unsigned ma = sorted_distinct(&r, xa, 1 + (unsigned)ref_rng_below(&r, 40), width);
+        unsigned mb = sorted_distinct(&r, xb, (unsigned)ref_rng_below(&r, 40), width);
+        unsigned ka = 1 + (unsigned)ref_rng_below(&r, HU_KMV_K - 1);      /* 1..7: reduced */
+        unsigned kb = ref_rng_below(&r, 2) ? HU_KMV_K : 1 + (unsigned)ref_rng_below(&r, HU_KMV_K);
+        if (ma <= ka)
+            continue;            /* a reduced sample has seen more than it holds */
+        struct hu_kmv a, b, m, w;
+        bottom(&a, xa, ma, ka, 1);
+        bottom(&b, xb, mb, kb, kb < HU_KMV_K && mb > kb);
+        assert_null(hu_kmv_validate(&a));
+        assert_null(hu_kmv_validate(&b));
+        /* count: (k'-1) / U_(k'), at least k' + 1 */
+        double u = (double)hu_kmv_rank(xa[ka - 1]) / 18446744073709551616.0;
+        double want = (double)(ka - 1) / u;
+        if (want < ka + 1.0)
+            want = ka + 1.0;
+        assert_true(hu_kmv_count(&a) == want);
+        /* membership: never wrong; certain below the largest rank */
+        for (uint64_t x = 1; x <= width; x++) {
+            int in = 0;
+            for (unsigned i = 0; i < ma; i++)
+                in |= xa[i] == x;
+            int c = hu_kmv_contains(&a, x);
+            assert_true(in ? c != HU_KMV_NO : c != HU_KMV_YES);
+            if (hu_kmv_rank(x) <= hu_kmv_rank(xa[ka - 1]))
+                assert_int_equal(c, in ? HU_KMV_YES : HU_KMV_NO);
+        }
+        /* union, exactly */
+        unsigned mu = 0;
+        {
+            unsigned i = 0, j = 0;
+            while (i < ma || j < mb) {
+                if (i < ma && j < mb && xa[i] == xb[j]) { xu[mu++] = xa[i]; i++; j++; }
+                else if (j >= mb || (i < ma && hu_kmv_rank(xa[i]) < hu_kmv_rank(xb[j]))) xu[mu++] = xa[i++];
+                else xu[mu++] = xb[j++];
+            }
+        }
+        unsigned kbe = b.sampled ? b.n : HU_KMV_K;   /* b's k: 8 unless it is a sample */
+        unsigned kk = ka < kbe ? ka : kbe;
+        /* merge = the union's bottom-min(k), sampled */
+        m = a;
+        hu_kmv_merge(&m, &b);
+        bottom(&w, xu, mu, kk, 1);
+        assert_memory_equal(&m, &w, sizeof m);
+        assert_null(hu_kmv_validate(&m));
+        /* Jaccard: |A n B| / kk over the union's bottom-kk */
+        unsigned both = 0;
+        for (unsigned i = 0; i < kk && i < mu; i++) {
+            int ia = 0, ib = 0;
+            for (unsigned x = 0; x < ma; x++) ia |= xa[x] == xu[i];
+            for (unsigned x = 0; x < mb; x++) ib |= xb[x] == xu[i];
+            both += (unsigned)(ia && ib);
+        }
+        unsigned taken = kk < mu ? kk : mu;
+        assert_true(hu_kmv_jaccard(&a, &b) == (double)both / (double)taken);
+        assert_true(hu_kmv_jaccard(&b, &a) == (double)both / (double)taken);
+        /* add keeps the size: the bottom-ka of everything added */
+        unsigned na = sorted_distinct(&r, add, 1 + (unsigned)ref_rng_below(&r, 10), width + 20);
+        struct hu_kmv s = a;
+        uint64_t all[80];
+        memcpy(all, xa, ma * sizeof *xa);
+        unsigned mall = ma;
+        for (unsigned i = 0; i < na; i++) {
+            hu_kmv_add(&s, add[i]);
+            unsigned j = 0;
+            while (j < mall && hu_kmv_rank(all[j]) < hu_kmv_rank(add[i]))
+                j++;
+            if (!(j < mall && all[j] == add[i])) {
+                memmove(&all[j + 1], &all[j], (mall - j) * sizeof *all);
+                all[j] = add[i];
+                mall++;
+            }
+        }
+        bottom(&w, all, mall, ka, 1);
+        assert_memory_equal(&s, &w, sizeof s);
+        /* serialization: version 2, round trip */
+        uint8_t buf[HU_KMV_SERIALIZED_MAX];
+        size_t n = hu_kmv_serialize(&a, buf);
+        assert_int_equal(buf[4], HU_KMV_VERSION_REDUCED);
+        struct hu_kmv back;
+        assert_int_equal(hu_kmv_deserialize_safe(&back, buf, n), (int)n);
+        assert_memory_equal(&back, &a, sizeof a);
+        checked++;
+    }
+    printf("# %u reduced samples checked\n", checked);
+    assert_true(checked > 1000);
+}
+
 static int deser(void *obj, const void *buf, size_t len)
 {
     return hu_kmv_deserialize_safe(obj, buf, len);
@@ -193,6 +320,7 @@ int main(void)
         cmocka_unit_test(count_within_stated_bound),
         cmocka_unit_test(jaccard_estimate),
         cmocka_unit_test(merge_equals_sequential),
+        cmocka_unit_test(reduced_samples),
         cmocka_unit_test(serialization),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,7 +246,7 @@ static void page_escapes_hostile_ids(void **state)
         p->n_req = 10;
         p->hour[3] = 10;
         p->dow[1] = 10;
-        hu_kmv_add(&p->set[HU_PSET_PAYMENT], 0x1234);   /* one shared payment */
+        (void)hu_profile_set_add(p, HU_PSET_PAYMENT, 0x1234);   /* one shared payment */
         acc[i].account_id = hostile[i];
         acc[i].account_id_len = (uint32_t)strlen(hostile[i]);
         acc[i].campaign = 1;
@@ -321,7 +321,7 @@ static void page_caps(void **state)
         int created;
         assert_int_equal(hu_profile_table_get(t, ids[i], strlen(ids[i]), &p, &created), HU_OK);
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-            hu_kmv_add(&p->set[kinds[k]], 1000 * (k + 1) + i % 97 + 1);
+            (void)hu_profile_set_add(p, (enum hu_pset)kinds[k], 1000 * (k + 1) + i % 97 + 1);
         acc[i] = (struct hu_account_result){ .account_id = ids[i], .account_id_len = (uint32_t)strlen(ids[i]),
                                              .campaign = 1, .requests = 1 + i % 13, .score = 0.9,
                                              .action = HU_ACTION_BLOCK, .would = HU_ACTION_BLOCK };
