@@ -70,8 +70,11 @@ void hu_hll_init(struct hu_hll *h);
 int hu_hll_add(struct hu_hll *h, uint64_t hash);
 
 /* Estimated number of distinct items added.  Exact (an integer) while
- * sparse; otherwise Ertl's improved estimator (2017), which is unbiased
- * from 0 to 2^50 without empirical bias tables.  O(m). */
+ * sparse; otherwise Ertl's improved estimator (2017), which needs no
+ * empirical bias tables; with 5-bit registers it reads 31 as ">= 31" and
+ * stays unbiased to ~2^38 items (measured +0.6 % at 2^38 on simulated
+ * registers), equal to the 1-byte sketch's estimate bit for bit while no
+ * register exceeds 30.  O(m), no allocation. */
 double hu_hll_count(const struct hu_hll *h);
 
 /* 1 while the count is exact (sparse mode). */
@@ -83,7 +86,8 @@ int hu_hll_is_exact(const struct hu_hll *h);
 unsigned hu_hll_register(const struct hu_hll *h, uint32_t i);
 
 /* dst := dst U src.  Exactly equal to having added src's items to dst:
- * merge(observe(A), observe(B)) == observe(A then B), bit for bit.  O(m). */
+ * merge(observe(A), observe(B)) == observe(A then B), bit for bit (the
+ * clamp at 31 commutes with max).  O(m), no allocation. */
 void hu_hll_merge(struct hu_hll *dst, const struct hu_hll *src);
 
 /* ---- serialization (docs/formats/profile.md) ---------------------------- */
