@@ -4,11 +4,13 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "sketch/hll.h"
+#include "profile/profile.h"
 #include "sketch/sketch_io.h"
 #include "core/hash.h"
 #include "tests/reference/rng.h"
@@ -357,6 +359,51 @@ static void version1_hostile_blobs(void **state)
     }
     printf("# hll v1: %u of 20000 sealed random version-1 blobs accepted\n", accepted);
     assert_true(accepted > 100);
+}
+
+/* A stored profile whose HLL main wrote as version 1 loads, and writes
+ * back exactly what this code writes for the same profile (the HLL part
+ * in version 2). */
+static void profile_with_v1_hll_loads(void **state)
+{
+    (void)state;
+    const unsigned ns[] = { 0, 10, 32, 500 };
+    for (unsigned t = 0; t < 4; t++) {
+        struct hu_profile *p = malloc(sizeof *p), *q = malloc(sizeof *q);
+        uint8_t *blob = malloc(HU_PROFILE_SERIALIZED_MAX), *old = malloc(HU_PROFILE_SERIALIZED_MAX);
+        uint8_t *again = malloc(HU_PROFILE_SERIALIZED_MAX);
+        static uint64_t items[500];
+        hu_profile_init(p, 42 + t);
+        for (unsigned i = 0; i < ns[t]; i++) {
+            items[i] = hu_hash_mix(i * 3 + t);
+            hu_hll_add(&p->templates, items[i]);
+        }
+        size_t len = hu_profile_serialize(p, blob, HU_PROFILE_SERIALIZED_MAX);
+        assert_true(len > 0);
+        /* find the HLL sub-blob and splice main's version-1 bytes in */
+        size_t at = 16;
+        while (at + 4 <= len && memcmp(blob + at, "HUhl", 4) != 0)
+            at++;
+        assert_true(at + 16 <= len);
+        size_t sub = 16 + hu__get_u32(blob + at + 8);
+        assert_int_equal(blob[at + 4], HU_HLL_VERSION);
+        uint8_t v1[HU_HLL_SERIALIZED_MAX_V1];
+        size_t v1len = ref_v1_blob(v1, items, ns[t]);
+        memcpy(old, blob, at);
+        memcpy(old + at, v1, v1len);
+        memcpy(old + at + v1len, blob + at + sub, len - at - sub);
+        size_t oldlen = len - sub + v1len;
+        hu__sketch_hdr_put(old, "HUpf", blob[4], blob[5], blob[6], (uint32_t)(oldlen - 16));
+        assert_int_equal(hu_profile_deserialize_safe(q, old, oldlen), (int)oldlen);
+        assert_memory_equal(&q->templates, &p->templates, sizeof p->templates);
+        assert_int_equal(hu_profile_serialize(q, again, HU_PROFILE_SERIALIZED_MAX), len);
+        assert_memory_equal(again, blob, len);
+        free(p);
+        free(q);
+        free(blob);
+        free(old);
+        free(again);
+    }
 }
 
 /* Ranks at and beyond the clamp: 30, 31, 32 and the all-zero tail (57)
@@ -827,6 +874,7 @@ int main(void)
         cmocka_unit_test(sparse_key_collisions),
         cmocka_unit_test(version1_blobs_load),
         cmocka_unit_test(version1_hostile_blobs),
+        cmocka_unit_test(profile_with_v1_hll_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
