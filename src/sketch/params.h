@@ -15,19 +15,32 @@
 
 /* ---- HyperLogLog --------------------------------------------------------- */
 
-/* Precision: m = 2^p registers of one byte.  p = 8 gives 256 bytes and a
- * standard error of 1.04/sqrt(256) = 6.5 %: enough to tell an account that
- * cycles through 10,000 prompt templates from one that reuses 12, and small
- * enough for a million profiles in RAM (256 MB for the registers).  p = 10
- * would cost 1 KiB per account for 3.3 %, which no signal needs. */
+/* Precision: m = 2^p registers.  p = 8 gives a standard error of
+ * 1.04/sqrt(256) = 6.5 %: enough to tell an account that cycles through
+ * 10,000 prompt templates from one that reuses 12, and small enough for a
+ * million profiles in RAM (160 MB for the registers).  p = 10 would cost
+ * 640 B per account for 3.3 %, which no signal needs. */
 #define HU_HLL_P            8
 #define HU_HLL_M            (1u << HU_HLL_P)
 
-/* Sparse (exact) mode: up to this many distinct 64-bit hashes are kept
- * verbatim in the bytes the registers will later use (32 x 8 = 256 = m), so
- * the count is exact for the common account that sees few templates and the
- * struct never changes size.  The 33rd distinct hash converts to registers. */
-#define HU_HLL_SPARSE_MAX   (HU_HLL_M / 8u)
+/* Register width: 5 bits, so a rank is clamped at 2^5 - 1 = 31.  A rank
+ * reaches 32 only for an item whose 64-p = 56 bits after the index start
+ * with 31 zeros (probability 2^-31 per item), so the clamp changes nothing
+ * until ~2^38 distinct items; hll.c shows the estimator treats the top
+ * register value as ">= 31" and is unchanged below that.  256 x 5 bits =
+ * 160 bytes instead of 256. */
+#define HU_HLL_REG_BITS     5u
+#define HU_HLL_RMAX         ((1u << HU_HLL_REG_BITS) - 1u)
+#define HU_HLL_REG_BYTES    (HU_HLL_M * HU_HLL_REG_BITS / 8u)
+
+/* Sparse (exact) mode: up to this many distinct keys are kept verbatim in
+ * the bytes the registers will later use (32 x 5 = 160), so the count is
+ * exact for the common account that sees few templates and the struct
+ * never changes size.  A key is the top 40 bits of the remixed hash: the p
+ * = 8 index bits and the next 32, which fix the clamped rank exactly (rank
+ * <= 31 needs 30 bits).  The 33rd distinct key converts to registers. */
+#define HU_HLL_SPARSE_BYTES 5u
+#define HU_HLL_SPARSE_MAX   (HU_HLL_REG_BYTES / HU_HLL_SPARSE_BYTES)
 
 /* Remix seed: input hashes are remixed before use so that the HLL is
  * independent of the other sketches fed the same hashes (KMV, MinHash). */
