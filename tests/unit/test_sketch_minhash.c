@@ -139,6 +139,16 @@ static void bands(void **state)
     for (unsigned i = 0; i < 16; i++)
         if (i != 1)
             assert_true(ka[i] == kb[i]);
+    /* the band's first and last packed bytes are in its key, and only in it */
+    b.b[3 * 5] ^= 1;
+    for (unsigned at = 0; at < sizeof b.b; at += 3 * 4 - 1) {
+        uint8_t save = b.b[at];
+        b.b[at] ^= 0x80;
+        assert_int_equal(hu_minhash_bands(&b, 16, 4, kb), HU_OK);
+        for (unsigned i = 0; i < 16; i++)
+            assert_true((ka[i] == kb[i]) == (i != at / 12));
+        b.b[at] = save;
+    }
     /* collision rate follows 1-(1-J^r)^b: measured over random pairs */
     struct ref_rng r = { 77 };
     unsigned hits = 0, trials = 400;
