@@ -54,16 +54,21 @@
  * known to be present already (profile.c), so k = 64 multiply-adds are paid
  * once per new template and once per new 10-minute slot, not per request.
  *
- * Layout: k x 3 bytes, slot i at b[3i..3i+2], little endian, slot 0 first
- * (192 bytes at k = 64).  Serialized (v2) the payload is those 192 bytes as
- * they are; an empty signature is the bare 16-byte header (flags = 1).
- * deserialize_safe() still reads v1 (4-byte values, 256-byte payload) as
- * described in the header; every v2 blob re-serializes byte-identically.
- * Hot loops avoid per-byte work: update() unpacks the 64 slots with word
- * loads, computes the 64 hashes and compares in a vectorized loop, and
- * writes 3 bytes only where a slot drops; jaccard() compares the 192 bytes
- * with SSE2 and ANDs each slot's three byte-equality bits.  Band keys hash
- * the band's packed bytes directly (one XXH3 call, no copy).
+ * Layout: three byte planes, lo[k], mid[k], hi[k]; slot i is lo[i] |
+ * mid[i] << 8 | hi[i] << 16 (192 bytes at k = 64).  Planes rather than 3
+ * consecutive bytes per slot because every hot loop then works on plain
+ * byte arrays that GCC vectorizes with baseline SSE2, in portable C: the
+ * update widens the planes to 64 u32, hashes and compares as the 32-bit
+ * code did, and writes back only when a slot drops; jaccard ANDs three
+ * byte compares per slot.  Measured (microbench, same loaded machine,
+ * best of 6): interleaved 3-byte slots cost update 54 ns / jaccard 11 ns
+ * even with word-load unpacking and an SSE2 compare; planes cost 46 / 5.5
+ * ns against the 32-bit layout's 44 / 5.7.  A band key chains three XXH3
+ * calls over its rows' bytes in each plane.
+ * Serialized (v2) the payload is the three planes as they are; an empty
+ * signature is the bare 16-byte header (flags = 1).  deserialize_safe()
+ * still reads v1 (4-byte values, 256-byte payload) as described in the
+ * header; every v2 blob re-serializes byte-identically.
  *
  * Error.  test_sketch_minhash: over 300 random set pairs with J from 0 to
  * 1 (exact Jaccard from a hash set), |estimate - J| must stay within
@@ -71,18 +76,14 @@
  * +0.003, RMSE 0.051 (the bound's sigma is <= 0.0625).  LSH 8 bands x 4
  * rows at J = 0.43: 27 % of pairs collide, theory says 24 %.
  *
- * Cost (bench_sketch, v1 -> v2 on the same loaded machine): update 43 -> 55
- * ns (the unpack; paid once per new template or slot), jaccard 5.5 -> 11 ns,
- * 16x4 band keys 185 -> 30 ns (no more u32 copy per row).
+ * Cost (bench_sketch, v1 -> v2 alternated on the same loaded machine,
+ * best of runs): see docs/internals/sketch.md for the table.
  */
 #include <math.h>
 #include <string.h>
 #include "sketch/minhash.h"
 #include "sketch/sketch_io.h"
 #include "core/hash.h"
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 _Static_assert(HU_MINHASH_K <= 255, "k must fit the param byte");
 
@@ -157,10 +158,9 @@ _Static_assert(HU_MINHASH_K <= 64, "extend mh_coef for larger k");
 
 static inline void mh_put(struct hu_minhash *mh, unsigned i, uint32_t v)
 {
-    uint8_t *p = mh->b + 3 * i;
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
+    mh->lo[i] = (uint8_t)v;
+    mh->mid[i] = (uint8_t)(v >> 8);
+    mh->hi[i] = (uint8_t)(v >> 16);
 }
 
 /* The v1 -> v2 map (and the update rule): top 24 of the 32 bits, with
@@ -173,7 +173,7 @@ static inline uint32_t mh_fold24(uint32_t v32)
 
 void hu_minhash_init(struct hu_minhash *mh)
 {
-    memset(mh->b, 0xff, sizeof mh->b);
+    memset(mh, 0xff, sizeof *mh);
 }
 
 int hu_minhash_is_empty(const struct hu_minhash *mh)
@@ -181,35 +181,15 @@ int hu_minhash_is_empty(const struct hu_minhash *mh)
     return hu_minhash_slot(mh, 0) == HU_MINHASH_EMPTY;
 }
 
-/* All k slots into out[] (GCC turns the word version into a few shifts
- * and masks per 4 slots). */
-static inline void mh_unpack(const struct hu_minhash *mh, uint32_t *out)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && HU_MINHASH_K % 4 == 0
-    for (unsigned g = 0; g < HU_MINHASH_K / 4; g++) {      /* 4 slots = 12 bytes */
-        uint64_t q;
-        uint32_t r;
-        memcpy(&q, mh->b + 12 * g, 8);
-        memcpy(&r, mh->b + 12 * g + 8, 4);
-        out[4 * g] = (uint32_t)q & 0xffffffu;
-        out[4 * g + 1] = (uint32_t)(q >> 24) & 0xffffffu;
-        out[4 * g + 2] = ((uint32_t)(q >> 48) | r << 16) & 0xffffffu;
-        out[4 * g + 3] = r >> 8;
-    }
-#else
-    for (unsigned i = 0; i < HU_MINHASH_K; i++)
-        out[i] = hu_minhash_slot(mh, i);
-#endif
-}
-
 int hu_minhash_update(struct hu_minhash *mh, uint64_t item_hash)
 {
     uint64_t x = hu_hash_mix(item_hash ^ HU_MINHASH_SEED);
-    /* k hashes and the compare in loops GCC vectorizes (as it did the
-     * 32-bit code) over the unpacked slots; the 3-byte writes happen only
-     * when some slot takes a new minimum (rare once a few items are in). */
+    /* Three loops GCC vectorizes: widen the planes, hash and compare, and
+     * (only when some slot takes a new minimum, rare once a few items are
+     * in) write the minima back. */
     uint32_t nv[HU_MINHASH_K], cur[HU_MINHASH_K];
-    mh_unpack(mh, cur);
+    for (unsigned i = 0; i < HU_MINHASH_K; i++)
+        cur[i] = hu_minhash_slot(mh, i);
     uint32_t changed = 0;
     for (unsigned i = 0; i < HU_MINHASH_K; i++) {
         uint32_t v = (uint32_t)((mh_coef[i][0] * x + mh_coef[i][1]) >> 40);
@@ -219,61 +199,27 @@ int hu_minhash_update(struct hu_minhash *mh, uint64_t item_hash)
     if (!changed)
         return 0;
     for (unsigned i = 0; i < HU_MINHASH_K; i++)
-        if (nv[i] < cur[i])
-            mh_put(mh, i, nv[i]);
+        mh_put(mh, i, nv[i] < cur[i] ? nv[i] : cur[i]);
     return 1;
 }
 
 void hu_minhash_merge(struct hu_minhash *dst, const struct hu_minhash *src)
 {
     for (unsigned i = 0; i < HU_MINHASH_K; i++) {
-        uint32_t s = hu_minhash_slot(src, i);
-        if (s < hu_minhash_slot(dst, i))
-            mh_put(dst, i, s);
+        uint32_t s = hu_minhash_slot(src, i), d = hu_minhash_slot(dst, i);
+        mh_put(dst, i, s < d ? s : d);
     }
-}
-
-/* Portable popcount (the builtin is a libgcc call without -mpopcnt). */
-static inline unsigned mh_popcount64(uint64_t x)
-{
-    x -= (x >> 1) & UINT64_C(0x5555555555555555);
-    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
-    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
-    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
 }
 
 double hu_minhash_jaccard(const struct hu_minhash *a, const struct hu_minhash *b)
 {
     if (hu_minhash_is_empty(a) || hu_minhash_is_empty(b))
         return 0.0;
+    /* a slot is equal iff its byte is equal in all three planes */
     unsigned eq = 0;
-#if defined(__SSE2__) && HU_MINHASH_K == 64
-    /* Byte-equality mask of the 192 bytes (12 x pcmpeqb + pmovmskb) as a
-     * 192-bit number M in w[0..2]; slot i is equal iff bits 3i..3i+2 of M
-     * are all set: t = M & M>>1 & M>>2 (shifting across words), then count
-     * the bits of t at positions 3i.  ~6 ns, as fast as the u32 compare of
-     * the 32-bit layout; the slot-by-slot compare below takes ~35 ns. */
-    uint64_t w[3];
-    for (unsigned q = 0; q < 3; q++) {
-        const uint8_t *pa = a->b + 64 * q, *pb = b->b + 64 * q;
-        uint64_t m[4];
-        for (unsigned k = 0; k < 4; k++) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(pa + 16 * k));
-            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(pb + 16 * k));
-            m[k] = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
-        }
-        w[q] = m[0] | m[1] << 16 | m[2] << 32 | m[3] << 48;
-    }
-    uint64_t t0 = w[0] & (w[0] >> 1 | w[1] << 63) & (w[0] >> 2 | w[1] << 62);
-    uint64_t t1 = w[1] & (w[1] >> 1 | w[2] << 63) & (w[1] >> 2 | w[2] << 62);
-    uint64_t t2 = w[2] & (w[2] >> 1) & (w[2] >> 2);
-    /* the three position masks are disjoint and cover 64 bits: one count */
-    eq = mh_popcount64((t0 & UINT64_C(0x9249249249249249)) | (t1 & UINT64_C(0x4924924924924924)) |
-                       (t2 & UINT64_C(0x2492492492492492)));
-#else
     for (unsigned i = 0; i < HU_MINHASH_K; i++)
-        eq += hu_minhash_slot(a, i) == hu_minhash_slot(b, i);
-#endif
+        eq += (unsigned)((a->lo[i] == b->lo[i]) & (a->mid[i] == b->mid[i]) &
+                         (a->hi[i] == b->hi[i]));
     return (double)eq / (double)HU_MINHASH_K;
 }
 
@@ -281,7 +227,13 @@ uint64_t hu_minhash_band_key(const struct hu_minhash *mh, unsigned band, unsigne
 {
     if (rows == 0 || rows > HU_MINHASH_K || band >= HU_MINHASH_K / rows)
         return 0;
-    return hu_hash_seeded(mh->b + 3u * band * rows, 3u * rows, HU_MINHASH_SEED + band);
+    /* three chained XXH3 calls straight on the planes: copying the rows to
+     * one buffer first costs more (the byte stores stall the hash's wide
+     * loads) */
+    const unsigned at = band * rows;
+    uint64_t h = hu_hash_seeded(mh->lo + at, rows, HU_MINHASH_SEED + band);
+    h = hu_hash_seeded(mh->mid + at, rows, h);
+    return hu_hash_seeded(mh->hi + at, rows, h);
 }
 
 int hu_minhash_bands(const struct hu_minhash *mh, unsigned bands, unsigned rows, uint64_t *out)
@@ -305,15 +257,15 @@ size_t hu_minhash_serialized_size(const struct hu_minhash *mh)
     return hu_minhash_is_empty(mh) ? HU__SKETCH_HDR : HU_MINHASH_SERIALIZED_MAX;
 }
 
-/* flags 1 = empty signature, no payload; flags 0 = k values of 3 bytes,
- * little endian (the in-memory layout, copied as is). */
+/* flags 1 = empty signature, no payload; flags 0 = the three byte planes
+ * (k low bytes, k middle, k high: the in-memory layout, copied as is). */
 size_t hu_minhash_serialize(const struct hu_minhash *mh, void *buf)
 {
     if (hu_minhash_is_empty(mh)) {
         hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 1, 0);
         return HU__SKETCH_HDR;
     }
-    memcpy((uint8_t *)buf + HU__SKETCH_HDR, mh->b, sizeof mh->b);
+    memcpy((uint8_t *)buf + HU__SKETCH_HDR, mh, sizeof *mh);
     hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 0, 3u * HU_MINHASH_K);
     return HU_MINHASH_SERIALIZED_MAX;
 }
@@ -360,7 +312,7 @@ int hu_minhash_deserialize_safe(struct hu_minhash *mh, const void *buf, size_t l
             mh_put(mh, i, v == UINT32_MAX ? HU_MINHASH_EMPTY : mh_fold24(v));
         }
     } else {
-        memcpy(mh->b, p, sizeof mh->b);
+        memcpy(mh, p, sizeof *mh);
     }
     /* an all-empty payload must use the empty form (one canonical encoding) */
     if (bad || hu_minhash_validate(mh) || hu_minhash_is_empty(mh)) {

@@ -133,21 +133,23 @@ static void bands(void **state)
     assert_int_equal(hu_minhash_bands(&a, 17, 4, ka), HU_EINVAL);
     assert_int_equal(hu_minhash_bands(&a, 1, 0, ka), HU_EINVAL);
     /* a band key equals iff its rows are equal */
-    b.b[3 * 5] ^= 1;                          /* slot 5 (band 1 of 4 rows), low byte */
+    b.lo[5] ^= 1;                             /* slot 5 (band 1 of 4 rows), low byte */
     assert_int_equal(hu_minhash_bands(&b, 16, 4, kb), HU_OK);
     assert_true(ka[1] != kb[1]);
     for (unsigned i = 0; i < 16; i++)
         if (i != 1)
             assert_true(ka[i] == kb[i]);
-    /* the band's first and last packed bytes are in its key, and only in it */
-    b.b[3 * 5] ^= 1;
-    for (unsigned at = 0; at < sizeof b.b; at += 3 * 4 - 1) {
-        uint8_t save = b.b[at];
-        b.b[at] ^= 0x80;
-        assert_int_equal(hu_minhash_bands(&b, 16, 4, kb), HU_OK);
-        for (unsigned i = 0; i < 16; i++)
-            assert_true((ka[i] == kb[i]) == (i != at / 12));
-        b.b[at] = save;
+    /* every byte of a band's rows is in its key, and in no other key */
+    b.lo[5] ^= 1;
+    for (unsigned slot = 0; slot < HU_MINHASH_K; slot += 3) {
+        for (unsigned plane = 0; plane < 3; plane++) {
+            uint8_t *at = plane == 0 ? &b.lo[slot] : plane == 1 ? &b.mid[slot] : &b.hi[slot];
+            *at ^= 0x80;
+            assert_int_equal(hu_minhash_bands(&b, 16, 4, kb), HU_OK);
+            for (unsigned i = 0; i < 16; i++)
+                assert_true((ka[i] == kb[i]) == (i != slot / 4));
+            *at ^= 0x80;
+        }
     }
     /* collision rate follows 1-(1-J^r)^b: measured over random pairs */
     struct ref_rng r = { 77 };
@@ -206,7 +208,7 @@ static void serialization(void **state)
     assert_memory_equal(buf, again, sizeof buf);          /* byte-identical round trip */
     assert_int_equal(test_damage_accepted(buf, sizeof buf, deser, &g, 1), 0);
     /* partly empty signature with a valid checksum */
-    buf[16 + 3 * 2] = buf[16 + 3 * 2 + 1] = buf[16 + 3 * 2 + 2] = 0xff;
+    buf[16 + 2] = buf[16 + HU_MINHASH_K + 2] = buf[16 + 2 * HU_MINHASH_K + 2] = 0xff; /* slot 2 */
     hu__sketch_hdr_put(buf, "HUmh", HU_MINHASH_VERSION, HU_MINHASH_K, 0, 3 * HU_MINHASH_K);
     assert_int_equal(hu_minhash_deserialize_safe(&g, buf, sizeof buf), HU_ECORRUPT);
     assert_true(hu_minhash_is_empty(&g));
@@ -464,7 +466,7 @@ static void fold_at_the_top(void **state)
     printf("# fold: item %llu slot %u has top 24 bits all ones\n", (unsigned long long)item, slot);
 }
 
-/* jaccard()'s byte-parallel count against a slot-by-slot count, on
+/* jaccard()'s plane-wise count against a slot-by-slot count, on
  * signatures that agree in 0, 1, 2 or 3 bytes of each slot. */
 static void jaccard_counts_whole_slots(void **state)
 {
@@ -472,11 +474,13 @@ static void jaccard_counts_whole_slots(void **state)
     struct ref_rng r = { 31 };
     for (unsigned t = 0; t < 2000; t++) {
         struct hu_minhash a, b;
-        for (unsigned i = 0; i < sizeof a.b; i++) {
-            a.b[i] = (uint8_t)ref_rng_next(&r);
-            b.b[i] = (uint8_t)ref_rng_next(&r);
-        }
-        a.b[2] = b.b[2] = 0x10;                   /* slot 0 not empty */
+        uint8_t *pa[3] = { a.lo, a.mid, a.hi }, *pb[3] = { b.lo, b.mid, b.hi };
+        for (unsigned k = 0; k < 3; k++)
+            for (unsigned i = 0; i < HU_MINHASH_K; i++) {
+                pa[k][i] = (uint8_t)ref_rng_next(&r);
+                pb[k][i] = (uint8_t)ref_rng_next(&r);
+            }
+        a.hi[0] = b.hi[0] = 0x10;                 /* slot 0 not empty */
         unsigned want = 0;
         for (unsigned i = 0; i < HU_MINHASH_K; i++) {
             unsigned same = (unsigned)ref_rng_below(&r, 4), mask = (unsigned)ref_rng_below(&r, 8);
@@ -484,7 +488,7 @@ static void jaccard_counts_whole_slots(void **state)
                 mask = 7;
             for (unsigned k = 0; k < 3; k++)
                 if (mask >> k & 1)
-                    b.b[3 * i + k] = a.b[3 * i + k];
+                    pb[k][i] = pa[k][i];
             want += hu_minhash_slot(&a, i) == hu_minhash_slot(&b, i);
         }
         assert_true(hu_minhash_jaccard(&a, &b) == (double)want / HU_MINHASH_K);
