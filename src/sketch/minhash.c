@@ -28,20 +28,22 @@
  *
  * The price is ties.  Slot i of A and of B are equal when the minimum of
  * A u B lies in A n B (probability J) or, when it does not, when the other
- * set's minimum lands in the same 24-bit cell by chance.  In units of one
- * cell (2^-24 of the range), say the union's minimum m lies in A \ B; B's
- * items are uniform above m, so P[min B < m + w] ~ n_B w for small w, and
- * the room left in m's cell is uniform in (0, 1) cells, mean 1/2.  So
- * P[tie | argmin in A \ B] ~ n_B / 2^25, and the estimate's expected value
- * is J + (|A \ B| n_B + |B \ A| n_A) / (|A u B| 2^25)
+ * set's minimum lands in the same 24-bit cell by chance.  Take hash values
+ * as fractions of the range, so a cell is 2^-24 wide, and say the union's
+ * minimum m lies in A \ B.  B's n_B items are uniform above m, so
+ * P[min B < m + w] ~ n_B w for small w, and the room left in m's cell is
+ * uniform in (0, 2^-24), mean 2^-25.  So P[tie | argmin in A \ B] ~
+ * n_B / 2^25 (equivalently: min B is ~Exp with mean 2^24 / n_B cells), and
+ * as |A \ B| + |B \ A| = (1 - J) |A u B| the estimate's expected value is
+ *   J + (|A \ B| n_B + |B \ A| n_A) / (|A u B| 2^25)
  *   <= J + (1 - J) max(n_A, n_B) / 2^25.
  * (With 32 bits the same term is n / 2^33, negligible.)  Numbers: 10^3
- * items 0.003 %, 10^4 (a heavy account's templates or 10-minute slots in a
- * week) 0.03 %, 10^5 (a long-running heavy account) 0.3 %, 10^6 3 %; the
- * 10-minute slots of a whole year are 52,560.  Against the 6.25 % standard
- * error of k = 64 this is noise up to ~10^5 items.  It is one-sided: it can
- * only add similarity, and only to big sets (a campaign's accounts reuse a
- * handful of templates; linkage thresholds sit at J >= 0.3).
+ * items 0.003 %, 10^4 (a heavy account's templates in a week; 10-minute
+ * slots over 10 weeks) 0.03 %, 10^5 (a long-running heavy account) 0.3 %,
+ * 10^6 3 %; the 52,560 10-minute slots of a whole year give 0.16 %.
+ * Against the 6.25 % standard error of k = 64 this is noise up to ~10^5
+ * items.  It is one-sided: it can only add similarity, and only to big
+ * sets (a campaign's accounts reuse a handful of templates).
  * test_sketch_minhash measures it with the exact 32-bit reference: n = 10^4,
  * 120 pairs at J = 1/3: 3 ties in 7,680 slots (3.9e-4; predicted 2.0e-4,
  * i.e. 1.5 expected); n = 10^5, 24 pairs: 2 in 1,536 (1.3e-3; predicted

@@ -39,7 +39,7 @@ _Static_assert(sizeof(struct hu_minhash) == 3 * HU_MINHASH_K, "packed, no paddin
 _Static_assert(HU_MINHASH_K != 64 || sizeof(struct hu_minhash) == 192, "192 B at k = 64");
 
 #define HU_MINHASH_EMPTY        UINT32_C(0xffffff)     /* 2^24 - 1 */
-/* 2 = 24-bit values (3 bytes a slot); 1 = 32-bit values, still read (as
+/* 2 = 24-bit values (three byte planes); 1 = 32-bit values, still read (as
  * v >> 8, see hu_minhash_deserialize_safe). */
 #define HU_MINHASH_VERSION      2
 #define HU_MINHASH_VERSION_V1   1
