@@ -563,9 +563,12 @@ int hu_linker_run(const struct hu_linker_opts *o)
      * an answer: nobody has published to this cluster yet. */
     time_t t_setup = time(NULL);
     int src;
-    while ((src = hu_cluster_ensure_streams(tp)) != HU_OK ||
-           (src = hu_cluster_shards(tp, 0, &n_shards)) != HU_OK) {
-        if (src == HU_ENOENT || o->wait_s <= 0 || stop_flag || time(NULL) - t_setup >= o->wait_s)
+    for (;;) {
+        src = hu_cluster_ensure_streams(tp);
+        if (src == HU_OK)
+            src = hu_cluster_shards(tp, 0, &n_shards);
+        if (src == HU_OK || src == HU_ENOENT || o->wait_s <= 0 || stop_flag ||
+            time(NULL) - t_setup >= o->wait_s)
             break;
         sleep(1);
     }

@@ -347,25 +347,29 @@ int hu_tp_fetch(struct hu_tp_consumer *c, int max, int64_t timeout_ms, hu_tp_msg
 {
     natsMsgList list = { 0 };
     /* libnats before 3.8.1 (Debian 12 ships 3.4.1) overruns the message
-     * array of natsSubscription_Fetch(batch) when it starts by draining
-     * messages already queued on the subscription (leftovers of an earlier
-     * pull request that outlived its client-side timeout): it then asks the
-     * server for batch - queued more but keeps collecting until a status
-     * arrives, and with queued >= batch / 2 writes past the array (nats.c
-     * pull request 749).  Seen here as "malloc(): invalid size" and
-     * "corrupted double-linked list" in the worker under --max-accounts
-     * (tests/cli/test_cluster.sh section 5, about 1 run in 12), and as an
-     * AddressSanitizer read past the array in the loop below.  So leftovers
-     * are taken one at a time: a batch of 1 is either filled from the queue
-     * or asks the server for exactly one, and cannot overrun.  With an
-     * empty queue the full batch is safe: collection stops at exactly
-     * `batch` messages. */
+     * array of natsSubscription_Fetch(batch) (nats.c pull request 749):
+     * it first drains messages already queued on the subscription
+     * (leftovers of an earlier pull request that outlived its client-side
+     * timeout), then asks the server for batch - drained more, but keeps
+     * collecting until a status arrives; with drained >= batch / 2 and
+     * more leftovers arriving it writes past the array.  Seen here as
+     * "malloc(): invalid size" and "corrupted double-linked list" in the
+     * worker (tests/cli/test_cluster.sh section 5, about 1 run in 12) and
+     * as an AddressSanitizer read past the array in the loop below.  Two
+     * defences: (1) no leftovers in the first place: the client waits at
+     * least HU_TP_FETCH_MIN_MS, longer than the server keeps a pull
+     * request (it expires it 10 ms before the client's timeout), so a
+     * batch in flight is received, not abandoned; (2) when leftovers are
+     * queued anyway, the batch is sized so that they are under half of
+     * it (batch >= 2 x queued + max). */
     int queued = 0, queued_bytes = 0, batch = max > 0 ? max : 1;
     if (natsSubscription_GetPending(c->sub, &queued, &queued_bytes) == NATS_OK && queued > 0)
-        batch = 1;
+        batch += 2 * queued;
+    if (timeout_ms < HU_TP_FETCH_MIN_MS)
+        timeout_ms = HU_TP_FETCH_MIN_MS;
     /* cnats first asks without waiting and returns what is there; only an
      * empty cursor waits, up to timeout_ms */
-    natsStatus s = natsSubscription_Fetch(&list, c->sub, batch, timeout_ms > 0 ? timeout_ms : 1, NULL);
+    natsStatus s = natsSubscription_Fetch(&list, c->sub, batch, timeout_ms, NULL);
     if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND)
         return 0;
     if (s != NATS_OK)

@@ -119,11 +119,18 @@ typedef int (*hu_tp_msg_fn)(void *ctx, const struct hu_tp_msg *m);
 HU_MUST_CHECK int hu_tp_consumer_open(struct hu_tp *tp, const struct hu_tp_consumer_cfg *cfg,
                                       struct hu_tp_consumer **out);
 void hu_tp_consumer_close(struct hu_tp_consumer *c);
-/* Pull up to `max` messages: what is there now, or if the cursor is empty
- * the first ones to come within timeout_ms; calls fn for each in delivery
- * order.  Returns the number delivered (0 on
- * timeout) or HU_EIO.  The messages stay unacknowledged. */
+/* Pull up to `max` messages (plus, first, any left over from an earlier
+ * fetch): what is there now, or if the cursor is empty the first ones to
+ * come within timeout_ms; calls fn for each in delivery order.  Returns
+ * the number delivered (0 on timeout) or HU_EIO.  The messages stay
+ * unacknowledged. */
 int hu_tp_fetch(struct hu_tp_consumer *c, int max, int64_t timeout_ms, hu_tp_msg_fn fn, void *ctx);
+/* The shortest wait hu_tp_fetch uses (a smaller timeout_ms is raised to
+ * it): longer than the server keeps a pull request, so no batch is left
+ * in flight for the next fetch (nats.c before 3.8.1 mishandles those,
+ * see nats.c).  Only an empty cursor waits; one with messages answers at
+ * once. */
+#define HU_TP_FETCH_MIN_MS 50
 /* Acknowledge every message fetched so far on this cursor (one ack of the
  * last, the cursor acks all before it).  HU_OK or HU_EIO. */
 HU_MUST_CHECK int hu_tp_ack_all(struct hu_tp_consumer *c);

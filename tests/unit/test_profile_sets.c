@@ -572,6 +572,19 @@ static void small_stream(struct hu_profile *p, int sentences)
     }
 }
 
+/* Bytes a profile written by main (version-1 HLL and MinHash) loses when
+ * written again: the HLL's 1-byte registers or 8-byte sparse hashes become
+ * 5-bit registers or 5-byte keys, each non-empty MinHash 4-byte slots
+ * 3-byte ones (docs/formats/profile.md). */
+static size_t v1_shrink(const struct hu_profile *p)
+{
+    size_t d = p->templates.dense ? HU_HLL_M - HU_HLL_REG_BYTES
+                                  : (size_t)(8 - HU_HLL_SPARSE_BYTES) * p->templates.n_sparse;
+    d += hu_minhash_is_empty(&p->template_mh) ? 0 : HU_MINHASH_K;
+    d += hu_minhash_is_empty(&p->slot_mh) ? 0 : HU_MINHASH_K;
+    return d;
+}
+
 /* Blobs main wrote load.  Within the pool they re-serialize byte for byte
  * and equal what this code builds from the same stream; probation tags
  * keep their low 16 bits and still match the same sentences. */
@@ -581,14 +594,17 @@ static void main_blobs_load(void **state)
     struct hu_profile p, q;
     uint8_t x[HU_PROFILE_SERIALIZED_MAX];
 
-    /* no sentences: the identity */
+    /* no sentences: the same profile as this code builds, written in the
+     * current formats (main's blob holds version-1 HLL and MinHash: each
+     * is shorter now by exactly its packing, v1_shrink) */
+    uint8_t y0[HU_PROFILE_SERIALIZED_MAX];
     assert_int_equal(hu_profile_deserialize_safe(&q, main_blob_plain, sizeof main_blob_plain),
                      (int)sizeof main_blob_plain);
-    assert_int_equal(ser(&q, x), sizeof main_blob_plain);
-    assert_memory_equal(x, main_blob_plain, sizeof main_blob_plain);
+    size_t n0 = ser(&q, x);
+    assert_int_equal(n0, sizeof main_blob_plain - v1_shrink(&q));
     small_stream(&p, 0);
-    assert_int_equal(ser(&p, x), sizeof main_blob_plain);
-    assert_memory_equal(x, main_blob_plain, sizeof main_blob_plain);
+    assert_int_equal(ser(&p, y0), n0);
+    assert_memory_equal(x, y0, n0);
     assert_int_equal(hu_profile_set_used(&p), 19);
     assert_int_equal(p.set_sampled, 1u << HU_PSET_IP);
 
@@ -604,7 +620,7 @@ static void main_blobs_load(void **state)
     assert_int_equal(q.sent_probation_pos, p.sent_probation_pos);
     uint8_t y[HU_PROFILE_SERIALIZED_MAX];
     size_t n = ser(&q, x);
-    assert_int_equal(n, sizeof main_blob_sent);
+    assert_int_equal(n, sizeof main_blob_sent - v1_shrink(&q));
     assert_int_equal(ser(&p, y), n);
     assert_memory_equal(x, y, n);
     assert_false(memcmp(x, main_blob_sent, n) == 0);   /* the tags' high halves are gone */
