@@ -24,6 +24,7 @@
 #include "sketch/sketch_io.h"
 #include "profile/profile.h"
 #include "tests/reference/rng.h"
+#include "fuzz/profile_mapped.h"
 
 /* Fill a blob: a valid envelope around `pl` payload bytes drawn from a few
  * shapes (random, small values, copies of a real payload with edits). */
@@ -45,35 +46,6 @@ static uint8_t *seal(struct ref_rng *r, const char magic[4], uint8_t version, ui
             b[16 + ref_rng_below(r, pl)] ^= (uint8_t)(1u << ref_rng_below(r, 8));
     hu__sketch_hdr_put(b, magic, version, param, flags, (uint32_t)pl);
     return b;
-}
-
-/* Where a profile blob differs from what it loads to: the format-2 u32
- * probation tags keep their low 16 bits (a nonzero tag with low half 0
- * becomes 1; profile.h), and the checksum follows.  1 if out (what p
- * re-serializes to, n bytes) is b with exactly that mapping applied.  The
- * tags sit after the fixed head (docs/formats/profile.md) and the three
- * sketches templates, top_templates, top_sentences. */
-static int prof_same_mapped(const struct hu_profile *p, const uint8_t *b, const uint8_t *out, size_t n)
-{
-    size_t off = HU__SKETCH_HDR + 364u + 8u * HU_TARGET_COUNT + hu_hll_serialized_size(&p->templates) +
-                 hu_ss_serialized_size(&p->top_templates) + hu_ss_serialized_size(&p->top_sentences);
-    if (off + 4u * HU_PROFILE_PROBATION > n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i >= 12 && i < 16)
-            continue;                                   /* checksum */
-        if (i >= off && i < off + 4u * HU_PROFILE_PROBATION) {
-            if (((i - off) & 3) == 0) {
-                uint32_t t = hu__get_u32(b + i), m = t && !(uint16_t)t ? 1u : (uint16_t)t;
-                if (hu__get_u32(out + i) != m)
-                    return 0;
-            }
-            continue;
-        }
-        if (out[i] != b[i])
-            return 0;
-    }
-    return 1;
 }
 
 static int same_bytes(const void *obj, const uint8_t *b, const uint8_t *out, size_t n)
