@@ -3,6 +3,7 @@
  * campaigns, score every account, explain why.
  */
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "core/limits.h"
@@ -82,13 +83,6 @@ const char hu_cmd_analyze_help[] =
 static int ingest_next(void *ctx, struct hu_event *ev)
 {
     return hu_ingest_next(ctx, ev);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* --timings: one JSON line on standard error, seconds per stage. */
@@ -521,7 +515,7 @@ int hu_cmd_analyze(int argc, char **argv)
         rc = HU_EXIT_FAIL;
         goto out;
     }
-    double t_out = now_s();
+    double t_out = hu_mono_s();
     char path[4096];
     FILE *f = open_out(out_dir, "accounts.csv", path, sizeof path);
     if (!f || hu_write_accounts_csv(f, &res) != HU_OK || fclose(f) != 0) {
@@ -536,7 +530,7 @@ int hu_cmd_analyze(int argc, char **argv)
         goto out;
     }
     if (timings)
-        print_timings(an, &rs, hu_ingest_totals(ing), now_s() - t_out);
+        print_timings(an, &rs, hu_ingest_totals(ing), hu_mono_s() - t_out);
     struct hu_report_input rin = {
         .res = &res, .profiles = hu_analysis_profiles(an), .dict = hu_analysis_dict(an),
         .paths = (const char *const *)argv + optind, .n_paths = (size_t)(argc - optind), .map_path = map,

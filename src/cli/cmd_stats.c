@@ -14,6 +14,7 @@
  * numbers for what was readable are still printed); 1 internal failure.
  */
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hash.h"
@@ -247,13 +248,6 @@ static void print_table(FILE *out, struct hu_ingest *ing, struct stats *st)
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int observe(struct stats *st, const struct hu_event *ev)
 {
     if (ev->ts_ms < st->ts_min)
@@ -335,7 +329,7 @@ int hu_cmd_stats(int argc, char **argv)
         goto out;
     }
     int progress = !opts.quiet && hu_cli_progress_enabled();
-    double last = now_s();
+    double last = hu_mono_s();
     struct hu_event ev;
     uint64_t n = 0;
     for (;;) {
@@ -346,10 +340,10 @@ int hu_cmd_stats(int argc, char **argv)
             rc = HU_ENOMEM;
             break;
         }
-        if (progress && (++n & 0xffff) == 0 && now_s() - last > 0.5) {
+        if (progress && (++n & 0xffff) == 0 && hu_mono_s() - last > 0.5) {
             const struct hu_ingest_counters *c = hu_ingest_totals(ing);
             fprintf(stderr, "\r%llu lines, %.0f MB ...", (unsigned long long)c->lines, c->bytes / 1e6);
-            last = now_s();
+            last = hu_mono_s();
         }
     }
     if (progress && n >= 0x10000)

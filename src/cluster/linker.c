@@ -19,6 +19,7 @@
  */
 #include "cluster/linker.h"
 #include "cluster/cluster.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/sort.h"
@@ -70,20 +71,6 @@ struct state {
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void add_release(struct hu_release *rel, size_t *n_rel, uint64_t mh, int64_t ts)
 {
@@ -240,10 +227,10 @@ static int catch_up(struct hu_tp *tp, struct state *st, int64_t first_wait_ms)
     int64_t wait = first_wait_ms;
     for (;;) {
         st->last_pending = 0;
-        int64_t t0 = mono_us();
+        int64_t t0 = hu_mono_us();
         int n = hu_tp_fetch(st->cons, 2000, wait, on_summary, st);
         if (n > 0)   /* the time to a message, not the idle wait for none */
-            st->read_us += mono_us() - t0;
+            st->read_us += hu_mono_us() - t0;
         if (n < 0 || st->rc) {
             rc = n < 0 ? n : st->rc;
             break;
@@ -349,7 +336,7 @@ static int publish_decisions(struct hu_tp *tp, const struct hu_results *r, uint6
         hu_buf_reset(&b);
         rc = hu_buf_printf(&b, "{\"generation\":%llu,\"accounts\":%zu,\"campaigns\":%zu,\"requests\":%llu,\"ts\":%lld}",
                            (unsigned long long)generation, r->n_accounts, r->n_campaigns,
-                           (unsigned long long)r->total_requests, (long long)wall_ms());
+                           (unsigned long long)r->total_requests, (long long)hu_wall_ms());
         if (!rc)
             rc = hu_tp_kv_put(kv, "state", b.ptr, b.len, NULL);
     }
@@ -388,7 +375,7 @@ static void heartbeat(struct hu_tp *tp, const struct last_run *lr, const struct 
                        "\"publish_s\":%.3f,\"ts\":%lld}",
                        (unsigned long long)lr->generation, lr->accounts, lr->campaigns,
                        (unsigned long long)lr->changed, (unsigned long long)st->changed, st->evicted, lr->read_s,
-                       lr->create_s, lr->import_s, lr->finish_s, lr->publish_s, (long long)wall_ms());
+                       lr->create_s, lr->import_s, lr->finish_s, lr->publish_s, (long long)hu_wall_ms());
     if (hu_tp_kv_put(leases, "linker", hb, (size_t)len, NULL)) {}   /* best effort */
     hu_tp_kv_close(leases);
 }
@@ -403,7 +390,7 @@ static int analyse(struct hu_tp *tp, const struct hu_linker_opts *o, const struc
     struct hu_analysis *an = NULL;
     struct hu_results res = { 0 };
     char err[256] = "";
-    int64_t t0 = mono_us();
+    int64_t t0 = hu_mono_us();
     uint64_t changed = st->changed;
     const struct item **order = hu_malloc((st->live ? st->live : 1) * sizeof *order);
     int rc = order ? HU_OK : HU_ENOMEM;
@@ -426,7 +413,7 @@ static int analyse(struct hu_tp *tp, const struct hu_linker_opts *o, const struc
             goto out;
         }
     }
-    int64_t tc = mono_us();
+    int64_t tc = hu_mono_us();
     struct hu_observer *obs = rc ? NULL : hu_analysis_observer(an);
     for (size_t i = 0; i < n && !rc; i++) {
         if (hu_summary_decode(st->tmp, order[i]->bytes, order[i]->len) != HU_OK)
@@ -462,14 +449,14 @@ static int analyse(struct hu_tp *tp, const struct hu_linker_opts *o, const struc
             hu_observer_import_counts(obs, &c);
         hu_free(rel);
     }
-    int64_t t1 = mono_us();
+    int64_t t1 = hu_mono_us();
     if (!rc)
         rc = hu_analysis_finish(an, &res);
     if (rc) {
         fprintf(stderr, "huella linker: analysis failed: %s\n", hu_status_str(rc));
         goto out;
     }
-    int64_t t2 = mono_us();
+    int64_t t2 = hu_mono_us();
     if (o->out_dir) {
         if ((mkdir(o->out_dir, 0750) != 0 && errno != EEXIST)
             || write_file(o->out_dir, "accounts.csv", &res, 1) != HU_OK
@@ -487,7 +474,7 @@ static int analyse(struct hu_tp *tp, const struct hu_linker_opts *o, const struc
             goto out;
         }
     }
-    int64_t t3 = mono_us();
+    int64_t t3 = hu_mono_us();
     *lr = (struct last_run){ generation, res.n_accounts, res.n_campaigns, changed, (double)st->read_us / 1e6,
                              (double)(tc - t0) / 1e6,
                              (double)(t1 - tc) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6 };
@@ -605,7 +592,7 @@ int hu_linker_run(const struct hu_linker_opts *o)
         state_fini(&st);
         goto out;
     }
-    uint64_t generation = (uint64_t)wall_ms();
+    uint64_t generation = (uint64_t)hu_wall_ms();
     struct last_run lr = { 0 };
     int64_t last_run = 0, last_hb = 0;
     int ran = 0, failures = 0;
@@ -626,14 +613,14 @@ int hu_linker_run(const struct hu_linker_opts *o)
             break;
         }
         failures = 0;
-        int64_t now = wall_ms();
+        int64_t now = hu_wall_ms();
         if (!ran || (st.changed && now - last_run >= (int64_t)o->every_s * 1000)) {
             rc = analyse(tp, o, &in, &st, generation++, &lr);
             exit_rc = rc ? 1 : 0;
             st.changed = 0;
             st.read_us = 0;
             ran = 1;
-            last_run = last_hb = wall_ms();
+            last_run = last_hb = hu_wall_ms();
             if (o->every_s <= 0)
                 break;
         } else if (now - last_hb >= HU_CLUSTER_RENEW_MS) {

@@ -33,6 +33,7 @@
  */
 #include "cluster/publish.h"
 #include "cluster/cluster.h"
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/hash.h"
 #include "features/featurized.h"
@@ -44,13 +45,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int is_blank(const char *p, size_t n)
 {
@@ -74,7 +68,7 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
     hu_buf_init(&fz, 2 * (size_t)HU_MAX_LINE_BYTES);
     char err[512] = "";
     int exit_rc = 1;
-    double t0 = now_s();
+    double t0 = hu_mono_s();
     if (o->map_path) {
         /* the map and the feature context first: a typo fails before the
          * cluster is touched */
@@ -192,7 +186,7 @@ int hu_publish_run(const struct hu_publish_opts *o, struct hu_publish_stats *st)
     }
     exit_rc = 0;
 out:
-    st->seconds = now_s() - t0;
+    st->seconds = hu_mono_s() - t0;
     hu_line_parser_destroy(lp);
     hu_line_parser_destroy(plain);
     hu_fx_worker_destroy(fw);

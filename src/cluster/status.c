@@ -6,6 +6,7 @@
  */
 #include "cluster/status.h"
 #include "cluster/cluster.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "transport/transport.h"
@@ -104,9 +105,7 @@ int hu_cluster_status(const char *urls, enum hu_status_format fmt, FILE *out)
     for (size_t i = 0; i < kl.n; i++)
         n_workers += !strncmp(kl.v[i].key, "worker.", 7);
     const char *linker = lookup(&kl, "linker");
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long now = (long long)hu_wall_ms();
 
     uint64_t lag_total = 0, redeliv_total = 0;
     unsigned owned = 0;

@@ -32,6 +32,7 @@
 #include "cluster/worker.h"
 #include "cluster/cluster.h"
 #include "cluster/worker_store.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hash.h"
@@ -103,20 +104,6 @@ struct worker {
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int allowed(const struct worker *w, unsigned k) { return (w->allowed[k / 8] >> (k % 8)) & 1; }
 
@@ -711,7 +698,7 @@ static void heartbeat(struct worker *w)
                  (unsigned long long)ev, (unsigned long long)dups, (unsigned long long)redel, (unsigned long long)rej,
                  (unsigned long long)w->checkpoints, hu_profile_table_count(hu_observer_table(w->obs)),
                  w->o->max_accounts, (unsigned long long)w->evicted, (unsigned long long)w->refused,
-                 (long long)wall_ms());
+                 (long long)hu_wall_ms());
     snprintf(key, sizeof key, "worker.%.63s", w->id);
     if (hu_tp_kv_put(w->leases, key, buf, strlen(buf), NULL)) {}   /* best effort */
 }
@@ -900,16 +887,16 @@ int hu_worker_run(const struct hu_worker_opts *o)
     signal(SIGTERM, on_signal);
     int batch = o->batch > 0 ? o->batch : 1000;
     int ckpt_ms = o->checkpoint_ms > 0 ? o->checkpoint_ms : 500;
-    int64_t t_lease = 0, t_ckpt = now_ms(), t_busy = now_ms();
+    int64_t t_lease = 0, t_ckpt = hu_mono_ms(), t_busy = hu_mono_ms();
     if (!o->quiet)
         fprintf(stderr, "huella worker %s: %u shards in the cluster, store %s\n", w->id, w->n_shards, o->db);
     rc = HU_OK;
     while (!stop_flag) {
-        int64_t t = now_ms();
+        int64_t t = hu_mono_ms();
         if (t - t_lease >= HU_CLUSTER_RENEW_MS) {
             (void)checkpoint(w);
             lease_round(w);
-            t_lease = now_ms();
+            t_lease = hu_mono_ms();
         }
         unsigned n_owned = 0;
         uint64_t got = 0;
@@ -941,16 +928,16 @@ int hu_worker_run(const struct hu_worker_opts *o)
         if (rc)
             break;
         if (got)
-            t_busy = now_ms();
-        if (w->since_ckpt >= (uint64_t)batch * 8 || now_ms() - t_ckpt >= ckpt_ms) {
+            t_busy = hu_mono_ms();
+        if (w->since_ckpt >= (uint64_t)batch * 8 || hu_mono_ms() - t_ckpt >= ckpt_ms) {
             (void)checkpoint(w);
-            t_ckpt = now_ms();
+            t_ckpt = hu_mono_ms();
         }
         if (!n_owned)
             usleep(100 * 1000);
         else if (!got)
             usleep(20 * 1000);    /* every shard is drained: do not spin */
-        if (o->idle_exit_ms > 0 && now_ms() - t_busy > o->idle_exit_ms && !w->n_dirty)
+        if (o->idle_exit_ms > 0 && hu_mono_ms() - t_busy > o->idle_exit_ms && !w->n_dirty)
             break;
     }
     if (!rc) {

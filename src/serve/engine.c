@@ -41,6 +41,7 @@
 #include "serve/backend.h"
 #include "features/features.h"
 #include "fprint/fprint.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -59,21 +60,7 @@
 
 int64_t hu_engine_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_ms(void)
-{
-    return mono_us() / 1000;
+    return hu_wall_ms();
 }
 
 static void fmt_time(int64_t ms, char *buf, size_t cap)
@@ -531,7 +518,7 @@ static struct snapshot *snapshot_build(struct hu_engine *e, const struct hu_resu
     if (!s)
         return NULL;
     s->seq = seq;
-    s->built_mono_ms = mono_ms();
+    s->built_mono_ms = hu_mono_ms();
     s->acc = hu_calloc(res->n_accounts + 1, sizeof *s->acc);
     s->camp = hu_calloc(res->n_campaigns + 1, sizeof *s->camp);
     if (!s->acc || !s->camp)
@@ -841,7 +828,7 @@ static int load_checkpoint(struct hu_engine *e, char *errbuf, size_t errcap)
         return rc;
     }
     l.s->seq = seq;
-    l.s->built_mono_ms = mono_ms();
+    l.s->built_mono_ms = hu_mono_ms();
     e->ckpt_seq = seq;
     publish(e, l.s);
     return HU_OK;
@@ -925,7 +912,7 @@ static void relink_publish(struct hu_engine *e, struct hu_results *res, uint64_t
         return;
     }
     publish(e, s);
-    uint64_t us = (uint64_t)(mono_us() - t0_us);
+    uint64_t us = (uint64_t)(hu_mono_us() - t0_us);
     atomic_store(&e->relink_us_last, us);
     atomic_fetch_add(&e->relink_us_total, us);
     atomic_fetch_add(&e->relinks, 1);
@@ -937,7 +924,7 @@ static void relink_publish(struct hu_engine *e, struct hu_results *res, uint64_t
 /* A whole linkage run at once (the last one at shutdown). */
 static void relink(struct hu_engine *e)
 {
-    int64_t t0 = mono_us();
+    int64_t t0 = hu_mono_us();
     struct hu_results res;
     memset(&res, 0, sizeof res);
     uint64_t seq = atomic_load(&e->applied_seq);
@@ -980,7 +967,7 @@ static void *worker_main(void *arg)
     int64_t last_relink = 0;
     int dirty = e->need_relink;
     struct relink_job job = { 0 };
-    e->last_ckpt_mono = mono_ms();
+    e->last_ckpt_mono = hu_mono_ms();
     while (!atomic_load(&e->stop)) {
         uint64_t applied = atomic_load(&e->applied_seq);
         int n = hu_store_journal_read(e->store, applied, e->o.slice, apply_line, e);
@@ -994,22 +981,22 @@ static void *worker_main(void *arg)
             dirty = 1;
         int replaying = atomic_load(&e->applied_seq) < e->startup_target;
         atomic_store(&e->replaying, replaying);
-        int64_t now = mono_ms();
+        int64_t now = hu_mono_ms();
         if (!job.running && dirty && !replaying && now - last_relink >= (int64_t)e->o.relink_ms) {
             if (hu__be_finish_begin(e->be) == HU_OK) {
                 job.running = 1;
                 job.seq = atomic_load(&e->applied_seq);
-                job.t0_us = mono_us();
+                job.t0_us = hu_mono_us();
             } else {
                 hu_warn("serve: linkage run cannot start (out of memory); keeping the previous snapshot");
             }
             dirty = 0;   /* events applied from now on set it again */
         }
         if (job.running && relink_step(e, &job))
-            last_relink = mono_ms();
-        if (!replaying && mono_ms() - e->last_ckpt_mono >= (int64_t)e->o.checkpoint_ms) {
+            last_relink = hu_mono_ms();
+        if (!replaying && hu_mono_ms() - e->last_ckpt_mono >= (int64_t)e->o.checkpoint_ms) {
             checkpoint(e);
-            e->last_ckpt_mono = mono_ms();
+            e->last_ckpt_mono = hu_mono_ms();
         }
         if ((unsigned)n < e->o.slice && !job.running) {
             /* caught up: sleep until new events or the next relink is due */
@@ -1083,18 +1070,18 @@ static void *exporter_main(void *arg)
         uint64_t upto = atomic_load(&e->journal_seq);
         if (upto == done)
             continue;
-        int64_t t0 = mono_ms();
+        int64_t t0 = hu_mono_ms();
         struct hu__be_export_stats xs;
         char err[256];
         int rc = hu__be_export_library(&x, e->store, upto, &xs, err, sizeof err);
         if (rc == HU_OK) {
             done = upto;
             atomic_store(&e->lib_export_seq, upto);
-            atomic_store(&e->lib_export_us_last, (uint64_t)(mono_ms() - t0) * 1000u);
+            atomic_store(&e->lib_export_us_last, (uint64_t)(hu_mono_ms() - t0) * 1000u);
             atomic_fetch_add(&e->lib_exports_ok, 1);
             hu_info("serve: fingerprint library %s: %zu campaigns from journal seq 1..%llu, threshold %.2f nats%s, "
                     "in %lld ms", e->o.fingerprints_out, xs.campaigns, (unsigned long long)upto, xs.threshold,
-                    xs.calibrated ? " (calibrated)" : "", (long long)(mono_ms() - t0));
+                    xs.calibrated ? " (calibrated)" : "", (long long)(hu_mono_ms() - t0));
         } else if (!atomic_load(&e->stop)) {
             atomic_fetch_add(&e->lib_exports_failed, 1);
             hu_warn("serve: fingerprint library %s not written: %s; the previous one stays",
@@ -1159,7 +1146,7 @@ static void flush_records(struct hu_engine *e)
                     batch[i].snapshot_seq, batch[i].policy_digest,
                 };
             /* the age prune looks at the oldest rows: once a minute is enough */
-            int64_t keep_after = 0, now = mono_ms();
+            int64_t keep_after = 0, now = hu_mono_ms();
             if (now - e->rec_age_pruned >= 60000) {
                 keep_after = hu_engine_now_ms() - (int64_t)HU_SERVE_DECISIONS_DAYS * 86400000;
                 e->rec_age_pruned = now;
@@ -2194,7 +2181,7 @@ void hu_engine_status(struct hu_engine *e, struct hu_engine_status *st)
     st->relinks = atomic_load(&e->relinks);
     st->last_relink_s = (double)atomic_load(&e->relink_us_last) / 1e6;
     int64_t built = atomic_load(&e->snap_built_mono);
-    st->snapshot_age_ms = built ? mono_ms() - built : -1;
+    st->snapshot_age_ms = built ? hu_mono_ms() - built : -1;
     pthread_rwlock_rdlock(&e->view);
     st->shadow = hu_policy_shadow(e->policy);
     st->policy_digest = hu_policy_digest(e->policy);

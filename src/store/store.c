@@ -17,6 +17,7 @@
  * decisions from memory but refuses events with 503 and /healthz says why.
  */
 #include "store/store.h"
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/log.h"
 
@@ -92,13 +93,6 @@ struct hu_store {
     atomic_uint_fast64_t corrupt_rows;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void note_error(struct hu_store *s, sqlite3 *db, int rc, const char *what)
 {
     int prim = rc & 0xff;
@@ -106,7 +100,7 @@ static void note_error(struct hu_store *s, sqlite3 *db, int rc, const char *what
     if (prim == SQLITE_FULL) {
         /* not sticky: the transaction was rolled back whole, and once
          * space is freed the next append succeeds (store.h) */
-        int64_t t = mono_ms();
+        int64_t t = hu_mono_ms();
         atomic_store(&s->full_ms, t ? t : 1);
     } else if (prim == SQLITE_IOERR || prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB ||
                prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY) {
@@ -356,7 +350,7 @@ int hu_store_full(const struct hu_store *s)
     if (!s)
         return 0;
     int64_t t = atomic_load(&((struct hu_store *)s)->full_ms);
-    return t && mono_ms() - t < HU_STORE_FULL_RETRY_MS;
+    return t && hu_mono_ms() - t < HU_STORE_FULL_RETRY_MS;
 }
 
 uint64_t hu_store_corrupt_rows(const struct hu_store *s)
