@@ -78,7 +78,7 @@
 /* Cardinality bound on the profile table (`huella analyze --max-accounts`).
  * Stops: 10 million distinct account ids with one request each (a flood of
  * throw-away keys, or a log whose account field is a request id) growing
- * memory by ~3 KB per id until the machine swaps.  The default bound is
+ * memory by ~2 KB per id until the machine swaps.  The default bound is
  * the physical memory times HU_MAX_ACCOUNTS_MEM_SHARE divided by
  * HU_ACCOUNT_BYTES_BOUND (1.5M accounts on a 24 GiB machine), never above
  * HU_MAX_ACCOUNTS_DEFAULT_CAP; see docs/reliability.md for the measured

@@ -8,7 +8,7 @@
  * bounded sets of the addresses, networks and fingerprints it used, the
  * share of each extraction target, traffic per model over time, and the
  * facts of its `account` events.  It is a fixed-size, pointer-free record
- * (sizeof(struct hu_profile), about 2.1 KiB, see docs/internals/profile.md)
+ * (sizeof(struct hu_profile), 1,936 bytes, see docs/internals/profile.md)
  * whatever the number of requests, so profiles come from pools, can be
  * memcpy'd, and a million of them fit in a few GiB.
  *
