@@ -270,14 +270,9 @@ int hu_profile_set_add(struct hu_profile *p, enum hu_pset s, uint64_t item)
     unsigned off = pool_off(p, s), n = p->set_n[s], used = p->set_used;
     const uint16_t bit = (uint16_t)(1u << s);
     uint64_t *h = &p->set_pool[off];
-    uint64_t r = hu_kmv_rank(item);
-    unsigned pos = n;
-    for (unsigned i = 0; i < n; i++) {
-        if (h[i] == item)
-            return 0;
-        if (pos == n && r < hu_kmv_rank(h[i]))
-            pos = i;
-    }
+    unsigned pos;
+    if (hu_kmv_locate(h, n, item, &pos))
+        return 0;
     unsigned cap = (p->set_sampled & bit) ? n : HU_KMV_K;
     if (n == cap || used == HU_PROFILE_SET_POOL) {
         unsigned v = s;

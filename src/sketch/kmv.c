@@ -68,16 +68,24 @@ static uint32_t kmv_cap(const struct hu_kmv *s)
     return s->sampled ? s->n : HU_KMV_K;
 }
 
-int hu_kmv_add(struct hu_kmv *s, uint64_t item)
+int hu_kmv_locate(const uint64_t *h, unsigned n, uint64_t item, unsigned *pos)
 {
     uint64_t r = hu_kmv_rank(item);
-    uint32_t n = s->n, pos = n;
-    for (uint32_t i = 0; i < n; i++) {
-        if (s->h[i] == item)
-            return 0;
-        if (pos == n && r < hu_kmv_rank(s->h[i]))
-            pos = i;
+    *pos = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (h[i] == item)
+            return 1;
+        if (*pos == n && r < hu_kmv_rank(h[i]))
+            *pos = i;
     }
+    return 0;
+}
+
+int hu_kmv_add(struct hu_kmv *s, uint64_t item)
+{
+    unsigned n = s->n, pos;
+    if (hu_kmv_locate(s->h, n, item, &pos))
+        return 0;
     if (n == kmv_cap(s)) {
         s->sampled = 1;          /* a k+1-th distinct item, or one of them */
         if (pos == n)

@@ -59,6 +59,12 @@ void hu_kmv_init(struct hu_kmv *s);
  * so distinct items never tie). */
 uint64_t hu_kmv_rank(uint64_t item);
 
+/* Where item goes in h[0..n), items in ascending rank (a set's held
+ * items): returns 1 if item is there already, else 0 with *pos = the index
+ * it would take (n if it ranks after all of them).  O(n).  Shared by
+ * hu_kmv_add and the profile's set pool. */
+int hu_kmv_locate(const uint64_t *h, unsigned n, uint64_t item, unsigned *pos);
+
 /* Add one item.  Returns 1 if the held items changed.  O(k).  A sampled
  * set keeps its size (n): a new item of smaller rank replaces the largest. */
 int hu_kmv_add(struct hu_kmv *s, uint64_t item);
