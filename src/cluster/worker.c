@@ -908,7 +908,9 @@ int hu_worker_run(const struct hu_worker_opts *o)
             if (!s->cons && open_cursor(w, s) != HU_OK)
                 continue;
             struct fetch_ctx fc = { w, s, 0, HU_OK };
-            int n = hu_tp_fetch(s->cons, batch, got ? 2 : 10, on_msg, &fc);
+            /* the shortest wait the transport allows: a shard with
+             * messages answers at once, an empty one costs this */
+            int n = hu_tp_fetch(s->cons, batch, HU_TP_FETCH_MIN_MS, on_msg, &fc);
             if (fc.rc == HU_ENOMEM) {
                 fprintf(stderr, "huella worker: out of memory\n");
                 rc = HU_ENOMEM;
