@@ -651,9 +651,10 @@ int hu_profile_merge(struct hu_profile *d, const struct hu_profile *s)
     /* sets: each the union's bottom-min(k) (kmv merge), then the overflow
      * rule; account events feed PAYMENT too, so this runs first */
     struct hu_kmv ks[HU_PSET_COUNT], tk;
-    for (unsigned i = 0; i < HU_PSET_COUNT; i++)
-        hu_kmv_merge((struct hu_kmv *)hu_profile_set(d, (enum hu_pset)i, &ks[i]),
-                     hu_profile_set(s, (enum hu_pset)i, &tk));
+    for (unsigned i = 0; i < HU_PSET_COUNT; i++) {
+        (void)hu_profile_set(d, (enum hu_pset)i, &ks[i]);      /* fills ks[i] */
+        hu_kmv_merge(&ks[i], hu_profile_set(s, (enum hu_pset)i, &tk));
+    }
     pool_load(d, ks);
     if (s->n_req == 0)
         return HU_OK;
