@@ -5,7 +5,7 @@
  *   build/release/bench/bench_json [MB] [runs] [only]   (default 64 MB, 3 runs, all)
  *
  * `only` is a comma-separated subset of floor,simd,cjson,jsonc,jansson,
- * ingest,zst,map,profile,stages (e.g. "simd,profile,stages" while working
+ * ingest,zst,map,profile,stages,real (e.g. "simd,profile,stages" while working
  * on the feature path, or "profile" under a profiler).
  *
  * Generates a deterministic file of event-contract lines (~1 KB each: ids,
@@ -20,6 +20,11 @@
  *   huella ingest    hu_ingest_next over the file: the contract fields into
  *                    struct hu_event, counters, rejects (what analyze pays)
  *   huella ingest .zst / --map   the same through zstd / a --map file
+ *
+ * Then the rows floor, simdjson, ingest and ingest + features + profiles
+ * again on a second file of real prompt text whose accounts come back
+ * (section "the second file" below; `only` key "real", BENCH_PROMPTS names
+ * the corpus directory; skipped with a message without it).
  *
  * Prints MB/s (uncompressed bytes) and lines/s, median of the runs.  No
  * assertion on speed here: numbers go to the docs, not to pass/fail.
@@ -88,31 +93,154 @@ static size_t put_text(char *p, size_t target)
     return k;
 }
 
-/* One line of roughly 1 KB (400 B .. 2.5 KB); returns its length with '\n'. */
-static size_t gen_line(char *p, uint64_t i)
+/* ---- the second file: real prompt text, accounts that come back ---------
+ *
+ * The word salad above is a worst case on two counts: eight of its 29
+ * words are anchors of the phrase patterns (reasoning, step, grade,
+ * rubric, answer, ...), so Hyperscan's engines stay active on every line,
+ * and almost every line opens a new account (200,000 ids for ~60,000
+ * lines).  Real API traffic is neither: most prompts are ordinary text and
+ * an account sends many requests.  So `make bench` times a second file of
+ * the same size and line length made from real prompts written by others
+ * (../shared/data/prompts, every .jsonl, 63,000 texts; BENCH_PROMPTS names
+ * another directory): each prompt joins two or more texts drawn at random
+ * until it reaches the same target length as the salad's, so that each
+ * line is (almost surely) a new text and the exact-duplicate caches do not
+ * flatter it; the generator counts the distinct prompts and prints them.
+ * Accounts are drawn from lines / 165 ids -- seed-2026 at scale 1 has
+ * 37.6 M requests from 228,200 accounts (165 each) -- and an account keeps
+ * its organisation, key, user agent and client fingerprint and uses three
+ * addresses, as a real client does. */
+#define REAL_PER_ACCOUNT 165u
+#define REAL_TEXT_MAX    2048u          /* escaped bytes; longer texts are skipped */
+static char **real_texts;               /* JSON-escaped, NUL-terminated */
+static size_t *real_lens, n_real;
+
+/* JSON-escape s into a new NUL-terminated string (UTF-8 kept as is). */
+static char *json_escape(const char *s, size_t *out_len)
+{
+    size_t n = strlen(s), k = 0;
+    char *o = malloc(6 * n + 1);
+    if (o == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            o[k++] = '\\';
+            o[k++] = (char)c;
+        } else if (c == '\n') {
+            o[k++] = '\\';
+            o[k++] = 'n';
+        } else if (c < 0x20) {
+            k += (size_t)sprintf(o + k, "\\u%04x", c);
+        } else {
+            o[k++] = (char)c;
+        }
+    }
+    o[k] = 0;
+    *out_len = k;
+    return o;
+}
+
+/* Load every "text" of every .jsonl in dir; returns how many. */
+static size_t load_real(const char *dir)
+{
+    char cmd[1024], path[1024];
+    snprintf(cmd, sizeof cmd, "ls %s/*.jsonl 2>/dev/null", dir);
+    FILE *ls = popen(cmd, "r");
+    if (ls == NULL)
+        return 0;
+    size_t cap = 0;
+    static char buf[1 << 20];
+    while (fgets(path, sizeof path, ls)) {
+        path[strcspn(path, "\n")] = 0;
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        while (fgets(buf, sizeof buf, f)) {
+            cJSON *d = cJSON_Parse(buf);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "text");
+            size_t len = 0;
+            char *e = cJSON_IsString(t) ? json_escape(t->valuestring, &len) : NULL;
+            cJSON_Delete(d);
+            if (e == NULL || len == 0 || len > REAL_TEXT_MAX) {
+                free(e);
+                continue;
+            }
+            if (n_real == cap) {
+                cap = cap ? 2 * cap : 65536;
+                real_texts = realloc(real_texts, cap * sizeof *real_texts);
+                real_lens = realloc(real_lens, cap * sizeof *real_lens);
+                if (!real_texts || !real_lens)
+                    exit(1);
+            }
+            real_texts[n_real] = e;
+            real_lens[n_real++] = len;
+        }
+        fclose(f);
+    }
+    pclose(ls);
+    return n_real;
+}
+
+/* Two or more real texts, joined by a blank line, until >= target bytes. */
+static size_t put_real(char *p, size_t target)
+{
+    size_t k = 0;
+    for (int parts = 0; parts < 2 || k < target; parts++) {
+        if (parts) {
+            memcpy(p + k, "\\n\\n", 4);
+            k += 4;
+        }
+        size_t i = (size_t)(next_u64() % n_real);
+        memcpy(p + k, real_texts[i], real_lens[i]);
+        k += real_lens[i];
+        if (k > 3 * REAL_TEXT_MAX)
+            break;
+    }
+    return k;
+}
+
+/* One line of roughly 1 KB (400 B .. 2.5 KB); returns its length with '\n'.
+ * accounts == 0: the word salad, a new random account per line; else real
+ * text and one of `accounts` accounts, each with stable client fields. */
+static size_t gen_line(char *p, uint64_t i, unsigned accounts)
 {
     static const char *const models[] = { "m-large", "m-small", "m-large-2026", "m-coder" };
     size_t k = 0;
-    k += (size_t)sprintf(p + k,
-                         "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
-                         "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"203.0.%u.%u\","
-                         "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
-                         "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
-                         (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
-                         (unsigned)(i % 1000), below(200000), below(5000), (unsigned)next_u64(),
-                         below(256), below(256), below(30), (unsigned)next_u64(), models[below(4)]);
+    size_t (*put)(char *, size_t) = accounts ? put_real : put_text;
+    if (accounts) {
+        unsigned a = below(accounts);
+        k += (size_t)sprintf(p + k,
+                             "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
+                             "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"198.51.%u.%u\","
+                             "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
+                             "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
+                             (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
+                             (unsigned)(i % 1000), a, a % 5000, a * 2654435761u, (a / 85) % 256,
+                             (a % 85) * 3 + below(3), a % 30, a * 40503u, models[a % 4]);
+    } else {
+        k += (size_t)sprintf(p + k,
+                             "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
+                             "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"203.0.%u.%u\","
+                             "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
+                             "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
+                             (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
+                             (unsigned)(i % 1000), below(200000), below(5000), (unsigned)next_u64(),
+                             below(256), below(256), below(30), (unsigned)next_u64(), models[below(4)]);
+    }
     unsigned len = 150 + below(1000);
     if (below(10) < 3) {
         k += (size_t)sprintf(p + k, "\"messages\":[{\"role\":\"system\",\"content\":\"You are helpful.\"},"
                                     "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"");
-        k += put_text(p + k, len / 2);
+        k += put(p + k, len / 2);
         k += (size_t)sprintf(p + k, "\"}]},{\"role\":\"assistant\",\"content\":\"ok\"},"
                                     "{\"role\":\"user\",\"content\":\"");
-        k += put_text(p + k, len / 2);
+        k += put(p + k, len / 2);
         k += (size_t)sprintf(p + k, "\"}],");
     } else {
         k += (size_t)sprintf(p + k, "\"prompt\":\"");
-        k += put_text(p + k, len);
+        k += put(p + k, len);
         k += (size_t)sprintf(p + k, "\",");
     }
     if (below(10) < 2)
@@ -422,85 +550,40 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+/* How many distinct prompt texts the file at path holds (by 64-bit hash). */
+static size_t distinct_prompts(const char *path)
 {
-    size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 64;
-    int runs = argc > 2 ? atoi(argv[2]) : 3;
-    const char *only = argc > 3 ? argv[3] : NULL;
-    if (mb == 0 || runs < 1 || runs > 15)
-        return 2;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    static char p1[512], p2[512], p3[512];
-    snprintf(p1, sizeof p1, "%s/bench_json_%d.jsonl", tmp, (int)getpid());
-    snprintf(p2, sizeof p2, "%s/bench_json_%d.jsonl.zst", tmp, (int)getpid());
-    snprintf(p3, sizeof p3, "%s/bench_json_%d.map", tmp, (int)getpid());
-    path_plain = p1;
-    path_zst = p2;
-    path_map = p3;
-
-    /* generate */
-    size_t target = mb << 20, total = 0;
-    uint64_t n_lines = 0;
-    FILE *f = fopen(p1, "wb");
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
-    FILE *fz = fopen(p2, "wb");
-    FILE *fm = fopen(p3, "wb");
-    if (!f || !cc || !fz || !fm)
-        return 1;
-    fputs("ts = ts\naccount_id = account_id\norg_id = org_id\napi_key_id = api_key_id\nip = ip\n"
-          "user_agent = user_agent\nclient_fp = client_fp\nendpoint = endpoint\nmodel = model\n"
-          "prompt = prompt\nmessages = messages\nmax_tokens = max_tokens\nthinking = thinking\ntools = tools\n", fm);
-    fclose(fm);
-    size_t zcap = ZSTD_CStreamOutSize();
-    char *zout = malloc(zcap);
-    char *chunk = malloc(1 << 20), line[8192];
-    size_t ck = 0;
-    while (total < target) {
-        size_t n = gen_line(line, n_lines++);
-        if (ck + n > (1u << 20)) {
-            fwrite(chunk, 1, ck, f);
-            ZSTD_inBuffer in = { chunk, ck, 0 };
-            while (in.pos < in.size) {
-                ZSTD_outBuffer out = { zout, zcap, 0 };
-                ZSTD_compressStream2(cc, &out, &in, ZSTD_e_continue);
-                fwrite(zout, 1, out.pos, fz);
-            }
-            ck = 0;
+    struct hu_ingest *ing;
+    struct hu_ingest_opts o = { .quiet = 1 };
+    const char *paths[1] = { path };
+    size_t cap = 1u << 20, n = 0;
+    uint64_t *set = calloc(cap, sizeof *set);
+    if (set == NULL || hu_ingest_create(&ing, paths, 1, &o) != HU_OK) {
+        free(set);
+        return 0;
+    }
+    struct hu_event ev;
+    while (hu_ingest_next(ing, &ev) == 1 && n < cap / 2) {
+        if (ev.prompt.ptr == NULL)
+            continue;
+        uint64_t h = hu_hash(ev.prompt.ptr, ev.prompt.len) | 1;
+        size_t i = h & (cap - 1);
+        while (set[i] && set[i] != h)
+            i = (i + 1) & (cap - 1);
+        if (!set[i]) {
+            set[i] = h;
+            n++;
         }
-        memcpy(chunk + ck, line, n);
-        ck += n;
-        total += n;
     }
-    fwrite(chunk, 1, ck, f);
-    ZSTD_inBuffer in = { chunk, ck, 0 };
-    size_t left;
-    do {
-        ZSTD_outBuffer out = { zout, zcap, 0 };
-        left = ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end);
-        fwrite(zout, 1, out.pos, fz);
-    } while (left);
-    fclose(f);
-    fclose(fz);
-    ZSTD_freeCCtx(cc);
-    free(zout);
-    free(chunk);
+    hu_ingest_destroy(ing);
+    free(set);
+    return n;
+}
 
-    char cpu[300] = "unknown cpu";
-    FILE *ci = fopen("/proc/cpuinfo", "r");
-    if (ci) {
-        char l[256];
-        while (fgets(l, sizeof l, ci))
-            if (!strncmp(l, "model name", 10)) {
-                char *c = strchr(l, ':');
-                snprintf(cpu, sizeof cpu, "%s", c ? c + 2 : l);
-                cpu[strcspn(cpu, "\n")] = 0;
-                break;
-            }
-        fclose(ci);
-    }
-    printf("bench_json: %.1f MB, %llu lines (mean %.0f B/line), median of %d runs\n",
-           total / 1e6, (unsigned long long)n_lines, (double)total / (double)n_lines, runs);
-    printf("machine: %s, %ld cpus; commit %s\n", cpu, sysconf(_SC_NPROCESSORS_ONLN), HU_GIT_REV);
+/* The timed rows in `only` on path_plain (total bytes), and the targets.
+ * label: NULL for the first file, else a word naming the file. */
+static void run_rows(const char *label, size_t total, int runs, const char *only)
+{
     printf("%-36s %9s %12s %14s\n", "parser", "MB/s", "lines/s", "check");
     double mbs[N_WHICH] = { 0 };
     for (int w = 0; w < N_WHICH; w++) {
@@ -523,15 +606,131 @@ int main(int argc, char **argv)
     if (mbs[INGEST] > 0)
         printf("huella ingest: %.0f MB/s   (target >= 300 MB/s)\n", mbs[INGEST]);
     if (mbs[INGEST_PROFILE] > 0 && mbs[SIMD_WALK] > 0)
-        printf("huella ingest + features + profiles: %.0f MB/s on one core (target >= 300 MB/s), "
+        printf("huella ingest + features + profiles%s%s: %.0f MB/s on one core (target >= 300 MB/s), "
                "%.0f%% of the simdjson walk (target >= 40%%)\n",
-               mbs[INGEST_PROFILE], 100.0 * mbs[INGEST_PROFILE] / mbs[SIMD_WALK]);
+               label ? ", " : "", label ? label : "", mbs[INGEST_PROFILE],
+               100.0 * mbs[INGEST_PROFILE] / mbs[SIMD_WALK]);
     if (mbs[INGEST_PROFILE] > 0)
         printf("bytes per profile: struct %zu, table %.0f per account (%zu accounts)\n",
                sizeof(struct hu_profile), prof_accounts ? (double)prof_table_bytes / (double)prof_accounts : 0.0,
                prof_accounts);
+}
+
+/* Write about `target` bytes of lines to path (and, if zpath, the same
+ * compressed with zstd); returns the bytes written, 0 on failure. */
+static size_t gen_file(const char *path, const char *zpath, size_t target, unsigned accounts, uint64_t *n_lines)
+{
+    size_t total = 0, ck = 0, zcap = ZSTD_CStreamOutSize();
+    FILE *f = fopen(path, "wb"), *fz = zpath ? fopen(zpath, "wb") : NULL;
+    ZSTD_CCtx *cc = zpath ? ZSTD_createCCtx() : NULL;
+    char *zout = malloc(zcap), *chunk = malloc(1 << 20);
+    static char line[16384];
+    if (!f || (zpath && (!fz || !cc)) || !zout || !chunk)
+        return 0;
+    *n_lines = 0;
+    for (int last = 0; !last;) {
+        size_t n = 0;
+        last = total >= target;
+        if (!last) {
+            n = gen_line(line, (*n_lines)++, accounts);
+            total += n;
+        }
+        if (last || ck + n > (1u << 20)) {
+            fwrite(chunk, 1, ck, f);
+            ZSTD_inBuffer in = { chunk, ck, 0 };
+            size_t left = 0;
+            do {
+                ZSTD_outBuffer out = { zout, zcap, 0 };
+                if (cc == NULL)
+                    break;
+                left = ZSTD_compressStream2(cc, &out, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+                fwrite(zout, 1, out.pos, fz);
+            } while (in.pos < in.size || (last && left));
+            ck = 0;
+        }
+        memcpy(chunk + ck, line, n);
+        ck += n;
+    }
+    fclose(f);
+    if (fz)
+        fclose(fz);
+    ZSTD_freeCCtx(cc);
+    free(zout);
+    free(chunk);
+    return total;
+}
+
+int main(int argc, char **argv)
+{
+    size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 64;
+    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    const char *only = argc > 3 ? argv[3] : NULL;
+    if (mb == 0 || runs < 1 || runs > 15)
+        return 2;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    static char p1[512], p2[512], p3[512];
+    snprintf(p1, sizeof p1, "%s/bench_json_%d.jsonl", tmp, (int)getpid());
+    snprintf(p2, sizeof p2, "%s/bench_json_%d.jsonl.zst", tmp, (int)getpid());
+    snprintf(p3, sizeof p3, "%s/bench_json_%d.map", tmp, (int)getpid());
+    path_plain = p1;
+    path_zst = p2;
+    path_map = p3;
+
+    /* generate */
+    size_t target = mb << 20;
+    uint64_t n_lines = 0;
+    FILE *fm = fopen(p3, "wb");
+    if (!fm)
+        return 1;
+    fputs("ts = ts\naccount_id = account_id\norg_id = org_id\napi_key_id = api_key_id\nip = ip\n"
+          "user_agent = user_agent\nclient_fp = client_fp\nendpoint = endpoint\nmodel = model\n"
+          "prompt = prompt\nmessages = messages\nmax_tokens = max_tokens\nthinking = thinking\ntools = tools\n", fm);
+    fclose(fm);
+    size_t total = gen_file(p1, p2, target, 0, &n_lines);
+    if (total == 0)
+        return 1;
+    char cpu[300] = "unknown cpu";
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    if (ci) {
+        char l[256];
+        while (fgets(l, sizeof l, ci))
+            if (!strncmp(l, "model name", 10)) {
+                char *c = strchr(l, ':');
+                snprintf(cpu, sizeof cpu, "%s", c ? c + 2 : l);
+                cpu[strcspn(cpu, "\n")] = 0;
+                break;
+            }
+        fclose(ci);
+    }
+    printf("bench_json: %.1f MB, %llu lines (mean %.0f B/line), median of %d runs\n",
+           total / 1e6, (unsigned long long)n_lines, (double)total / (double)n_lines, runs);
+    printf("machine: %s, %ld cpus; commit %s\n", cpu, sysconf(_SC_NPROCESSORS_ONLN), HU_GIT_REV);
+    run_rows(NULL, total, runs, only);
     if (wanted(only, "stages"))
         stage_breakdown(runs);
+
+    /* the same again on real prompt text, accounts that come back */
+    const char *dir = getenv("BENCH_PROMPTS") ? getenv("BENCH_PROMPTS") : "../shared/data/prompts";
+    if (wanted(only, "real") && load_real(dir) > 0) {
+        static char p4[512];
+        snprintf(p4, sizeof p4, "%s/bench_json_%d.real.jsonl", tmp, (int)getpid());
+        unsigned accounts = (unsigned)((double)target / 1118.0 / REAL_PER_ACCOUNT);
+        total = gen_file(p4, NULL, target, accounts ? accounts : 1, &n_lines);
+        path_plain = p4;
+        if (total > 0) {
+            printf("\nreal prompts (%s, %zu texts): %.1f MB, %llu lines (mean %.0f B/line), "
+                   "%zu distinct prompts, %u accounts (%u lines each, as seed-2026)\n",
+                   dir, n_real, total / 1e6, (unsigned long long)n_lines, (double)total / (double)n_lines,
+                   distinct_prompts(p4), accounts, REAL_PER_ACCOUNT);
+            run_rows("real", total, runs, "floor,simd,ingest,profile");
+            if (wanted(only, "stages"))
+                stage_breakdown(runs);
+        }
+        unlink(p4);
+    } else if (wanted(only, "real")) {
+        printf("\nreal prompts: %s has no .jsonl files, skipped (set BENCH_PROMPTS)\n", dir);
+    }
+
     unlink(p1);
     unlink(p2);
     unlink(p3);
