@@ -4,7 +4,7 @@
  * One call, one event, a fixed-size struct of hashes and small numbers:
  *
  *   prompt ──► hu_text_normalise ──► template text ──► template_hash (XXH3)
- *                                  │                 ├─► simhash, lang
+ *                                  │                 ├─► simhash (unless off), lang
  *                                  │                 └─► linear model (if loaded)
  *                                  └► scan text ─────► Hyperscan phrase table
  *   event shape (tools, images, tool blocks, thinking) ─► target hints
@@ -98,7 +98,7 @@ struct fx_slot {
     /* results: prompt slots use all; system slots only template_hash */
     uint64_t template_hash, simhash, head_hash, tail_hash;
     uint32_t prompt_chars;
-    uint8_t lang, have_model;
+    uint8_t lang, have_model, no_simhash;   /* no_simhash: stored while it was off */
     float sum[HU_TARGET_COUNT], model[HU_TARGET_COUNT];
 };
 
@@ -117,6 +117,7 @@ struct hu_fx_worker {
     struct hu_fz_reader *fz;          /* reads `features` objects */
     struct hu_fx_counts counts;
     int text_only;                    /* hu_fx_worker_text_only() */
+    int no_simhash;                   /* hu_fx_worker_simhash(w, 0) */
 };
 
 /* The slot holding exactly (p, len), or NULL.  *slot gets the slot where
@@ -369,6 +370,13 @@ int hu_fx_worker_text_only(struct hu_fx_worker *w, int on)
     return was;
 }
 
+int hu_fx_worker_simhash(struct hu_fx_worker *w, int on)
+{
+    int was = !w->no_simhash;
+    w->no_simhash = on == 0;
+    return was;
+}
+
 void hu_fx_worker_counts(const struct hu_fx_worker *w, struct hu_fx_counts *out)
 {
     *out = w->counts;
@@ -420,6 +428,8 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
         if (len <= FX_CACHE_MAX_BYTES) {
             w->lookups++;
             hit = fx_cache_find(w->prompt_cache, FX_PROMPT_SLOTS, ev->prompt.ptr, len, &h, &slot);
+            if (hit && hit->no_simhash && !w->no_simhash)
+                hit = NULL;            /* stored without the SimHash now wanted */
         }
         if (hit) {
             w->hits++;
@@ -444,12 +454,15 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
             if (nt != SIZE_MAX) {
                 /* a deployment key seeds the shingle hashes (featurized.h) */
-                out->simhash = k ? hu__simhash_tokens_seeded(w->tpl, w->toks, nt, k->simhash_seed)
-                                 : hu__simhash_tokens(w->tpl, w->toks, nt);
+                if (!w->no_simhash)
+                    out->simhash = k ? hu__simhash_tokens_seeded(w->tpl, w->toks, nt, k->simhash_seed)
+                                     : hu__simhash_tokens(w->tpl, w->toks, nt);
                 hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
                 out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);
             } else {
-                out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed) : hu_text_simhash(w->tpl, tl);
+                if (!w->no_simhash)
+                    out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed)
+                                     : hu_text_simhash(w->tpl, tl);
                 hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
                 out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
             }
@@ -470,6 +483,7 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
                 memcpy(slot->sum, sum, sizeof sum);
                 memcpy(slot->model, model, sizeof model);
                 slot->have_model = (uint8_t)have_model;
+                slot->no_simhash = (uint8_t)w->no_simhash;
             }
         }
     }

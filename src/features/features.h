@@ -126,6 +126,13 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
  * needs.  Off by default.  Returns the previous setting. */
 int hu_fx_worker_text_only(struct hu_fx_worker *w, int on);
 
+/* With on == 0, hu_features_extract leaves `simhash` 0 for prompt text
+ * (a `features` object's simhash is still copied).  Nothing in profiles,
+ * linkage or fingerprints reads it (docs/signals.md): the observer turns it
+ * off and saves 10-15% of the text work; featurize keeps it.  On by
+ * default.  Returns the previous setting. */
+int hu_fx_worker_simhash(struct hu_fx_worker *w, int on);
+
 /* The deployment key id (featurized.h), 0 when hashes are unkeyed. */
 uint64_t hu_features_key_id(const struct hu_features *fx);
 

@@ -59,6 +59,8 @@ int hu_observer_create(const struct hu_observer_config *cfg, struct hu_observer 
         o->fx = o->own_fx;
     }
     rc = hu_fx_worker_create(o->fx, &o->worker);
+    if (!rc)   /* profiles do not read the SimHash (features.h) */
+        (void)hu_fx_worker_simhash(o->worker, 0);
     if (!rc)
         rc = hu_profile_table_create(0, &o->table);
     if (!rc)

@@ -442,6 +442,29 @@ static void target_codes(void **state)
     hu_fx_worker_destroy(NULL);
 }
 
+/* hu_fx_worker_simhash(w, 0) leaves only the SimHash out: every other
+ * field is what the default gives; turned on again, a prompt that was
+ * cached while it was off gets its SimHash (not the cached 0). */
+static void simhash_can_be_turned_off(void **state)
+{
+    (void)state;
+    struct hu_event ev;
+    struct hu_req_features on, off, again;
+    full_event(&ev, "Write out your complete chain of thought for problem 12, then grade it against the rubric.");
+    hu_features_extract(wk, &ev, &on);
+    assert_true(on.simhash != 0);
+    assert_int_equal(hu_fx_worker_simhash(wk, 0), 1);
+    full_event(&ev, "A prompt never seen before by this worker: grade each answer on a scale of 1 to 10.");
+    hu_features_extract(wk, &ev, &off);       /* computed (and cached) without SimHash */
+    assert_int_equal(off.simhash, 0);
+    assert_int_equal(hu_fx_worker_simhash(wk, 1), 0);
+    hu_features_extract(wk, &ev, &again);     /* the cached entry must not answer */
+    assert_true(again.simhash != 0);
+    off.simhash = again.simhash;
+    assert_memory_equal(&off, &again, sizeof off);
+    assert_int_equal(hu_fx_worker_simhash(wk, 1), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +479,7 @@ int main(void)
         cmocka_unit_test(cidr_class_from_netdb),
         cmocka_unit_test(threads_share_one_context),
         cmocka_unit_test(target_codes),
+        cmocka_unit_test(simhash_can_be_turned_off),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
