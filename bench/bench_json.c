@@ -268,7 +268,7 @@ enum stage { ST_INGEST, ST_CHARS, ST_NORM, ST_TPLHASH, ST_TOKENIZE, ST_SIMHASH, 
              ST_TARGETS, ST_SYSTEM, ST_EXTRACT, ST_OBSERVE, N_STAGES };
 static const char *const stage_names[N_STAGES] = {
     "ingest (hu_ingest_next)", "  text: code points", "  text: normalise (template + scan)",
-    "  text: template hash", "  text: tokenize", "  text: SimHash", "  text: head/tail keys",
+    "  text: template hash", "  text: tokenize + token hashes", "  text: SimHash", "  text: head/tail keys",
     "  text: language", "  text: Hyperscan targets", "  system prompt template",
     "features (hu_features_extract, whole)", "features + profile (hu_observer_observe)",
 };
@@ -296,6 +296,7 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
     size_t cap = HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES);
     char *tpl = malloc(cap), *scan = malloc(cap);
     static struct hu__token toks[4096];
+    static uint64_t tok_hash[4096];
     if (hu_ingest_create(&ing, paths, 1, &o) != HU_OK || hu_features_create(NULL, &fx, NULL, 0) != HU_OK ||
         hu_fx_worker_create(fx, &fw) != HU_OK || hu_targets_create(&tg, NULL, 0) != HU_OK ||
         hu_targets_scratch_create(tg, &ts) != HU_OK || hu_observer_create(&oc, &obs, NULL, 0) != HU_OK ||
@@ -332,16 +333,19 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
             b = ns_now(); ns[ST_NORM] += b - a; a = b;
             sink += hu_hash(tpl, tl);
             b = ns_now(); ns[ST_TPLHASH] += b - a; a = b;
-            size_t nt = hu__tokenize(tpl, tl, toks, 4096);
+            /* hu__text_feats's steps, timed one by one */
+            struct hu__lang_counts lc = { 0 };
+            size_t nt = hu__tokenize_hashed(tpl, tl, HU_HASH_SEED, toks, tok_hash, 4096, &lc);
             b = ns_now(); ns[ST_TOKENIZE] += b - a; a = b;
             if (nt != SIZE_MAX) {
                 uint64_t h1, h2;
-                sink += hu__simhash_tokens(tpl, toks, nt);
+                sink += hu__simhash_hashes(tok_hash, toks, nt);
                 b = ns_now(); ns[ST_SIMHASH] += b - a; a = b;
                 hu__head_tail_tokens(tpl, toks, nt, &h1, &h2);
                 sink += h1 ^ h2;
                 b = ns_now(); ns[ST_HEADTAIL] += b - a; a = b;
-                sink += (uint64_t)hu__lang_guess_tokens(tpl, tl, toks, nt);
+                lc.latin += hu__lang_ascii_letters(tpl, tl);
+                sink += (uint64_t)hu__lang_guess_counts(tpl, tl, toks, nt, &lc);
                 b = ns_now(); ns[ST_LANG] += b - a; a = b;
             }
             float sum[HU_TARGET_COUNT] = { 0 };

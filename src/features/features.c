@@ -113,6 +113,7 @@ struct hu_fx_worker {
     struct fx_slot tools_cache[FX_TOOLS_SLOTS];
     char tools_key[FX_CACHE_MAX_BYTES];
     struct hu__token toks[FX_TOKENS];     /* one tokenisation per prompt */
+    uint64_t tok_hash[FX_TOKENS];         /* and its tokens' shingle hashes */
     uint64_t hits, lookups;
     struct hu_fz_reader *fz;          /* reads `features` objects */
     struct hu_fx_counts counts;
@@ -441,18 +442,14 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
             const struct hu_fkey *k = w->fx->kp;
             out->template_hash = hu_fkey_hash(k, text_hash(w->tpl, tl));
-            size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
-            if (nt != SIZE_MAX) {
-                /* a deployment key seeds the shingle hashes (featurized.h) */
-                out->simhash = k ? hu__simhash_tokens_seeded(w->tpl, w->toks, nt, k->simhash_seed)
-                                 : hu__simhash_tokens(w->tpl, w->toks, nt);
-                hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
-                out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);
-            } else {
-                out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed) : hu_text_simhash(w->tpl, tl);
-                hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
-                out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
-            }
+            /* one walk for the token features; a deployment key seeds
+             * the shingle hashes (featurized.h) */
+            struct hu__text_feats tf;
+            hu__text_feats(w->tpl, tl, k ? k->simhash_seed : HU_HASH_SEED, w->toks, w->tok_hash, FX_TOKENS, &tf);
+            out->simhash = tf.simhash;
+            out->head_hash = tf.head;
+            out->tail_hash = tf.tail;
+            out->lang = (uint8_t)tf.lang;
             out->head_hash = hu_fkey_hash(k, out->head_hash);
             out->tail_hash = hu_fkey_hash(k, out->tail_hash);
             hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);

@@ -128,71 +128,15 @@ static unsigned ascii_letters8(uint64_t x)
     return (unsigned)((m * ones) >> 56);                /* sum of the bytes */
 }
 
-/* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
-static int guess(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks)
+/* The decision from the counts: toks == NULL walks the tokens here for
+ * the stop words, else the first n of hu__tokenize. */
+static int decide(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks,
+                  const struct hu__lang_counts *c)
 {
-    const unsigned char *u = (const unsigned char *)norm;
-    size_t han = 0, kana = 0, hangul = 0, latin = 0, other = 0, nonascii_latin = 0;
     unsigned score[L_N + 1] = { 0 };    /* [L_N]: tokens that are no stop word */
+    size_t han = c->han, kana = c->kana, hangul = c->hangul, latin = c->latin, other = c->other;
 
-    if (norm == NULL || len == 0)
-        return HU_LANG_NONE;
-    pthread_once(&packed_once, packed_init);
-    for (size_t i = 0; i < len;) {
-        /* eight bytes at a time: the ASCII bytes before the first byte
-         * that needs the code point path below (>= 0x80, or '<' that may
-         * open a slot token) only count letters */
-        if (len - i >= 8) {
-            uint64_t x;
-            memcpy(&x, u + i, 8);
-            const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones;
-            uint64_t t = (x & m7) ^ ('<' * ones);
-            uint64_t stop = (x | ~((t + m7) | t)) & (0x80 * ones);   /* exact per byte */
-            if (stop == 0) {
-                latin += ascii_letters8(x);
-                i += 8;
-                continue;
-            }
-            unsigned k = (unsigned)__builtin_ctzll(stop) >> 3;     /* bytes before it */
-            if (k > 0) {
-                latin += ascii_letters8(x & ((UINT64_C(1) << (8 * k)) - 1));
-                i += k;
-            }
-        }
-        size_t adv = 1;
-        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
-        i += adv;
-        if (cp == '<') {           /* slot tokens ("<num>") are not text */
-            size_t j = i;
-            while (j < len && j < i + 6 && u[j] >= 'a' && u[j] <= 'z')
-                j++;
-            if (j < len && u[j] == '>' && j > i) {
-                i = j + 1;
-                continue;
-            }
-        }
-        if (cp < 0x80) {
-            if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
-                latin++;
-            continue;
-        }
-        /* below U+1100 nothing is Han, kana or Hangul (text.c's classes):
-         * Latin, Greek, Cyrillic... skip those three tests */
-        if (cp >= 0x1100 && hu__is_han(cp))
-            han++;
-        else if (cp >= 0x3040 && cp <= 0x30FF)
-            kana++;
-        else if (cp >= 0x1100 && hu__is_cjk(cp))
-            hangul++;
-        else if (cp == 0xF1 || cp == 0xBF || cp == 0xA1)
-            score[L_ES] += 2, latin++, nonascii_latin++;
-        else if (hu__is_letter(cp)) {
-            if (cp <= 0x24F || (cp >= 0x1E00 && cp <= 0x1EFF))
-                latin++, nonascii_latin++;
-            else
-                other++;
-        }
-    }
+    score[L_ES] = (unsigned)c->es;
     size_t cjk = han + kana + hangul;
     /* A Latin character is worth about a fifth of a CJK one in content. */
     size_t latin_w = latin / 5;
@@ -206,6 +150,7 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
     if (latin == 0)
         return HU_LANG_OTHER;
 
+    pthread_once(&packed_once, packed_init);
     if (toks != NULL) {
         for (size_t k = 0; k < n_toks && k < 256; k++)
             stop_count(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start), score);
@@ -230,12 +175,111 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         }
     }
     if (best < 0 || tie)
-        return nonascii_latin == 0 ? HU_LANG_EN : HU_LANG_OTHER;
+        return c->nonascii_latin == 0 ? HU_LANG_EN : HU_LANG_OTHER;
     if (best == L_EN)
         return HU_LANG_EN;
     if (best == L_ES)
         return HU_LANG_ES;
     return HU_LANG_OTHER;
+}
+
+/* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
+static int guess(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    struct hu__lang_counts c = { 0 };
+
+    if (norm == NULL || len == 0)
+        return HU_LANG_NONE;
+    for (size_t i = 0; i < len;) {
+        /* eight bytes at a time: the ASCII bytes before the first byte
+         * that needs the code point path below (>= 0x80, or '<' that may
+         * open a slot token) only count letters */
+        if (len - i >= 8) {
+            uint64_t x;
+            memcpy(&x, u + i, 8);
+            const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones;
+            uint64_t t = (x & m7) ^ ('<' * ones);
+            uint64_t stop = (x | ~((t + m7) | t)) & (0x80 * ones);   /* exact per byte */
+            if (stop == 0) {
+                c.latin += ascii_letters8(x);
+                i += 8;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctzll(stop) >> 3;     /* bytes before it */
+            if (k > 0) {
+                c.latin += ascii_letters8(x & ((UINT64_C(1) << (8 * k)) - 1));
+                i += k;
+            }
+        }
+        size_t adv = 1;
+        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
+        i += adv;
+        if (cp == '<') {           /* slot tokens ("<num>") are not text */
+            size_t j = i;
+            while (j < len && j < i + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > i) {
+                i = j + 1;
+                continue;
+            }
+        }
+        if (cp < 0x80) {
+            if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+                c.latin++;
+            continue;
+        }
+        hu__lang_count_cp(&c, cp);
+    }
+    return decide(norm, len, toks, n_toks, &c);
+}
+
+int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *toks, size_t n,
+                          const struct hu__lang_counts *c)
+{
+    if (norm == NULL || len == 0)
+        return HU_LANG_NONE;
+    return decide(norm, len, toks, n, c);
+}
+
+size_t hu__lang_ascii_letters(const char *norm, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones, h = 0x80 * ones;
+    size_t n = 0, i = 0;
+    /* every [A-Za-z] byte: ASCII bytes are never inside a multi-byte
+     * sequence, so the guess's walk meets each as itself */
+    for (; len - i >= 8; i += 8) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t l = (x & m7) | (0x20 * ones);
+        uint64_t letter = (l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & ~x & h;
+        n += (size_t)(((letter >> 7) * ones) >> 56);
+        uint64_t t = (x & m7) ^ ('<' * ones);
+        uint64_t lt = ~((t + m7) | t) & ~x & h;               /* '<' bytes */
+        while (lt != 0) {
+            /* a slot token's letters are skipped by the guess: each '<' is
+             * examined alone (a slot holds only [a-z] and its '>') */
+            size_t a = i + ((size_t)__builtin_ctzll(lt) >> 3) + 1, j = a;
+            lt &= lt - 1;
+            while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > a)
+                n -= j - a;
+        }
+    }
+    for (; i < len; i++) {
+        if ((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z' && u[i] < 0x80)
+            n++;
+        if (u[i] == '<') {
+            size_t a = i + 1, j = a;
+            while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > a)
+                n -= j - a;
+        }
+    }
+    return n;
 }
 
 int hu_lang_guess(const char *norm, size_t len)

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "features/text.h"
+#include "features/lang.h"
 #include "core/hash.h"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
@@ -1310,6 +1311,83 @@ size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t
     return n;
 }
 
+/* hu__tokenize's walk, also hashing each token as it ends (its bytes are
+ * still in L1) and counting the code points the language guess counts:
+ * the walks of SimHash and of the guess without walking again.  Both walks
+ * step ASCII bytes one by one (or eight at a time) and decode every other
+ * position, so they meet the same code points (lang.h). */
+size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
+                           uint64_t *hs, size_t cap, struct hu__lang_counts *lc)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    size_t n = 0, i = 0;
+    if (norm == NULL || len > UINT32_MAX)
+        return len > UINT32_MAX ? SIZE_MAX : 0;
+    while (i < len) {
+        size_t j, adv = 1;
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            if (!word_ascii[c]) {
+                i++;
+                continue;
+            }
+        } else {
+            uint32_t cp = hu__utf8_decode(u + i, len - i, &adv);
+            hu__lang_count_cp(lc, cp);
+            if (cp >= 0x1100 && hu__is_cjk(cp)) {     /* nothing below U+1100 is CJK */
+                if (n == cap)
+                    return SIZE_MAX;
+                toks[n].start = (uint32_t)i;
+                toks[n].end = (uint32_t)(i + adv);
+                toks[n].cjk = 1;
+                hs[n] = hu_hash_seeded(u + i, adv, seed);
+                n++;
+                i += adv;
+                continue;
+            }
+            if (!is_word_char(cp)) {
+                i += adv;
+                continue;
+            }
+        }
+        j = i + adv;
+        while (j < len) {
+            if (len - j >= 8) {         /* eight bytes: where does the ASCII word stop? */
+                uint64_t x;
+                memcpy(&x, u + j, 8);
+                uint64_t stop = ascii_nonword8(x);
+                if (stop == 0) {
+                    j += 8;
+                    continue;
+                }
+                j += (size_t)__builtin_ctzll(stop) >> 3;
+                if (u[j] < 0x80)
+                    break;
+            } else if (u[j] < 0x80) {
+                if (!word_ascii[u[j]])
+                    break;
+                j++;
+                continue;
+            }
+            size_t a2 = 1;
+            uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
+            if (!is_word_char(d) || (d >= 0x1100 && hu__is_cjk(d)))
+                break;                  /* d is counted where the outer loop decodes it */
+            hu__lang_count_cp(lc, d);
+            j += a2;
+        }
+        if (n == cap)
+            return SIZE_MAX;
+        toks[n].start = (uint32_t)i;
+        toks[n].end = (uint32_t)j;
+        toks[n].cjk = 0;
+        hs[n] = hu_hash_seeded(u + i, j - i, seed);
+        n++;
+        i = j;
+    }
+    return n;
+}
+
 /* ---- head and tail keys -------------------------------------------------- */
 
 /* Is there a sentence end in norm[a..b) (the gap between two tokens)? */
@@ -1379,15 +1457,12 @@ void hu__head_tail_tokens(const char *norm, const struct hu__token *toks, size_t
     if (norm == NULL || n == 0)
         return;
     first = toks[0].start;
-    for (size_t k = 0; k < n; k++) {
-        if (k > 0 && !head_done && k >= HU_TEXT_HT_MIN &&
-            gap_ends_sentence(norm, toks[k - 1].end, toks[k].start))
+    for (size_t k = 0; k < n && !head_done; k++) {   /* nothing changes once head_done */
+        if (k >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, toks[k - 1].end, toks[k].start))
+            break;
+        head_end = toks[k].end;
+        if (k + 1 == HU_TEXT_HT_MAX)
             head_done = 1;
-        if (!head_done) {
-            head_end = toks[k].end;
-            if (k + 1 == HU_TEXT_HT_MAX)
-                head_done = 1;
-        }
     }
     /* tail: walk back from the last token */
     size_t cnt = 1, j = n - 1;

@@ -99,6 +99,29 @@ struct hu__token {
 };
 size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t cap);
 
+/* hu__tokenize (same tokens, same return) that also stores in hs[i] the
+ * hash of token i under seed (hu_hash_seeded: SimHash's shingle hash) and
+ * adds to *lc what the language guess counts of every code point >= 0x80
+ * (lang.h; its ASCII letters are hu__lang_ascii_letters).  *lc is only
+ * meaningful when the return is not SIZE_MAX.  O(len). */
+struct hu__lang_counts;
+size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
+                           uint64_t *hs, size_t cap, struct hu__lang_counts *lc);
+
+/* Every token feature of one normalised prompt from one walk over it:
+ * tokens, their hashes, SimHash, head/tail keys and language.  toks and
+ * hs are caller scratch of cap entries; with more than cap tokens the
+ * separate walks are used (hu_text_simhash_seeded, hu_text_head_tail,
+ * hu_lang_guess), so the results never depend on cap.  Exactly the
+ * values of those functions (tests/unit/test_textref.c).  O(len). */
+struct hu__text_feats {
+    uint64_t simhash;              /* hu_text_simhash_seeded(norm, len, seed) */
+    uint64_t head, tail;           /* hu_text_head_tail */
+    int lang;                      /* hu_lang_guess */
+};
+void hu__text_feats(const char *norm, size_t len, uint64_t seed, struct hu__token *toks, uint64_t *hs,
+                    size_t cap, struct hu__text_feats *out);
+
 /* hu_text_head_tail over the tokens of norm (hu__tokenize): same keys. */
 void hu__head_tail_tokens(const char *norm, const struct hu__token *toks, size_t n,
                           uint64_t *head, uint64_t *tail);

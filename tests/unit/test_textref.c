@@ -27,6 +27,7 @@
 #include "features/lang.h"
 #include "features/simhash.h"
 #include "features/text.h"
+#include "core/hash.h"
 #include "text_ref.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
@@ -54,6 +55,49 @@ static void same_bytes(const char *what, const char *a, size_t la, const char *b
         i++;
     print_error("%s differs: lengths %zu vs %zu, first difference at byte %zu\n", what, la, lb, i);
     fail();
+}
+
+/* The fused walk (hu__tokenize_hashed, hu__text_feats) against the
+ * separate reference functions, under the default seed and `seed`, with
+ * room for every token and with cap_cut entries of scratch (fewer than
+ * the tokens: the fallback walks).  nb: the reference's token count (or
+ * SIZE_MAX). */
+static uint64_t hs_a[MAXTOK];
+static void check_fused_cap(const char *t, size_t n, uint64_t seed, size_t nb, size_t cap)
+{
+    struct hu__lang_counts lc = { 0 };
+    size_t na = hu__tokenize_hashed(t, n, seed, tok_a, hs_a, cap, &lc);
+    size_t want = ref_tokenize(t, n, tok_b, cap);
+    assert_int_equal(na, want);
+    if (na != SIZE_MAX) {
+        assert_memory_equal(tok_a, tok_b, na * sizeof tok_a[0]);
+        for (size_t k = 0; k < na; k++)
+            assert_int_equal(hs_a[k], hu_hash_seeded(t + tok_a[k].start, tok_a[k].end - tok_a[k].start, seed));
+        /* the counts give the guess of the reference */
+        lc.latin += hu__lang_ascii_letters(t, n);
+        assert_int_equal(hu__lang_guess_counts(t, n, tok_a, na, &lc), ref_lang_guess(t, n));
+        assert_int_equal(hu__simhash_hashes(hs_a, tok_a, na), ref_text_simhash_seeded(t, n, seed));
+    }
+    struct hu__text_feats f;
+    memset(&f, 0xA5, sizeof f);
+    hu__text_feats(t, n, seed, tok_a, hs_a, cap, &f);
+    uint64_t h, tl;
+    ref_text_head_tail(t, n, &h, &tl);
+    assert_int_equal(f.simhash, ref_text_simhash_seeded(t, n, seed));
+    assert_int_equal(f.head, h);
+    assert_int_equal(f.tail, tl);
+    assert_int_equal(f.lang, ref_lang_guess(t, n));
+    (void)nb;
+}
+
+static uint64_t n_fused;
+static void check_fused(const char *t, size_t n, uint64_t seed, size_t nb)
+{
+    check_fused_cap(t, n, HU_HASH_SEED, nb, MAXTOK);
+    check_fused_cap(t, n, seed, nb, MAXTOK);
+    if (nb != SIZE_MAX && nb > 0)       /* too little scratch: the fallback */
+        check_fused_cap(t, n, seed, nb, rnd() % nb);
+    n_fused++;
 }
 
 /* Tokens, SimHash, head/tail and language of t[0..n) against the reference. */
@@ -95,6 +139,7 @@ static void check_tokens(const char *t, size_t n)
         assert_int_equal(t1, t2);
         assert_int_equal(hu__lang_guess_tokens(t, n, tok_a, na), ref_lang_guess_tokens(t, n, tok_b, nb));
     }
+    check_fused(t, n, seed, nb);
 }
 
 /* Everything on one input text; the token consumers also on the raw text
