@@ -87,8 +87,8 @@ struct hu_features {
 #define FX_UA_SLOTS         256u      /* power of two; user agent -> family */
 #define FX_TOOLS_SLOTS      64u       /* power of two; tool list -> hash, word lists */
 #define FX_CACHE_MAX_BYTES  2048u
-/* Tokens of one normalised prompt kept for SimHash, head/tail and language
- * (one walk instead of three); a longer prompt walks three times. */
+/* Tokens of one normalised prompt, found while it is normalised, kept for
+ * SimHash, head/tail and language; a longer prompt walks three times. */
 #define FX_TOKENS           4096u
 
 struct fx_slot {
@@ -439,13 +439,16 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             if (len > HU_MAX_FIELD_BYTES)
                 len = HU_MAX_FIELD_BYTES;
             size_t sl = 0;
-            size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
             const struct hu_fkey *k = w->fx->kp;
+            /* the template is tokenised and its tokens hashed as it is
+             * written; a deployment key seeds the shingle hashes
+             * (featurized.h) */
+            struct hu__tokbuf tb = { .toks = w->toks, .hs = w->tok_hash, .cap = FX_TOKENS,
+                                     .seed = k ? k->simhash_seed : HU_HASH_SEED };
+            size_t tl = hu__text_normalise_tokens(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl, &tb);
             out->template_hash = hu_fkey_hash(k, text_hash(w->tpl, tl));
-            /* one walk for the token features; a deployment key seeds
-             * the shingle hashes (featurized.h) */
             struct hu__text_feats tf;
-            hu__text_feats(w->tpl, tl, k ? k->simhash_seed : HU_HASH_SEED, w->toks, w->tok_hash, FX_TOKENS, &tf);
+            hu__text_feats_tokbuf(w->tpl, tl, &tb, &tf);
             out->simhash = tf.simhash;
             out->head_hash = tf.head;
             out->tail_hash = tf.tail;

@@ -64,6 +64,12 @@ static const struct stopword stops[] = {
 #define STOP_SLOTS 1024u                /* power of two, >= 16 * N_STOPS */
 static uint64_t stop_key[STOP_SLOTS];   /* 0: empty */
 static unsigned char stop_lang_of[STOP_SLOTS];   /* L_N in empty slots */
+/* 1 << (STOP_FIELD * language) for a stop word's slot, 0 elsewhere: the
+ * counts of the first 256 tokens are added in one register, a field per
+ * language, instead of incrementing score[] in memory (a chain of
+ * store-to-load forwards on the same word, one per token). */
+#define STOP_FIELD 12                   /* bits per count: up to 4095 > 256 tokens */
+static uint64_t stop_inc[STOP_SLOTS];
 static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
 
 static uint64_t pack(const char *p, size_t n)
@@ -103,8 +109,20 @@ static void packed_init(void)
         if (stop_key[k] == 0) {         /* a repeated word keeps its first language */
             stop_key[k] = v;
             stop_lang_of[k] = stops[i].lang;
+            stop_inc[k] = UINT64_C(1) << (STOP_FIELD * stops[i].lang);
         }
     }
+}
+
+_Static_assert(STOP_FIELD * L_N <= 64, "one field per language in a uint64");
+
+/* The stop_inc of the stop word (if any) packed in v. */
+static inline uint64_t stop_inc_of(uint64_t v)
+{
+    unsigned k = stop_slot(v);
+    while (stop_key[k] != v && stop_key[k] != 0)
+        k = (k + 1) & (STOP_SLOTS - 1);
+    return stop_inc[k];                 /* an empty slot holds 0 */
 }
 
 /* Count the stop word (if any) packed in v: score[L_N] takes the misses. */
@@ -152,8 +170,11 @@ static int decide(const char *norm, size_t len, const struct hu__token *toks, si
 
     pthread_once(&packed_once, packed_init);
     if (toks != NULL) {
+        uint64_t acc = 0;
         for (size_t k = 0; k < n_toks && k < 256; k++)
-            stop_count(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start), score);
+            acc += stop_inc_of(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start));
+        for (int l = 0; l < L_N; l++)
+            score[l] += (unsigned)(acc >> (STOP_FIELD * l)) & ((1u << STOP_FIELD) - 1);
     } else {
         size_t pos = 0, start = 0, ntok = 0;
         int cjkflag = 0;

@@ -26,9 +26,7 @@ int hu__lang_guess_tokens(const char *norm, size_t len, const struct hu__token *
 /* What the guess counts in its walk over the text, gathered instead by
  * another walk (the fused tokeniser, text.h hu__tokenize_hashed): letters
  * by script, and the Spanish score of n-tilde and the inverted marks. */
-struct hu__lang_counts {
-    size_t han, kana, hangul, latin, other, nonascii_latin, es;
-};
+/* struct hu__lang_counts: text.h (the normaliser fills one). */
 /* Add one decoded code point >= 0x80 to c, exactly as the guess's walk
  * counts it (latin ASCII letters are counted by the caller). */
 static inline void hu__lang_count_cp(struct hu__lang_counts *c, uint32_t cp);

@@ -303,7 +303,13 @@ static inline void wr_bytes(struct wr *w, const char *s, size_t n)
         w->full = 1;
         return;
     }
-    memcpy(w->out + w->len, s, n);
+    if (n <= 8) {                   /* a code point or a slot: no call to memcpy */
+        char *o = w->out + w->len;
+        for (size_t k = 0; k < n; k++)
+            o[k] = s[k];
+    } else {
+        memcpy(w->out + w->len, s, n);
+    }
     w->len += n;
 }
 
@@ -813,8 +819,17 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
     }
 }
 
-size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
-                         char *scan, size_t scap, size_t *scan_len)
+/* The template's tokens as it is written (struct hu__tokbuf; defined
+ * with the tokeniser below). */
+static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b);
+
+/* The scanner; tb == NULL for hu_text_normalise (inlined twice, so that
+ * the plain normaliser carries no token test). */
+static inline __attribute__((always_inline)) size_t
+normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t scap, size_t *scan_len,
+          struct hu__tokbuf *tb)
 {
     struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, scan != NULL && scap > 0 };
     struct qmemo qm[N_CLOSERS], sq = { NONE, 0 }, fence = { NONE, 0 }, tick = { NONE, 0 },
@@ -833,6 +848,11 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
 
     while (i < len && !d.t.full) {
         unsigned char c = u[i];
+
+        /* tokens of what the last turn wrote (the ASCII word fast path
+         * below keeps tb->pos up to date itself) */
+        if (tb != NULL && tb->pos != d.t.len)
+            tz_scan(tb, out, d.t.len);
 
         /* Fast path: a word of ASCII letters that ends before an ASCII
          * byte other than an apostrophe, and is no URL, e-mail, hex or
@@ -858,6 +878,8 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                     wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
                     wr_letters_lower(&d.s, p + i, j - i, len - i);
+                if (tb != NULL)
+                    tz_word(tb, out, d.t.len);
                 i = j;
                 sent_start = 0;
                 continue;
@@ -1145,9 +1167,30 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
     }
     /* wr_bytes writes a token whole or not at all: the output is always
      * cut at a token boundary, so it is valid UTF-8. */
+    if (tb != NULL)
+        tz_finish(tb, out, d.t.len);
     if (scan_len)
         *scan_len = d.s.len;
     return d.t.len;
+}
+
+size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
+                         char *scan, size_t scap, size_t *scan_len)
+{
+    return normalise(p, len, out, cap, scan, scap, scan_len, NULL);
+}
+
+size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t cap,
+                                 char *scan, size_t scap, size_t *scan_len, struct hu__tokbuf *tb)
+{
+    if (tb == NULL)
+        return normalise(p, len, out, cap, scan, scap, scan_len, NULL);
+    tb->n = 0;
+    tb->overflow = 0;
+    tb->lc = (struct hu__lang_counts){ 0 };
+    tb->pos = tb->start = 0;
+    tb->in_tok = 0;
+    return normalise(p, len, out, cap, scan, scap, scan_len, tb);
 }
 
 size_t hu_text_template(const char *p, size_t len, char *out, size_t cap)
@@ -1386,6 +1429,107 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
         i = j;
     }
     return n;
+}
+
+/* ---- tokens while normalising -------------------------------------------
+ *
+ * A token of the template is a run of word code points or one CJK code
+ * point (hu__tokenize); whether a code point is a word or CJK character
+ * depends on it alone, never on what follows.  So the template can be
+ * tokenised as it is written: after each write the new bytes are
+ * classified (tz_scan), and a token closes at the first byte that is no
+ * word character.  The writer only appends whole code points (wr_bytes
+ * writes a piece whole or not at all) and never changes a byte once
+ * written, so the new bytes decode as they will in the finished template
+ * and a closed token's bytes are final: it is hashed at once.  The ASCII
+ * word fast path appends a space and letters, or "<name>": tz_word
+ * updates the state in O(1).  Exactness: tests/unit/test_textref.c. */
+
+static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t e, uint32_t cjk)
+{
+    if (tb->n == tb->cap || e > UINT32_MAX) {
+        tb->overflow = 1;
+        return;
+    }
+    tb->toks[tb->n].start = (uint32_t)s;
+    tb->toks[tb->n].end = (uint32_t)e;
+    tb->toks[tb->n].cjk = cjk;
+    tb->hs[tb->n] = hu_hash_seeded(o + s, e - s, tb->seed);
+    tb->n++;
+}
+
+/* Classify o[tb->pos .. b): the bytes written since the last call. */
+static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    const unsigned char *u = (const unsigned char *)o;
+    size_t i = tb->pos;
+    while (i < b) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            if (word_ascii[c]) {
+                if (!tb->in_tok) {
+                    tb->in_tok = 1;
+                    tb->start = i;
+                }
+            } else if (tb->in_tok) {
+                tz_add(tb, o, tb->start, i, 0);
+                tb->in_tok = 0;
+            }
+            i++;
+            continue;
+        }
+        size_t adv = 1;
+        uint32_t cp = hu__utf8_decode(u + i, b - i, &adv);
+        hu__lang_count_cp(&tb->lc, cp);
+        if (cp >= 0x1100 && hu__is_cjk(cp)) {
+            if (tb->in_tok) {
+                tz_add(tb, o, tb->start, i, 0);
+                tb->in_tok = 0;
+            }
+            tz_add(tb, o, i, i + adv, 1);
+        } else if (is_word_char(cp)) {
+            if (!tb->in_tok) {
+                tb->in_tok = 1;
+                tb->start = i;
+            }
+        } else if (tb->in_tok) {
+            tz_add(tb, o, tb->start, i, 0);
+            tb->in_tok = 0;
+        }
+        i += adv;
+    }
+    tb->pos = b;
+}
+
+/* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
+ * then ASCII word bytes (letters, or "<name>"). */
+static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    size_t a = tb->pos;
+    if (a == b)
+        return;
+    if (o[a] == ' ') {
+        if (tb->in_tok) {
+            tz_add(tb, o, tb->start, a, 0);
+            tb->in_tok = 0;
+        }
+        a++;
+    }
+    if (a < b && !tb->in_tok) {
+        tb->in_tok = 1;
+        tb->start = a;
+    }
+    tb->pos = b;
+}
+
+/* The template is o[0..b): classify the rest, close the open token. */
+static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    tz_scan(tb, o, b);
+    if (tb->in_tok) {
+        tz_add(tb, o, tb->start, b, 0);
+        tb->in_tok = 0;
+    }
 }
 
 /* ---- head and tail keys -------------------------------------------------- */

@@ -44,3 +44,19 @@ void hu__text_feats(const char *norm, size_t len, uint64_t seed, struct hu__toke
     lc.latin += hu__lang_ascii_letters(norm, len);
     out->lang = hu__lang_guess_counts(norm, len, toks, n, &lc);
 }
+
+void hu__text_feats_tokbuf(const char *norm, size_t len, const struct hu__tokbuf *tb,
+                           struct hu__text_feats *out)
+{
+    if (norm == NULL || tb->overflow) {   /* more tokens than scratch: the separate walks */
+        out->simhash = hu_text_simhash_seeded(norm, len, tb->seed);
+        hu_text_head_tail(norm, len, &out->head, &out->tail);
+        out->lang = hu_lang_guess(norm, len);
+        return;
+    }
+    struct hu__lang_counts lc = tb->lc;
+    out->simhash = hu__simhash_hashes(tb->hs, tb->toks, tb->n);
+    hu__head_tail_tokens(norm, tb->toks, tb->n, &out->head, &out->tail);
+    lc.latin += hu__lang_ascii_letters(norm, len);
+    out->lang = hu__lang_guess_counts(norm, len, tb->toks, tb->n, &lc);
+}
