@@ -385,8 +385,30 @@ static void wr_slot(struct wr *w, enum slot s)
  * "Show Your Chain Of Thought" as words). */
 struct dual {
     struct wr t, s;
-    int has_s;
+    int has_s;             /* write the scan text now */
+    int lazy;              /* the scan text is the template so far and not written */
 };
+
+/* Until the first name the scan text is the template, byte for byte: both
+ * writers get the same calls, and neither is ever cut when cap is
+ * HU_TEXT_OUT_CAP(len) or more and scap >= cap (with less, the turn that
+ * fills the template may still write to the scan text, so cut outputs are
+ * both written as before).  So the scan text is not written (lazy) until a name makes them differ; then the
+ * template so far is copied into it along with the writer's state, and
+ * both are written from there on.  A prompt without names writes one
+ * output instead of two, and the scan text is one copy at the end. */
+static void dual_split(struct dual *d)
+{
+    if (!d->lazy)
+        return;
+    memcpy(d->s.out, d->t.out, d->t.len);
+    d->s.len = d->t.len;
+    d->s.pend_space = d->t.pend_space;
+    d->s.full = d->t.full;
+    d->s.last = d->t.last;
+    d->lazy = 0;
+    d->has_s = 1;
+}
 
 static void em_space(struct dual *d)
 {
@@ -787,8 +809,10 @@ static inline void wr_letters_cp(struct wr *w, const char *s, size_t n, size_t i
 static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name)
 {
     const unsigned char *u = (const unsigned char *)p;
-    if (name)
+    if (name) {
+        dual_split(d);
         wr_slot(&d->t, SLOT_NAME);
+    }
     for (size_t k = i; k < j;) {
         if (ascii_letter(u[k])) {
             size_t e = k + 1;
@@ -831,7 +855,10 @@ static inline __attribute__((always_inline)) size_t
 normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t scap, size_t *scan_len,
           struct hu__tokbuf *tb)
 {
-    struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, scan != NULL && scap > 0 };
+    int want_s = scan != NULL && scap > 0;
+    int lazy = want_s && scap >= cap && len <= (SIZE_MAX - 16) / 5 && cap >= HU_TEXT_OUT_CAP(len);
+    struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, want_s && !lazy,
+                      lazy };
     struct qmemo qm[N_CLOSERS], sq = { NONE, 0 }, fence = { NONE, 0 }, tick = { NONE, 0 },
                                 nl = { NONE, 0 };
     const unsigned char *u = (const unsigned char *)p;
@@ -872,9 +899,10 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                 if (atom_test)
                     atom_until = j;
                 int name = !sent_start && j - i >= 2 && c <= 'Z';
-                if (name)
+                if (name) {
+                    dual_split(&d);
                     wr_slot(&d.t, SLOT_NAME);
-                else
+                } else
                     wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
                     wr_letters_lower(&d.s, p + i, j - i, len - i);
@@ -1128,8 +1156,10 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                 break;
             }
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
-            if (name)
+            if (name) {
+                dual_split(&d);
                 wr_slot(&d.t, SLOT_NAME);
+            }
             if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
                 if (!name)
                     wr_ascii_lower(&d.t, p + i, j - i);
@@ -1169,6 +1199,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
      * cut at a token boundary, so it is valid UTF-8. */
     if (tb != NULL)
         tz_finish(tb, out, d.t.len);
+    dual_split(&d);                     /* no name: the scan text is the template */
     if (scan_len)
         *scan_len = d.s.len;
     return d.t.len;
