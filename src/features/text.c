@@ -806,7 +806,31 @@ static inline void wr_letters_cp(struct wr *w, const char *s, size_t n, size_t i
  * text.  Runs of ASCII letters are lowered in bulk, and a letter that
  * folds to itself is copied (a decoded letter came from valid UTF-8, whose
  * encoding is its bytes): the same bytes as one wr_cp per code point. */
-static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name)
+static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b);
+
+/* hu__lang_count_cp of a code point >= 0x80 that a word writes: a letter
+ * or a combining mark, never Han, kana, Hangul or an inverted mark, so
+ * only the n-tilde and the letter tests remain (test_textref compares the
+ * counts with the post-pass's). */
+static inline void lang_word_cp(struct hu__lang_counts *c, uint32_t f)
+{
+    if (f == 0xF1)
+        c->es += 2, c->latin++, c->nonascii_latin++;
+    else if (!is_combining(f)) {
+        if (f <= 0x24F || (f >= 0x1E00 && f <= 0x1EFF))
+            c->latin++, c->nonascii_latin++;
+        else
+            c->other++;
+    }
+}
+
+/* With tb: the bytes written to the template (a space, then the folded
+ * word or "<name>", possibly cut) are word characters, none CJK (a letter
+ * folds to a letter; hu__is_letter has no CJK), so the token state moves
+ * in O(1) (tz_word) and the language counts take each code point >= 0x80
+ * that was written (a write that fails sets t.full). */
+static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name,
+                    struct hu__tokbuf *tb)
 {
     const unsigned char *u = (const unsigned char *)p;
     if (name) {
@@ -839,8 +863,12 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
             if (d->has_s)
                 wr_cp(&d->s, f);
         }
+        if (tb != NULL && !name && f >= 0x80 && !d->t.full)
+            lang_word_cp(&tb->lc, f);
         k += a2;
     }
+    if (tb != NULL)
+        tz_word(tb, d->t.out, d->t.len);
 }
 
 /* The template's tokens as it is written (struct hu__tokbuf; defined
@@ -848,6 +876,7 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
 static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b);
 static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b);
 static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han);
 
 /* The scanner; tb == NULL for hu_text_normalise (inlined twice, so that
  * the plain normaliser carries no token test). */
@@ -921,7 +950,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                 (e = ext_word_end(u, len, i, &lead)) != 0) {
                 if (atom_test)
                     atom_until = j;
-                em_word(&d, p, len, i, e, !sent_start && lead >= 2 && c <= 'Z');
+                em_word(&d, p, len, i, e, !sent_start && lead >= 2 && c <= 'Z', tb);
                 i = e;
                 sent_start = 0;
                 continue;
@@ -938,7 +967,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
             size_t lead, e = ext_word_end(u, len, i, &lead);
             if (e != 0) {
                 em_word(&d, p, len, i, e,
-                        is_latin_letter(cp) && !sent_start && lead >= 2 && is_upper_latin(cp));
+                        is_latin_letter(cp) && !sent_start && lead >= 2 && is_upper_latin(cp), tb);
                 i = e;
                 sent_start = 0;
                 continue;
@@ -951,6 +980,8 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
          * start. */
         if (((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3040 && cp <= 0x30FF)) && !is_cjk_numeral(cp)) {
             em_raw(&d, p + i, adv);
+            if (tb != NULL)
+                tz_cjk(tb, out, d.t.len, cp >= 0x4E00);
             sent_start = 0;
             i += adv;
             continue;
@@ -1549,6 +1580,29 @@ static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b)
     if (a < b && !tb->in_tok) {
         tb->in_tok = 1;
         tb->start = a;
+    }
+    tb->pos = b;
+}
+
+/* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
+ * one Han (han) or kana character: a token of its own. */
+static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han)
+{
+    size_t a = tb->pos;
+    if (a == b)
+        return;
+    if (tb->in_tok) {                   /* a space or the character ends it */
+        tz_add(tb, o, tb->start, a, 0);
+        tb->in_tok = 0;
+    }
+    if (o[a] == ' ')
+        a++;
+    if (a < b) {
+        if (han)
+            tb->lc.han++;
+        else
+            tb->lc.kana++;
+        tz_add(tb, o, a, b, 1);
     }
     tb->pos = b;
 }
