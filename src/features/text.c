@@ -706,12 +706,17 @@ static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_
 }
 
 /* Does a URL's scheme or "www." start at i (the URL branch's test)? */
-static int url_start(const char *p, size_t len, size_t i)
+static __attribute__((noinline)) int url_scheme(const char *p, size_t len, size_t i)
+{
+    return starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
+           starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www.");
+}
+
+/* (the first test inline: most words start with none of h, f, w) */
+static inline int url_start(const char *p, size_t len, size_t i)
 {
     unsigned char c = (unsigned char)p[i] | 0x20;
-    return (c == 'h' || c == 'f' || c == 'w') &&
-           (starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
-            starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www."));
+    return (c == 'h' || c == 'f' || c == 'w') && url_scheme(p, len, i);
 }
 
 /* May the letters p[i..j) (i < j, u[i] a letter) take the fast path?
@@ -726,7 +731,7 @@ static int url_start(const char *p, size_t len, size_t i)
  *     need digits, a uuid needs '-').  So the byte after j must not be a
  *     digit, '%', '+' or '@', and a run of '.', '-', '_' after j must not
  *     be followed by another atom byte. */
-static int ascii_fast_word(const char *p, size_t len, size_t i, size_t j, int atom_test)
+static inline int ascii_fast_word(const char *p, size_t len, size_t i, size_t j, int atom_test)
 {
     const unsigned char *u = (const unsigned char *)p;
     if (url_start(p, len, i))
