@@ -273,6 +273,21 @@ int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *
     return decide(norm, len, toks, n, c);
 }
 
+size_t hu__lang_slot_letters(const char *norm, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    size_t n = 0;
+    for (const char *q = memchr(norm, '<', len); q != NULL;
+         q = memchr(q + 1, '<', len - (size_t)(q + 1 - norm))) {
+        size_t a = (size_t)(q - norm) + 1, j = a;
+        while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
+            j++;
+        if (j < len && u[j] == '>' && j > a)
+            n += j - a;
+    }
+    return n;
+}
+
 size_t hu__lang_ascii_letters(const char *norm, size_t len)
 {
     const unsigned char *u = (const unsigned char *)norm;

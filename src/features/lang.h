@@ -37,6 +37,9 @@ int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *
  * byte except those of slot tokens ("<" 1-6 of [a-z] ">").  O(len), eight
  * bytes a step. */
 size_t hu__lang_ascii_letters(const char *norm, size_t len);
+/* The letters of the slot tokens of norm[0..len): hu__lang_ascii_letters
+ * is every [A-Za-z] byte minus these.  O(len) by memchr for '<'. */
+size_t hu__lang_slot_letters(const char *norm, size_t len);
 
 static inline void hu__lang_count_cp(struct hu__lang_counts *c, uint32_t cp)
 {

@@ -879,7 +879,7 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
 /* The template's tokens as it is written (struct hu__tokbuf; defined
  * with the tokeniser below). */
 static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b);
-static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters);
 static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b);
 static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han);
 
@@ -941,7 +941,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                 if (d.has_s)
                     wr_letters_lower(&d.s, p + i, j - i, len - i);
                 if (tb != NULL)
-                    tz_word(tb, out, d.t.len);
+                    tz_word_n(tb, out, d.t.len, 1);
                 i = j;
                 sent_start = 0;
                 continue;
@@ -1257,6 +1257,7 @@ size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t ca
     tb->lc = (struct hu__lang_counts){ 0 };
     tb->pos = tb->start = 0;
     tb->in_tok = 0;
+    tb->letters = 0;
     return normalise(p, len, out, cap, scan, scap, scan_len, tb);
 }
 
@@ -1533,6 +1534,7 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
     while (i < b) {
         unsigned char c = u[i];
         if (c < 0x80) {
+            tb->letters += ascii_letter(c);
             if (word_ascii[c]) {
                 if (!tb->in_tok) {
                     tb->in_tok = 1;
@@ -1569,8 +1571,10 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
 }
 
 /* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
- * then ASCII word bytes (letters, or "<name>"). */
-static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b)
+ * then word characters, none CJK: ASCII letters (letters != 0: all of
+ * them are), "<name>", or a word em_word wrote (its ASCII bytes are
+ * letters).  Code points >= 0x80 are counted by the caller. */
+static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters)
 {
     size_t a = tb->pos;
     if (a == b)
@@ -1582,11 +1586,24 @@ static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b)
         }
         a++;
     }
-    if (a < b && !tb->in_tok) {
-        tb->in_tok = 1;
-        tb->start = a;
+    if (a < b) {
+        if (!tb->in_tok) {
+            tb->in_tok = 1;
+            tb->start = a;
+        }
+        if (letters && o[a] != '<') {
+            tb->letters += b - a;
+        } else {
+            for (size_t k = a; k < b; k++)
+                tb->letters += ascii_letter((unsigned char)o[k]);
+        }
     }
     tb->pos = b;
+}
+
+static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    tz_word_n(tb, o, b, 0);
 }
 
 /* tz_scan of o[tb->pos .. b) when those bytes are an optional space and

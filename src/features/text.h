@@ -141,6 +141,7 @@ struct hu__tokbuf {
     size_t n;                      /* tokens in toks (<= cap) */
     int overflow;                  /* there were more than cap */
     struct hu__lang_counts lc;     /* code points >= 0x80 (hu__tokenize_hashed) */
+    size_t letters;                /* [A-Za-z] bytes of the template, slots' included */
     /* the scanner's state over the template written so far */
     size_t pos;                    /* bytes of the template classified */
     size_t start;                  /* start of the open token */

@@ -172,6 +172,7 @@ static void check_normalise_tokens(const char *p, size_t len, size_t cap, size_t
         static uint64_t hk[MAXTOK];
         assert_int_equal(hu__tokenize_hashed(out_b, lb, seed, tk, hk, MAXTOK, &lc), nb);
         assert_memory_equal(&lc, &tb.lc, sizeof lc);
+        assert_int_equal(tb.letters - hu__lang_slot_letters(out_b, lb), hu__lang_ascii_letters(out_b, lb));
     }
     assert_memory_equal(tok_a, tok_b, nb * sizeof tok_a[0]);
     for (size_t k = 0; k < nb; k++)
