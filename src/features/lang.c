@@ -70,10 +70,6 @@ static unsigned char stop_lang_of[STOP_SLOTS];   /* L_N in empty slots */
  * store-to-load forwards on the same word, one per token). */
 #define STOP_FIELD 12                   /* bits per count: up to 4095 > 256 tokens */
 static uint64_t stop_inc[STOP_SLOTS];
-/* Longest stop word in bytes (5): a longer token packs a non-zero byte
- * where every key has a zero one (tokens hold no NUL), so it matches no
- * key and is not probed: half the tokens of prose, and no table load. */
-static size_t stop_max_len;
 static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
 
 static uint64_t pack(const char *p, size_t n)
@@ -107,8 +103,6 @@ static void packed_init(void)
     memset(stop_lang_of, L_N, sizeof stop_lang_of);
     for (size_t i = 0; i < N_STOPS; i++) {
         uint64_t v = pack(stops[i].w, strlen(stops[i].w));
-        if (strlen(stops[i].w) > stop_max_len)
-            stop_max_len = strlen(stops[i].w);
         unsigned k = stop_slot(v);
         while (stop_key[k] != 0 && stop_key[k] != v)
             k = (k + 1) & (STOP_SLOTS - 1);
@@ -177,12 +171,8 @@ static int decide(const char *norm, size_t len, const struct hu__token *toks, si
     pthread_once(&packed_once, packed_init);
     if (toks != NULL) {
         uint64_t acc = 0;
-        size_t maxl = stop_max_len;
-        for (size_t k = 0; k < n_toks && k < 256; k++) {
-            size_t tl = toks[k].end - toks[k].start;
-            if (tl <= maxl)
-                acc += stop_inc_of(pack_at(norm, len, toks[k].start, tl));
-        }
+        for (size_t k = 0; k < n_toks && k < 256; k++)
+            acc += stop_inc_of(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start));
         for (int l = 0; l < L_N; l++)
             score[l] += (unsigned)(acc >> (STOP_FIELD * l)) & ((1u << STOP_FIELD) - 1);
     } else {
