@@ -811,7 +811,13 @@ static inline void wr_letters_cp(struct wr *w, const char *s, size_t n, size_t i
  * text.  Runs of ASCII letters are lowered in bulk, and a letter that
  * folds to itself is copied (a decoded letter came from valid UTF-8, whose
  * encoding is its bytes): the same bytes as one wr_cp per code point. */
-static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b);
+
+/* The template's tokens as it is written (struct hu__tokbuf; defined
+ * with the tokeniser below). */
+static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters);
+static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han);
 
 /* hu__lang_count_cp of a code point >= 0x80 that a word writes: a letter
  * or a combining mark, never Han, kana, Hangul or an inverted mark, so
@@ -832,7 +838,7 @@ static inline void lang_word_cp(struct hu__lang_counts *c, uint32_t f)
 /* With tb: the bytes written to the template (a space, then the folded
  * word or "<name>", possibly cut) are word characters, none CJK (a letter
  * folds to a letter; hu__is_letter has no CJK), so the token state moves
- * in O(1) (tz_word) and the language counts take each code point >= 0x80
+ * in O(1) (tz_word_n) and the language counts take each code point >= 0x80
  * that was written (a write that fails sets t.full). */
 static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name,
                     struct hu__tokbuf *tb)
@@ -847,8 +853,13 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
             size_t e = k + 1;
             while (e < j && ascii_letter(u[e]))
                 e++;
-            if (!name)
+            if (!name) {
+                size_t before = d->t.len;
+                int sp = d->t.pend_space && before > 0 && !d->t.full;
                 wr_letters_cp(&d->t, p + k, e - k, len - k);
+                if (tb != NULL && d->t.len > before)        /* the letters written */
+                    tb->letters += d->t.len - before - (size_t)sp;
+            }
             if (d->has_s)
                 wr_letters_cp(&d->s, p + k, e - k, len - k);
             k = e;
@@ -868,20 +879,17 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
             if (d->has_s)
                 wr_cp(&d->s, f);
         }
-        if (tb != NULL && !name && f >= 0x80 && !d->t.full)
-            lang_word_cp(&tb->lc, f);
+        if (tb != NULL && !name && !d->t.full) {
+            if (f >= 0x80)
+                lang_word_cp(&tb->lc, f);
+            else
+                tb->letters++;                      /* fold gave 'i' or 's' */
+        }
         k += a2;
     }
     if (tb != NULL)
-        tz_word(tb, d->t.out, d->t.len);
+        tz_word_n(tb, d->t.out, d->t.len, name);   /* name: "<name>" counted there */
 }
-
-/* The template's tokens as it is written (struct hu__tokbuf; defined
- * with the tokeniser below). */
-static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b);
-static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters);
-static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b);
-static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han);
 
 /* The scanner; tb == NULL for hu_text_normalise (inlined twice, so that
  * the plain normaliser carries no token test). */
@@ -1510,7 +1518,7 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
  * writes a piece whole or not at all) and never changes a byte once
  * written, so the new bytes decode as they will in the finished template
  * and a closed token's bytes are final: it is hashed at once.  The ASCII
- * word fast path appends a space and letters, or "<name>": tz_word
+ * word fast path appends a space and letters, or "<name>": tz_word_n
  * updates the state in O(1).  Exactness: tests/unit/test_textref.c. */
 
 static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t e, uint32_t cjk)
@@ -1530,19 +1538,20 @@ static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t
 static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     const unsigned char *u = (const unsigned char *)o;
-    size_t i = tb->pos;
+    size_t i = tb->pos, start = tb->start, letters = 0;
+    int in_tok = tb->in_tok;            /* in registers: the token stores may alias tb */
     while (i < b) {
         unsigned char c = u[i];
         if (c < 0x80) {
-            tb->letters += ascii_letter(c);
+            letters += ascii_letter(c);
             if (word_ascii[c]) {
-                if (!tb->in_tok) {
-                    tb->in_tok = 1;
-                    tb->start = i;
+                if (!in_tok) {
+                    in_tok = 1;
+                    start = i;
                 }
-            } else if (tb->in_tok) {
-                tz_add(tb, o, tb->start, i, 0);
-                tb->in_tok = 0;
+            } else if (in_tok) {
+                tz_add(tb, o, start, i, 0);
+                in_tok = 0;
             }
             i++;
             continue;
@@ -1551,29 +1560,32 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
         uint32_t cp = hu__utf8_decode(u + i, b - i, &adv);
         hu__lang_count_cp(&tb->lc, cp);
         if (cp >= 0x1100 && hu__is_cjk(cp)) {
-            if (tb->in_tok) {
-                tz_add(tb, o, tb->start, i, 0);
-                tb->in_tok = 0;
+            if (in_tok) {
+                tz_add(tb, o, start, i, 0);
+                in_tok = 0;
             }
             tz_add(tb, o, i, i + adv, 1);
         } else if (is_word_char(cp)) {
-            if (!tb->in_tok) {
-                tb->in_tok = 1;
-                tb->start = i;
+            if (!in_tok) {
+                in_tok = 1;
+                start = i;
             }
-        } else if (tb->in_tok) {
-            tz_add(tb, o, tb->start, i, 0);
-            tb->in_tok = 0;
+        } else if (in_tok) {
+            tz_add(tb, o, start, i, 0);
+            in_tok = 0;
         }
         i += adv;
     }
+    tb->letters += letters;
+    tb->start = start;
+    tb->in_tok = in_tok;
     tb->pos = b;
 }
 
 /* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
- * then word characters, none CJK: ASCII letters (letters != 0: all of
- * them are), "<name>", or a word em_word wrote (its ASCII bytes are
- * letters).  Code points >= 0x80 are counted by the caller. */
+ * then word characters, none CJK: ASCII letters or "<name>" (letters != 0:
+ * counted here), or a word em_word wrote (letters == 0: em_word counts
+ * them).  Code points >= 0x80 are counted by the caller. */
 static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters)
 {
     size_t a = tb->pos;
@@ -1591,20 +1603,12 @@ static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int
             tb->in_tok = 1;
             tb->start = a;
         }
-        if (letters && o[a] != '<') {
-            tb->letters += b - a;
-        } else {
-            for (size_t k = a; k < b; k++)
-                tb->letters += ascii_letter((unsigned char)o[k]);
-        }
+        if (letters)                    /* all letters, or "<name>" */
+            tb->letters += o[a] != '<' ? b - a : b - a - 2;
     }
     tb->pos = b;
 }
 
-static inline void tz_word(struct hu__tokbuf *tb, const char *o, size_t b)
-{
-    tz_word_n(tb, o, b, 0);
-}
 
 /* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
  * one Han (han) or kana character: a token of its own. */
