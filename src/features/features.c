@@ -3,10 +3,10 @@
  *
  * One call, one event, a fixed-size struct of hashes and small numbers:
  *
- *   prompt ──► hu_text_normalise ──► template text ──► template_hash (XXH3)
- *                                  │                 ├─► simhash, lang
- *                                  │                 └─► linear model (if loaded)
- *                                  └► scan text ─────► Hyperscan phrase table
+ *   prompt ──► hu__text_normalise_tokens ──► template text ──► template_hash (XXH3)
+ *                                         │  + its tokens    ├─► simhash, head/tail, lang
+ *                                         │  and their hashes└─► linear model (if loaded)
+ *                                         └► scan text ─────► Hyperscan phrase table
  *   event shape (tools, images, tool blocks, thinking) ─► target hints
  *   ip ─► hu_ip_parse ─► ip_hash, prefix_hash, netdb: asn, class, country
  *   user agent, fingerprints, payment, model ─► hu_hash of the raw bytes

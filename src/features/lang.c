@@ -16,7 +16,11 @@
  * with carry-free byte arithmetic), code points decoded only for non-ASCII
  * bytes; one masked load and one table probe per stop-word candidate.
  * 21.1k -> 8.5k instructions on a 653-byte prose prompt (bench_json;
- * tests/unit/test_textref.c holds it to the former code).
+ * tests/unit/test_textref.c holds it to the former code).  On the
+ * per-prompt path the walk is gone: the normaliser counts the code points
+ * and ASCII letters as it writes the template (struct hu__lang_counts,
+ * text.h), slot letters are found by memchr for '<', and the stop words
+ * of the tokens are added in one register: 8.5k -> 3.3k instructions.
  */
 #include <pthread.h>
 #include <string.h>

@@ -20,7 +20,12 @@
  * 5 unrelated prompts): paraphrases are at most 15 bits apart, unrelated
  * prompts at least 22 (typically ~32).  Cost: one pass over the text,
  * one XXH3 per token and ~25 register operations per token to count its
- * shingles' bits (bit-sliced counters, below).
+ * shingles' bits (bit-sliced counters, below).  On the per-prompt path the
+ * tokens and their hashes come from the normaliser (hu__simhash_hashes):
+ * tokens enter four low planes in groups of five and the groups one
+ * ripple add, and a signature without a spill is read off the planes by
+ * a bit-sliced compare: 15.5k -> 6.0k instructions per bench line
+ * (docs/performance.md), signatures bit for bit the same (test_textref).
  */
 #include "features/simhash.h"
 #include "features/text.h"

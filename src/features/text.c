@@ -32,6 +32,21 @@
  * prompts, 20% non-ASCII words): 61.7k -> 25.6k instructions per prompt
  * for the template and scan text together (docs/performance.md).
  *
+ * One walk for the token features.  The template used to be walked again
+ * by the tokeniser, by SimHash (hashing every token), by the language
+ * guess (counting letters by script) and by the head/tail keys.  Now
+ * hu__text_normalise_tokens tokenises the template as it writes it (a
+ * token is a run of code points each of which is a word character on its
+ * own, so the bytes written by each turn can be classified at once; the
+ * ASCII word, em_word and Han/kana fast paths move the token state in
+ * O(1)), hashes each token when it closes and counts what the language
+ * guess counts; textfeat.c turns that into SimHash, head/tail keys and
+ * the language.  The scan text, identical to the template until the
+ * first name, is only written from there (dual_split).  Per bench_json
+ * line: normalise + tokenise + SimHash + head/tail + language + code
+ * points 63.1k -> 43.5k instructions, 4.6 -> ~2.8 us (docs/performance.md,
+ * "One walk"); every output byte-identical (test_textref).
+ *
  * Bounded look-ahead: a quote, a fence or a backtick needs its closer.  The
  * search for a closer of kind k starting at i is memoised (struct qmemo): if
  * the last search found closer j > i, j is still the first closer after i;
