@@ -786,7 +786,20 @@ static size_t ext_word_end(const unsigned char *u, size_t len, size_t i, size_t 
             break;
         }
         size_t a2;
-        uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+        uint32_t dc;
+        if (u[j] >= 0xC3 && u[j] <= 0xD4 && len - j >= 2 && (u[j + 1] & 0xC0) == 0x80) {
+            /* hu__utf8_decode's two-byte case inline, for U+00C0..U+053F:
+             * Latin letters but x and division, and Cyrillic, are letters */
+            dc = ((uint32_t)(u[j] & 0x1F) << 6) | (u[j + 1] & 0x3F);
+            a2 = 2;
+            if ((dc >= 0xC0 && dc <= 0x24F && dc != 0xD7 && dc != 0xF7) || (dc >= 0x400 && dc <= 0x52F)) {
+                n++;
+                j += 2;
+                continue;
+            }
+        } else {
+            dc = hu__utf8_decode(u + j, len - j, &a2);
+        }
         if (hu__is_letter(dc) || is_combining(dc)) {
             n++;
             j += a2;
@@ -881,8 +894,17 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
             continue;
         }
         size_t a2;
-        uint32_t cp = hu__utf8_decode(u + k, j - k, &a2);
-        uint32_t f = fold(cp);
+        uint32_t cp, f;
+        if (u[k] >= 0xC2 && u[k] <= 0xDF && j - k >= 2 && (u[k + 1] & 0xC0) == 0x80) {
+            /* hu__utf8_decode's two-byte case, inline; lower-case Latin-1
+             * and Cyrillic fold to themselves */
+            cp = ((uint32_t)(u[k] & 0x1F) << 6) | (u[k + 1] & 0x3F);
+            a2 = 2;
+            f = (cp >= 0xDF && cp <= 0xFF) || (cp >= 0x430 && cp <= 0x45F) ? cp : fold(cp);
+        } else {
+            cp = hu__utf8_decode(u + k, j - k, &a2);
+            f = fold(cp);
+        }
         if (f == cp && cp != 0xFFFD) {
             if (!name)
                 wr_raw(&d->t, p + k, a2);
