@@ -5,7 +5,8 @@
  * other); among Latin texts a handful of stop words decide English,
  * Spanish or other (French, German, Portuguese, Italian... all "other").
  * Good enough for per-language pattern statistics and profile shares, not
- * a language identifier.
+ * a language identifier.  The per-prompt path gives the guess counts made
+ * while normalising (hu__lang_guess_counts) instead of a walk of its own.
  */
 #ifndef HU_FEATURES_LANG_H
 #define HU_FEATURES_LANG_H
@@ -23,12 +24,13 @@ int hu_lang_guess(const char *norm, size_t len);
 struct hu__token;
 int hu__lang_guess_tokens(const char *norm, size_t len, const struct hu__token *toks, size_t n);
 
-/* What the guess counts in its walk over the text, gathered instead by
- * another walk (the fused tokeniser, text.h hu__tokenize_hashed): letters
- * by script, and the Spanish score of n-tilde and the inverted marks. */
-/* struct hu__lang_counts: text.h (the normaliser fills one). */
-/* Add one decoded code point >= 0x80 to c, exactly as the guess's walk
- * counts it (latin ASCII letters are counted by the caller). */
+/* What the guess counts in its walk over the text (struct
+ * hu__lang_counts, text.h: letters by script, the Spanish score of
+ * n-tilde and the inverted marks) can be gathered by another walk instead:
+ * the normaliser's (hu__text_normalise_tokens) or the fused tokeniser's
+ * (hu__tokenize_hashed).  hu__lang_count_cp adds one decoded code point
+ * >= 0x80 exactly as the guess's walk counts it (ASCII letters are
+ * counted by the caller). */
 static inline void hu__lang_count_cp(struct hu__lang_counts *c, uint32_t cp);
 /* hu__lang_guess_tokens given the counts of norm (the same value). */
 int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *toks, size_t n,

@@ -44,7 +44,7 @@
  * the language.  The scan text, identical to the template until the
  * first name, is only written from there (dual_split).  Per bench_json
  * line: normalise + tokenise + SimHash + head/tail + language + code
- * points 63.1k -> 43.5k instructions, 4.6 -> ~2.8 us (docs/performance.md,
+ * points 63.1k -> 42.4k instructions, 4.41 -> 2.71 us (docs/performance.md,
  * "One walk"); every output byte-identical (test_textref).
  *
  * Bounded look-ahead: a quote, a fence or a backtick needs its closer.  The
