@@ -3,10 +3,10 @@
  *
  * One call, one event, a fixed-size struct of hashes and small numbers:
  *
- *   prompt ──► hu_text_normalise ──► template text ──► template_hash (XXH3)
- *                                  │                 ├─► simhash (unless off), lang
- *                                  │                 └─► linear model (if loaded)
- *                                  └► scan text ─────► Hyperscan phrase table
+ *   prompt ──► hu__text_normalise_tokens ──► template text ──► template_hash (XXH3)
+ *                                         │  + its tokens    ├─► simhash (unless off), head/tail, lang
+ *                                         │  and their hashes└─► linear model (if loaded)
+ *                                         └► scan text ─────► Hyperscan phrase table
  *   event shape (tools, images, tool blocks, thinking) ─► target hints
  *   ip ─► hu_ip_parse ─► ip_hash, prefix_hash, netdb: asn, class, country
  *   user agent, fingerprints, payment, model ─► hu_hash of the raw bytes
@@ -87,8 +87,8 @@ struct hu_features {
 #define FX_UA_SLOTS         256u      /* power of two; user agent -> family */
 #define FX_TOOLS_SLOTS      64u       /* power of two; tool list -> hash, word lists */
 #define FX_CACHE_MAX_BYTES  2048u
-/* Tokens of one normalised prompt kept for SimHash, head/tail and language
- * (one walk instead of three); a longer prompt walks three times. */
+/* Tokens of one normalised prompt, found while it is normalised, kept for
+ * SimHash, head/tail and language; a longer prompt walks three times. */
 #define FX_TOKENS           4096u
 
 struct fx_slot {
@@ -113,6 +113,7 @@ struct hu_fx_worker {
     struct fx_slot tools_cache[FX_TOOLS_SLOTS];
     char tools_key[FX_CACHE_MAX_BYTES];
     struct hu__token toks[FX_TOKENS];     /* one tokenisation per prompt */
+    uint64_t tok_hash[FX_TOKENS];         /* and its tokens' shingle hashes */
     uint64_t hits, lookups;
     struct hu_fz_reader *fz;          /* reads `features` objects */
     struct hu_fx_counts counts;
@@ -448,24 +449,20 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             if (len > HU_MAX_FIELD_BYTES)
                 len = HU_MAX_FIELD_BYTES;
             size_t sl = 0;
-            size_t tl = hu_text_normalise(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl);
             const struct hu_fkey *k = w->fx->kp;
+            /* the template is tokenised and its tokens hashed as it is
+             * written; a deployment key seeds the shingle hashes
+             * (featurized.h) */
+            struct hu__tokbuf tb = { .toks = w->toks, .hs = w->no_simhash ? NULL : w->tok_hash, .cap = FX_TOKENS,
+                                     .seed = k ? k->simhash_seed : HU_HASH_SEED };
+            size_t tl = hu__text_normalise_tokens(ev->prompt.ptr, len, w->tpl, w->cap, w->scan, w->cap, &sl, &tb);
             out->template_hash = hu_fkey_hash(k, text_hash(w->tpl, tl));
-            size_t nt = hu__tokenize(w->tpl, tl, w->toks, FX_TOKENS);
-            if (nt != SIZE_MAX) {
-                /* a deployment key seeds the shingle hashes (featurized.h) */
-                if (!w->no_simhash)
-                    out->simhash = k ? hu__simhash_tokens_seeded(w->tpl, w->toks, nt, k->simhash_seed)
-                                     : hu__simhash_tokens(w->tpl, w->toks, nt);
-                hu__head_tail_tokens(w->tpl, w->toks, nt, &out->head_hash, &out->tail_hash);
-                out->lang = (uint8_t)hu__lang_guess_tokens(w->tpl, tl, w->toks, nt);
-            } else {
-                if (!w->no_simhash)
-                    out->simhash = k ? hu_text_simhash_seeded(w->tpl, tl, k->simhash_seed)
-                                     : hu_text_simhash(w->tpl, tl);
-                hu_text_head_tail(w->tpl, tl, &out->head_hash, &out->tail_hash);
-                out->lang = (uint8_t)hu_lang_guess(w->tpl, tl);
-            }
+            struct hu__text_feats tf;
+            hu__text_feats_tokbuf(w->tpl, tl, &tb, &tf);
+            out->simhash = tf.simhash;
+            out->head_hash = tf.head;
+            out->tail_hash = tf.tail;
+            out->lang = (uint8_t)tf.lang;
             out->head_hash = hu_fkey_hash(k, out->head_hash);
             out->tail_hash = hu_fkey_hash(k, out->tail_hash);
             hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);

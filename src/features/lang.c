@@ -16,7 +16,11 @@
  * with carry-free byte arithmetic), code points decoded only for non-ASCII
  * bytes; one masked load and one table probe per stop-word candidate.
  * 21.1k -> 8.5k instructions on a 653-byte prose prompt (bench_json;
- * tests/unit/test_textref.c holds it to the former code).
+ * tests/unit/test_textref.c holds it to the former code).  On the
+ * per-prompt path the walk is gone: the normaliser counts the code points
+ * and ASCII letters as it writes the template (struct hu__lang_counts,
+ * text.h), slot letters are found by memchr for '<', and the stop words
+ * of the tokens are added in one register: 8.5k -> 3.3k instructions.
  */
 #include <pthread.h>
 #include <string.h>
@@ -64,6 +68,12 @@ static const struct stopword stops[] = {
 #define STOP_SLOTS 1024u                /* power of two, >= 16 * N_STOPS */
 static uint64_t stop_key[STOP_SLOTS];   /* 0: empty */
 static unsigned char stop_lang_of[STOP_SLOTS];   /* L_N in empty slots */
+/* 1 << (STOP_FIELD * language) for a stop word's slot, 0 elsewhere: the
+ * counts of the first 256 tokens are added in one register, a field per
+ * language, instead of incrementing score[] in memory (a chain of
+ * store-to-load forwards on the same word, one per token). */
+#define STOP_FIELD 12                   /* bits per count: up to 4095 > 256 tokens */
+static uint64_t stop_inc[STOP_SLOTS];
 static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
 
 static uint64_t pack(const char *p, size_t n)
@@ -103,8 +113,20 @@ static void packed_init(void)
         if (stop_key[k] == 0) {         /* a repeated word keeps its first language */
             stop_key[k] = v;
             stop_lang_of[k] = stops[i].lang;
+            stop_inc[k] = UINT64_C(1) << (STOP_FIELD * stops[i].lang);
         }
     }
+}
+
+_Static_assert(STOP_FIELD * L_N <= 64, "one field per language in a uint64");
+
+/* The stop_inc of the stop word (if any) packed in v. */
+static inline uint64_t stop_inc_of(uint64_t v)
+{
+    unsigned k = stop_slot(v);
+    while (stop_key[k] != v && stop_key[k] != 0)
+        k = (k + 1) & (STOP_SLOTS - 1);
+    return stop_inc[k];                 /* an empty slot holds 0 */
 }
 
 /* Count the stop word (if any) packed in v: score[L_N] takes the misses. */
@@ -128,71 +150,15 @@ static unsigned ascii_letters8(uint64_t x)
     return (unsigned)((m * ones) >> 56);                /* sum of the bytes */
 }
 
-/* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
-static int guess(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks)
+/* The decision from the counts: toks == NULL walks the tokens here for
+ * the stop words, else the first n of hu__tokenize. */
+static int decide(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks,
+                  const struct hu__lang_counts *c)
 {
-    const unsigned char *u = (const unsigned char *)norm;
-    size_t han = 0, kana = 0, hangul = 0, latin = 0, other = 0, nonascii_latin = 0;
     unsigned score[L_N + 1] = { 0 };    /* [L_N]: tokens that are no stop word */
+    size_t han = c->han, kana = c->kana, hangul = c->hangul, latin = c->latin, other = c->other;
 
-    if (norm == NULL || len == 0)
-        return HU_LANG_NONE;
-    pthread_once(&packed_once, packed_init);
-    for (size_t i = 0; i < len;) {
-        /* eight bytes at a time: the ASCII bytes before the first byte
-         * that needs the code point path below (>= 0x80, or '<' that may
-         * open a slot token) only count letters */
-        if (len - i >= 8) {
-            uint64_t x;
-            memcpy(&x, u + i, 8);
-            const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones;
-            uint64_t t = (x & m7) ^ ('<' * ones);
-            uint64_t stop = (x | ~((t + m7) | t)) & (0x80 * ones);   /* exact per byte */
-            if (stop == 0) {
-                latin += ascii_letters8(x);
-                i += 8;
-                continue;
-            }
-            unsigned k = (unsigned)__builtin_ctzll(stop) >> 3;     /* bytes before it */
-            if (k > 0) {
-                latin += ascii_letters8(x & ((UINT64_C(1) << (8 * k)) - 1));
-                i += k;
-            }
-        }
-        size_t adv = 1;
-        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
-        i += adv;
-        if (cp == '<') {           /* slot tokens ("<num>") are not text */
-            size_t j = i;
-            while (j < len && j < i + 6 && u[j] >= 'a' && u[j] <= 'z')
-                j++;
-            if (j < len && u[j] == '>' && j > i) {
-                i = j + 1;
-                continue;
-            }
-        }
-        if (cp < 0x80) {
-            if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
-                latin++;
-            continue;
-        }
-        /* below U+1100 nothing is Han, kana or Hangul (text.c's classes):
-         * Latin, Greek, Cyrillic... skip those three tests */
-        if (cp >= 0x1100 && hu__is_han(cp))
-            han++;
-        else if (cp >= 0x3040 && cp <= 0x30FF)
-            kana++;
-        else if (cp >= 0x1100 && hu__is_cjk(cp))
-            hangul++;
-        else if (cp == 0xF1 || cp == 0xBF || cp == 0xA1)
-            score[L_ES] += 2, latin++, nonascii_latin++;
-        else if (hu__is_letter(cp)) {
-            if (cp <= 0x24F || (cp >= 0x1E00 && cp <= 0x1EFF))
-                latin++, nonascii_latin++;
-            else
-                other++;
-        }
-    }
+    score[L_ES] = (unsigned)c->es;
     size_t cjk = han + kana + hangul;
     /* A Latin character is worth about a fifth of a CJK one in content. */
     size_t latin_w = latin / 5;
@@ -206,9 +172,13 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
     if (latin == 0)
         return HU_LANG_OTHER;
 
+    pthread_once(&packed_once, packed_init);
     if (toks != NULL) {
+        uint64_t acc = 0;
         for (size_t k = 0; k < n_toks && k < 256; k++)
-            stop_count(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start), score);
+            acc += stop_inc_of(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start));
+        for (int l = 0; l < L_N; l++)
+            score[l] += (unsigned)(acc >> (STOP_FIELD * l)) & ((1u << STOP_FIELD) - 1);
     } else {
         size_t pos = 0, start = 0, ntok = 0;
         int cjkflag = 0;
@@ -230,12 +200,126 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         }
     }
     if (best < 0 || tie)
-        return nonascii_latin == 0 ? HU_LANG_EN : HU_LANG_OTHER;
+        return c->nonascii_latin == 0 ? HU_LANG_EN : HU_LANG_OTHER;
     if (best == L_EN)
         return HU_LANG_EN;
     if (best == L_ES)
         return HU_LANG_ES;
     return HU_LANG_OTHER;
+}
+
+/* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
+static int guess(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    struct hu__lang_counts c = { 0 };
+
+    if (norm == NULL || len == 0)
+        return HU_LANG_NONE;
+    for (size_t i = 0; i < len;) {
+        /* eight bytes at a time: the ASCII bytes before the first byte
+         * that needs the code point path below (>= 0x80, or '<' that may
+         * open a slot token) only count letters */
+        if (len - i >= 8) {
+            uint64_t x;
+            memcpy(&x, u + i, 8);
+            const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones;
+            uint64_t t = (x & m7) ^ ('<' * ones);
+            uint64_t stop = (x | ~((t + m7) | t)) & (0x80 * ones);   /* exact per byte */
+            if (stop == 0) {
+                c.latin += ascii_letters8(x);
+                i += 8;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctzll(stop) >> 3;     /* bytes before it */
+            if (k > 0) {
+                c.latin += ascii_letters8(x & ((UINT64_C(1) << (8 * k)) - 1));
+                i += k;
+            }
+        }
+        size_t adv = 1;
+        uint32_t cp = u[i] < 0x80 ? u[i] : hu__utf8_decode(u + i, len - i, &adv);
+        i += adv;
+        if (cp == '<') {           /* slot tokens ("<num>") are not text */
+            size_t j = i;
+            while (j < len && j < i + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > i) {
+                i = j + 1;
+                continue;
+            }
+        }
+        if (cp < 0x80) {
+            if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+                c.latin++;
+            continue;
+        }
+        hu__lang_count_cp(&c, cp);
+    }
+    return decide(norm, len, toks, n_toks, &c);
+}
+
+int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *toks, size_t n,
+                          const struct hu__lang_counts *c)
+{
+    if (norm == NULL || len == 0)
+        return HU_LANG_NONE;
+    return decide(norm, len, toks, n, c);
+}
+
+size_t hu__lang_slot_letters(const char *norm, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    size_t n = 0;
+    for (const char *q = memchr(norm, '<', len); q != NULL;
+         q = memchr(q + 1, '<', len - (size_t)(q + 1 - norm))) {
+        size_t a = (size_t)(q - norm) + 1, j = a;
+        while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
+            j++;
+        if (j < len && u[j] == '>' && j > a)
+            n += j - a;
+    }
+    return n;
+}
+
+size_t hu__lang_ascii_letters(const char *norm, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    const uint64_t ones = UINT64_C(0x0101010101010101), m7 = 0x7F * ones, h = 0x80 * ones;
+    size_t n = 0, i = 0;
+    /* every [A-Za-z] byte: ASCII bytes are never inside a multi-byte
+     * sequence, so the guess's walk meets each as itself */
+    for (; len - i >= 8; i += 8) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t l = (x & m7) | (0x20 * ones);
+        uint64_t letter = (l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & ~x & h;
+        n += (size_t)(((letter >> 7) * ones) >> 56);
+        uint64_t t = (x & m7) ^ ('<' * ones);
+        uint64_t lt = ~((t + m7) | t) & ~x & h;               /* '<' bytes */
+        while (lt != 0) {
+            /* a slot token's letters are skipped by the guess: each '<' is
+             * examined alone (a slot holds only [a-z] and its '>') */
+            size_t a = i + ((size_t)__builtin_ctzll(lt) >> 3) + 1, j = a;
+            lt &= lt - 1;
+            while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > a)
+                n -= j - a;
+        }
+    }
+    for (; i < len; i++) {
+        if ((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z' && u[i] < 0x80)
+            n++;
+        if (u[i] == '<') {
+            size_t a = i + 1, j = a;
+            while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
+                j++;
+            if (j < len && u[j] == '>' && j > a)
+                n -= j - a;
+        }
+    }
+    return n;
 }
 
 int hu_lang_guess(const char *norm, size_t len)

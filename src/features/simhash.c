@@ -20,7 +20,12 @@
  * 5 unrelated prompts): paraphrases are at most 15 bits apart, unrelated
  * prompts at least 22 (typically ~32).  Cost: one pass over the text,
  * one XXH3 per token and ~25 register operations per token to count its
- * shingles' bits (bit-sliced counters, below).
+ * shingles' bits (bit-sliced counters, below).  On the per-prompt path the
+ * tokens and their hashes come from the normaliser (hu__simhash_hashes):
+ * tokens enter four low planes in groups of five and the groups one
+ * ripple add, and a signature without a spill is read off the planes by
+ * a bit-sliced compare: 15.5k -> 6.0k instructions per bench line
+ * (docs/performance.md), signatures bit for bit the same (test_textref).
  */
 #include "features/simhash.h"
 #include "features/text.h"
@@ -76,6 +81,7 @@ struct sh_acc {
     size_t n;
     uint64_t prev;
     int have_prev;
+    int spilled;                    /* v[] holds counts */
 };
 
 static void sh_spill(struct sh_acc *a)
@@ -91,6 +97,7 @@ static void sh_spill(struct sh_acc *a)
     for (int k = 0; k < SH_PLANES; k++)
         a->plane[k] = 0;
     a->pending = 0;
+    a->spilled = 1;
 }
 
 /* Counts += x0 (weight 1) + 2 * x1, bit by bit; room checked by the caller. */
@@ -110,46 +117,103 @@ static inline void sh_add2(struct sh_acc *a, uint64_t x0, uint64_t x1)
     }
 }
 
-/* Feed n token hashes (cjk[i]: token i is one CJK character): each
- * token's unigram and its bigram with the previous token.  The planes
- * live in nine locals for the loop (the adder unrolled over them), written
- * back around a spill and at the end. */
-static void sh_feed(struct sh_acc *a, const uint64_t *hs, const unsigned char *cjk, size_t n)
+/* Tokens per group of the low planes: SH_GROUP * TOKEN_WEIGHT_MAX <= 15. */
+#define SH_GROUP 5
+_Static_assert(SH_GROUP * TOKEN_WEIGHT_MAX <= 15, "four low planes count to 15");
+
+/* Feed n token hashes (token i is one CJK character when toks[i].cjk, or
+ * cj[i] when toks is NULL): each token's unigram and its bigram with the
+ * previous token.  The planes live in registers for the loop, which runs
+ * in stretches short enough that no count can pass SH_COUNT_MAX (each
+ * token adds at most TOKEN_WEIGHT_MAX), so no test per token; between
+ * stretches the planes are spilled when full.  The spill points differ
+ * from one spill check per token, but spills are exact, so the counts are
+ * the same.  Token weights are summed per stretch: every token adds
+ * UNIGRAM_WEIGHT unless CJK, and 1 for its bigram unless it is the very
+ * first. */
+static inline void sh_feed(struct sh_acc *a, const uint64_t *hs, const struct hu__token *toks,
+                           const unsigned char *cj, size_t n)
 {
     _Static_assert(SH_PLANES == 9, "sh_feed's adder is unrolled over nine planes");
+    size_t i = 0;
+    if (n == 0)
+        return;
+    if (!a->have_prev) {                /* the first token: no bigram */
+        int c = toks ? (int)toks[0].cjk : cj[0];
+        if (!c) {
+            if (a->pending > SH_COUNT_MAX - TOKEN_WEIGHT_MAX)
+                sh_spill(a);
+            sh_add2(a, 0, hs[0]);
+            a->pending += UNIGRAM_WEIGHT;
+            a->total += UNIGRAM_WEIGHT;
+            a->n++;
+        }
+        a->prev = hs[0];
+        a->have_prev = 1;
+        i = 1;
+    }
     uint64_t p0 = a->plane[0], p1 = a->plane[1], p2 = a->plane[2], p3 = a->plane[3], p4 = a->plane[4],
              p5 = a->plane[5], p6 = a->plane[6], p7 = a->plane[7], p8 = a->plane[8];
-    for (size_t i = 0; i < n; i++) {
-        if (a->pending > SH_COUNT_MAX - TOKEN_WEIGHT_MAX) {
+    uint64_t prev = a->prev;
+    while (i < n) {
+        size_t room = (size_t)(SH_COUNT_MAX - a->pending) / TOKEN_WEIGHT_MAX;
+        if (room == 0) {
             a->plane[0] = p0, a->plane[1] = p1, a->plane[2] = p2, a->plane[3] = p3, a->plane[4] = p4;
             a->plane[5] = p5, a->plane[6] = p6, a->plane[7] = p7, a->plane[8] = p8;
             sh_spill(a);
             p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = p8 = 0;
+            continue;
         }
-        uint64_t h = hs[i];
-        uint64_t x1 = cjk[i] ? 0 : h;                                   /* weight 2: plane 1 */
-        uint64_t x0 = a->have_prev ? hu_hash_combine(a->prev, h) : 0;   /* weight 1: plane 0 */
-        int32_t w = (cjk[i] ? 0 : UNIGRAM_WEIGHT) + (a->have_prev ? 1 : 0);
-        uint64_t c = p0 & x0, t = p1 ^ x1;
-        p0 ^= x0;
-        uint64_t c2 = (p1 & x1) | (t & c);      /* full adder at plane 1 */
-        p1 = t ^ c;
-#define SH_HALF(p) do { uint64_t q_ = (p); (p) = q_ ^ c2; c2 &= q_; } while (0)
-        SH_HALF(p2); SH_HALF(p3); SH_HALF(p4); SH_HALF(p5); SH_HALF(p6); SH_HALF(p7); SH_HALF(p8);
+        size_t e = n - i < room ? n : i + room, k = e - i, uni = 0;
+        while (i < e) {
+            /* up to SH_GROUP tokens into four low planes (their counts
+             * stay <= 15: no carry leaves plane 3), then the low planes
+             * into the nine in one ripple add: ~10 operations a token and
+             * ~32 a group instead of ~28 a token */
+            size_t g = e - i < SH_GROUP ? e : i + SH_GROUP;
+            uint64_t l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+            for (; i < g; i++) {
+                uint64_t h = hs[i];
+                uint64_t keep = (uint64_t)(toks ? toks[i].cjk : cj[i]) - 1;   /* 0 for CJK, else all ones */
+                uint64_t x1 = h & keep;                     /* weight 2: plane 1 */
+                uint64_t x0 = hu_hash_combine(prev, h);     /* weight 1: plane 0 */
+                uni += (size_t)(keep & 1);
+                uint64_t c = l0 & x0, t = l1 ^ x1;
+                l0 ^= x0;
+                uint64_t c2 = (l1 & x1) | (t & c);          /* full adder at plane 1 */
+                l1 = t ^ c;
+                l3 ^= l2 & c2;
+                l2 ^= c2;
+                prev = h;
+            }
+            uint64_t c = p0 & l0, t;
+            p0 ^= l0;
+#define SH_FULL(p, l) do { t = (p) ^ (l); uint64_t c_ = ((p) & (l)) | (t & c); (p) = t ^ c; c = c_; } while (0)
+#define SH_HALF(p) do { uint64_t q_ = (p); (p) = q_ ^ c; c &= q_; } while (0)
+            SH_FULL(p1, l1); SH_FULL(p2, l2); SH_FULL(p3, l3);
+            SH_HALF(p4); SH_HALF(p5); SH_HALF(p6); SH_HALF(p7); SH_HALF(p8);
 #undef SH_HALF
+#undef SH_FULL
+        }
+        int32_t w = (int32_t)(UNIGRAM_WEIGHT * uni + k);   /* k bigrams */
         a->pending += w;
         a->total += w;
-        a->n += (size_t)!cjk[i] + (size_t)a->have_prev;
-        a->prev = h;
-        a->have_prev = 1;
+        a->n += uni + k;
     }
     a->plane[0] = p0, a->plane[1] = p1, a->plane[2] = p2, a->plane[3] = p3, a->plane[4] = p4;
     a->plane[5] = p5, a->plane[6] = p6, a->plane[7] = p7, a->plane[8] = p8;
+    a->prev = prev;
 }
 
 /* Tokens are hashed in blocks of SH_BLOCK, then fed. */
 #define SH_BLOCK 64
 
+/* The signature: bit b set when more weight fell on 1 than on 0, i.e.
+ * 2 * count_b > total, i.e. count_b > floor(total / 2).  Until the first
+ * spill the counts are the planes alone and total <= SH_COUNT_MAX, so
+ * that comparison is made on the planes directly, all 64 bits at once
+ * from the top plane down (three operations a plane instead of unpacking
+ * 64 counts). */
 static uint64_t sh_finish(struct sh_acc *a)
 {
     if (a->n == 0 && a->have_prev) {   /* one lone CJK character */
@@ -159,6 +223,20 @@ static uint64_t sh_finish(struct sh_acc *a)
     }
     if (a->n == 0)
         return 0;
+    if (!a->spilled) {
+        uint32_t k = (uint32_t)a->total / 2;
+        uint64_t gt = 0, eq = ~UINT64_C(0);
+        for (int j = SH_PLANES - 1; j >= 0; j--) {
+            uint64_t p = a->plane[j];
+            if ((k >> j) & 1) {
+                eq &= p;
+            } else {
+                gt |= eq & p;
+                eq &= ~p;
+            }
+        }
+        return gt;
+    }
     sh_spill(a);
     uint64_t sig = 0;
     for (int b = 0; b < 64; b++)
@@ -169,7 +247,7 @@ static uint64_t sh_finish(struct sh_acc *a)
 
 uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed)
 {
-    struct sh_acc a = { { 0 }, { 0 }, 0, 0, 0, 0, 0 };
+    struct sh_acc a = { { 0 }, { 0 }, 0, 0, 0, 0, 0, 0 };
     uint64_t hs[SH_BLOCK];
     unsigned char cj[SH_BLOCK];
     size_t pos = 0, start = 0, m = 0;
@@ -181,11 +259,11 @@ uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed)
         hs[m] = hu_hash_seeded(norm + start, pos - start, seed);
         cj[m++] = (unsigned char)cjk;
         if (m == SH_BLOCK) {
-            sh_feed(&a, hs, cj, m);
+            sh_feed(&a, hs, NULL, cj, m);
             m = 0;
         }
     }
-    sh_feed(&a, hs, cj, m);
+    sh_feed(&a, hs, NULL, cj, m);
     return sh_finish(&a);
 }
 
@@ -197,9 +275,8 @@ uint64_t hu__simhash_tokens(const char *norm, const struct hu__token *toks, size
 uint64_t hu__simhash_tokens_seeded(const char *norm, const struct hu__token *toks, size_t n_tok,
                                    uint64_t seed)
 {
-    struct sh_acc a = { { 0 }, { 0 }, 0, 0, 0, 0, 0 };
+    struct sh_acc a = { { 0 }, { 0 }, 0, 0, 0, 0, 0, 0 };
     uint64_t hs[SH_BLOCK];
-    unsigned char cj[SH_BLOCK];
 
     if (norm == NULL)
         return 0;
@@ -208,9 +285,15 @@ uint64_t hu__simhash_tokens_seeded(const char *norm, const struct hu__token *tok
         for (size_t i = 0; i < m; i++) {
             const struct hu__token *t = &toks[k + i];
             hs[i] = hu_hash_seeded(norm + t->start, t->end - t->start, seed);
-            cj[i] = (unsigned char)t->cjk;
         }
-        sh_feed(&a, hs, cj, m);
+        sh_feed(&a, hs, toks + k, NULL, m);
     }
+    return sh_finish(&a);
+}
+
+uint64_t hu__simhash_hashes(const uint64_t *hs, const struct hu__token *toks, size_t n_tok)
+{
+    struct sh_acc a = { { 0 }, { 0 }, 0, 0, 0, 0, 0, 0 };
+    sh_feed(&a, hs, toks, NULL, n_tok);
     return sh_finish(&a);
 }

@@ -32,6 +32,11 @@ uint64_t hu_text_simhash_seeded(const char *norm, size_t len, uint64_t seed);
 uint64_t hu__simhash_tokens_seeded(const char *norm, const struct hu__token *toks, size_t n,
                                    uint64_t seed);
 
+/* The signature from the tokens' hashes, hs[i] = hu_hash_seeded of token
+ * i under the signature's seed (hu__tokenize_hashed makes both): the
+ * same as hu__simhash_tokens_seeded without hashing again.  O(n). */
+uint64_t hu__simhash_hashes(const uint64_t *hs, const struct hu__token *toks, size_t n);
+
 /* Hamming distance of two signatures, 0..64. */
 static inline int hu_text_simhash_dist(uint64_t a, uint64_t b)
 {

@@ -32,6 +32,21 @@
  * prompts, 20% non-ASCII words): 61.7k -> 25.6k instructions per prompt
  * for the template and scan text together (docs/performance.md).
  *
+ * One walk for the token features.  The template used to be walked again
+ * by the tokeniser, by SimHash (hashing every token), by the language
+ * guess (counting letters by script) and by the head/tail keys.  Now
+ * hu__text_normalise_tokens tokenises the template as it writes it (a
+ * token is a run of code points each of which is a word character on its
+ * own, so the bytes written by each turn can be classified at once; the
+ * ASCII word, em_word and Han/kana fast paths move the token state in
+ * O(1)), hashes each token when it closes and counts what the language
+ * guess counts; textfeat.c turns that into SimHash, head/tail keys and
+ * the language.  The scan text, identical to the template until the
+ * first name, is only written from there (dual_split).  Per bench_json
+ * line: normalise + tokenise + SimHash + head/tail + language + code
+ * points 63.1k -> 42.4k instructions, 4.41 -> 2.71 us (docs/performance.md,
+ * "One walk"); every output byte-identical (test_textref).
+ *
  * Bounded look-ahead: a quote, a fence or a backtick needs its closer.  The
  * search for a closer of kind k starting at i is memoised (struct qmemo): if
  * the last search found closer j > i, j is still the first closer after i;
@@ -47,6 +62,7 @@
 #include <string.h>
 
 #include "features/text.h"
+#include "features/lang.h"
 #include "core/hash.h"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
@@ -302,7 +318,13 @@ static inline void wr_bytes(struct wr *w, const char *s, size_t n)
         w->full = 1;
         return;
     }
-    memcpy(w->out + w->len, s, n);
+    if (n <= 8) {                   /* a code point or a slot: no call to memcpy */
+        char *o = w->out + w->len;
+        for (size_t k = 0; k < n; k++)
+            o[k] = s[k];
+    } else {
+        memcpy(w->out + w->len, s, n);
+    }
     w->len += n;
 }
 
@@ -378,8 +400,30 @@ static void wr_slot(struct wr *w, enum slot s)
  * "Show Your Chain Of Thought" as words). */
 struct dual {
     struct wr t, s;
-    int has_s;
+    int has_s;             /* write the scan text now */
+    int lazy;              /* the scan text is the template so far and not written */
 };
+
+/* Until the first name the scan text is the template, byte for byte: both
+ * writers get the same calls, and neither is ever cut when cap is
+ * HU_TEXT_OUT_CAP(len) or more and scap >= cap (with less, the turn that
+ * fills the template may still write to the scan text, so cut outputs are
+ * both written as before).  So the scan text is not written (lazy) until a name makes them differ; then the
+ * template so far is copied into it along with the writer's state, and
+ * both are written from there on.  A prompt without names writes one
+ * output instead of two, and the scan text is one copy at the end. */
+static void dual_split(struct dual *d)
+{
+    if (!d->lazy)
+        return;
+    memcpy(d->s.out, d->t.out, d->t.len);
+    d->s.len = d->t.len;
+    d->s.pend_space = d->t.pend_space;
+    d->s.full = d->t.full;
+    d->s.last = d->t.last;
+    d->lazy = 0;
+    d->has_s = 1;
+}
 
 static void em_space(struct dual *d)
 {
@@ -677,12 +721,17 @@ static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_
 }
 
 /* Does a URL's scheme or "www." start at i (the URL branch's test)? */
-static int url_start(const char *p, size_t len, size_t i)
+static __attribute__((noinline)) int url_scheme(const char *p, size_t len, size_t i)
+{
+    return starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
+           starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www.");
+}
+
+/* (the first test inline: most words start with none of h, f, w) */
+static inline int url_start(const char *p, size_t len, size_t i)
 {
     unsigned char c = (unsigned char)p[i] | 0x20;
-    return (c == 'h' || c == 'f' || c == 'w') &&
-           (starts_ci(p, len, i, "http://") || starts_ci(p, len, i, "https://") ||
-            starts_ci(p, len, i, "ftp://") || starts_ci(p, len, i, "www."));
+    return (c == 'h' || c == 'f' || c == 'w') && url_scheme(p, len, i);
 }
 
 /* May the letters p[i..j) (i < j, u[i] a letter) take the fast path?
@@ -697,7 +746,7 @@ static int url_start(const char *p, size_t len, size_t i)
  *     need digits, a uuid needs '-').  So the byte after j must not be a
  *     digit, '%', '+' or '@', and a run of '.', '-', '_' after j must not
  *     be followed by another atom byte. */
-static int ascii_fast_word(const char *p, size_t len, size_t i, size_t j, int atom_test)
+static inline int ascii_fast_word(const char *p, size_t len, size_t i, size_t j, int atom_test)
 {
     const unsigned char *u = (const unsigned char *)p;
     if (url_start(p, len, i))
@@ -737,7 +786,20 @@ static size_t ext_word_end(const unsigned char *u, size_t len, size_t i, size_t 
             break;
         }
         size_t a2;
-        uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
+        uint32_t dc;
+        if (u[j] >= 0xC3 && u[j] <= 0xD4 && len - j >= 2 && (u[j + 1] & 0xC0) == 0x80) {
+            /* hu__utf8_decode's two-byte case inline, for U+00C0..U+053F:
+             * Latin letters but x and division, and Cyrillic, are letters */
+            dc = ((uint32_t)(u[j] & 0x1F) << 6) | (u[j + 1] & 0x3F);
+            a2 = 2;
+            if ((dc >= 0xC0 && dc <= 0x24F && dc != 0xD7 && dc != 0xF7) || (dc >= 0x400 && dc <= 0x52F)) {
+                n++;
+                j += 2;
+                continue;
+            }
+        } else {
+            dc = hu__utf8_decode(u + j, len - j, &a2);
+        }
         if (hu__is_letter(dc) || is_combining(dc)) {
             n++;
             j += a2;
@@ -777,26 +839,72 @@ static inline void wr_letters_cp(struct wr *w, const char *s, size_t n, size_t i
  * text.  Runs of ASCII letters are lowered in bulk, and a letter that
  * folds to itself is copied (a decoded letter came from valid UTF-8, whose
  * encoding is its bytes): the same bytes as one wr_cp per code point. */
-static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name)
+
+/* The template's tokens as it is written (struct hu__tokbuf; defined
+ * with the tokeniser below). */
+static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters);
+static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b);
+static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han);
+
+/* hu__lang_count_cp of a code point >= 0x80 that a word writes: a letter
+ * or a combining mark, never Han, kana, Hangul or an inverted mark, so
+ * only the n-tilde and the letter tests remain (test_textref compares the
+ * counts with the post-pass's). */
+static inline void lang_word_cp(struct hu__lang_counts *c, uint32_t f)
+{
+    if (f == 0xF1)
+        c->es += 2, c->latin++, c->nonascii_latin++;
+    else if (!is_combining(f)) {
+        if (f <= 0x24F || (f >= 0x1E00 && f <= 0x1EFF))
+            c->latin++, c->nonascii_latin++;
+        else
+            c->other++;
+    }
+}
+
+/* With tb: the bytes written to the template (a space, then the folded
+ * word or "<name>", possibly cut) are word characters, none CJK (a letter
+ * folds to a letter; hu__is_letter has no CJK), so the token state moves
+ * in O(1) (tz_word_n) and the language counts take each code point >= 0x80
+ * that was written (a write that fails sets t.full). */
+static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name,
+                    struct hu__tokbuf *tb)
 {
     const unsigned char *u = (const unsigned char *)p;
-    if (name)
+    if (name) {
+        dual_split(d);
         wr_slot(&d->t, SLOT_NAME);
+    }
     for (size_t k = i; k < j;) {
         if (ascii_letter(u[k])) {
             size_t e = k + 1;
             while (e < j && ascii_letter(u[e]))
                 e++;
-            if (!name)
+            if (!name) {
+                size_t before = d->t.len;
+                int sp = d->t.pend_space && before > 0 && !d->t.full;
                 wr_letters_cp(&d->t, p + k, e - k, len - k);
+                if (tb != NULL && d->t.len > before)        /* the letters written */
+                    tb->letters += d->t.len - before - (size_t)sp;
+            }
             if (d->has_s)
                 wr_letters_cp(&d->s, p + k, e - k, len - k);
             k = e;
             continue;
         }
         size_t a2;
-        uint32_t cp = hu__utf8_decode(u + k, j - k, &a2);
-        uint32_t f = fold(cp);
+        uint32_t cp, f;
+        if (u[k] >= 0xC2 && u[k] <= 0xDF && j - k >= 2 && (u[k + 1] & 0xC0) == 0x80) {
+            /* hu__utf8_decode's two-byte case, inline; lower-case Latin-1
+             * and Cyrillic fold to themselves */
+            cp = ((uint32_t)(u[k] & 0x1F) << 6) | (u[k + 1] & 0x3F);
+            a2 = 2;
+            f = (cp >= 0xDF && cp <= 0xFF) || (cp >= 0x430 && cp <= 0x45F) ? cp : fold(cp);
+        } else {
+            cp = hu__utf8_decode(u + k, j - k, &a2);
+            f = fold(cp);
+        }
         if (f == cp && cp != 0xFFFD) {
             if (!name)
                 wr_raw(&d->t, p + k, a2);
@@ -808,14 +916,28 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
             if (d->has_s)
                 wr_cp(&d->s, f);
         }
+        if (tb != NULL && !name && !d->t.full) {
+            if (f >= 0x80)
+                lang_word_cp(&tb->lc, f);
+            else
+                tb->letters++;                      /* fold gave 'i' or 's' */
+        }
         k += a2;
     }
+    if (tb != NULL)
+        tz_word_n(tb, d->t.out, d->t.len, name);   /* name: "<name>" counted there */
 }
 
-size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
-                         char *scan, size_t scap, size_t *scan_len)
+/* The scanner; tb == NULL for hu_text_normalise (inlined twice, so that
+ * the plain normaliser carries no token test). */
+static inline __attribute__((always_inline)) size_t
+normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t scap, size_t *scan_len,
+          struct hu__tokbuf *tb)
 {
-    struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, scan != NULL && scap > 0 };
+    int want_s = scan != NULL && scap > 0;
+    int lazy = want_s && scap >= cap && len <= (SIZE_MAX - 16) / 5 && cap >= HU_TEXT_OUT_CAP(len);
+    struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, want_s && !lazy,
+                      lazy };
     struct qmemo qm[N_CLOSERS], sq = { NONE, 0 }, fence = { NONE, 0 }, tick = { NONE, 0 },
                                 nl = { NONE, 0 };
     const unsigned char *u = (const unsigned char *)p;
@@ -832,6 +954,11 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
 
     while (i < len && !d.t.full) {
         unsigned char c = u[i];
+
+        /* tokens of what the last turn wrote (the ASCII word fast path
+         * below keeps tb->pos up to date itself) */
+        if (tb != NULL && tb->pos != d.t.len)
+            tz_scan(tb, out, d.t.len);
 
         /* Fast path: a word of ASCII letters that ends before an ASCII
          * byte other than an apostrophe, and is no URL, e-mail, hex or
@@ -851,12 +978,15 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                 if (atom_test)
                     atom_until = j;
                 int name = !sent_start && j - i >= 2 && c <= 'Z';
-                if (name)
+                if (name) {
+                    dual_split(&d);
                     wr_slot(&d.t, SLOT_NAME);
-                else
+                } else
                     wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
                     wr_letters_lower(&d.s, p + i, j - i, len - i);
+                if (tb != NULL)
+                    tz_word_n(tb, out, d.t.len, 1);
                 i = j;
                 sent_start = 0;
                 continue;
@@ -870,7 +1000,7 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                 (e = ext_word_end(u, len, i, &lead)) != 0) {
                 if (atom_test)
                     atom_until = j;
-                em_word(&d, p, len, i, e, !sent_start && lead >= 2 && c <= 'Z');
+                em_word(&d, p, len, i, e, !sent_start && lead >= 2 && c <= 'Z', tb);
                 i = e;
                 sent_start = 0;
                 continue;
@@ -887,7 +1017,7 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
             size_t lead, e = ext_word_end(u, len, i, &lead);
             if (e != 0) {
                 em_word(&d, p, len, i, e,
-                        is_latin_letter(cp) && !sent_start && lead >= 2 && is_upper_latin(cp));
+                        is_latin_letter(cp) && !sent_start && lead >= 2 && is_upper_latin(cp), tb);
                 i = e;
                 sent_start = 0;
                 continue;
@@ -900,6 +1030,8 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
          * start. */
         if (((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3040 && cp <= 0x30FF)) && !is_cjk_numeral(cp)) {
             em_raw(&d, p + i, adv);
+            if (tb != NULL)
+                tz_cjk(tb, out, d.t.len, cp >= 0x4E00);
             sent_start = 0;
             i += adv;
             continue;
@@ -1105,8 +1237,10 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
                 break;
             }
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
-            if (name)
+            if (name) {
+                dual_split(&d);
                 wr_slot(&d.t, SLOT_NAME);
+            }
             if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
                 if (!name)
                     wr_ascii_lower(&d.t, p + i, j - i);
@@ -1144,9 +1278,32 @@ size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
     }
     /* wr_bytes writes a token whole or not at all: the output is always
      * cut at a token boundary, so it is valid UTF-8. */
+    if (tb != NULL)
+        tz_finish(tb, out, d.t.len);
+    dual_split(&d);                     /* no name: the scan text is the template */
     if (scan_len)
         *scan_len = d.s.len;
     return d.t.len;
+}
+
+size_t hu_text_normalise(const char *p, size_t len, char *out, size_t cap,
+                         char *scan, size_t scap, size_t *scan_len)
+{
+    return normalise(p, len, out, cap, scan, scap, scan_len, NULL);
+}
+
+size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t cap,
+                                 char *scan, size_t scap, size_t *scan_len, struct hu__tokbuf *tb)
+{
+    if (tb == NULL)
+        return normalise(p, len, out, cap, scan, scap, scan_len, NULL);
+    tb->n = 0;
+    tb->overflow = 0;
+    tb->lc = (struct hu__lang_counts){ 0 };
+    tb->pos = tb->start = 0;
+    tb->in_tok = 0;
+    tb->letters = 0;
+    return normalise(p, len, out, cap, scan, scap, scan_len, tb);
 }
 
 size_t hu_text_template(const char *p, size_t len, char *out, size_t cap)
@@ -1310,6 +1467,220 @@ size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t
     return n;
 }
 
+/* hu__tokenize's walk, also hashing each token as it ends (its bytes are
+ * still in L1) and counting the code points the language guess counts:
+ * the walks of SimHash and of the guess without walking again.  Both walks
+ * step ASCII bytes one by one (or eight at a time) and decode every other
+ * position, so they meet the same code points (lang.h). */
+size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
+                           uint64_t *hs, size_t cap, struct hu__lang_counts *lc)
+{
+    const unsigned char *u = (const unsigned char *)norm;
+    size_t n = 0, i = 0;
+    if (norm == NULL || len > UINT32_MAX)
+        return len > UINT32_MAX ? SIZE_MAX : 0;
+    while (i < len) {
+        size_t j, adv = 1;
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            if (!word_ascii[c]) {
+                i++;
+                continue;
+            }
+        } else {
+            uint32_t cp = hu__utf8_decode(u + i, len - i, &adv);
+            hu__lang_count_cp(lc, cp);
+            if (cp >= 0x1100 && hu__is_cjk(cp)) {     /* nothing below U+1100 is CJK */
+                if (n == cap)
+                    return SIZE_MAX;
+                toks[n].start = (uint32_t)i;
+                toks[n].end = (uint32_t)(i + adv);
+                toks[n].cjk = 1;
+                hs[n] = hu_hash_seeded(u + i, adv, seed);
+                n++;
+                i += adv;
+                continue;
+            }
+            if (!is_word_char(cp)) {
+                i += adv;
+                continue;
+            }
+        }
+        j = i + adv;
+        while (j < len) {
+            if (len - j >= 8) {         /* eight bytes: where does the ASCII word stop? */
+                uint64_t x;
+                memcpy(&x, u + j, 8);
+                uint64_t stop = ascii_nonword8(x);
+                if (stop == 0) {
+                    j += 8;
+                    continue;
+                }
+                j += (size_t)__builtin_ctzll(stop) >> 3;
+                if (u[j] < 0x80)
+                    break;
+            } else if (u[j] < 0x80) {
+                if (!word_ascii[u[j]])
+                    break;
+                j++;
+                continue;
+            }
+            size_t a2 = 1;
+            uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
+            if (!is_word_char(d) || (d >= 0x1100 && hu__is_cjk(d)))
+                break;                  /* d is counted where the outer loop decodes it */
+            hu__lang_count_cp(lc, d);
+            j += a2;
+        }
+        if (n == cap)
+            return SIZE_MAX;
+        toks[n].start = (uint32_t)i;
+        toks[n].end = (uint32_t)j;
+        toks[n].cjk = 0;
+        hs[n] = hu_hash_seeded(u + i, j - i, seed);
+        n++;
+        i = j;
+    }
+    return n;
+}
+
+/* ---- tokens while normalising -------------------------------------------
+ *
+ * A token of the template is a run of word code points or one CJK code
+ * point (hu__tokenize); whether a code point is a word or CJK character
+ * depends on it alone, never on what follows.  So the template can be
+ * tokenised as it is written: after each write the new bytes are
+ * classified (tz_scan), and a token closes at the first byte that is no
+ * word character.  The writer only appends whole code points (wr_bytes
+ * writes a piece whole or not at all) and never changes a byte once
+ * written, so the new bytes decode as they will in the finished template
+ * and a closed token's bytes are final: it is hashed at once.  The ASCII
+ * word fast path appends a space and letters, or "<name>": tz_word_n
+ * updates the state in O(1).  Exactness: tests/unit/test_textref.c. */
+
+static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t e, uint32_t cjk)
+{
+    if (tb->n == tb->cap || e > UINT32_MAX) {
+        tb->overflow = 1;
+        return;
+    }
+    tb->toks[tb->n].start = (uint32_t)s;
+    tb->toks[tb->n].end = (uint32_t)e;
+    tb->toks[tb->n].cjk = cjk;
+    if (tb->hs != NULL)                 /* NULL: no SimHash wanted */
+        tb->hs[tb->n] = hu_hash_seeded(o + s, e - s, tb->seed);
+    tb->n++;
+}
+
+/* Classify o[tb->pos .. b): the bytes written since the last call. */
+static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    const unsigned char *u = (const unsigned char *)o;
+    size_t i = tb->pos, start = tb->start, letters = 0;
+    int in_tok = tb->in_tok;            /* in registers: the token stores may alias tb */
+    while (i < b) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            letters += ascii_letter(c);
+            if (word_ascii[c]) {
+                if (!in_tok) {
+                    in_tok = 1;
+                    start = i;
+                }
+            } else if (in_tok) {
+                tz_add(tb, o, start, i, 0);
+                in_tok = 0;
+            }
+            i++;
+            continue;
+        }
+        size_t adv = 1;
+        uint32_t cp = hu__utf8_decode(u + i, b - i, &adv);
+        hu__lang_count_cp(&tb->lc, cp);
+        if (cp >= 0x1100 && hu__is_cjk(cp)) {
+            if (in_tok) {
+                tz_add(tb, o, start, i, 0);
+                in_tok = 0;
+            }
+            tz_add(tb, o, i, i + adv, 1);
+        } else if (is_word_char(cp)) {
+            if (!in_tok) {
+                in_tok = 1;
+                start = i;
+            }
+        } else if (in_tok) {
+            tz_add(tb, o, start, i, 0);
+            in_tok = 0;
+        }
+        i += adv;
+    }
+    tb->letters += letters;
+    tb->start = start;
+    tb->in_tok = in_tok;
+    tb->pos = b;
+}
+
+/* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
+ * then word characters, none CJK: ASCII letters or "<name>" (letters != 0:
+ * counted here), or a word em_word wrote (letters == 0: em_word counts
+ * them).  Code points >= 0x80 are counted by the caller. */
+static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters)
+{
+    size_t a = tb->pos;
+    if (a == b)
+        return;
+    if (o[a] == ' ') {
+        if (tb->in_tok) {
+            tz_add(tb, o, tb->start, a, 0);
+            tb->in_tok = 0;
+        }
+        a++;
+    }
+    if (a < b) {
+        if (!tb->in_tok) {
+            tb->in_tok = 1;
+            tb->start = a;
+        }
+        if (letters)                    /* all letters, or "<name>" */
+            tb->letters += o[a] != '<' ? b - a : b - a - 2;
+    }
+    tb->pos = b;
+}
+
+
+/* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
+ * one Han (han) or kana character: a token of its own. */
+static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int han)
+{
+    size_t a = tb->pos;
+    if (a == b)
+        return;
+    if (tb->in_tok) {                   /* a space or the character ends it */
+        tz_add(tb, o, tb->start, a, 0);
+        tb->in_tok = 0;
+    }
+    if (o[a] == ' ')
+        a++;
+    if (a < b) {
+        if (han)
+            tb->lc.han++;
+        else
+            tb->lc.kana++;
+        tz_add(tb, o, a, b, 1);
+    }
+    tb->pos = b;
+}
+
+/* The template is o[0..b): classify the rest, close the open token. */
+static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    tz_scan(tb, o, b);
+    if (tb->in_tok) {
+        tz_add(tb, o, tb->start, b, 0);
+        tb->in_tok = 0;
+    }
+}
+
 /* ---- head and tail keys -------------------------------------------------- */
 
 /* Is there a sentence end in norm[a..b) (the gap between two tokens)? */
@@ -1379,15 +1750,12 @@ void hu__head_tail_tokens(const char *norm, const struct hu__token *toks, size_t
     if (norm == NULL || n == 0)
         return;
     first = toks[0].start;
-    for (size_t k = 0; k < n; k++) {
-        if (k > 0 && !head_done && k >= HU_TEXT_HT_MIN &&
-            gap_ends_sentence(norm, toks[k - 1].end, toks[k].start))
+    for (size_t k = 0; k < n && !head_done; k++) {   /* nothing changes once head_done */
+        if (k >= HU_TEXT_HT_MIN && gap_ends_sentence(norm, toks[k - 1].end, toks[k].start))
+            break;
+        head_end = toks[k].end;
+        if (k + 1 == HU_TEXT_HT_MAX)
             head_done = 1;
-        if (!head_done) {
-            head_end = toks[k].end;
-            if (k + 1 == HU_TEXT_HT_MAX)
-                head_done = 1;
-        }
     }
     /* tail: walk back from the last token */
     size_t cnt = 1, j = n - 1;

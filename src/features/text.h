@@ -99,6 +99,69 @@ struct hu__token {
 };
 size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t cap);
 
+/* What the language guess counts of a text (lang.h): letters by script,
+ * and the Spanish score of n-tilde and the inverted marks. */
+struct hu__lang_counts {
+    size_t han, kana, hangul, latin, other, nonascii_latin, es;
+};
+
+/* hu__tokenize (same tokens, same return) that also stores in hs[i] the
+ * hash of token i under seed (hu_hash_seeded: SimHash's shingle hash) and
+ * adds to *lc what the language guess counts of every code point >= 0x80
+ * (lang.h; its ASCII letters are hu__lang_ascii_letters).  *lc is only
+ * meaningful when the return is not SIZE_MAX.  O(len). */
+size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
+                           uint64_t *hs, size_t cap, struct hu__lang_counts *lc);
+
+/* Every token feature of one normalised prompt from one walk over it:
+ * tokens, their hashes, SimHash, head/tail keys and language.  toks and
+ * hs are caller scratch of cap entries; with more than cap tokens the
+ * separate walks are used (hu_text_simhash_seeded, hu_text_head_tail,
+ * hu_lang_guess), so the results never depend on cap.  Exactly the
+ * values of those functions (tests/unit/test_textref.c).  O(len). */
+struct hu__text_feats {
+    uint64_t simhash;              /* hu_text_simhash_seeded(norm, len, seed) */
+    uint64_t head, tail;           /* hu_text_head_tail */
+    int lang;                      /* hu_lang_guess */
+};
+void hu__text_feats(const char *norm, size_t len, uint64_t seed, struct hu__token *toks, uint64_t *hs,
+                    size_t cap, struct hu__text_feats *out);
+
+/* The tokens of the template, found while the normaliser writes it
+ * (hu__text_normalise_tokens): the caller sets toks, hs, cap and seed;
+ * the normaliser sets the rest.  Exactly what hu__tokenize_hashed(out,
+ * template length, seed, toks, hs, cap, &lc) gives on the finished
+ * template, except that with more than cap tokens `overflow` is set
+ * instead of returning SIZE_MAX (the first cap tokens are kept). */
+struct hu__tokbuf {
+    struct hu__token *toks;        /* cap entries, caller's */
+    uint64_t *hs;                  /* cap entries: hu_hash_seeded(token, seed);
+                                    * NULL: tokens are not hashed and
+                                    * hu__text_feats_tokbuf's simhash is 0 */
+    size_t cap;
+    uint64_t seed;
+    size_t n;                      /* tokens in toks (<= cap) */
+    int overflow;                  /* there were more than cap */
+    struct hu__lang_counts lc;     /* code points >= 0x80 (hu__tokenize_hashed) */
+    size_t letters;                /* [A-Za-z] bytes of the template, slots' included */
+    /* the scanner's state over the template written so far */
+    size_t pos;                    /* bytes of the template classified */
+    size_t start;                  /* start of the open token */
+    int in_tok;                    /* a token is open */
+};
+
+/* hu_text_normalise that also tokenises the template as it writes it
+ * (tb != NULL; tb == NULL is hu_text_normalise).  The template and scan
+ * text are those of hu_text_normalise, byte for byte.  O(len). */
+size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t cap,
+                                 char *scan, size_t scap, size_t *scan_len, struct hu__tokbuf *tb);
+
+/* hu__text_feats of the template norm[0..len) that
+ * hu__text_normalise_tokens wrote with tb: the same values, from the
+ * tokens already found (with tb->overflow, the separate walks). */
+void hu__text_feats_tokbuf(const char *norm, size_t len, const struct hu__tokbuf *tb,
+                           struct hu__text_feats *out);
+
 /* hu_text_head_tail over the tokens of norm (hu__tokenize): same keys. */
 void hu__head_tail_tokens(const char *norm, const struct hu__token *toks, size_t n,
                           uint64_t *head, uint64_t *tail);

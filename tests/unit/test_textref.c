@@ -27,6 +27,7 @@
 #include "features/lang.h"
 #include "features/simhash.h"
 #include "features/text.h"
+#include "core/hash.h"
 #include "text_ref.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
@@ -54,6 +55,49 @@ static void same_bytes(const char *what, const char *a, size_t la, const char *b
         i++;
     print_error("%s differs: lengths %zu vs %zu, first difference at byte %zu\n", what, la, lb, i);
     fail();
+}
+
+/* The fused walk (hu__tokenize_hashed, hu__text_feats) against the
+ * separate reference functions, under the default seed and `seed`, with
+ * room for every token and with cap_cut entries of scratch (fewer than
+ * the tokens: the fallback walks).  nb: the reference's token count (or
+ * SIZE_MAX). */
+static uint64_t hs_a[MAXTOK];
+static void check_fused_cap(const char *t, size_t n, uint64_t seed, size_t nb, size_t cap)
+{
+    struct hu__lang_counts lc = { 0 };
+    size_t na = hu__tokenize_hashed(t, n, seed, tok_a, hs_a, cap, &lc);
+    size_t want = ref_tokenize(t, n, tok_b, cap);
+    assert_int_equal(na, want);
+    if (na != SIZE_MAX) {
+        assert_memory_equal(tok_a, tok_b, na * sizeof tok_a[0]);
+        for (size_t k = 0; k < na; k++)
+            assert_int_equal(hs_a[k], hu_hash_seeded(t + tok_a[k].start, tok_a[k].end - tok_a[k].start, seed));
+        /* the counts give the guess of the reference */
+        lc.latin += hu__lang_ascii_letters(t, n);
+        assert_int_equal(hu__lang_guess_counts(t, n, tok_a, na, &lc), ref_lang_guess(t, n));
+        assert_int_equal(hu__simhash_hashes(hs_a, tok_a, na), ref_text_simhash_seeded(t, n, seed));
+    }
+    struct hu__text_feats f;
+    memset(&f, 0xA5, sizeof f);
+    hu__text_feats(t, n, seed, tok_a, hs_a, cap, &f);
+    uint64_t h, tl;
+    ref_text_head_tail(t, n, &h, &tl);
+    assert_int_equal(f.simhash, ref_text_simhash_seeded(t, n, seed));
+    assert_int_equal(f.head, h);
+    assert_int_equal(f.tail, tl);
+    assert_int_equal(f.lang, ref_lang_guess(t, n));
+    (void)nb;
+}
+
+static uint64_t n_fused;
+static void check_fused(const char *t, size_t n, uint64_t seed, size_t nb)
+{
+    check_fused_cap(t, n, HU_HASH_SEED, nb, MAXTOK);
+    check_fused_cap(t, n, seed, nb, MAXTOK);
+    if (nb != SIZE_MAX && nb > 0)       /* too little scratch: the fallback */
+        check_fused_cap(t, n, seed, nb, rnd() % nb);
+    n_fused++;
 }
 
 /* Tokens, SimHash, head/tail and language of t[0..n) against the reference. */
@@ -95,6 +139,54 @@ static void check_tokens(const char *t, size_t n)
         assert_int_equal(t1, t2);
         assert_int_equal(hu__lang_guess_tokens(t, n, tok_a, na), ref_lang_guess_tokens(t, n, tok_b, nb));
     }
+    check_fused(t, n, seed, nb);
+}
+
+/* hu__text_normalise_tokens (the template tokenised while written) and
+ * hu__text_feats_tokbuf against the reference normaliser, tokeniser and
+ * token consumers, with output caps cap/scap and tcap tokens of scratch. */
+static uint64_t n_tokbuf;
+static void check_normalise_tokens(const char *p, size_t len, size_t cap, size_t scap, size_t tcap,
+                                   uint64_t seed)
+{
+    struct hu__tokbuf tb = { .toks = tok_a, .hs = hs_a, .cap = tcap, .seed = seed };
+    size_t sa = 0, sb = 0;
+    memset(&tb.lc, 0x5A, sizeof tb.lc);           /* the normaliser must reset it */
+    tb.n = 77;
+    tb.overflow = 3;
+    size_t la = hu__text_normalise_tokens(p, len, out_a, cap, scan_a, scap, &sa, &tb);
+    size_t lb = ref_text_normalise(p, len, out_b, cap, scan_b, scap, &sb);
+    same_bytes("template (tokenised)", out_a, la, out_b, lb);
+    same_bytes("scan text (tokenised)", scan_a, sa, scan_b, sb);
+    size_t nb = ref_tokenize(out_b, lb, tok_b, tcap);
+    if (nb == SIZE_MAX) {
+        assert_true(tb.overflow);
+        assert_int_equal(tb.n, tcap);
+        nb = tcap;
+    } else {
+        assert_false(tb.overflow);
+        assert_int_equal(tb.n, nb);
+        /* the code point counts are those of the post-pass */
+        struct hu__lang_counts lc = { 0 };
+        static struct hu__token tk[MAXTOK];
+        static uint64_t hk[MAXTOK];
+        assert_int_equal(hu__tokenize_hashed(out_b, lb, seed, tk, hk, MAXTOK, &lc), nb);
+        assert_memory_equal(&lc, &tb.lc, sizeof lc);
+        assert_int_equal(tb.letters - hu__lang_slot_letters(out_b, lb), hu__lang_ascii_letters(out_b, lb));
+    }
+    assert_memory_equal(tok_a, tok_b, nb * sizeof tok_a[0]);
+    for (size_t k = 0; k < nb; k++)
+        assert_int_equal(hs_a[k], hu_hash_seeded(out_b + tok_b[k].start, tok_b[k].end - tok_b[k].start, seed));
+    struct hu__text_feats f;
+    memset(&f, 0xA5, sizeof f);
+    hu__text_feats_tokbuf(out_a, la, &tb, &f);
+    uint64_t h, tl;
+    ref_text_head_tail(out_b, lb, &h, &tl);
+    assert_int_equal(f.simhash, ref_text_simhash_seeded(out_b, lb, seed));
+    assert_int_equal(f.head, h);
+    assert_int_equal(f.tail, tl);
+    assert_int_equal(f.lang, ref_lang_guess(out_b, lb));
+    n_tokbuf++;
 }
 
 /* Everything on one input text; the token consumers also on the raw text
@@ -117,6 +209,11 @@ static void check_text_opt(const char *p, size_t len, int raw_tokens)
     lb = ref_text_normalise(p, len, out_b, cap, scan_b, scap, &sb);
     same_bytes("cut template", out_a, la, out_b, lb);
     same_bytes("cut scan text", scan_a, sa, scan_b, sb);
+    /* tokenised while normalising: whole, cut, and with little scratch */
+    uint64_t seed = rnd() % 2 ? HU_HASH_SEED : ((uint64_t)rnd() << 32) | rnd();
+    check_normalise_tokens(p, len, CAP, CAP, MAXTOK, seed);
+    check_normalise_tokens(p, len, cap, scap, MAXTOK, seed);
+    check_normalise_tokens(p, len, CAP, CAP, rnd() % 64, seed);
     /* token consumers, on the normalised text and on the raw text */
     lb = ref_text_normalise(p, len, out_b, CAP, NULL, 0, NULL);
     check_tokens(out_b, lb);
@@ -415,10 +512,62 @@ static void decoder_matches_reference(void **state)
     }
 }
 
+/* Hostile text for the fused paths: huge tokens, more tokens than any
+ * scratch (4096+), long CJK and emoji runs, mixed scripts, damaged UTF-8;
+ * a short prefix of each also cut at every output capacity and every
+ * token capacity. */
+static void hostile_fused_match_reference(void **state)
+{
+    (void)state;
+    static char text[1 << 16];
+    static const char *const units[] = {
+        "a", "Ab", " ", "x ", "\xe6\x97\xa5", "\xe3\x81\x82", "\xed\x95\x9c", "\xf0\x9f\x98\x80",
+        "\xd0\x9f\xd1\x80", "\xc3\xa9", "e\xcc\x81", "1", "<", ">", "<num>", ".", "\xe3\x80\x82", "\x80",
+        "\xc3", "\xe6\x97", "\xf0\x9f\x98", "\xff", "'", "\"", "`", "_", "-", "@", "0x", "\n", "\xc2\xa0",
+        "\xe2\x80\x8b", "\xce\xa3", "\xd8\xa7", "\xc3\xb1", "\xc2\xbf", "John ", "The ", "el ", "la ",
+    };
+    const size_t n_units = sizeof units / sizeof units[0];
+    for (int r = 0; r < 120; r++) {
+        size_t n = 0, target = r % 3 == 0 ? sizeof text - 8 : 1 + rnd() % 20000;
+        int shape = r % 6;
+        while (n < target) {
+            const char *w;
+            if (shape == 0)
+                w = "a";                                        /* one huge token */
+            else if (shape == 1)
+                w = rnd() % 2 ? "a " : "\xe6\x97\xa5";             /* thousands of tokens */
+            else if (shape == 2)
+                w = rnd() % 2 ? "\xf0\x9f\x98\x80" : "\xe3\x81\x82";  /* emoji and kana */
+            else
+                w = units[rnd() % n_units];
+            size_t l = strlen(w);
+            if (n + l > target)
+                break;
+            memcpy(text + n, w, l);
+            n += l;
+        }
+        uint64_t seed = ((uint64_t)rnd() << 32) | rnd();
+        check_text(text, n);
+        check_normalise_tokens(text, n, CAP, CAP, MAXTOK, seed);
+        check_normalise_tokens(text, n, CAP, CAP, 4096, seed);
+        check_fused(text, n, seed, ref_tokenize(text, n, tok_b, MAXTOK));
+        /* every capacity, on a prefix */
+        size_t m = n < 96 ? n : 96;
+        size_t full = ref_text_normalise(text, m, out_b, CAP, NULL, 0, NULL);
+        for (size_t cap = 0; cap <= full + 1; cap++)
+            check_normalise_tokens(text, m, cap, (cap * 7) % (full + 2), MAXTOK, seed);
+        size_t nt = ref_tokenize(out_b, full, tok_b, MAXTOK);
+        for (size_t tcap = 0; tcap <= nt + 1; tcap++)
+            check_normalise_tokens(text, m, CAP, CAP, tcap, seed);
+    }
+}
+
 static int report(void **state)
 {
     (void)state;
     print_message("texts checked against the reference: %llu\n", (unsigned long long)n_checked);
+    print_message("fused token walks checked: %llu; tokenised normalisations: %llu\n",
+                  (unsigned long long)n_fused, (unsigned long long)n_tokbuf);
     return 0;
 }
 
@@ -431,6 +580,7 @@ int main(void)
         cmocka_unit_test(random_bytes_match_reference),
         cmocka_unit_test(random_code_points_match_reference),
         cmocka_unit_test(corpus_matches_reference),
+        cmocka_unit_test(hostile_fused_match_reference),
     };
     return cmocka_run_group_tests(tests, NULL, report);
 }
