@@ -539,11 +539,21 @@ static const struct closer closers[] = {
 /* Byte classes of the scanner, one table lookup each. */
 #define C_ALNUM 1u      /* [0-9A-Za-z] */
 #define C_ATOM  2u      /* [0-9A-Za-z._%+-@]: bytes of an e-mail / hex / key atom */
-#define CC1(c) ((((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z')) \
-                    ? C_ALNUM | C_ATOM                                                              \
-                    : ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '-' || (c) == '@') \
-                          ? C_ATOM                                                                  \
-                          : 0u)
+#define C_PUNCT 4u      /* ASCII that only the last branch takes: not alnum, space, ` ' " */
+#define C_SENT  8u      /* . ! ? : ; (a sentence starts after it) */
+#define CC_PUNCT(c) (((c) < 0x80 && !(((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') ||      \
+                                    ((c) >= 'a' && (c) <= 'z') || (c) == ' ' ||                       \
+                                    ((c) >= 0x09 && (c) <= 0x0D) || (c) == '`' || (c) == '\'' ||     \
+                                    (c) == '"'))                                                       \
+                         ? C_PUNCT                                                                     \
+                         : 0u)
+#define CC_SENT(c) (((c) == '.' || (c) == '!' || (c) == '?' || (c) == ':' || (c) == ';') ? C_SENT : 0u)
+#define CC1(c) (((((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z')) \
+                     ? C_ALNUM | C_ATOM                                                             \
+                     : ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '-' || (c) == '@') \
+                           ? C_ATOM                                                                 \
+                           : 0u) |                                                                  \
+                CC_PUNCT(c) | CC_SENT(c))
 #define CC4(c) CC1(c), CC1((c) + 1), CC1((c) + 2), CC1((c) + 3)
 #define CC16(c) CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
 #define CC64(c) CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
@@ -928,6 +938,63 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
         tz_word_n(tb, d->t.out, d->t.len, name);   /* name: "<name>" counted there */
 }
 
+/* End of the ASCII atom run [A-Za-z0-9._%+-@] from i, trailing '.', '-',
+ * '_' given back (the atom branch's measure). */
+static inline size_t atom_run_end(const unsigned char *u, size_t len, size_t i)
+{
+    size_t e = i;
+    while (e < len && atom_byte(u[e]))
+        e++;
+    while (e > i && (u[e - 1] == '.' || u[e - 1] == '-' || u[e - 1] == '_'))
+        e--;
+    return e;
+}
+
+/* End of a number whose first digit ends at j: digits (any script
+ * digit_value knows) with thousands separators and a decimal part.  An
+ * ASCII digit, the common case, is stepped over without decoding (the
+ * decoder gives an ASCII byte back as itself). */
+static inline size_t number_end(const unsigned char *u, size_t len, size_t j)
+{
+    for (;;) {
+        size_t a2 = 1;
+        if (j >= len)
+            break;
+        if ((unsigned)(u[j] - '0') < 10u) {
+            j++;
+            continue;
+        }
+        uint32_t dc = u[j] < 0x80 ? u[j] : hu__utf8_decode(u + j, len - j, &a2);
+        if (digit_value(dc) >= 0) {
+            j += a2;
+            continue;
+        }
+        /* separator followed by a digit: , . ' _ NBSP, thin space,
+         * fullwidth comma/period, Arabic decimal/thousands marks */
+        if ((dc == ',' || dc == '.' || dc == '\'' || dc == '_' || dc == 0xA0 || dc == 0x202F ||
+             dc == 0x2009 || dc == 0xFF0C || dc == 0xFF0E || dc == 0x66B || dc == 0x66C) &&
+            j + a2 < len) {
+            size_t a3;
+            uint32_t d2 = hu__utf8_decode(u + j + a2, len - j - a2, &a3);
+            if (digit_value(d2) >= 0) {
+                j += a2 + a3;
+                continue;
+            }
+        }
+        /* "1 234 567": a space then exactly three digits */
+        if (dc == ' ' && j + 4 <= len && digit_value(u[j + 1]) >= 0 &&
+            digit_value(u[j + 2]) >= 0 && digit_value(u[j + 3]) >= 0 &&
+            (j + 4 == len || digit_value(u[j + 4]) < 0)) {
+            j += 4;
+            continue;
+        }
+        break;
+    }
+    return j;
+}
+
+static inline void tz_sep(struct hu__tokbuf *tb, const char *o, size_t b);
+
 /* The scanner; tb == NULL for hu_text_normalise (inlined twice, so that
  * the plain normaliser carries no token test). */
 static inline __attribute__((always_inline)) size_t
@@ -1003,6 +1070,62 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                 em_word(&d, p, len, i, e, !sent_start && lead >= 2 && c <= 'Z', tb);
                 i = e;
                 sent_start = 0;
+                continue;
+            }
+        }
+
+        if (c < 0x80 && !ascii_letter(c)) {
+            unsigned cls = byte_class[c];
+            /* Fast path: ASCII punctuation, symbols and controls.  Only
+             * the last branch of the general path takes them (no space,
+             * code, quote, URL, atom, number or word starts with one):
+             * the byte is written as is, and . ! ? : ; start a sentence.
+             * For the tokens it ends the open token, or ('_', '<', '>')
+             * is a word character. */
+            if (cls & C_PUNCT) {
+                em_raw(&d, p + i, 1);
+                if (tb != NULL) {
+                    if (c == '_' || c == '<' || c == '>')   /* word characters */
+                        tz_word_n(tb, out, d.t.len, 0);
+                    else
+                        tz_sep(tb, out, d.t.len);
+                }
+                if (cls & C_SENT)
+                    sent_start = 1;
+                i++;
+                continue;
+            }
+            /* Fast path: an ASCII digit.  The general path's branches that
+             * can take it are the atom test (an e-mail, hex, uuid or key
+             * starting here) and the number; the same code, without the
+             * tests before them. */
+            if (cls & C_ALNUM) {
+                enum slot s = SLOT_NONE;
+                if (i >= atom_until && (i == 0 || !ascii_alnum(u[i - 1]))) {
+                    size_t e = atom_run_end(u, len, i);
+                    if (e - i >= 3)
+                        s = classify_atom(p, i, e);
+                    if (s == SLOT_NONE)
+                        atom_until = e;   /* as the general path: no atom before e */
+                    else
+                        i = e;
+                }
+                if (s == SLOT_NONE) {
+                    i = number_end(u, len, i + 1);
+                    s = SLOT_NUM;
+                }
+                em_slot(&d, s);
+                if (tb != NULL)
+                    tz_word_n(tb, out, d.t.len, 1);
+                sent_start = 0;
+                continue;
+            }
+            /* whitespace but ' ' (above): what the whitespace branch does */
+            if (c >= 0x09 && c <= 0x0D) {
+                em_space(&d);
+                if (c == '\n')
+                    sent_start = 1;
+                i++;
                 continue;
             }
         }
@@ -1124,12 +1247,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
 
         /* ASCII atoms: e-mail, hex, uuid, key-like tokens */
         if (ascii_alnum(c) && i >= atom_until && (i == 0 || !ascii_alnum(u[i - 1]))) {
-            size_t e = i;
-            while (e < len && (ascii_alnum(u[e]) || u[e] == '.' || u[e] == '_' || u[e] == '%' ||
-                               u[e] == '+' || u[e] == '-' || u[e] == '@'))
-                e++;
-            while (e > i && (u[e - 1] == '.' || u[e - 1] == '-' || u[e - 1] == '_'))
-                e--;
+            size_t e = atom_run_end(u, len, i);
             if (e - i >= 3) {
                 enum slot s = classify_atom(p, i, e);
                 if (s != SLOT_NONE) {
@@ -1146,37 +1264,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
 
         /* numbers: digits with thousands separators and a decimal part */
         if (digit_value(cp) >= 0) {
-            size_t j = i + adv;
-            for (;;) {
-                size_t a2;
-                if (j >= len)
-                    break;
-                uint32_t dc = hu__utf8_decode(u + j, len - j, &a2);
-                if (digit_value(dc) >= 0) {
-                    j += a2;
-                    continue;
-                }
-                /* separator followed by a digit: , . ' _ NBSP, thin space,
-                 * fullwidth comma/period, Arabic decimal/thousands marks */
-                if ((dc == ',' || dc == '.' || dc == '\'' || dc == '_' || dc == 0xA0 || dc == 0x202F ||
-                     dc == 0x2009 || dc == 0xFF0C || dc == 0xFF0E || dc == 0x66B || dc == 0x66C) &&
-                    j + a2 < len) {
-                    size_t a3;
-                    uint32_t d2 = hu__utf8_decode(u + j + a2, len - j - a2, &a3);
-                    if (digit_value(d2) >= 0) {
-                        j += a2 + a3;
-                        continue;
-                    }
-                }
-                /* "1 234 567": a space then exactly three digits */
-                if (dc == ' ' && j + 4 <= len && digit_value(u[j + 1]) >= 0 &&
-                    digit_value(u[j + 2]) >= 0 && digit_value(u[j + 3]) >= 0 &&
-                    (j + 4 == len || digit_value(u[j + 4]) < 0)) {
-                    j += 4;
-                    continue;
-                }
-                break;
-            }
+            size_t j = number_end(u, len, i + adv);
             i = j;
             em_slot(&d, SLOT_NUM);
             sent_start = 0;
@@ -1647,6 +1735,20 @@ static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int
     tb->pos = b;
 }
 
+
+/* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
+ * one ASCII byte that is no word character (or the space alone, when the
+ * write was cut): the open token ends where they start. */
+static inline void tz_sep(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    if (tb->pos == b)
+        return;
+    if (tb->in_tok) {
+        tz_add(tb, o, tb->start, tb->pos, 0);
+        tb->in_tok = 0;
+    }
+    tb->pos = b;
+}
 
 /* tz_scan of o[tb->pos .. b) when those bytes are an optional space and
  * one Han (han) or kana character: a token of its own. */
