@@ -695,7 +695,27 @@ static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_
     const uint64_t lc = UINT64_C(0x2020202020202020);
     if (w->full)
         return;
-    if (w->pend_space && w->len > 0) {          /* wr_space */
+    /* wr_space without a branch on whether a space is pending (after a
+     * word it is, after punctuation it is not: unpredictable); when the
+     * space and the first 16 letters fit, the space byte is stored either
+     * way (a word overwrites it when none is due) and 16 bytes copied */
+    size_t sp = (size_t)((w->pend_space != 0) & (w->len > 0));
+    if (n <= 16 && in_avail >= 16 && w->len + 17 <= w->cap) {
+        char *o = w->out + w->len;
+        uint64_t x0, x1;
+        memcpy(&x0, s, 8);
+        memcpy(&x1, s + 8, 8);
+        o[0] = ' ';
+        x0 |= lc;
+        x1 |= lc;
+        memcpy(o + sp, &x0, 8);
+        memcpy(o + sp + 8, &x1, 8);
+        w->len += sp + n;
+        w->pend_space = 0;
+        w->last = SLOT_NONE;
+        return;
+    }
+    if (sp) {                                   /* wr_space */
         if (w->len + 1 > w->cap) {
             w->full = 1;
             return;
@@ -740,8 +760,13 @@ static __attribute__((noinline)) int url_scheme(const char *p, size_t len, size_
 /* (the first test inline: most words start with none of h, f, w) */
 static inline int url_start(const char *p, size_t len, size_t i)
 {
+    /* every scheme's second letter is t or w: "how", "what", "for" are
+     * settled without a branch on their first letter (a word that starts
+     * with h, f or w is a coin toss for the branch predictor) */
     unsigned char c = (unsigned char)p[i] | 0x20;
-    return (c == 'h' || c == 'f' || c == 'w') && url_scheme(p, len, i);
+    unsigned char c2 = i + 1 < len ? (unsigned char)p[i + 1] | 0x20 : 0;
+    int maybe = (((c == 'h') | (c == 'f')) & (c2 == 't')) | ((c == 'w') & (c2 == 'w'));
+    return maybe && url_scheme(p, len, i);
 }
 
 /* May the letters p[i..j) (i < j, u[i] a letter) take the fast path?
@@ -1044,8 +1069,8 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
             if (ascii_fast_word(p, len, i, j, atom_test)) {
                 if (atom_test)
                     atom_until = j;
-                int name = !sent_start && j - i >= 2 && c <= 'Z';
-                if (name) {
+                int name = (!sent_start) & (j - i >= 2) & (c <= 'Z');   /* no short cut: */
+                if (name) {                                              /* one branch */
                     dual_split(&d);
                     wr_slot(&d.t, SLOT_NAME);
                 } else
@@ -1717,20 +1742,28 @@ static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int
     size_t a = tb->pos;
     if (a == b)
         return;
-    if (o[a] == ' ') {
-        if (tb->in_tok) {
-            tz_add(tb, o, tb->start, a, 0);
-            tb->in_tok = 0;
-        }
-        a++;
+    /* Whether a space comes first and whether a token is open depend on
+     * the text (a word after a word or after punctuation) and defeat the
+     * branch predictor: without hashing and with room, the token entry is
+     * stored either way and counted only when the space closes it. */
+    int sp = o[a] == ' ', in_tok = tb->in_tok, close = in_tok & sp;
+    if (tb->hs == NULL && tb->n < tb->cap && b <= UINT32_MAX) {
+        struct hu__token *t = &tb->toks[tb->n];
+        t->start = (uint32_t)tb->start;
+        t->end = (uint32_t)a;
+        t->cjk = 0;
+        tb->n += (size_t)close;
+    } else if (close) {
+        tz_add(tb, o, tb->start, a, 0);
     }
+    a += (size_t)sp;
     if (a < b) {
-        if (!tb->in_tok) {
-            tb->in_tok = 1;
-            tb->start = a;
-        }
+        tb->start = in_tok & !sp ? tb->start : a;
+        tb->in_tok = 1;
         if (letters)                    /* all letters, or "<name>" */
             tb->letters += o[a] != '<' ? b - a : b - a - 2;
+    } else {
+        tb->in_tok = in_tok & !sp;
     }
     tb->pos = b;
 }
