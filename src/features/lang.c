@@ -74,6 +74,13 @@ static unsigned char stop_lang_of[STOP_SLOTS];   /* L_N in empty slots */
  * store-to-load forwards on the same word, one per token). */
 #define STOP_FIELD 12                   /* bits per count: up to 4095 > 256 tokens */
 static uint64_t stop_inc[STOP_SLOTS];
+/* The longest probe sequence of a key (1: every key at its home slot).
+ * Linear probing keeps a key within stop_probe slots of its home with
+ * no empty slot between, and keys are distinct, so the lookup can test
+ * those slots unconditionally instead of stopping at a match or an empty
+ * slot (whether a token is a stop word is a coin toss for the branch
+ * predictor). */
+static unsigned stop_probe = 1;
 static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
 
 static uint64_t pack(const char *p, size_t n)
@@ -92,9 +99,12 @@ static inline uint64_t pack_at(const char *norm, size_t len, size_t start, size_
         return pack(norm + start, n);
     uint64_t v;
     memcpy(&v, norm + start, 8);
-    if (n < 8)
-        v &= (UINT64_C(1) << (8 * n)) - 1;       /* little-endian: first n bytes */
-    return v;
+    if (n == 0)
+        return 0;
+    /* little-endian: the first n bytes; the mask without a branch on the
+     * token's length (shorter or longer than 8 bytes: a coin toss) */
+    size_t m = n < 8 ? n : 8;
+    return v & (~UINT64_C(0) >> (8 * (8 - m)));
 }
 
 static unsigned stop_slot(uint64_t v)
@@ -108,9 +118,14 @@ static void packed_init(void)
     for (size_t i = 0; i < N_STOPS; i++) {
         uint64_t v = pack(stops[i].w, strlen(stops[i].w));
         unsigned k = stop_slot(v);
-        while (stop_key[k] != 0 && stop_key[k] != v)
+        unsigned d = 1;
+        while (stop_key[k] != 0 && stop_key[k] != v) {
             k = (k + 1) & (STOP_SLOTS - 1);
+            d++;
+        }
         if (stop_key[k] == 0) {         /* a repeated word keeps its first language */
+            if (d > stop_probe)
+                stop_probe = d;
             stop_key[k] = v;
             stop_lang_of[k] = stops[i].lang;
             stop_inc[k] = UINT64_C(1) << (STOP_FIELD * stops[i].lang);
@@ -124,9 +139,12 @@ _Static_assert(STOP_FIELD * L_N <= 64, "one field per language in a uint64");
 static inline uint64_t stop_inc_of(uint64_t v)
 {
     unsigned k = stop_slot(v);
-    while (stop_key[k] != v && stop_key[k] != 0)
-        k = (k + 1) & (STOP_SLOTS - 1);
-    return stop_inc[k];                 /* an empty slot holds 0 */
+    uint64_t inc = 0;
+    for (unsigned d = 0; d < stop_probe; d++) {     /* the same count every call */
+        unsigned kd = (k + d) & (STOP_SLOTS - 1);
+        inc |= stop_key[kd] == v ? stop_inc[kd] : 0;  /* an empty slot holds 0 */
+    }
+    return inc;
 }
 
 /* Count the stop word (if any) packed in v: score[L_N] takes the misses. */
