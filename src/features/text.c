@@ -615,6 +615,11 @@ static size_t url_end(const char *p, size_t len, size_t i)
 static enum slot classify_atom(const char *p, size_t i, size_t e)
 {
     size_t n = e - i, at = NONE, digits = 0, letters = 0, hex = 0, dots_after_at = 0;
+    /* Short runs ("2024", "3.14", "e.g"): only an e-mail or 0x-hex can be
+     * under 8 bytes (hex, uuid and keys need 8, 36 and 16): without '@'
+     * and "0x", nothing to count. */
+    if (n < 8 && !(n >= 3 && p[i] == '0' && (p[i + 1] | 0x20) == 'x') && memchr(p + i, '@', n) == NULL)
+        return SLOT_NONE;
     for (size_t k = i; k < e; k++) {
         unsigned char c = (unsigned char)p[k];
         if (c == '@') {
