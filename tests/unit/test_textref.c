@@ -562,6 +562,62 @@ static void hostile_fused_match_reference(void **state)
     }
 }
 
+/* Hostile text for the fast paths of real prompts: ASCII punctuation
+ * and controls, digits (numbers with separators, and the atoms a digit
+ * can start: uuid, 0x-hex, e-mail, keys), whitespace other than ' ',
+ * '_' '<' '>' next to words, words of every length up to past 16 letters
+ * (the 16-byte copy), stop words and their longer look-alikes (the
+ * language lookup), invalid UTF-8 next to each.  Every text is also cut
+ * at every length (truncation inside a construct, at the buffer end) and
+ * the prefix at every output and token capacity. */
+static void hostile_fast_paths_match_reference(void **state)
+{
+    (void)state;
+    static char text[1 << 14];
+    static const char *const units[] = {
+        ".", ",", ", ", ". ", "...", "-", "--", "*", "**", "#", "(", ")", "[", "]", "{", "}", "|", "=",
+        "+", "/", "\\", "$", "%", "&", "^", "~", "!", "?", ":", ";", "\x01", "\x1f", "\x7f", "_", "<", ">",
+        "\t", "\r", "\n", "\v", "\f", "\n\n", " ", "  ", "0", "1", "42", "2024", "3.14", "1,000", "1.5.",
+        "1 234", "1 2345", "12_3", "1'000", "7.", "9-", "0x", "0x1f", "0X1F2E", "0xg", "1e10",
+        "12345678-1234-1234-1234-123456789012", "a1b2c3d4e5", "deadbeef12", "1@a.b", "1@", "@1.2",
+        "AKIA1234567890ABCD", "12ab34cd56ef78", "1\xc2\xa0" "000", "1\xe2\x80\xaf" "000", "\xd9\xa3",
+        "\xef\xbc\x91", "1\xef\xbc\x8c" "2", "a", "A", "ab", "Ab", "word", "Words", "abcdefgh", "abcdefghi",
+        "abcdefghijklmnop", "abcdefghijklmnopq", "Abcdefghijklmnopqrstu", "the", "there", "and", "andrew", "de",
+        "la", "que", "el", "los", "der", "und", "le", "et", "n\xc3\xa3o", "\xc3\xa9", "caf\xc3\xa9", "don't",
+        "'", "\"", "`", "http://x.y", "www.a", "how", "what", "ftp", "hello@x.io", "\x80", "\xc3", "\xe2\x80",
+        "\xff", "\xe6\x97\xa5", "\xe4\xb8\x80", "\xe2\x80\x99", "\xe2\x80\x94", "\xc2\xa0",
+    };
+    const size_t n_units = sizeof units / sizeof units[0];
+    for (int r = 0; r < 400; r++) {
+        size_t n = 0, target = r % 20 == 0 ? sizeof text - 64 : 1 + rnd() % (r % 2 ? 64 : 1500);
+        while (n < target) {
+            const char *w = units[rnd() % n_units];
+            size_t l = strlen(w);
+            if (n + l > target)
+                break;
+            memcpy(text + n, w, l);
+            n += l;
+            if (rnd() % 3 == 0 && n < target)
+                text[n++] = ' ';
+        }
+        uint64_t seed = ((uint64_t)rnd() << 32) | rnd();
+        check_text(text, n);
+        check_normalise_tokens(text, n, CAP, CAP, MAXTOK, seed);
+        check_fused(text, n, seed, ref_tokenize(text, n, tok_b, MAXTOK));
+        size_t m = n < 64 ? n : 64;
+        for (size_t k = 0; k <= m; k++)             /* every cut of the input */
+            check_normalise_tokens(text, k, CAP, CAP, MAXTOK, seed);
+        size_t full = ref_text_normalise(text, m, out_b, CAP, NULL, 0, NULL);
+        for (size_t cap = 0; cap <= full + 1; cap++) {
+            check_normalise_tokens(text, m, cap, (cap * 7) % (full + 2), MAXTOK, seed);
+            check_normalise_tokens(text, m, cap, CAP, MAXTOK, seed);
+        }
+        size_t nt = ref_tokenize(out_b, full, tok_b, MAXTOK);
+        for (size_t tcap = 0; tcap <= nt + 1; tcap++)
+            check_normalise_tokens(text, m, CAP, CAP, tcap, seed);
+    }
+}
+
 static int report(void **state)
 {
     (void)state;
@@ -581,6 +637,7 @@ int main(void)
         cmocka_unit_test(random_code_points_match_reference),
         cmocka_unit_test(corpus_matches_reference),
         cmocka_unit_test(hostile_fused_match_reference),
+        cmocka_unit_test(hostile_fast_paths_match_reference),
     };
     return cmocka_run_group_tests(tests, NULL, report);
 }
