@@ -109,7 +109,10 @@ static inline uint64_t pack_at(const char *norm, size_t len, size_t start, size_
 
 static unsigned stop_slot(uint64_t v)
 {
-    return (unsigned)((v * UINT64_C(0x9e3779b97f4a7c15)) >> 54) & (STOP_SLOTS - 1);
+    /* an odd multiplier under which the stop words of stops[] all land
+     * in distinct home slots (stop_probe 1: one compare per token); any
+     * other list still works, with longer probes */
+    return (unsigned)((v * UINT64_C(0xaa80754d1a1a8d4f)) >> 54) & (STOP_SLOTS - 1);
 }
 
 static void packed_init(void)
@@ -139,6 +142,8 @@ _Static_assert(STOP_FIELD * L_N <= 64, "one field per language in a uint64");
 static inline uint64_t stop_inc_of(uint64_t v)
 {
     unsigned k = stop_slot(v);
+    if (stop_probe == 1)                            /* the same every call */
+        return stop_key[k] == v ? stop_inc[k] : 0;
     uint64_t inc = 0;
     for (unsigned d = 0; d < stop_probe; d++) {     /* the same count every call */
         unsigned kd = (k + d) & (STOP_SLOTS - 1);
