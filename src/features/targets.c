@@ -321,27 +321,136 @@ static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hu_targets *shared_db;
 static unsigned long shared_refs;
 
+/* Does the row need HS_FLAG_CASELESS?  The scan text is lower case for
+ * every ASCII letter (hu_text_normalise folds A-Z everywhere, fullwidth
+ * letters to ASCII, and writes its masks in lower case), so for a row of
+ * ASCII, Han, kana and Hangul the flag only adds what can never be in the
+ * text -- except two non-ASCII letters that Hyperscan's UTF-8 case folding
+ * adds to ASCII ones (probed over every code point to U+2FFFF): U+017F
+ * LONG S for 's' (the normaliser folds it to 's') and U+212A KELVIN SIGN
+ * for 'k' (the normaliser leaves it), which row_uncased() spells out.  A row
+ * with any other non-ASCII code point below U+2E80 (accented Latin,
+ * Cyrillic, Greek... whose capitals or variants the normaliser may not
+ * fold), in U+FF00..U+FFEF (fullwidth) or above U+FFFF, or with a class
+ * range ("[a-z]"), keeps the flag. */
+static int row_needs_caseless(const char *re)
+{
+    const unsigned char *u = (const unsigned char *)re;
+    int in_class = 0;
+    for (size_t i = 0; u[i]; i++) {
+        unsigned c = u[i];
+        if (c == '\\' && u[i + 1]) {
+            i++;
+            continue;
+        }
+        if (c == '[' && !in_class) {
+            in_class = 1;
+            if (u[i + 1] == '^')
+                return 1;
+            continue;
+        }
+        if (c == ']' && in_class) {
+            in_class = 0;
+            continue;
+        }
+        if (c == '-' && in_class && u[i - 1] != '[' && u[i + 1] != ']')
+            return 1;                              /* a range */
+        if (c < 0x80)
+            continue;
+        unsigned cp;
+        if (c >= 0xF0)
+            return 1;                              /* above U+FFFF */
+        if (c >= 0xE0) {
+            cp = ((c & 0x0Fu) << 12) | ((u[i + 1] & 0x3Fu) << 6) | (u[i + 2] & 0x3Fu);
+            i += 2;
+        } else {
+            cp = ((c & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu);
+            i += 1;
+        }
+        if (cp < 0x2E80 || (cp >= 0xFF00 && cp <= 0xFFEF))
+            return 1;
+    }
+    return 0;
+}
+
+/* The row without HS_FLAG_CASELESS: each literal 'k' becomes
+ * "[k\x{212A}]" (inside a class, "\x{212A}" is added); everything else is
+ * copied.  Returns a hu_malloc'd string or NULL. */
+static char *row_uncased(const char *re)
+{
+    static const char kelvin[] = "\\x{212A}";
+    size_t n = strlen(re), extra = 0;
+    for (size_t i = 0; i < n; i++)
+        if (re[i] == 'k')
+            extra += sizeof kelvin + 2;
+    char *o = hu_malloc(n + extra + 1);
+    if (o == NULL)
+        return NULL;
+    size_t k = 0;
+    int in_class = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\' && i + 1 < n) {
+            o[k++] = c;
+            o[k++] = re[++i];
+            continue;
+        }
+        if (c == '[' && !in_class)
+            in_class = 1;
+        else if (c == ']' && in_class)
+            in_class = 0;
+        if (c == 'k') {
+            if (!in_class)
+                o[k++] = '[';
+            o[k++] = 'k';
+            memcpy(o + k, kelvin, sizeof kelvin - 1);
+            k += sizeof kelvin - 1;
+            if (!in_class)
+                o[k++] = ']';
+            continue;
+        }
+        o[k++] = c;
+    }
+    o[k] = 0;
+    return o;
+}
+
 static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
 {
     const char *exprs[N_PATTERNS];
+    char *owned[N_PATTERNS];
     unsigned flags[N_PATTERNS], ids[N_PATTERNS];
     hs_compile_error_t *cerr = NULL;
     struct hu_targets *t = NULL;
+    int rc = HU_OK;
 
-    for (size_t i = 0; i < N_PATTERNS; i++) {
-        exprs[i] = table[i].re;
-        flags[i] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
-        ids[i] = (unsigned)i;
-    }
     /* Hyperscan's databases and scratch come from our hooks too, so that
      * failure injection reaches them (process-wide, idempotent). */
     (void)hs_set_allocator(hu_malloc, hu_free);
+    memset(owned, 0, sizeof owned);
+    for (size_t i = 0; i < N_PATTERNS; i++) {
+        ids[i] = (unsigned)i;
+        if (row_needs_caseless(table[i].re)) {
+            exprs[i] = table[i].re;
+            flags[i] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
+        } else {
+            owned[i] = row_uncased(table[i].re);
+            if (owned[i] == NULL) {
+                rc = HU_ENOMEM;
+                goto done;
+            }
+            exprs[i] = owned[i];
+            flags[i] = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
+        }
+    }
     t = hu_calloc(1, sizeof *t);
-    if (t == NULL)
-        return HU_ENOMEM;
-    hs_error_t rc = hs_compile_multi(exprs, flags, ids, (unsigned)N_PATTERNS, HS_MODE_BLOCK, NULL,
-                                     &t->db, &cerr);
-    if (rc != HS_SUCCESS) {
+    if (t == NULL) {
+        rc = HU_ENOMEM;
+        goto done;
+    }
+    hs_error_t hrc = hs_compile_multi(exprs, flags, ids, (unsigned)N_PATTERNS, HS_MODE_BLOCK, NULL,
+                                      &t->db, &cerr);
+    if (hrc != HS_SUCCESS) {
         /* an allocation failure inside the compiler reports as an error
          * without a pattern index, or (through our allocator hook) as
          * "Unable to allocate memory." on row 0 (found by make torture) */
@@ -352,10 +461,15 @@ static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
                      cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
         hs_free_compile_error(cerr);
         hu_free(t);
-        return bad_row ? HU_EINTERNAL : HU_ENOMEM;
+        t = NULL;
+        rc = bad_row ? HU_EINTERNAL : HU_ENOMEM;
+        goto done;
     }
     *out = t;
-    return HU_OK;
+done:
+    for (size_t i = 0; i < N_PATTERNS; i++)
+        hu_free(owned[i]);
+    return rc;
 }
 
 int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
