@@ -16,11 +16,55 @@
  * rule score is 1 - exp(-sum of weights): one strong phrase gives ~0.8, one
  * weak phrase ~0.26, a weak phrase plus thinking ~0.36.
  *
- * All rows are compiled into ONE Hyperscan block-mode database with
- * CASELESS | UTF8 | SINGLEMATCH (each pattern reports at most once per
- * scan, so the sum is over distinct phrases); the scan is a single pass
- * whatever the number of rows (shared/docs/DEPENDENCIES.md section 3:
- * 200 mixed patterns at ~200 MB/s, literals at ~800 MB/s).
+ * How the table is compiled (and why: speed, with exactly the results of
+ * compiling every row with CASELESS | UTF8 | SINGLEMATCH into one block-mode
+ * database, as this file did until the change; tests/unit/
+ * test_targets_equiv.c holds hu_targets_scan to that, on the prompts corpus,
+ * samples generated from every row's own regex, case mutations and word
+ * salads):
+ *
+ *   - HS_FLAG_CASELESS only on rows that need it.  The scan text is lower
+ *     case for ASCII (the normaliser folds A-Z everywhere, fullwidth
+ *     letters to ASCII, writes its masks in lower case), so for rows of
+ *     ASCII, Han, kana and Hangul the flag only adds what the text cannot
+ *     hold -- except two letters Hyperscan's UTF-8 folding adds to ASCII
+ *     ones (probed over every code point up to U+2FFFF): U+017F LONG S for
+ *     's' (the normaliser folds it to 's') and U+212A KELVIN SIGN for 'k'
+ *     (left as is), so these rows spell 'k' as [k\x{212A}].  Rows with
+ *     other non-ASCII letters (accents, Cyrillic...) keep the flag.  In
+ *     Hyperscan each caseless 's' and 'k' turns a literal into a class with
+ *     a multi-byte branch: dropping the flag took bench_json's scan from
+ *     3.1 to 2.8 us a line, the compile from 0.41 to 0.28 s.
+ *   - Branches that cannot match without a '(' ("return \w+\(", "function
+ *     \w+\(", "\w+\(\) *\{" of two coding rows) live in a second database
+ *     that is scanned only when memchr finds a '(' in the text.  In the main
+ *     database their leading words ("return", "function", "def") launched a
+ *     \w+ engine at every occurrence (~70 ns each); bench_json's prose says
+ *     "return" and "function" three times a line: 2.8 -> 2.3 us a line.
+ *     Reports of both scans are merged by end offset (a row split over both
+ *     counts once, at its first end), so sums add in end-offset order as
+ *     before.  Rows that end at the same offset may come in another order
+ *     (Hyperscan leaves it unspecified, in one database as in two): the
+ *     test counts such cases (~0.2% of its scans) and found no sum that
+ *     differs by a bit (only three or more hits of one target could).
+ *
+ * Where the time goes (measured with each row alone and with each row left
+ * out, on bench_json-like prose and on the prompts corpus; docs/internals/
+ * features.md): not in rows that are pure literals (one FDR pass for all)
+ * but in rows whose first literal is a common word followed by a gap or an
+ * unbounded repeat -- Hyperscan triggers on the leftmost literal and runs
+ * an engine from each occurrence, whatever the rarer words after it.  The
+ * costliest on the bench, in context: "(write|...|code) ... (\S+ ){0,3}
+ * (function|...)" ~0.6 us, "\b(python|...)\b" ~0.3 us, "(call|invoke|use)
+ * (the|a|...) (\S+ ){0,2}(tool|...)" ~0.3 us; the bench's words make
+ * them match for real, so only a different engine would remove that cost.
+ * Tried and measured, not kept: expanding alternations into literal cross
+ * products (faster for one row, slower for the table: FDR confirms more
+ * literals at every common word), splitting a row's alternatives into
+ * expressions sharing its id (compiles to the same database), dropping
+ * HS_FLAG_UTF8 (~2%), SINGLEMATCH off (slower), platform tuning (the host
+ * is already targeted), gating more rows on a necessary literal (the
+ * anchor literals cost as much in FDR as the rows they guard).
  *
  * Compile time matters (every process and every test binary compiles the
  * table): bounded wildcards over UTF-8 are expensive to compile --
