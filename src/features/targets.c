@@ -16,11 +16,55 @@
  * rule score is 1 - exp(-sum of weights): one strong phrase gives ~0.8, one
  * weak phrase ~0.26, a weak phrase plus thinking ~0.36.
  *
- * All rows are compiled into ONE Hyperscan block-mode database with
- * CASELESS | UTF8 | SINGLEMATCH (each pattern reports at most once per
- * scan, so the sum is over distinct phrases); the scan is a single pass
- * whatever the number of rows (shared/docs/DEPENDENCIES.md section 3:
- * 200 mixed patterns at ~200 MB/s, literals at ~800 MB/s).
+ * How the table is compiled (and why: speed, with exactly the results of
+ * compiling every row with CASELESS | UTF8 | SINGLEMATCH into one block-mode
+ * database, as this file did until the change; tests/unit/
+ * test_targets_equiv.c holds hu_targets_scan to that, on the prompts corpus,
+ * samples generated from every row's own regex, case mutations and word
+ * salads):
+ *
+ *   - HS_FLAG_CASELESS only on rows that need it.  The scan text is lower
+ *     case for ASCII (the normaliser folds A-Z everywhere, fullwidth
+ *     letters to ASCII, writes its masks in lower case), so for rows of
+ *     ASCII, Han, kana and Hangul the flag only adds what the text cannot
+ *     hold -- except two letters Hyperscan's UTF-8 folding adds to ASCII
+ *     ones (probed over every code point up to U+2FFFF): U+017F LONG S for
+ *     's' (the normaliser folds it to 's') and U+212A KELVIN SIGN for 'k'
+ *     (left as is), so these rows spell 'k' as [k\x{212A}].  Rows with
+ *     other non-ASCII letters (accents, Cyrillic...) keep the flag.  In
+ *     Hyperscan each caseless 's' and 'k' turns a literal into a class with
+ *     a multi-byte branch: dropping the flag took bench_json's scan from
+ *     3.1 to 2.8 us a line, the compile from 0.41 to 0.28 s.
+ *   - Branches that cannot match without a '(' ("return \w+\(", "function
+ *     \w+\(", "\w+\(\) *\{" of two coding rows) live in a second database
+ *     that is scanned only when memchr finds a '(' in the text.  In the main
+ *     database their leading words ("return", "function", "def") launched a
+ *     \w+ engine at every occurrence (~70 ns each); bench_json's prose says
+ *     "return" and "function" three times a line: 2.8 -> 2.3 us a line.
+ *     Reports of both scans are merged by end offset (a row split over both
+ *     counts once, at its first end), so sums add in end-offset order as
+ *     before.  Rows that end at the same offset may come in another order
+ *     (Hyperscan leaves it unspecified, in one database as in two): the
+ *     test counts such cases (~0.2% of its scans) and found no sum that
+ *     differs by a bit (only three or more hits of one target could).
+ *
+ * Where the time goes (measured with each row alone and with each row left
+ * out, on bench_json-like prose and on the prompts corpus; docs/internals/
+ * features.md): not in rows that are pure literals (one FDR pass for all)
+ * but in rows whose first literal is a common word followed by a gap or an
+ * unbounded repeat -- Hyperscan triggers on the leftmost literal and runs
+ * an engine from each occurrence, whatever the rarer words after it.  The
+ * costliest on the bench, in context: "(write|...|code) ... (\S+ ){0,3}
+ * (function|...)" ~0.6 us, "\b(python|...)\b" ~0.3 us, "(call|invoke|use)
+ * (the|a|...) (\S+ ){0,2}(tool|...)" ~0.3 us; the bench's words make
+ * them match for real, so only a different engine would remove that cost.
+ * Tried and measured, not kept: expanding alternations into literal cross
+ * products (faster for one row, slower for the table: FDR confirms more
+ * literals at every common word), splitting a row's alternatives into
+ * expressions sharing its id (compiles to the same database), dropping
+ * HS_FLAG_UTF8 (~2%), SINGLEMATCH off (slower), platform tuning (the host
+ * is already targeted), gating more rows on a necessary literal (the
+ * anchor literals cost as much in FDR as the rows they guard).
  *
  * Compile time matters (every process and every test binary compiles the
  * table): bounded wildcards over UTF-8 are expensive to compile --
@@ -305,7 +349,8 @@ const struct hu_target_pattern *hu_targets_table(size_t *n)
 /* ---- compiled database ----------------------------------------------------- */
 
 struct hu_targets {
-    hs_database_t *db;
+    hs_database_t *db;          /* every row, less the branches in db_paren */
+    hs_database_t *db_paren;    /* branches that need a '(' in the text (NULL: none) */
 };
 
 struct hu_targets_scratch {
@@ -321,41 +366,249 @@ static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hu_targets *shared_db;
 static unsigned long shared_refs;
 
+/* Does the row need HS_FLAG_CASELESS?  The scan text is lower case for
+ * every ASCII letter (hu_text_normalise folds A-Z everywhere, fullwidth
+ * letters to ASCII, and writes its masks in lower case), so for a row of
+ * ASCII, Han, kana and Hangul the flag only adds what can never be in the
+ * text -- except two non-ASCII letters that Hyperscan's UTF-8 case folding
+ * adds to ASCII ones (probed over every code point to U+2FFFF): U+017F
+ * LONG S for 's' (the normaliser folds it to 's') and U+212A KELVIN SIGN
+ * for 'k' (the normaliser leaves it), which row_uncased() spells out.  A row
+ * with any other non-ASCII code point below U+2E80 (accented Latin,
+ * Cyrillic, Greek... whose capitals or variants the normaliser may not
+ * fold), in U+FF00..U+FFEF (fullwidth) or above U+FFFF, or with a class
+ * range ("[a-z]"), keeps the flag. */
+static int row_needs_caseless(const char *re)
+{
+    const unsigned char *u = (const unsigned char *)re;
+    int in_class = 0;
+    for (size_t i = 0; u[i]; i++) {
+        unsigned c = u[i];
+        if (c == '\\' && u[i + 1]) {
+            i++;
+            continue;
+        }
+        if (c == '[' && !in_class) {
+            in_class = 1;
+            if (u[i + 1] == '^')
+                return 1;
+            continue;
+        }
+        if (c == ']' && in_class) {
+            in_class = 0;
+            continue;
+        }
+        if (c == '-' && in_class && u[i - 1] != '[' && u[i + 1] != ']')
+            return 1;                              /* a range */
+        if (c < 0x80)
+            continue;
+        unsigned cp;
+        if (c >= 0xF0)
+            return 1;                              /* above U+FFFF */
+        if (c >= 0xE0) {
+            cp = ((c & 0x0Fu) << 12) | ((u[i + 1] & 0x3Fu) << 6) | (u[i + 2] & 0x3Fu);
+            i += 2;
+        } else {
+            cp = ((c & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu);
+            i += 1;
+        }
+        if (cp < 0x2E80 || (cp >= 0xFF00 && cp <= 0xFFEF))
+            return 1;
+    }
+    return 0;
+}
+
+/* The row without HS_FLAG_CASELESS: each literal 'k' becomes
+ * "[k\x{212A}]" (inside a class, "\x{212A}" is added); everything else is
+ * copied.  Returns a hu_malloc'd string or NULL. */
+static char *row_uncased(const char *re)
+{
+    static const char kelvin[] = "\\x{212A}";
+    size_t n = strlen(re), extra = 0;
+    for (size_t i = 0; i < n; i++)
+        if (re[i] == 'k')
+            extra += sizeof kelvin + 2;
+    char *o = hu_malloc(n + extra + 1);
+    if (o == NULL)
+        return NULL;
+    size_t k = 0;
+    int in_class = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\' && i + 1 < n) {
+            o[k++] = c;
+            o[k++] = re[++i];
+            continue;
+        }
+        if (c == '[' && !in_class)
+            in_class = 1;
+        else if (c == ']' && in_class)
+            in_class = 0;
+        if (c == 'k') {
+            if (!in_class)
+                o[k++] = '[';
+            o[k++] = 'k';
+            memcpy(o + k, kelvin, sizeof kelvin - 1);
+            k += sizeof kelvin - 1;
+            if (!in_class)
+                o[k++] = ']';
+            continue;
+        }
+        o[k++] = c;
+    }
+    o[k] = 0;
+    return o;
+}
+
+/* The top-level branches of re that contain an unquantified "\(" outside
+ * any group or class: a text without the byte '(' cannot match them.
+ * Writes the row less those branches into *rest (NULL when every branch
+ * needs '(') and those branches into *paren (NULL when none), both
+ * hu_malloc'd and joined by '|'.  HU_OK or HU_ENOMEM. */
+static int split_paren(const char *re, char **rest, char **paren)
+{
+    size_t n = strlen(re), starts[64], ends[64], nb = 0;
+    int needs[64];
+    int depth = 0, in_class = 0, need = 0;
+    size_t b = 0;
+    *rest = *paren = NULL;
+    for (size_t i = 0; i <= n; i++) {
+        char c = re[i];
+        if (i == n || (c == '|' && depth == 0 && !in_class)) {
+            if (nb == 64)
+                return HU_OK;                       /* too many branches: no split */
+            starts[nb] = b, ends[nb] = i, needs[nb++] = need;
+            b = i + 1, need = 0;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n) {
+            char q = re[i + 2 < n + 1 ? i + 2 : n];
+            if (re[i + 1] == '(' && depth == 0 && !in_class && q != '?' && q != '*' && q != '+' && q != '{')
+                need = 1;
+            i++;
+        } else if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = 1;
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            depth--;
+        }
+    }
+    size_t np = 0;
+    for (size_t k = 0; k < nb; k++)
+        np += (size_t)needs[k];
+    if (np == 0)
+        return HU_OK;
+    char *r = np < nb ? hu_malloc(n + 1) : NULL, *p = hu_malloc(n + 1);
+    if (p == NULL || (np < nb && r == NULL)) {
+        hu_free(r);
+        hu_free(p);
+        return HU_ENOMEM;
+    }
+    size_t kr = 0, kp = 0;
+    for (size_t k = 0; k < nb; k++) {
+        char *o = needs[k] ? p : r;
+        size_t *ko = needs[k] ? &kp : &kr;
+        if (*ko)
+            o[(*ko)++] = '|';
+        memcpy(o + *ko, re + starts[k], ends[k] - starts[k]);
+        *ko += ends[k] - starts[k];
+    }
+    if (r)
+        r[kr] = 0;
+    p[kp] = 0;
+    *rest = r;
+    *paren = p;
+    return HU_OK;
+}
+
+static void free_exprs(char **owned, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        hu_free(owned[i]);
+}
+
+/* Compile exprs[0..n) into *db.  HU_OK, HU_ENOMEM or HU_EINTERNAL. */
+static int compile_exprs(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
+                         hs_database_t **db, char *errbuf, size_t errcap)
+{
+    hs_compile_error_t *cerr = NULL;
+    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &cerr) == HS_SUCCESS)
+        return HU_OK;
+    /* an allocation failure inside the compiler reports as an error
+     * without a pattern index, or (through our allocator hook) as
+     * "Unable to allocate memory." on row 0 (found by make torture) */
+    int nomem = cerr != NULL && cerr->message != NULL && strstr(cerr->message, "allocate memory");
+    int bad_row = cerr != NULL && cerr->expression >= 0 && !nomem;
+    if (errbuf && errcap)
+        snprintf(errbuf, errcap, "target pattern %d does not compile: %s",
+                 cerr && cerr->expression >= 0 ? (int)ids[cerr->expression] : -1, cerr ? cerr->message : "?");
+    hs_free_compile_error(cerr);
+    *db = NULL;
+    return bad_row ? HU_EINTERNAL : HU_ENOMEM;
+}
+
 static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
 {
-    const char *exprs[N_PATTERNS];
-    unsigned flags[N_PATTERNS], ids[N_PATTERNS];
-    hs_compile_error_t *cerr = NULL;
+    /* main: one expression per row (or none, when all its branches need
+     * '('); paren: one per row with such branches */
+    const char *exprs[N_PATTERNS], *pexprs[N_PATTERNS];
+    char *owned[3 * N_PATTERNS];
+    unsigned flags[N_PATTERNS], ids[N_PATTERNS], pflags[N_PATTERNS], pids[N_PATTERNS];
+    size_t ne = 0, np = 0, no = 0;
     struct hu_targets *t = NULL;
+    int rc = HU_OK;
 
-    for (size_t i = 0; i < N_PATTERNS; i++) {
-        exprs[i] = table[i].re;
-        flags[i] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
-        ids[i] = (unsigned)i;
-    }
     /* Hyperscan's databases and scratch come from our hooks too, so that
      * failure injection reaches them (process-wide, idempotent). */
     (void)hs_set_allocator(hu_malloc, hu_free);
+    for (size_t i = 0; i < N_PATTERNS; i++) {
+        const char *re = table[i].re;
+        unsigned fl = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
+        if (!row_needs_caseless(re)) {
+            char *u = row_uncased(re);
+            if (u == NULL) {
+                rc = HU_ENOMEM;
+                goto done;
+            }
+            owned[no++] = u;
+            re = u;
+            fl = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
+        }
+        char *rest = NULL, *paren = NULL;
+        if (split_paren(re, &rest, &paren) != HU_OK) {
+            rc = HU_ENOMEM;
+            goto done;
+        }
+        if (paren != NULL) {
+            owned[no++] = paren;
+            pexprs[np] = paren, pflags[np] = fl, pids[np++] = (unsigned)i;
+            if (rest == NULL)
+                continue;
+            owned[no++] = rest;
+            re = rest;
+        }
+        exprs[ne] = re, flags[ne] = fl, ids[ne++] = (unsigned)i;
+    }
     t = hu_calloc(1, sizeof *t);
-    if (t == NULL)
-        return HU_ENOMEM;
-    hs_error_t rc = hs_compile_multi(exprs, flags, ids, (unsigned)N_PATTERNS, HS_MODE_BLOCK, NULL,
-                                     &t->db, &cerr);
-    if (rc != HS_SUCCESS) {
-        /* an allocation failure inside the compiler reports as an error
-         * without a pattern index, or (through our allocator hook) as
-         * "Unable to allocate memory." on row 0 (found by make torture) */
-        int nomem = cerr != NULL && cerr->message != NULL && strstr(cerr->message, "allocate memory");
-        int bad_row = cerr != NULL && cerr->expression >= 0 && !nomem;
-        if (errbuf && errcap)
-            snprintf(errbuf, errcap, "target pattern %d does not compile: %s",
-                     cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
-        hs_free_compile_error(cerr);
+    if (t == NULL) {
+        rc = HU_ENOMEM;
+        goto done;
+    }
+    rc = compile_exprs(exprs, flags, ids, ne, &t->db, errbuf, errcap);
+    if (rc == HU_OK && np > 0)
+        rc = compile_exprs(pexprs, pflags, pids, np, &t->db_paren, errbuf, errcap);
+    if (rc != HU_OK) {
+        hs_free_database(t->db);
         hu_free(t);
-        return bad_row ? HU_EINTERNAL : HU_ENOMEM;
+        goto done;
     }
     *out = t;
-    return HU_OK;
+done:
+    free_exprs(owned, no);
+    return rc;
 }
 
 int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
@@ -383,6 +636,7 @@ void hu_targets_destroy(struct hu_targets *t)
     hu_assert(t == shared_db && shared_refs > 0);
     if (--shared_refs == 0) {
         hs_free_database(shared_db->db);
+        hs_free_database(shared_db->db_paren);
         hu_free(shared_db);
         shared_db = NULL;
     }
@@ -397,7 +651,10 @@ int hu_targets_scratch_create(const struct hu_targets *t, struct hu_targets_scra
     struct hu_targets_scratch *s = hu_calloc(1, sizeof *s);
     if (s == NULL)
         return HU_ENOMEM;
-    if (hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS) {
+    /* one scratch fits both databases */
+    if (hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS ||
+        (t->db_paren != NULL && hs_alloc_scratch(t->db_paren, &s->scratch) != HS_SUCCESS)) {
+        hs_free_scratch(s->scratch);
         hu_free(s);
         return HU_ENOMEM;
     }
@@ -413,37 +670,81 @@ void hu_targets_scratch_destroy(struct hu_targets_scratch *s)
     hu_free(s);
 }
 
+/* Reports of one hs_scan: (end offset, row) in report order.  SINGLEMATCH
+ * bounds them to one per expression: N_PATTERNS per database. */
 struct scan_ctx {
-    float *sum;
-    uint32_t *hits;
-    size_t hits_cap, n;
+    uint64_t to[N_PATTERNS];
+    uint32_t id[N_PATTERNS];
+    size_t n;
 };
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
                     void *ctx)
 {
     struct scan_ctx *c = ctx;
-    (void)from, (void)to, (void)fl;
-    if (id < N_PATTERNS) {
-        c->sum[table[id].target] += table[id].weight;
-        if (c->hits && c->n < c->hits_cap)
-            c->hits[c->n] = id;
-        c->n++;
+    (void)from, (void)fl;
+    if (id < N_PATTERNS && c->n < N_PATTERNS) {
+        c->to[c->n] = to;
+        c->id[c->n++] = id;
     }
     return 0;
+}
+
+static void add_hit(uint32_t id, float sum[HU_TARGET_COUNT], uint32_t *hits, size_t hits_cap, size_t *n)
+{
+    sum[table[id].target] += table[id].weight;
+    if (hits && *n < hits_cap)
+        hits[*n] = id;
+    (*n)++;
 }
 
 size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
                        const char *scan, size_t len, float sum[HU_TARGET_COUNT],
                        uint32_t *hits, size_t hits_cap)
 {
-    struct scan_ctx c = { sum, hits, hits_cap, 0 };
+    struct scan_ctx m, p;
+    size_t n = 0;
     if (t == NULL || s == NULL || scan == NULL || len == 0)
         return 0;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
-    (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &c);
-    return c.n;
+    m.n = p.n = 0;
+    (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &m);
+    if (t->db_paren != NULL && memchr(scan, '(', len) != NULL)
+        (void)hs_scan(t->db_paren, scan, (unsigned)len, 0, s->scratch, on_match, &p);
+    if (p.n == 0) {
+        for (size_t i = 0; i < m.n; i++)
+            add_hit(m.id[i], sum, hits, hits_cap, &n);
+        return n;
+    }
+    /* A row split over both databases counts once, at its first end.
+     * Then merge by end offset, main reports first on a tie. */
+    for (size_t j = 0; j < p.n; j++) {
+        for (size_t i = 0; i < m.n; i++) {
+            if (m.id[i] != p.id[j])
+                continue;
+            if (m.to[i] <= p.to[j]) {
+                p.id[j] = UINT32_MAX;               /* drop the later report */
+            } else {
+                memmove(m.to + i, m.to + i + 1, (m.n - i - 1) * sizeof m.to[0]);
+                memmove(m.id + i, m.id + i + 1, (m.n - i - 1) * sizeof m.id[0]);
+                m.n--;
+            }
+            break;
+        }
+    }
+    size_t i = 0, j = 0;
+    while (i < m.n || j < p.n) {
+        if (j < p.n && p.id[j] == UINT32_MAX) {
+            j++;
+            continue;
+        }
+        if (j == p.n || (i < m.n && m.to[i] <= p.to[j]))
+            add_hit(m.id[i++], sum, hits, hits_cap, &n);
+        else
+            add_hit(p.id[j++], sum, hits, hits_cap, &n);
+    }
+    return n;
 }
 
 /* ---- request shape --------------------------------------------------------- */

@@ -3,8 +3,9 @@
  *
  * Three sources, combined per target (docs/internals/features.md):
  *   1. phrase patterns, rows of a table (pattern, target, weight, language,
- *      note) compiled once into one Hyperscan block-mode database and run
- *      over the scan text (normalised, masked except names);
+ *      note) compiled once into Hyperscan block-mode databases (targets.c
+ *      says how) and run over the scan text (normalised, masked except
+ *      names);
  *   2. request-shape hints from the event: declared tools, tool_use /
  *      tool_result blocks, image blocks, tool names that look like a
  *      computer-use or coding harness, thinking requested;
@@ -45,7 +46,8 @@ struct hu_targets_scratch;  /* per thread */
 /* Compile the built-in table, or take a reference to the process-wide
  * copy if one is alive (thread-safe).  HU_OK, HU_ENOMEM, or HU_EINTERNAL
  * when a pattern does not compile (errbuf names the row).  The first call
- * costs 0.3-0.7 s; later ones O(1).  Each create needs one destroy. */
+ * costs ~0.3 s (bench_features, 2026-11); later ones O(1).  Each create
+ * needs one destroy. */
 HU_MUST_CHECK int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap);
 void hu_targets_destroy(struct hu_targets *t);
 HU_MUST_CHECK int hu_targets_scratch_create(const struct hu_targets *t,
@@ -53,9 +55,12 @@ HU_MUST_CHECK int hu_targets_scratch_create(const struct hu_targets *t,
 void hu_targets_scratch_destroy(struct hu_targets_scratch *s);
 
 /* Add the weights of the patterns that match scan[0..len) to sum[] (one
- * hit per pattern per call).  Returns the number of distinct patterns that
- * matched; if hits != NULL the first `hits_cap` pattern indexes are stored
- * there.  O(len), no allocation. */
+ * hit per pattern per call, in the order of the first match's end).
+ * Returns the number of distinct patterns that matched; if hits != NULL
+ * the first `hits_cap` pattern indexes are stored there, in that order.
+ * scan must be scan text (hu_text_normalise): rows without non-ASCII
+ * letters are matched case-sensitively, in lower case.  O(len), no
+ * allocation. */
 size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
                        const char *scan, size_t len, float sum[HU_TARGET_COUNT],
                        uint32_t *hits, size_t hits_cap);
