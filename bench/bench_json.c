@@ -209,26 +209,22 @@ static size_t gen_line(char *p, uint64_t i, unsigned accounts)
     static const char *const models[] = { "m-large", "m-small", "m-large-2026", "m-coder" };
     size_t k = 0;
     size_t (*put)(char *, size_t) = accounts ? put_real : put_text;
-    if (accounts) {
-        unsigned a = below(accounts);
-        k += (size_t)sprintf(p + k,
-                             "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
-                             "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"198.51.%u.%u\","
-                             "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
-                             "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
-                             (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
-                             (unsigned)(i % 1000), a, a % 5000, a * 2654435761u, (a / 85) % 256,
-                             (a % 85) * 3 + below(3), a % 30, a * 40503u, models[a % 4]);
-    } else {
-        k += (size_t)sprintf(p + k,
-                             "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
-                             "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"203.0.%u.%u\","
-                             "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
-                             "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
-                             (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
-                             (unsigned)(i % 1000), below(200000), below(5000), (unsigned)next_u64(),
-                             below(256), below(256), below(30), (unsigned)next_u64(), models[below(4)]);
-    }
+    /* the salad: every field drawn anew; real: account a's own fields and
+     * one of its three addresses (a / 85, a % 85: 85 accounts per /24) */
+    unsigned a = accounts ? below(accounts) : 0;
+    unsigned acct = accounts ? a : below(200000), org = accounts ? a % 5000 : below(5000);
+    unsigned key = accounts ? a * 2654435761u : (unsigned)next_u64();
+    unsigned ip3 = accounts ? (a / 85) % 256 : below(256), ip4 = accounts ? (a % 85) * 3 + below(3) : below(256);
+    unsigned ua = accounts ? a % 30 : below(30), fp = accounts ? a * 40503u : (unsigned)next_u64();
+    const char *model = models[accounts ? a % 4 : below(4)];
+    k += (size_t)sprintf(p + k,
+                         "{\"ts\":\"2026-02-10T%02u:%02u:%02u.%03uZ\",\"account_id\":\"acct-%06u\","
+                         "\"org_id\":\"org-%04u\",\"api_key_id\":\"key-%08x\",\"ip\":\"%s.%u.%u\","
+                         "\"user_agent\":\"python-httpx/0.%u\",\"client_fp\":\"t13d1516h2_8daaf6152771_%012x\","
+                         "\"endpoint\":\"/v1/messages\",\"model\":\"%s\",",
+                         (unsigned)(i / 3600000) % 24, (unsigned)(i / 60000) % 60, (unsigned)(i / 1000) % 60,
+                         (unsigned)(i % 1000), acct, org, key, accounts ? "198.51" : "203.0", ip3, ip4, ua, fp,
+                         model);
     unsigned len = 150 + below(1000);
     if (below(10) < 3) {
         k += (size_t)sprintf(p + k, "\"messages\":[{\"role\":\"system\",\"content\":\"You are helpful.\"},"

@@ -1562,79 +1562,20 @@ static inline uint64_t ascii_nonword8(uint64_t x)
 /* hu__next_token's walk, all tokens at once, with the ASCII word bytes
  * looked up in a table and the loop state in registers (the iterator's
  * call per token and its byte-class tests were 1.3 us of a 1 KB prose
- * line).  Same tokens as the iterator (test_textref). */
+ * line).  Same tokens as the iterator (test_textref).  Also, when asked,
+ * hashing each token as it ends (its bytes are still in L1) and counting
+ * the code points the language guess counts: the walks of SimHash and of
+ * the guess without walking again.  Both walks step ASCII bytes one by one
+ * (or eight at a time) and decode every other position, so they meet the
+ * same code points (lang.h).  hs and lc may be NULL (hu__tokenize); the
+ * feature worker no longer calls either (it tokenises while normalising,
+ * below), so the tests' and the fall-back's two branches per token cost
+ * nothing that matters. */
 size_t hu__tokenize(const char *norm, size_t len, struct hu__token *toks, size_t cap)
 {
-    const unsigned char *u = (const unsigned char *)norm;
-    size_t n = 0, i = 0;
-    if (norm == NULL || len > UINT32_MAX)
-        return len > UINT32_MAX ? SIZE_MAX : 0;
-    while (i < len) {
-        size_t j, adv = 1;
-        unsigned char c = u[i];
-        if (c < 0x80) {
-            if (!word_ascii[c]) {
-                i++;
-                continue;
-            }
-        } else {
-            uint32_t cp = hu__utf8_decode(u + i, len - i, &adv);
-            if (cp >= 0x1100 && hu__is_cjk(cp)) {     /* nothing below U+1100 is CJK */
-                if (n == cap)
-                    return SIZE_MAX;
-                toks[n].start = (uint32_t)i;
-                toks[n].end = (uint32_t)(i + adv);
-                toks[n].cjk = 1;
-                n++;
-                i += adv;
-                continue;
-            }
-            if (!is_word_char(cp)) {
-                i += adv;
-                continue;
-            }
-        }
-        j = i + adv;
-        while (j < len) {
-            if (len - j >= 8) {         /* eight bytes: where does the ASCII word stop? */
-                uint64_t x;
-                memcpy(&x, u + j, 8);
-                uint64_t stop = ascii_nonword8(x);
-                if (stop == 0) {
-                    j += 8;
-                    continue;
-                }
-                j += (size_t)__builtin_ctzll(stop) >> 3;
-                if (u[j] < 0x80)
-                    break;
-            } else if (u[j] < 0x80) {
-                if (!word_ascii[u[j]])
-                    break;
-                j++;
-                continue;
-            }
-            size_t a2 = 1;
-            uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
-            if (!is_word_char(d) || (d >= 0x1100 && hu__is_cjk(d)))
-                break;
-            j += a2;
-        }
-        if (n == cap)
-            return SIZE_MAX;
-        toks[n].start = (uint32_t)i;
-        toks[n].end = (uint32_t)j;
-        toks[n].cjk = 0;
-        n++;
-        i = j;
-    }
-    return n;
+    return hu__tokenize_hashed(norm, len, 0, toks, NULL, cap, NULL);
 }
 
-/* hu__tokenize's walk, also hashing each token as it ends (its bytes are
- * still in L1) and counting the code points the language guess counts:
- * the walks of SimHash and of the guess without walking again.  Both walks
- * step ASCII bytes one by one (or eight at a time) and decode every other
- * position, so they meet the same code points (lang.h). */
 size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
                            uint64_t *hs, size_t cap, struct hu__lang_counts *lc)
 {
@@ -1652,14 +1593,16 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
             }
         } else {
             uint32_t cp = hu__utf8_decode(u + i, len - i, &adv);
-            hu__lang_count_cp(lc, cp);
+            if (lc)
+                hu__lang_count_cp(lc, cp);
             if (cp >= 0x1100 && hu__is_cjk(cp)) {     /* nothing below U+1100 is CJK */
                 if (n == cap)
                     return SIZE_MAX;
                 toks[n].start = (uint32_t)i;
                 toks[n].end = (uint32_t)(i + adv);
                 toks[n].cjk = 1;
-                hs[n] = hu_hash_seeded(u + i, adv, seed);
+                if (hs)
+                    hs[n] = hu_hash_seeded(u + i, adv, seed);
                 n++;
                 i += adv;
                 continue;
@@ -1692,7 +1635,8 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
             uint32_t d = hu__utf8_decode(u + j, len - j, &a2);
             if (!is_word_char(d) || (d >= 0x1100 && hu__is_cjk(d)))
                 break;                  /* d is counted where the outer loop decodes it */
-            hu__lang_count_cp(lc, d);
+            if (lc)
+                hu__lang_count_cp(lc, d);
             j += a2;
         }
         if (n == cap)
@@ -1700,7 +1644,8 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
         toks[n].start = (uint32_t)i;
         toks[n].end = (uint32_t)j;
         toks[n].cjk = 0;
-        hs[n] = hu_hash_seeded(u + i, j - i, seed);
+        if (hs)
+            hs[n] = hu_hash_seeded(u + i, j - i, seed);
         n++;
         i = j;
     }

@@ -109,7 +109,8 @@ struct hu__lang_counts {
  * hash of token i under seed (hu_hash_seeded: SimHash's shingle hash) and
  * adds to *lc what the language guess counts of every code point >= 0x80
  * (lang.h; its ASCII letters are hu__lang_ascii_letters).  *lc is only
- * meaningful when the return is not SIZE_MAX.  O(len). */
+ * meaningful when the return is not SIZE_MAX.  hs or lc NULL: that part
+ * is skipped (hu__tokenize is this with both NULL).  O(len). */
 size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
                            uint64_t *hs, size_t cap, struct hu__lang_counts *lc);
 

@@ -33,6 +33,7 @@
 #include "features/text.h"
 #include "core/alloc.h"
 #include "targets_ref.h"
+#include "corpus_text.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void)
@@ -154,30 +155,6 @@ static void check_raw(const char *p, size_t n)
 
 /* ---- UTF-8 and case mutations ------------------------------------------------ */
 
-static size_t put_cp(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Another case form of cp that Hyperscan's caseless matching would take
  * for it (or cp itself). */
 static uint32_t other_case(uint32_t cp)
@@ -225,7 +202,7 @@ static size_t mutate(const char *p, size_t n, char *o)
             o[k++] = p[i++];
             continue;
         }
-        k += put_cp(o + k, (rnd() & 1) ? other_case(cp) : cp);
+        k += corpus_put_cp(o + k, (rnd() & 1) ? other_case(cp) : cp);
         i += adv;
     }
     return k;
@@ -499,52 +476,6 @@ static void word_salads(void **state)
                   (unsigned long long)n_checked, (unsigned long long)n_hits, (unsigned long long)n_reordered);
 }
 
-static size_t json_text(const char *line, char *buf, size_t cap)
-{
-    const char *p = strstr(line, "\"text\":");
-    size_t n = 0;
-    if (p == NULL)
-        return 0;
-    p += 7;
-    while (*p == ' ')
-        p++;
-    if (*p++ != '"')
-        return 0;
-    while (*p && *p != '"' && n + 8 < cap) {
-        if (*p != '\\') {
-            buf[n++] = *p++;
-            continue;
-        }
-        p++;
-        char e = *p++;
-        switch (e) {
-        case 'n': buf[n++] = '\n'; break;
-        case 't': buf[n++] = '\t'; break;
-        case 'r': buf[n++] = '\r'; break;
-        case 'b': buf[n++] = '\b'; break;
-        case 'f': buf[n++] = '\f'; break;
-        case 'u': {
-            if (!p[0] || !p[1] || !p[2] || !p[3])
-                return n;
-            unsigned cp = (unsigned)strtoul((char[5]){ p[0], p[1], p[2], p[3], 0 }, NULL, 16);
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && p[0] == '\\' && p[1] == 'u') {
-                unsigned lo = (unsigned)strtoul((char[5]){ p[2], p[3], p[4], p[5], 0 }, NULL, 16);
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                }
-            }
-            n += put_cp(buf + n, cp);
-            break;
-        }
-        case 0: return n;
-        default: buf[n++] = e; break;
-        }
-    }
-    return n;
-}
-
 static void corpus_matches_reference(void **state)
 {
     (void)state;
@@ -571,7 +502,7 @@ static void corpus_matches_reference(void **state)
             continue;
         files++;
         while (getline(&line, &lcap, f) > 0) {
-            size_t n = json_text(line, text, sizeof text);
+            size_t n = corpus_json_text(line, text, sizeof text);
             check_raw(text, n);
             if (texts % 4 == 0)
                 check_raw(m, mutate(text, n, m));

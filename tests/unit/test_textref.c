@@ -29,6 +29,7 @@
 #include "features/text.h"
 #include "core/hash.h"
 #include "text_ref.h"
+#include "corpus_text.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 static uint32_t rnd(void)
@@ -229,64 +230,6 @@ static void check_text(const char *p, size_t len)
 
 /* ---- inputs ------------------------------------------------------------------ */
 
-/* Decode the JSON string value of "text" in line into buf (UTF-8). */
-static size_t json_text(const char *line, char *buf, size_t cap)
-{
-    const char *p = strstr(line, "\"text\":");
-    size_t n = 0;
-    if (p == NULL)
-        return 0;
-    p += 7;
-    while (*p == ' ')
-        p++;
-    if (*p++ != '"')
-        return 0;
-    while (*p && *p != '"' && n + 8 < cap) {
-        if (*p != '\\') {
-            buf[n++] = *p++;
-            continue;
-        }
-        p++;
-        char e = *p++;
-        switch (e) {
-        case 'n': buf[n++] = '\n'; break;
-        case 't': buf[n++] = '\t'; break;
-        case 'r': buf[n++] = '\r'; break;
-        case 'b': buf[n++] = '\b'; break;
-        case 'f': buf[n++] = '\f'; break;
-        case 'u': {
-            unsigned cp = (unsigned)strtoul((char[5]){ p[0], p[1], p[2], p[3], 0 }, NULL, 16);
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && p[0] == '\\' && p[1] == 'u') {
-                unsigned lo = (unsigned)strtoul((char[5]){ p[2], p[3], p[4], p[5], 0 }, NULL, 16);
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                }
-            }
-            if (cp < 0x80) {
-                buf[n++] = (char)cp;
-            } else if (cp < 0x800) {
-                buf[n++] = (char)(0xC0 | (cp >> 6));
-                buf[n++] = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                buf[n++] = (char)(0xE0 | (cp >> 12));
-                buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                buf[n++] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                buf[n++] = (char)(0xF0 | (cp >> 18));
-                buf[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                buf[n++] = (char)(0x80 | (cp & 0x3F));
-            }
-            break;
-        }
-        default: buf[n++] = e; break;
-        }
-    }
-    return n;
-}
-
 static void corpus_matches_reference(void **state)
 {
     (void)state;
@@ -310,7 +253,7 @@ static void corpus_matches_reference(void **state)
             continue;
         files++;
         while (getline(&line, &lcap, f) > 0) {
-            size_t n = json_text(line, text, sizeof text);
+            size_t n = corpus_json_text(line, text, sizeof text);
             check_text_opt(text, n, texts % 8 == 0);
             texts++;
         }
