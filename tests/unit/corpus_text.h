@@ -11,7 +11,9 @@
 #ifndef HU_TESTS_CORPUS_TEXT_H
 #define HU_TESTS_CORPUS_TEXT_H
 
+#include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +88,42 @@ static size_t corpus_json_text(const char *line, char *buf, size_t cap)
         }
     }
     return n;
+}
+
+
+/* Call fn(ctx, text, n, index) for every text of every .jsonl file in dir,
+ * decoded into a buffer of cap bytes (the caller's, static: texts can be
+ * long); returns the number of texts and sets *files, or -1 when dir
+ * cannot be opened (the caller skips: CI without the corpus). */
+static long corpus_each(const char *dir, char *buf, size_t cap, size_t *files,
+                        void (*fn)(void *ctx, const char *text, size_t n, size_t index), void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    struct dirent *e;
+    char *line = NULL;
+    size_t lcap = 0, texts = 0;
+    *files = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 6, ".jsonl") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        (*files)++;
+        while (getline(&line, &lcap, f) > 0) {
+            size_t n = corpus_json_text(line, buf, cap);
+            fn(ctx, buf, n, texts++);
+        }
+        fclose(f);
+    }
+    free(line);
+    closedir(d);
+    return (long)texts;
 }
 
 #endif

@@ -476,43 +476,28 @@ static void word_salads(void **state)
                   (unsigned long long)n_checked, (unsigned long long)n_hits, (unsigned long long)n_reordered);
 }
 
+static void corpus_one(void *ctx, const char *text, size_t n, size_t index)
+{
+    static char m[4 * TEXT_CAP + 64];
+    (void)ctx;
+    check_raw(text, n);
+    if (index % 4 == 0)
+        check_raw(m, mutate(text, n, m));
+}
+
 static void corpus_matches_reference(void **state)
 {
     (void)state;
     const char *dir = "../shared/data/prompts";
-    DIR *d = opendir(dir);
-    if (d == NULL) {
+    static char text[TEXT_CAP];
+    size_t files = 0;
+    uint64_t hits0 = n_hits;
+    long texts = corpus_each(dir, text, sizeof text, &files, corpus_one, NULL);
+    if (texts < 0) {
         print_message("%s absent: corpus comparison skipped\n", dir);
         skip();
     }
-    static char text[TEXT_CAP], m[4 * TEXT_CAP + 64];
-    size_t files = 0, texts = 0;
-    uint64_t hits0 = n_hits;
-    struct dirent *e;
-    char *line = NULL;
-    size_t lcap = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (l < 6 || strcmp(e->d_name + l - 6, ".jsonl") != 0)
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        files++;
-        while (getline(&line, &lcap, f) > 0) {
-            size_t n = corpus_json_text(line, text, sizeof text);
-            check_raw(text, n);
-            if (texts % 4 == 0)
-                check_raw(m, mutate(text, n, m));
-            texts++;
-        }
-        fclose(f);
-    }
-    free(line);
-    closedir(d);
-    print_message("prompts corpus: %zu files, %zu texts, %llu reference hits\n", files, texts,
+    print_message("prompts corpus: %zu files, %ld texts, %llu reference hits\n", files, texts,
                   (unsigned long long)(n_hits - hits0));
     assert_true(texts > 1000);
 }

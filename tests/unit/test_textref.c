@@ -230,38 +230,21 @@ static void check_text(const char *p, size_t len)
 
 /* ---- inputs ------------------------------------------------------------------ */
 
+static void corpus_one(void *ctx, const char *text, size_t n, size_t index)
+{
+    (void)ctx;
+    check_text_opt(text, n, index % 8 == 0);
+}
+
 static void corpus_matches_reference(void **state)
 {
     (void)state;
-    const char *dir = "../shared/data/prompts";
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        skip();
     static char text[1 << 16];
-    size_t files = 0, texts = 0;
-    struct dirent *e;
-    char *line = NULL;
-    size_t lcap = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (l < 6 || strcmp(e->d_name + l - 6, ".jsonl") != 0)
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        files++;
-        while (getline(&line, &lcap, f) > 0) {
-            size_t n = corpus_json_text(line, text, sizeof text);
-            check_text_opt(text, n, texts % 8 == 0);
-            texts++;
-        }
-        fclose(f);
-    }
-    free(line);
-    closedir(d);
-    print_message("prompts corpus: %zu files, %zu texts\n", files, texts);
+    size_t files = 0;
+    long texts = corpus_each("../shared/data/prompts", text, sizeof text, &files, corpus_one, NULL);
+    if (texts < 0)
+        skip();
+    print_message("prompts corpus: %zu files, %ld texts\n", files, texts);
     assert_true(texts > 1000);
 }
 
