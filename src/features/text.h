@@ -114,20 +114,6 @@ struct hu__lang_counts {
 size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct hu__token *toks,
                            uint64_t *hs, size_t cap, struct hu__lang_counts *lc);
 
-/* Every token feature of one normalised prompt from one walk over it:
- * tokens, their hashes, SimHash, head/tail keys and language.  toks and
- * hs are caller scratch of cap entries; with more than cap tokens the
- * separate walks are used (hu_text_simhash_seeded, hu_text_head_tail,
- * hu_lang_guess), so the results never depend on cap.  Exactly the
- * values of those functions (tests/unit/test_textref.c).  O(len). */
-struct hu__text_feats {
-    uint64_t simhash;              /* hu_text_simhash_seeded(norm, len, seed) */
-    uint64_t head, tail;           /* hu_text_head_tail */
-    int lang;                      /* hu_lang_guess */
-};
-void hu__text_feats(const char *norm, size_t len, uint64_t seed, struct hu__token *toks, uint64_t *hs,
-                    size_t cap, struct hu__text_feats *out);
-
 /* The tokens of the template, found while the normaliser writes it
  * (hu__text_normalise_tokens): the caller sets toks, hs, cap and seed;
  * the normaliser sets the rest.  Exactly what hu__tokenize_hashed(out,
@@ -157,9 +143,18 @@ struct hu__tokbuf {
 size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t cap,
                                  char *scan, size_t scap, size_t *scan_len, struct hu__tokbuf *tb);
 
-/* hu__text_feats of the template norm[0..len) that
- * hu__text_normalise_tokens wrote with tb: the same values, from the
- * tokens already found (with tb->overflow, the separate walks). */
+/* Every token feature of one normalised prompt: exactly the values of the
+ * separate functions named (tests/unit/test_textref.c). */
+struct hu__text_feats {
+    uint64_t simhash;              /* hu_text_simhash_seeded(norm, len, seed); 0 without tb->hs */
+    uint64_t head, tail;           /* hu_text_head_tail */
+    int lang;                      /* hu_lang_guess */
+};
+
+/* The token features of the template norm[0..len) that
+ * hu__text_normalise_tokens wrote with tb, from the tokens already found
+ * (with tb->overflow, the separate walks, so the values never depend on
+ * tb->cap).  O(tokens), or O(len) on overflow. */
 void hu__text_feats_tokbuf(const char *norm, size_t len, const struct hu__tokbuf *tb,
                            struct hu__text_feats *out);
 

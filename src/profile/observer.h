@@ -110,11 +110,12 @@ unsigned hu_observer_threads(unsigned n_threads);
  * requests of one account reach the same shard in input order, shards run
  * concurrently, so fn must only touch state of its own shard.  p is NULL
  * with features_only; f's simhash is 0 (profiles do not read it, so the
- * observer does not compute it: hu_fx_worker_simhash).  fn returns HU_OK; HU_OBSERVER_TAP_PIN (1) to pin
- * the account in the table it was folded into, so that eviction under
- * --max-accounts can never remove it (an account a known campaign's
- * fingerprint bound, or that a partner's indicator names); HU_ENOMEM ends
- * the run with it; other statuses are the tap's to count. */
+ * observer does not compute it: hu_fx_worker_simhash).  fn returns HU_OK;
+ * HU_OBSERVER_TAP_PIN (1) to pin the account in the table it was folded
+ * into, so that eviction under --max-accounts can never remove it (an
+ * account a known campaign's fingerprint bound, or that a partner's
+ * indicator names); HU_ENOMEM ends the run with it; other statuses are the
+ * tap's to count. */
 #define HU_OBSERVER_TAP_PIN 1
 struct hu_observer_tap {
     int (*fn)(void *ctx, unsigned shard, const struct hu_event *ev, const struct hu_profile *p,
