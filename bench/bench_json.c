@@ -257,15 +257,29 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-enum which { FLOOR, SIMD_WALK, CJSON, JSONC, JANSSON, INGEST, INGEST_ZST, INGEST_MAP, INGEST_PROFILE, N_WHICH };
+enum which { FLOOR, SIMD_WALK, CJSON, JSONC, JANSSON, INGEST, INGEST_ZST, INGEST_MAP, INGEST_PROFILE,
+             INGEST_PROFILE_MODEL, N_WHICH };
 static const char *const keys[N_WHICH] = { "floor", "simd", "cjson", "jsonc", "jansson",
-                                           "ingest", "zst", "map", "profile" };
+                                           "ingest", "zst", "map", "profile", "model" };
 static const char *const names[N_WHICH] = {
     "read + frame (floor)", "simdjson On-Demand, every value", "cJSON 1.7 (DOM)",
     "json-c 0.16 (DOM)", "jansson 2.14 (DOM)", "huella ingest (hu_ingest_next)",
     "huella ingest, zstd input", "huella ingest, --map (DOM path)",
     "huella ingest + features + profiles",
+    "  the same with the target model",
 };
+
+/* The linear target model that `huella analyze` loads by default: the
+ * file BENCH_MODEL names, else build/targets.model (where analyze finds
+ * it in the build tree; `make bench` builds it).  NULL: none, and the
+ * "model" row is skipped. */
+static const char *model_path(void)
+{
+    const char *p = getenv("BENCH_MODEL");
+    if (p == NULL || *p == 0)
+        p = "build/targets.model";
+    return access(p, R_OK) == 0 ? p : NULL;
+}
 
 /* After an INGEST_PROFILE pass: accounts, and the profile table's bytes. */
 static size_t prof_accounts, prof_table_bytes;
@@ -294,8 +308,10 @@ static double run_once(enum which w, uint64_t *lines, uint64_t *check)
          * language), the account's profile; the observer is created before
          * the clock starts again (Hyperscan compiles its database there) */
         struct hu_observer *obs = NULL;
-        if (w == INGEST_PROFILE) {
+        if (w == INGEST_PROFILE || w == INGEST_PROFILE_MODEL) {
             struct hu_observer_config oc = { 0 };
+            if (w == INGEST_PROFILE_MODEL)
+                oc.features.model_file = model_path();
             if (hu_observer_create(&oc, &obs, NULL, 0) != HU_OK) {
                 fprintf(stderr, "bench_json: cannot create the observer\n");
                 exit(1);
@@ -590,6 +606,10 @@ static void run_rows(const char *label, size_t total, int runs, const char *only
     for (int w = 0; w < N_WHICH; w++) {
         if (!wanted(only, keys[w]))
             continue;
+        if (w == INGEST_PROFILE_MODEL && model_path() == NULL) {
+            printf("%-36s skipped: no build/targets.model (make model; or set BENCH_MODEL)\n", names[w]);
+            continue;
+        }
         double t[15];
         uint64_t lines = 0, check = 0;
         for (int r = 0; r < runs; r++)
@@ -611,6 +631,11 @@ static void run_rows(const char *label, size_t total, int runs, const char *only
                "%.0f%% of the simdjson walk (target >= 40%%)\n",
                label ? ", " : "", label ? label : "", mbs[INGEST_PROFILE],
                100.0 * mbs[INGEST_PROFILE] / mbs[SIMD_WALK]);
+    if (mbs[INGEST_PROFILE_MODEL] > 0 && mbs[SIMD_WALK] > 0)
+        printf("huella ingest + features + profiles + target model%s%s (as analyze runs by default): "
+               "%.0f MB/s on one core, %.0f%% of the simdjson walk\n",
+               label ? ", " : "", label ? label : "", mbs[INGEST_PROFILE_MODEL],
+               100.0 * mbs[INGEST_PROFILE_MODEL] / mbs[SIMD_WALK]);
     if (mbs[INGEST_PROFILE] > 0)
         printf("bytes per profile: struct %zu, table %.0f per account (%zu accounts)\n",
                sizeof(struct hu_profile), prof_accounts ? (double)prof_table_bytes / (double)prof_accounts : 0.0,
@@ -723,7 +748,7 @@ int main(int argc, char **argv)
                    "%zu distinct prompts, %u accounts (%u lines each, as seed-2026)\n",
                    dir, n_real, total / 1e6, (unsigned long long)n_lines, (double)total / (double)n_lines,
                    distinct_prompts(p4), accounts, REAL_PER_ACCOUNT);
-            run_rows("real", total, runs, "floor,simd,ingest,profile");
+            run_rows("real", total, runs, "floor,simd,ingest,profile,model");
             if (wanted(only, "stages"))
                 stage_breakdown(runs);
         }

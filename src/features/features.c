@@ -467,7 +467,10 @@ void hu_features_extract(struct hu_fx_worker *w, const struct hu_event *ev,
             out->tail_hash = hu_fkey_hash(k, out->tail_hash);
             hu_targets_scan(w->fx->targets, w->scratch, w->scan, sl, sum, NULL, 0);
             if (w->fx->model != NULL) {
-                hu_linear_score(w->fx->model, w->tpl, tl, model);
+                if (tb.overflow)           /* more tokens than toks holds: walk */
+                    hu_linear_score(w->fx->model, w->tpl, tl, model);
+                else
+                    hu_linear_score_tokens(w->fx->model, w->tpl, tb.toks, tb.n, model);
                 have_model = 1;
             }
             if (slot && fx_cache_store(slot, h, ev->prompt.ptr, ev->prompt.len) == 0) {

@@ -81,25 +81,153 @@ static inline float sigmoid(float z)
     return 1.f / (1.f + expf(-z));
 }
 
+/* ---- scoring --------------------------------------------------------------
+ *
+ * A prompt's score reads one weight row (NT floats, 28 bytes) per n-gram,
+ * at a bucket the hash makes random: the default model is 7.3 MB, so on a
+ * prompt of a few hundred words nearly every read misses the L2 cache and
+ * waits for memory -- one after the other, as the loop of FOR_EACH_NGRAM
+ * read them.  So the scorer works in blocks of SCORE_BLOCK tokens: it
+ * hashes a block's tokens and prefetches all of its rows, then adds the
+ * rows of the block before, which have arrived meanwhile.  The rows are
+ * added in n-gram order (each token's unigram, then its bigram with the
+ * token before), as before, so every float sum is the same bit for bit:
+ * tests/unit/test_linear.c holds both scorers to the plain loop.  Measured
+ * numbers: docs/performance.md. */
+
+#define SCORE_BLOCK 32u     /* tokens per block: 63 rows in flight at most */
+
+struct score_acc {
+    float z[NT];
+    size_t n;               /* n-grams added */
+    uint64_t prev;          /* hash of the previous token */
+    int have_prev;
+    uint32_t b[2][2 * SCORE_BLOCK];     /* rows of the pending block and the new one */
+    size_t nb[2];
+    unsigned cur;           /* b[cur]: prefetched, not yet added */
+};
+
+/* Everything but the bucket arrays, which nb[] says are empty. */
+static void score_init(struct score_acc *a)
+{
+    memset(a->z, 0, sizeof a->z);
+    a->n = 0;
+    a->prev = 0;
+    a->have_prev = 0;
+    a->nb[0] = a->nb[1] = 0;
+    a->cur = 0;
+}
+
+/* Two vectors of four lanes: a row's NT = 7 weights and, in the last
+ * lane, the next row's first (or the table's padding float), added and
+ * never read.  Each lane adds its target's weights in n-gram order, as the
+ * scalar loop did, so the sums are the same bit for bit; the scalar loop
+ * stored and reloaded every sum at every row (a->z may alias m->w).  Four
+ * lanes, not eight: without AVX in the build, GCC spills an 8-lane vector
+ * to the stack at every add. */
+typedef float score_v4 __attribute__((vector_size(4 * sizeof(float))));
+_Static_assert(NT == 7, "score_add reads a row as 8 floats");
+
+static void score_add(const struct hu_linear_model *m, struct score_acc *a, unsigned which)
+{
+    const uint32_t *b = a->b[which];
+    score_v4 lo, hi = { 0 };
+    memcpy(&lo, a->z, sizeof lo);
+    memcpy(&hi, a->z + 4, (NT - 4) * sizeof(float));
+    for (size_t i = 0; i < a->nb[which]; i++) {
+        const float *row = m->w + (size_t)b[i] * NT;
+        score_v4 w0, w1;
+        memcpy(&w0, row, sizeof w0);
+        memcpy(&w1, row + 4, sizeof w1);
+        lo += w0;
+        hi += w1;
+    }
+    memcpy(a->z, &lo, sizeof lo);
+    memcpy(a->z + 4, &hi, (NT - 4) * sizeof(float));
+    a->n += a->nb[which];
+    a->nb[which] = 0;
+}
+
+/* Takes the k tokens whose hashes are h[0..k): their rows are computed and
+ * prefetched, and the previous block's rows are added. */
+static void score_block(const struct hu_linear_model *m, const uint64_t *h, size_t k,
+                        struct score_acc *a)
+{
+    unsigned nx = a->cur ^ 1u;
+    uint32_t *b = a->b[nx];
+    size_t nb = 0;
+    uint64_t prev = a->prev;
+    int have = a->have_prev;
+    for (size_t i = 0; i < k; i++) {
+        b[nb++] = bucket(h[i], m->log2_buckets);
+        if (have)
+            b[nb++] = bucket(hu_hash_combine(prev, h[i]), m->log2_buckets);
+        prev = h[i];
+        have = 1;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const char *row = (const char *)(m->w + (size_t)b[i] * NT);
+        __builtin_prefetch(row);
+        __builtin_prefetch(row + NT * sizeof(float) - 1);   /* a row may span two lines */
+    }
+    a->nb[nx] = nb;
+    a->prev = prev;
+    a->have_prev = have;
+    score_add(m, a, a->cur);            /* the block before, in order */
+    a->cur = nx;
+}
+
+static void score_finish(const struct hu_linear_model *m, struct score_acc *a,
+                         float out[HU_TARGET_COUNT])
+{
+    score_add(m, a, a->cur);
+    float s = a->n ? 1.0f / sqrtf((float)a->n) : 0.f;
+    for (int t = 0; t < NT; t++)
+        out[t] = sigmoid(m->bias[t] + a->z[t] * s);
+}
+
 void hu_linear_score(const struct hu_linear_model *m, const char *norm, size_t len,
                      float out[HU_TARGET_COUNT])
 {
-    float z[NT] = { 0 };
-    size_t n = 0;
     if (m == NULL || norm == NULL) {
         for (int t = 0; t < NT; t++)
             out[t] = 0;
         return;
     }
-    FOR_EACH_NGRAM(norm, len, m->log2_buckets, b, {
-        const float *w = m->w + (size_t)b * NT;
+    struct score_acc a;
+    score_init(&a);
+    uint64_t h[SCORE_BLOCK];
+    size_t k = 0, pos = 0, st = 0;
+    int cjk = 0;
+    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
+        h[k++] = hu_hash(norm + st, pos - st);
+        if (k == SCORE_BLOCK) {
+            score_block(m, h, k, &a);
+            k = 0;
+        }
+    }
+    score_block(m, h, k, &a);
+    score_finish(m, &a, out);
+}
+
+void hu_linear_score_tokens(const struct hu_linear_model *m, const char *norm,
+                            const struct hu__token *toks, size_t n, float out[HU_TARGET_COUNT])
+{
+    if (m == NULL || norm == NULL) {
         for (int t = 0; t < NT; t++)
-            z[t] += w[t];
-        n++;
-    });
-    float s = n ? 1.0f / sqrtf((float)n) : 0.f;
-    for (int t = 0; t < NT; t++)
-        out[t] = sigmoid(m->bias[t] + z[t] * s);
+            out[t] = 0;
+        return;
+    }
+    struct score_acc a;
+    score_init(&a);
+    uint64_t h[SCORE_BLOCK];
+    for (size_t i = 0; i < n; i += SCORE_BLOCK) {
+        size_t k = n - i < SCORE_BLOCK ? n - i : SCORE_BLOCK;
+        for (size_t j = 0; j < k; j++)
+            h[j] = hu_hash(norm + toks[i + j].start, toks[i + j].end - toks[i + j].start);
+        score_block(m, h, k, &a);
+    }
+    score_finish(m, &a, out);
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
@@ -113,7 +241,9 @@ int hu_linear_create(uint32_t log2_buckets, struct hu_linear_model **out)
     if (m == NULL)
         return HU_ENOMEM;
     m->log2_buckets = log2_buckets;
-    m->w = hu_calloc((size_t)1 << log2_buckets, NT * sizeof(float));
+    /* + one float: score_add reads the last row as 8 */
+    size_t bytes = ((size_t)1 << log2_buckets) * NT * sizeof(float);
+    m->w = hu_calloc(1, bytes + sizeof(float));
     if (m->w == NULL) {
         hu_free(m);
         return HU_ENOMEM;

@@ -46,7 +46,8 @@
 struct hu_linear_model {
     uint32_t log2_buckets;
     float bias[HU_TARGET_COUNT];
-    float *w;                /* [2^log2_buckets][HU_TARGET_COUNT], owned */
+    float *w;                /* [2^log2_buckets][HU_TARGET_COUNT] and one 0.0f
+                              * of padding (the scorer reads rows as 8), owned */
 };
 
 /* An all-zero model (every score 0.5 before training... see fit).  */
@@ -67,9 +68,17 @@ HU_MUST_CHECK int hu_linear_save_buf(const struct hu_linear_model *m, struct hu_
 HU_MUST_CHECK int hu_linear_save(const struct hu_linear_model *m, const char *path);
 
 /* Probabilities in 0..1 per target for template text norm[0..len).
- * O(len + 7 * n-grams), no allocation. */
+ * O(len + 7 * n-grams), no allocation.  m == NULL: all 0. */
 void hu_linear_score(const struct hu_linear_model *m, const char *norm, size_t len,
                      float out[HU_TARGET_COUNT]);
+
+/* The same scores, bit for bit, from the tokens of norm already found:
+ * toks[0..n) must be all of hu__tokenize(norm, ...)'s tokens (text.h; the
+ * normaliser's struct hu__tokbuf gives them when it did not overflow).
+ * Saves the walk over the text.  O(7 * n-grams), no allocation. */
+struct hu__token;
+void hu_linear_score_tokens(const struct hu_linear_model *m, const char *norm,
+                            const struct hu__token *toks, size_t n, float out[HU_TARGET_COUNT]);
 
 /* ---- training ------------------------------------------------------------ */
 
