@@ -83,107 +83,61 @@ static inline float sigmoid(float z)
 
 /* ---- scoring --------------------------------------------------------------
  *
- * A prompt's score reads one weight row (NT floats, 28 bytes) per n-gram,
- * at a bucket the hash makes random: the default model is 7.3 MB, so on a
- * prompt of a few hundred words nearly every read misses the L2 cache and
- * waits for memory -- one after the other, as the loop of FOR_EACH_NGRAM
- * read them.  So the scorer works in blocks of SCORE_BLOCK tokens: it
- * hashes a block's tokens and prefetches all of its rows, then adds the
- * rows of the block before, which have arrived meanwhile.  The rows are
- * added in n-gram order (each token's unigram, then its bigram with the
- * token before), as before, so every float sum is the same bit for bit:
- * tests/unit/test_linear.c holds both scorers to the plain loop.  Measured
- * numbers: docs/performance.md. */
+ * A prompt's score adds one weight row (NT = 7 floats) per n-gram.  The
+ * sums are kept in two vectors of four lanes, in registers: lanes 0-6 are
+ * the targets, lane 7 takes the next row's first float (or the table's
+ * padding float) and is never read.  Each lane adds its target's weights
+ * in n-gram order, as the scalar loop over z[] in memory did, so every
+ * score is the same float bit for bit (tests/unit/test_linear.c holds
+ * both scorers to that loop).  The scalar loop stored and reloaded each
+ * sum at every row -- the weights could alias z[] -- and that chain, not
+ * the table's cache misses, was its cost: 3.2 -> 1.9-2.1 us per 1 KB
+ * prompt in bench_features (mine; prefetching each block of rows ahead
+ * was tried as well and gained nothing measurable).  Four lanes, not
+ * eight: without AVX in the build GCC spills an 8-lane vector to the stack
+ * at every add. */
 
-#define SCORE_BLOCK 32u     /* tokens per block: 63 rows in flight at most */
+typedef float score_v4 __attribute__((vector_size(4 * sizeof(float))));
+_Static_assert(NT == 7, "the scorer reads a row as 8 floats");
 
 struct score_acc {
-    float z[NT];
+    score_v4 lo, hi;        /* targets 0-3, 4-6 (lane 7 unused) */
     size_t n;               /* n-grams added */
     uint64_t prev;          /* hash of the previous token */
     int have_prev;
-    uint32_t b[2][2 * SCORE_BLOCK];     /* rows of the pending block and the new one */
-    size_t nb[2];
-    unsigned cur;           /* b[cur]: prefetched, not yet added */
 };
 
-/* Everything but the bucket arrays, which nb[] says are empty. */
-static void score_init(struct score_acc *a)
+static inline void score_row(const struct hu_linear_model *m, struct score_acc *a, uint32_t b)
 {
-    memset(a->z, 0, sizeof a->z);
-    a->n = 0;
-    a->prev = 0;
-    a->have_prev = 0;
-    a->nb[0] = a->nb[1] = 0;
-    a->cur = 0;
+    const float *row = m->w + (size_t)b * NT;
+    score_v4 w0, w1;
+    memcpy(&w0, row, sizeof w0);
+    memcpy(&w1, row + 4, sizeof w1);
+    a->lo += w0;
+    a->hi += w1;
+    a->n++;
 }
 
-/* Two vectors of four lanes: a row's NT = 7 weights and, in the last
- * lane, the next row's first (or the table's padding float), added and
- * never read.  Each lane adds its target's weights in n-gram order, as the
- * scalar loop did, so the sums are the same bit for bit; the scalar loop
- * stored and reloaded every sum at every row (a->z may alias m->w).  Four
- * lanes, not eight: without AVX in the build, GCC spills an 8-lane vector
- * to the stack at every add. */
-typedef float score_v4 __attribute__((vector_size(4 * sizeof(float))));
-_Static_assert(NT == 7, "score_add reads a row as 8 floats");
-
-static void score_add(const struct hu_linear_model *m, struct score_acc *a, unsigned which)
+/* The n-grams that end at a token of hash h: its unigram, then its bigram
+ * with the token before it. */
+static inline void score_token(const struct hu_linear_model *m, struct score_acc *a, uint64_t h)
 {
-    const uint32_t *b = a->b[which];
-    score_v4 lo, hi = { 0 };
-    memcpy(&lo, a->z, sizeof lo);
-    memcpy(&hi, a->z + 4, (NT - 4) * sizeof(float));
-    for (size_t i = 0; i < a->nb[which]; i++) {
-        const float *row = m->w + (size_t)b[i] * NT;
-        score_v4 w0, w1;
-        memcpy(&w0, row, sizeof w0);
-        memcpy(&w1, row + 4, sizeof w1);
-        lo += w0;
-        hi += w1;
-    }
-    memcpy(a->z, &lo, sizeof lo);
-    memcpy(a->z + 4, &hi, (NT - 4) * sizeof(float));
-    a->n += a->nb[which];
-    a->nb[which] = 0;
+    score_row(m, a, bucket(h, m->log2_buckets));
+    if (a->have_prev)
+        score_row(m, a, bucket(hu_hash_combine(a->prev, h), m->log2_buckets));
+    a->prev = h;
+    a->have_prev = 1;
 }
 
-/* Takes the k tokens whose hashes are h[0..k): their rows are computed and
- * prefetched, and the previous block's rows are added. */
-static void score_block(const struct hu_linear_model *m, const uint64_t *h, size_t k,
-                        struct score_acc *a)
-{
-    unsigned nx = a->cur ^ 1u;
-    uint32_t *b = a->b[nx];
-    size_t nb = 0;
-    uint64_t prev = a->prev;
-    int have = a->have_prev;
-    for (size_t i = 0; i < k; i++) {
-        b[nb++] = bucket(h[i], m->log2_buckets);
-        if (have)
-            b[nb++] = bucket(hu_hash_combine(prev, h[i]), m->log2_buckets);
-        prev = h[i];
-        have = 1;
-    }
-    for (size_t i = 0; i < nb; i++) {
-        const char *row = (const char *)(m->w + (size_t)b[i] * NT);
-        __builtin_prefetch(row);
-        __builtin_prefetch(row + NT * sizeof(float) - 1);   /* a row may span two lines */
-    }
-    a->nb[nx] = nb;
-    a->prev = prev;
-    a->have_prev = have;
-    score_add(m, a, a->cur);            /* the block before, in order */
-    a->cur = nx;
-}
-
-static void score_finish(const struct hu_linear_model *m, struct score_acc *a,
+static void score_finish(const struct hu_linear_model *m, const struct score_acc *a,
                          float out[HU_TARGET_COUNT])
 {
-    score_add(m, a, a->cur);
+    float z[8];
+    memcpy(z, &a->lo, sizeof a->lo);
+    memcpy(z + 4, &a->hi, sizeof a->hi);
     float s = a->n ? 1.0f / sqrtf((float)a->n) : 0.f;
     for (int t = 0; t < NT; t++)
-        out[t] = sigmoid(m->bias[t] + a->z[t] * s);
+        out[t] = sigmoid(m->bias[t] + z[t] * s);
 }
 
 void hu_linear_score(const struct hu_linear_model *m, const char *norm, size_t len,
@@ -194,19 +148,11 @@ void hu_linear_score(const struct hu_linear_model *m, const char *norm, size_t l
             out[t] = 0;
         return;
     }
-    struct score_acc a;
-    score_init(&a);
-    uint64_t h[SCORE_BLOCK];
-    size_t k = 0, pos = 0, st = 0;
+    struct score_acc a = { { 0 }, { 0 }, 0, 0, 0 };
+    size_t pos = 0, st = 0;
     int cjk = 0;
-    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
-        h[k++] = hu_hash(norm + st, pos - st);
-        if (k == SCORE_BLOCK) {
-            score_block(m, h, k, &a);
-            k = 0;
-        }
-    }
-    score_block(m, h, k, &a);
+    while (hu__next_token(norm, len, &pos, &st, &cjk))
+        score_token(m, &a, hu_hash(norm + st, pos - st));
     score_finish(m, &a, out);
 }
 
@@ -218,15 +164,9 @@ void hu_linear_score_tokens(const struct hu_linear_model *m, const char *norm,
             out[t] = 0;
         return;
     }
-    struct score_acc a;
-    score_init(&a);
-    uint64_t h[SCORE_BLOCK];
-    for (size_t i = 0; i < n; i += SCORE_BLOCK) {
-        size_t k = n - i < SCORE_BLOCK ? n - i : SCORE_BLOCK;
-        for (size_t j = 0; j < k; j++)
-            h[j] = hu_hash(norm + toks[i + j].start, toks[i + j].end - toks[i + j].start);
-        score_block(m, h, k, &a);
-    }
+    struct score_acc a = { { 0 }, { 0 }, 0, 0, 0 };
+    for (size_t i = 0; i < n; i++)
+        score_token(m, &a, hu_hash(norm + toks[i].start, toks[i].end - toks[i].start));
     score_finish(m, &a, out);
 }
 
@@ -241,7 +181,7 @@ int hu_linear_create(uint32_t log2_buckets, struct hu_linear_model **out)
     if (m == NULL)
         return HU_ENOMEM;
     m->log2_buckets = log2_buckets;
-    /* + one float: score_add reads the last row as 8 */
+    /* + one float: the scorer reads the last row as 8 */
     size_t bytes = ((size_t)1 << log2_buckets) * NT * sizeof(float);
     m->w = hu_calloc(1, bytes + sizeof(float));
     if (m->w == NULL) {

@@ -1,10 +1,11 @@
 /*
  * test_linear.c -- the linear model's scorers against a plain loop.
  *
- * hu_linear_score and hu_linear_score_tokens read the weight rows in
- * blocks with prefetches (linear.c, "scoring").  The reference below is
- * the scorer as it was before: one n-gram at a time, unigram then bigram,
- * over hu__next_token.  Every score must be the same float bit for bit,
+ * hu_linear_score and hu_linear_score_tokens add the weight rows in
+ * four-lane vectors (linear.c, "scoring"), the second from tokens the
+ * normaliser found.  The reference below is the scorer as it was before:
+ * scalar sums, one n-gram at a time, unigram then bigram, over
+ * hu__next_token.  Every score must be the same float bit for bit,
  * on the prompts corpus (each text normalised with the tokens the
  * observer's path finds), on texts of every token count around the block
  * size, and on hostile bytes.  The model's weights are random (every
