@@ -20,6 +20,7 @@
 #include "features/targets.h"
 #include "features/linear.h"
 #include "core/hash.h"
+#include "tests/unit/corpus_text.h"
 
 #define N_PROMPTS 4096
 
@@ -71,12 +72,101 @@ static void gen(void)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static size_t total_bytes(void)
 {
     size_t t = 0;
     for (int i = 0; i < N_PROMPTS; i++)
         t += plen[i];
     return t;
+}
+
+/* ---- the linear model on real prompt text ---------------------------------
+ *
+ * The generated prompts above reuse a few sentences, so their n-grams hit
+ * a few hundred rows of the model that stay in cache.  Real prompts (the
+ * corpus in ../shared/data/prompts, or BENCH_PROMPTS) spread over the
+ * whole table, as in traffic: this times hu_linear_score_tokens on their
+ * templates and tokens, as the observer calls it, in CPU time of this
+ * thread (robust to the shared machine's descheduling), median of 3. */
+
+#define REAL_MAX 20000
+
+static struct real_set {
+    char *tpl[REAL_MAX];
+    struct hu__token *tok[REAL_MAX];
+    size_t ntok[REAL_MAX], n, ngrams;
+} real;
+
+static void real_one(void *ctx, const char *text, size_t n, size_t index)
+{
+    (void)ctx;
+    (void)index;
+    static char t[HU_TEXT_OUT_CAP(65536)], sc[HU_TEXT_OUT_CAP(65536)];
+    static struct hu__token tk[4096];
+    if (real.n == REAL_MAX || n < 64)
+        return;
+    struct hu__tokbuf tb = { .toks = tk, .hs = NULL, .cap = 4096, .seed = HU_HASH_SEED };
+    size_t sl = 0, tl = hu__text_normalise_tokens(text, n, t, sizeof t, sc, sizeof sc, &sl, &tb);
+    if (tb.overflow || tb.n == 0)
+        return;
+    real.tpl[real.n] = malloc(tl);
+    real.tok[real.n] = malloc(tb.n * sizeof tk[0]);
+    if (!real.tpl[real.n] || !real.tok[real.n])
+        exit(1);
+    memcpy(real.tpl[real.n], t, tl);
+    memcpy(real.tok[real.n], tk, tb.n * sizeof tk[0]);
+    real.ntok[real.n] = tb.n;
+    real.ngrams += 2 * tb.n - 1;
+    real.n++;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t real_model(const struct hu_linear_model *lm, double secs)
+{
+    const char *dir = getenv("BENCH_PROMPTS") ? getenv("BENCH_PROMPTS") : "../shared/data/prompts";
+    static char text[1 << 16];
+    size_t files = 0;
+    uint64_t sink = 0;
+    if (corpus_each(dir, text, sizeof text, &files, real_one, NULL) < 0 || real.n == 0) {
+        printf("  linear model, real prompts: %s not found, skipped\n", dir);
+        return 0;
+    }
+    double t[3];
+    for (int r = 0; r < 3; r++) {
+        size_t passes = 0;
+        double s0 = cpu_now(), el;
+        do {
+            for (size_t i = 0; i < real.n; i++) {
+                float o[HU_TARGET_COUNT];
+                hu_linear_score_tokens(lm, real.tpl[i], real.tok[i], real.ntok[i], o);
+                sink += (uint64_t)(o[0] * 10);
+            }
+            passes++;
+            el = cpu_now() - s0;
+        } while (el < secs / 3);
+        t[r] = el / (double)passes;
+    }
+    qsort(t, 3, sizeof t[0], cmp_double);
+    printf("  linear model, real prompts (%zu texts of %s, %.0f n-grams each): %.2f us each, %.1f ns an n-gram (CPU time, median of 3)\n",
+           real.n, dir, (double)real.ngrams / (double)real.n, t[1] / (double)real.n * 1e6,
+           t[1] / (double)real.ngrams * 1e9);
+    for (size_t i = 0; i < real.n; i++) {
+        free(real.tpl[i]);
+        free(real.tok[i]);
+    }
+    return sink;
 }
 
 int main(int argc, char **argv)
@@ -187,6 +277,7 @@ int main(int argc, char **argv)
         hu_features_extract(w, &ev, &f);
         sink += f.template_hash;
     });
+    sink += real_model(lm, secs);
     printf("  (checksum %llx)\n", (unsigned long long)sink);
 
     for (int i = 0; i < N_PROMPTS; i++) {

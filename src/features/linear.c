@@ -83,55 +83,101 @@ static inline float sigmoid(float z)
 
 /* ---- scoring --------------------------------------------------------------
  *
- * A prompt's score adds one weight row (NT = 7 floats) per n-gram.  The
- * sums are kept in two vectors of four lanes, in registers: lanes 0-6 are
- * the targets, lane 7 takes the next row's first float (or the table's
+ * A prompt's score adds one weight row (NT = 7 floats) per n-gram, at a
+ * bucket the hash makes random.  On real prompt text (a vocabulary of tens
+ * of thousands of words) those rows are spread over the whole table, 7.3 MB
+ * at the default size, and nearly every read misses the L2 cache; the
+ * plain loop met them one after another.  So the scorer works in blocks of
+ * SCORE_BLOCK tokens: it hashes a block's tokens, computes and prefetches
+ * their rows, then adds the rows of the block before, which have been
+ * arriving meanwhile.
+ *
+ * The sums are kept in two vectors of four lanes, in registers: lanes 0-6
+ * are the targets, lane 7 takes the next row's first float (or the table's
  * padding float) and is never read.  Each lane adds its target's weights
  * in n-gram order, as the scalar loop over z[] in memory did, so every
- * score is the same float bit for bit (tests/unit/test_linear.c holds
- * both scorers to that loop).  The scalar loop stored and reloaded each
- * sum at every row -- the weights could alias z[] -- and that chain, not
- * the table's cache misses, was its cost: 3.2 -> 1.9-2.1 us per 1 KB
- * prompt in bench_features (mine; prefetching each block of rows ahead
- * was tried as well and gained nothing measurable).  Four lanes, not
- * eight: without AVX in the build GCC spills an 8-lane vector to the stack
- * at every add. */
+ * score is the same float bit for bit (tests/unit/test_linear.c holds both
+ * scorers to that loop).  The scalar loop also stored and reloaded each sum
+ * at every row -- the weights could alias z[].  Four lanes, not eight:
+ * without AVX in the build GCC spills an 8-lane vector to the stack at
+ * every add.  Measured (mine, bench_json's real-prompts file, the row
+ * with the target model): docs/performance.md. */
 
 typedef float score_v4 __attribute__((vector_size(4 * sizeof(float))));
 _Static_assert(NT == 7, "the scorer reads a row as 8 floats");
+
+#define SCORE_BLOCK 32u     /* tokens per block: up to 63 rows prefetched */
 
 struct score_acc {
     score_v4 lo, hi;        /* targets 0-3, 4-6 (lane 7 unused) */
     size_t n;               /* n-grams added */
     uint64_t prev;          /* hash of the previous token */
     int have_prev;
+    uint32_t row[2][2 * SCORE_BLOCK];   /* rows of two blocks: one prefetched, one to add */
+    size_t n_row[2];
+    unsigned pending;       /* row[pending]: prefetched, not yet added */
 };
 
-static inline void score_row(const struct hu_linear_model *m, struct score_acc *a, uint32_t b)
+static void score_init(struct score_acc *a)
 {
-    const float *row = m->w + (size_t)b * NT;
-    score_v4 w0, w1;
-    memcpy(&w0, row, sizeof w0);
-    memcpy(&w1, row + 4, sizeof w1);
-    a->lo += w0;
-    a->hi += w1;
-    a->n++;
+    memset(&a->lo, 0, sizeof a->lo);
+    memset(&a->hi, 0, sizeof a->hi);
+    a->n = 0;
+    a->prev = 0;
+    a->have_prev = 0;
+    a->n_row[0] = a->n_row[1] = 0;
+    a->pending = 0;
 }
 
-/* The n-grams that end at a token of hash h: its unigram, then its bigram
- * with the token before it. */
-static inline void score_token(const struct hu_linear_model *m, struct score_acc *a, uint64_t h)
+/* Adds the rows of block `which`, in order, into sums held in registers. */
+static void score_add(const struct hu_linear_model *m, struct score_acc *a, unsigned which)
 {
-    score_row(m, a, bucket(h, m->log2_buckets));
-    if (a->have_prev)
-        score_row(m, a, bucket(hu_hash_combine(a->prev, h), m->log2_buckets));
-    a->prev = h;
-    a->have_prev = 1;
+    score_v4 lo = a->lo, hi = a->hi;
+    const uint32_t *r = a->row[which];
+    for (size_t i = 0; i < a->n_row[which]; i++) {
+        const float *w = m->w + (size_t)r[i] * NT;
+        score_v4 w0, w1;
+        memcpy(&w0, w, sizeof w0);
+        memcpy(&w1, w + 4, sizeof w1);
+        lo += w0;
+        hi += w1;
+    }
+    a->lo = lo;
+    a->hi = hi;
+    a->n += a->n_row[which];
+    a->n_row[which] = 0;
 }
 
-static void score_finish(const struct hu_linear_model *m, const struct score_acc *a,
+/* Takes the next k tokens (hashes h[0..k)): computes and prefetches the
+ * rows of their n-grams (each token's unigram, then its bigram with the
+ * token before it), then adds the rows of the block before. */
+static void score_block(const struct hu_linear_model *m, struct score_acc *a, const uint64_t *h,
+                        size_t k)
+{
+    unsigned nx = a->pending ^ 1u;
+    uint32_t *r = a->row[nx];
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        r[n++] = bucket(h[i], m->log2_buckets);
+        if (a->have_prev)
+            r[n++] = bucket(hu_hash_combine(a->prev, h[i]), m->log2_buckets);
+        a->prev = h[i];
+        a->have_prev = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *w = (const char *)(m->w + (size_t)r[i] * NT);
+        __builtin_prefetch(w);
+        __builtin_prefetch(w + 8 * sizeof(float) - 1);     /* a row may span two lines */
+    }
+    a->n_row[nx] = n;
+    score_add(m, a, a->pending);
+    a->pending = nx;
+}
+
+static void score_finish(const struct hu_linear_model *m, struct score_acc *a,
                          float out[HU_TARGET_COUNT])
 {
+    score_add(m, a, a->pending);
     float z[8];
     memcpy(z, &a->lo, sizeof a->lo);
     memcpy(z + 4, &a->hi, sizeof a->hi);
@@ -148,11 +194,19 @@ void hu_linear_score(const struct hu_linear_model *m, const char *norm, size_t l
             out[t] = 0;
         return;
     }
-    struct score_acc a = { { 0 }, { 0 }, 0, 0, 0 };
-    size_t pos = 0, st = 0;
+    struct score_acc a;
+    score_init(&a);
+    uint64_t h[SCORE_BLOCK];
+    size_t k = 0, pos = 0, st = 0;
     int cjk = 0;
-    while (hu__next_token(norm, len, &pos, &st, &cjk))
-        score_token(m, &a, hu_hash(norm + st, pos - st));
+    while (hu__next_token(norm, len, &pos, &st, &cjk)) {
+        h[k++] = hu_hash(norm + st, pos - st);
+        if (k == SCORE_BLOCK) {
+            score_block(m, &a, h, k);
+            k = 0;
+        }
+    }
+    score_block(m, &a, h, k);
     score_finish(m, &a, out);
 }
 
@@ -164,9 +218,15 @@ void hu_linear_score_tokens(const struct hu_linear_model *m, const char *norm,
             out[t] = 0;
         return;
     }
-    struct score_acc a = { { 0 }, { 0 }, 0, 0, 0 };
-    for (size_t i = 0; i < n; i++)
-        score_token(m, &a, hu_hash(norm + toks[i].start, toks[i].end - toks[i].start));
+    struct score_acc a;
+    score_init(&a);
+    uint64_t h[SCORE_BLOCK];
+    for (size_t i = 0; i < n; i += SCORE_BLOCK) {
+        size_t k = n - i < SCORE_BLOCK ? n - i : SCORE_BLOCK;
+        for (size_t j = 0; j < k; j++)
+            h[j] = hu_hash(norm + toks[i + j].start, toks[i + j].end - toks[i + j].start);
+        score_block(m, &a, h, k);
+    }
     score_finish(m, &a, out);
 }
 
