@@ -348,9 +348,21 @@ const struct hu_target_pattern *hu_targets_table(size_t *n)
 
 /* ---- compiled database ----------------------------------------------------- */
 
+/* One literal of a boundary branch ("\\bgui\\b", "\\b(python|c\\+\\+|...)\\b"),
+ * compiled as a pure literal without SINGLEMATCH (expression id N_PATTERNS
+ * + its index); the match callback checks the \\b at each end itself. */
+struct blit {
+    uint16_t row;               /* the row it reports */
+    uint8_t len;                /* bytes in the text (U+212A for 'k' is 3) */
+    uint8_t lb, rb;             /* \\b before it, after it */
+};
+#define MAX_BLITS 64
+
 struct hu_targets {
     hs_database_t *db;          /* every row, less the branches in db_paren */
     hs_database_t *db_paren;    /* branches that need a '(' in the text (NULL: none) */
+    struct blit lits[MAX_BLITS];
+    size_t n_lits;
 };
 
 struct hu_targets_scratch {
@@ -530,6 +542,181 @@ static void free_exprs(char **owned, size_t n)
         hu_free(owned[i]);
 }
 
+/* Hyperscan's \b without HS_FLAG_UCP: a word byte is [0-9A-Za-z_]; any
+ * byte of a multi-byte code point (U+212A KELVIN SIGN included, probed)
+ * and the outside of the text are not. */
+static int is_word(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+/* Is re[s..e) a boundary branch: "\b" body, body "\b" or "\b" body "\b",
+ * where body is a literal or a group "(lit|lit|...)" of literals (ASCII
+ * without metacharacters, punctuation may be escaped)?  Sets *lb, *rb
+ * and the body's bounds, parentheses excluded. */
+static int blit_branch(const char *re, size_t s, size_t e, int *lb, int *rb, size_t *bs, size_t *be)
+{
+    *lb = *rb = 0;
+    if (e - s >= 2 && re[s] == '\\' && re[s + 1] == 'b') {
+        *lb = 1;
+        s += 2;
+    }
+    if (e - s >= 3 && re[e - 2] == '\\' && re[e - 1] == 'b') {
+        if (re[e - 3] == '\\')
+            return 0;
+        *rb = 1;
+        e -= 2;
+    }
+    if ((!*lb && !*rb) || s >= e)
+        return 0;
+    int grp = re[s] == '(';
+    if (grp) {
+        if (e - s < 3 || re[e - 1] != ')')
+            return 0;
+        s++, e--;
+    }
+    size_t run = 0;                                 /* bytes of the current literal */
+    for (size_t i = s; i < e; i++) {
+        unsigned char c = (unsigned char)re[i];
+        if (c == '\\') {
+            unsigned char d = i + 1 < e ? (unsigned char)re[i + 1] : 0;
+            if (d == 0 || is_word(d) || d >= 0x80)
+                return 0;                           /* \w, \b, \x..: not a literal */
+            i++, run++;
+            continue;
+        }
+        if (c == '|') {
+            if (!grp || run == 0)
+                return 0;
+            run = 0;
+            continue;
+        }
+        if (c < 0x20 || c >= 0x80 || strchr("()[]{}?*+.^$", c) != NULL)
+            return 0;
+        run++;
+    }
+    if (run == 0)
+        return 0;
+    *bs = s, *be = e;
+    return 1;
+}
+
+/* Split the boundary branches off row `row` (a row without
+ * HS_FLAG_CASELESS: re is the table's own text): their literals go to
+ * t->lits and, as expressions, to lex[] (hu_malloc'd, also listed in
+ * owned[]); *rest is the row less those branches (re itself when it has
+ * none, NULL when it has nothing else, else hu_malloc'd and in owned[]).
+ * Each 'k' is written both as 'k' and as U+212A (what row_uncased does
+ * with a class), one literal per combination.  HU_OK or HU_ENOMEM; a row
+ * whose literals would not fit is left whole. */
+static int split_blits(size_t row, const char *re, const char **rest, struct hu_targets *t,
+                       const char **lex, size_t *nl, char **owned, size_t *no)
+{
+    size_t n = strlen(re), starts[64], ends[64], nb = 0, b = 0;
+    int depth = 0, in_class = 0, is_blit[64], any = 0;
+    size_t lits_before = t->n_lits, nl_before = *nl, no_before = *no;
+    *rest = re;
+    for (size_t i = 0; i <= n; i++) {
+        char c = re[i];
+        if (i == n || (c == '|' && depth == 0 && !in_class)) {
+            if (nb == 64)
+                return HU_OK;
+            starts[nb] = b, ends[nb++] = i, b = i + 1;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n)
+            i++;
+        else if (in_class)
+            in_class = c != ']';
+        else if (c == '[')
+            in_class = 1;
+        else if (c == '(')
+            depth++;
+        else if (c == ')')
+            depth--;
+    }
+    for (size_t k = 0; k < nb; k++) {
+        int lb, rb;
+        size_t bs, be;
+        is_blit[k] = blit_branch(re, starts[k], ends[k], &lb, &rb, &bs, &be);
+        if (!is_blit[k])
+            continue;
+        any = 1;
+        /* each literal of the body, unescaped, in every 'k' spelling */
+        for (size_t i = bs; i <= be; i++) {
+            char lit[64];
+            size_t ll = 0, nk = 0;
+            while (i < be && re[i] != '|') {
+                if (re[i] == '\\')
+                    i++;
+                if (ll == sizeof lit)
+                    goto undo;
+                nk += re[i] == 'k';
+                lit[ll++] = re[i++];
+            }
+            if (nk > 3)
+                goto undo;
+            for (unsigned v = 0; v < (1u << nk); v++) {
+                if (t->n_lits == MAX_BLITS)
+                    goto undo;
+                char *x = hu_malloc(ll * 8 + 1);
+                if (x == NULL)
+                    goto nomem;
+                owned[(*no)++] = x;
+                size_t xl = 0, bytes = 0;
+                unsigned kbit = 0;
+                for (size_t j = 0; j < ll; j++) {
+                    if (lit[j] == 'k' && (v >> kbit++ & 1)) {
+                        memcpy(x + xl, "\\x{212A}", 8);
+                        xl += 8, bytes += 3;
+                    } else {
+                        xl += (size_t)sprintf(x + xl, "\\x%02x", (unsigned char)lit[j]);
+                        bytes++;
+                    }
+                }
+                x[xl] = 0;
+                lex[(*nl)++] = x;
+                t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)bytes, (uint8_t)lb, (uint8_t)rb };
+            }
+        }
+    }
+    if (!any)
+        return HU_OK;
+    size_t nrest = 0;
+    for (size_t k = 0; k < nb; k++)
+        nrest += !is_blit[k];
+    if (nrest == 0) {
+        *rest = NULL;
+        return HU_OK;
+    }
+    char *r = hu_malloc(n + 1);
+    if (r == NULL)
+        goto nomem;
+    owned[(*no)++] = r;
+    size_t kr = 0;
+    for (size_t k = 0; k < nb; k++) {
+        if (is_blit[k])
+            continue;
+        if (kr)
+            r[kr++] = '|';
+        memcpy(r + kr, re + starts[k], ends[k] - starts[k]);
+        kr += ends[k] - starts[k];
+    }
+    r[kr] = 0;
+    *rest = r;
+    return HU_OK;
+undo:                                               /* too many: the row stays whole */
+    while (*no > no_before)
+        hu_free(owned[--(*no)]);
+    t->n_lits = lits_before, *nl = nl_before, *rest = re;
+    return HU_OK;
+nomem:
+    while (*no > no_before)
+        hu_free(owned[--(*no)]);
+    t->n_lits = lits_before, *nl = nl_before;
+    return HU_ENOMEM;
+}
+
 /* Compile exprs[0..n) into *db.  HU_OK, HU_ENOMEM or HU_EINTERNAL. */
 static int compile_exprs(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
                          hs_database_t **db, char *errbuf, size_t errcap)
@@ -550,24 +737,38 @@ static int compile_exprs(const char *const *exprs, const unsigned *flags, const 
     return bad_row ? HU_EINTERNAL : HU_ENOMEM;
 }
 
-static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
+/* Compile every row whose skip[] entry is 0 (skip == NULL: every row;
+ * bench/bench_scan.c leaves rows out to measure what each costs). */
+static int compile_rows(struct hu_targets **out, const unsigned char *skip, char *errbuf, size_t errcap)
 {
     /* main: one expression per row (or none, when all its branches need
-     * '('); paren: one per row with such branches */
-    const char *exprs[N_PATTERNS], *pexprs[N_PATTERNS];
-    char *owned[3 * N_PATTERNS];
-    unsigned flags[N_PATTERNS], ids[N_PATTERNS], pflags[N_PATTERNS], pids[N_PATTERNS];
-    size_t ne = 0, np = 0, no = 0;
+     * '(' or are boundary literals) and one per boundary literal; paren:
+     * one per row with branches that need '(' */
+    const char *exprs[N_PATTERNS + MAX_BLITS], *pexprs[N_PATTERNS], *lex[MAX_BLITS];
+    char *owned[4 * N_PATTERNS + MAX_BLITS];
+    unsigned flags[N_PATTERNS + MAX_BLITS], ids[N_PATTERNS + MAX_BLITS], pflags[N_PATTERNS], pids[N_PATTERNS];
+    size_t ne = 0, np = 0, no = 0, nl = 0;
     struct hu_targets *t = NULL;
     int rc = HU_OK;
 
     /* Hyperscan's databases and scratch come from our hooks too, so that
      * failure injection reaches them (process-wide, idempotent). */
     (void)hs_set_allocator(hu_malloc, hu_free);
+    t = hu_calloc(1, sizeof *t);
+    if (t == NULL)
+        return HU_ENOMEM;
     for (size_t i = 0; i < N_PATTERNS; i++) {
         const char *re = table[i].re;
+        if (skip != NULL && skip[i])
+            continue;
         unsigned fl = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
         if (!row_needs_caseless(re)) {
+            if (split_blits(i, re, &re, t, lex, &nl, owned, &no) != HU_OK) {
+                rc = HU_ENOMEM;
+                goto done;
+            }
+            if (re == NULL)
+                continue;                           /* boundary literals only */
             char *u = row_uncased(re);
             if (u == NULL) {
                 rc = HU_ENOMEM;
@@ -592,21 +793,21 @@ static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
         }
         exprs[ne] = re, flags[ne] = fl, ids[ne++] = (unsigned)i;
     }
-    t = hu_calloc(1, sizeof *t);
-    if (t == NULL) {
-        rc = HU_ENOMEM;
-        goto done;
-    }
-    rc = compile_exprs(exprs, flags, ids, ne, &t->db, errbuf, errcap);
+    /* every occurrence of a boundary literal is reported (no SINGLEMATCH):
+     * the first may fail its \b check */
+    for (size_t j = 0; j < nl; j++)
+        exprs[ne] = lex[j], flags[ne] = HS_FLAG_UTF8, ids[ne++] = (unsigned)(N_PATTERNS + j);
+    if (ne > 0)
+        rc = compile_exprs(exprs, flags, ids, ne, &t->db, errbuf, errcap);
     if (rc == HU_OK && np > 0)
         rc = compile_exprs(pexprs, pflags, pids, np, &t->db_paren, errbuf, errcap);
+done:
     if (rc != HU_OK) {
         hs_free_database(t->db);
         hu_free(t);
-        goto done;
+        t = NULL;
     }
     *out = t;
-done:
     free_exprs(owned, no);
     return rc;
 }
@@ -619,7 +820,7 @@ int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
     *out = NULL;
     pthread_mutex_lock(&shared_lock);
     if (shared_db == NULL)
-        rc = compile_table(&shared_db, errbuf, errcap);
+        rc = compile_rows(&shared_db, NULL, errbuf, errcap);
     if (rc == HU_OK) {
         shared_refs++;
         *out = shared_db;
@@ -652,7 +853,7 @@ int hu_targets_scratch_create(const struct hu_targets *t, struct hu_targets_scra
     if (s == NULL)
         return HU_ENOMEM;
     /* one scratch fits both databases */
-    if (hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS ||
+    if ((t->db != NULL && hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS) ||
         (t->db_paren != NULL && hs_alloc_scratch(t->db_paren, &s->scratch) != HS_SUCCESS)) {
         hs_free_scratch(s->scratch);
         hu_free(s);
@@ -670,12 +871,18 @@ void hu_targets_scratch_destroy(struct hu_targets_scratch *s)
     hu_free(s);
 }
 
-/* Reports of one hs_scan: (end offset, row) in report order.  SINGLEMATCH
- * bounds them to one per expression: N_PATTERNS per database. */
+/* Reports of one hs_scan: (end offset, row) in report order, the first
+ * of each row only (a row's branches may be several expressions: its
+ * boundary literals and the rest).  Hyperscan reports in end-offset
+ * order; SINGLEMATCH and `seen` bound them to N_PATTERNS per database. */
 struct scan_ctx {
     uint64_t to[N_PATTERNS];
     uint32_t id[N_PATTERNS];
     size_t n;
+    uint64_t seen[(N_PATTERNS + 63) / 64];
+    const struct hu_targets *t;
+    const unsigned char *text;
+    size_t len;
 };
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
@@ -683,10 +890,25 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 {
     struct scan_ctx *c = ctx;
     (void)from, (void)fl;
-    if (id < N_PATTERNS && c->n < N_PATTERNS) {
-        c->to[c->n] = to;
-        c->id[c->n++] = id;
+    if (id >= N_PATTERNS) {
+        /* a boundary literal ends at `to`: check its \b as Hyperscan's
+         * regex would (outside the text is not a word byte) */
+        size_t j = id - N_PATTERNS;
+        if (j >= c->t->n_lits || to < c->t->lits[j].len || to > c->len)
+            return 0;
+        const struct blit *b = &c->t->lits[j];
+        size_t e = (size_t)to, s = e - b->len;
+        if (b->lb && is_word(s > 0 ? c->text[s - 1] : 0) == is_word(c->text[s]))
+            return 0;
+        if (b->rb && is_word(c->text[e - 1]) == is_word(e < c->len ? c->text[e] : 0))
+            return 0;
+        id = b->row;
     }
+    if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1) || c->n >= N_PATTERNS)
+        return 0;
+    c->seen[id >> 6] |= UINT64_C(1) << (id & 63);
+    c->to[c->n] = to;
+    c->id[c->n++] = id;
     return 0;
 }
 
@@ -709,7 +931,13 @@ size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
     if (len > UINT32_MAX)
         len = UINT32_MAX;
     m.n = p.n = 0;
-    (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &m);
+    memset(m.seen, 0, sizeof m.seen);
+    memset(p.seen, 0, sizeof p.seen);
+    m.t = p.t = t;
+    m.text = p.text = (const unsigned char *)scan;
+    m.len = p.len = len;
+    if (t->db != NULL)
+        (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &m);
     if (t->db_paren != NULL && memchr(scan, '(', len) != NULL)
         (void)hs_scan(t->db_paren, scan, (unsigned)len, 0, s->scratch, on_match, &p);
     if (p.n == 0) {
