@@ -358,11 +358,28 @@ struct blit {
 };
 #define MAX_BLITS 64
 
+/* A branch that needs a '(' and has one of two shapes, matched by hand
+ * after a memchr for '(' (no second Hyperscan scan):
+ *   PW_CALL   "<prefix>\\w+\\(", the prefix a literal ending in a non-word
+ *             byte ("return ", "def "): the \\w+ is then the whole run of
+ *             word bytes before the '(';
+ *   PW_BRACE  "\\w+\\(\\) *\\{". */
+enum { PW_CALL, PW_BRACE };
+struct pword {
+    uint16_t row;
+    uint8_t kind;
+    uint8_t plen;
+    char prefix[16];
+};
+#define MAX_PWORDS 16
+
 struct hu_targets {
     hs_database_t *db;          /* every row, less the branches in db_paren */
     hs_database_t *db_paren;    /* branches that need a '(' in the text (NULL: none) */
     struct blit lits[MAX_BLITS];
     size_t n_lits;
+    struct pword pw[MAX_PWORDS];
+    size_t n_pw;
 };
 
 struct hu_targets_scratch {
@@ -717,6 +734,42 @@ nomem:
     return HU_ENOMEM;
 }
 
+/* paren[] is the '|'-joined branches of row `row` that need a '(' (from
+ * split_paren, a row without HS_FLAG_CASELESS).  If every branch has a
+ * shape of struct pword, add them to t->pw and return 1 (the row needs
+ * no paren database); else add nothing and return 0. */
+static int split_pwords(size_t row, const char *paren, struct hu_targets *t)
+{
+    static const char call[] = "\\w+\\(", brace[] = "\\w+\\(\\) *\\{";
+    size_t n0 = t->n_pw;
+    for (const char *b = paren; *b;) {
+        const char *e = strchr(b, '|');
+        size_t bl = e ? (size_t)(e - b) : strlen(b), cl = sizeof call - 1;
+        struct pword w = { (uint16_t)row, PW_BRACE, 0, { 0 } };
+        if (t->n_pw == MAX_PWORDS)
+            goto no;
+        if (!(bl == sizeof brace - 1 && memcmp(b, brace, bl) == 0)) {
+            /* "<prefix>\w+\(": a literal prefix of lower-case letters,
+             * digits and spaces (no 'k': row_uncased would have spelt it
+             * [k\x{212A}]) ending in a space */
+            if (bl <= cl || bl - cl > sizeof w.prefix || memcmp(b + bl - cl, call, cl) != 0 || b[bl - cl - 1] != ' ')
+                goto no;
+            for (size_t i = 0; i < bl - cl; i++)
+                if (!((b[i] >= 'a' && b[i] <= 'z' && b[i] != 'k') || (b[i] >= '0' && b[i] <= '9') || b[i] == ' '))
+                    goto no;
+            w.kind = PW_CALL;
+            w.plen = (uint8_t)(bl - cl);
+            memcpy(w.prefix, b, bl - cl);
+        }
+        t->pw[t->n_pw++] = w;
+        b += bl + (e != NULL);
+    }
+    return 1;
+no:
+    t->n_pw = n0;
+    return 0;
+}
+
 /* Compile exprs[0..n) into *db.  HU_OK, HU_ENOMEM or HU_EINTERNAL. */
 static int compile_exprs(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
                          hs_database_t **db, char *errbuf, size_t errcap)
@@ -785,7 +838,8 @@ static int compile_rows(struct hu_targets **out, const unsigned char *skip, char
         }
         if (paren != NULL) {
             owned[no++] = paren;
-            pexprs[np] = paren, pflags[np] = fl, pids[np++] = (unsigned)i;
+            if (fl & HS_FLAG_CASELESS || !split_pwords(i, paren, t))
+                pexprs[np] = paren, pflags[np] = fl, pids[np++] = (unsigned)i;
             if (rest == NULL)
                 continue;
             owned[no++] = rest;
@@ -920,6 +974,65 @@ static void add_hit(uint32_t id, float sum[HU_TARGET_COUNT], uint32_t *hits, siz
     (*n)++;
 }
 
+/* The struct pword branches over s[0..len): for each of their rows, the
+ * first end of a match (what SINGLEMATCH reports), appended to p in
+ * end-offset order.  One memchr walk over the '(' bytes; the word run
+ * before each '(' is walked once (runs end at a '('), so O(len). */
+static void scan_pwords(const struct hu_targets *t, const unsigned char *s, size_t len, struct scan_ctx *p)
+{
+    size_t best[MAX_PWORDS], left = t->n_pw;
+    for (size_t w = 0; w < t->n_pw; w++)
+        best[w] = SIZE_MAX;
+    for (const unsigned char *q = memchr(s, '(', len); q != NULL && left > 0;
+         q = memchr(q + 1, '(', len - (size_t)(q + 1 - s))) {
+        size_t i = (size_t)(q - s), j = i;
+        while (j > 0 && is_word(s[j - 1]))
+            j--;
+        if (j == i)
+            continue;                               /* both shapes need \w+ before '(' */
+        for (size_t w = 0; w < t->n_pw; w++) {
+            const struct pword *pw = &t->pw[w];
+            if (best[w] != SIZE_MAX)
+                continue;
+            if (pw->kind == PW_CALL) {
+                if (j >= pw->plen && memcmp(s + j - pw->plen, pw->prefix, pw->plen) == 0)
+                    best[w] = i + 1, left--;
+            } else if (i + 1 < len && s[i + 1] == ')') {
+                size_t k = i + 2;
+                while (k < len && s[k] == ' ')
+                    k++;
+                if (k < len && s[k] == '{')
+                    best[w] = k + 1, left--;
+            }
+        }
+    }
+    /* per row, its first end; rows in end order (insertion, a few rows) */
+    for (size_t w = 0; w < t->n_pw; w++) {
+        if (best[w] == SIZE_MAX)
+            continue;
+        uint32_t row = t->pw[w].row;
+        size_t k = 0;
+        while (k < p->n && p->id[k] != row)
+            k++;
+        if (k < p->n) {
+            if (p->to[k] <= best[w])
+                continue;
+            memmove(p->to + k, p->to + k + 1, (p->n - k - 1) * sizeof p->to[0]);
+            memmove(p->id + k, p->id + k + 1, (p->n - k - 1) * sizeof p->id[0]);
+            p->n--;
+        }
+        k = p->n;
+        while (k > 0 && p->to[k - 1] > best[w]) {
+            p->to[k] = p->to[k - 1];
+            p->id[k] = p->id[k - 1];
+            k--;
+        }
+        p->to[k] = best[w];
+        p->id[k] = row;
+        p->n++;
+    }
+}
+
 size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
                        const char *scan, size_t len, float sum[HU_TARGET_COUNT],
                        uint32_t *hits, size_t hits_cap)
@@ -940,6 +1053,8 @@ size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
         (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &m);
     if (t->db_paren != NULL && memchr(scan, '(', len) != NULL)
         (void)hs_scan(t->db_paren, scan, (unsigned)len, 0, s->scratch, on_match, &p);
+    if (t->n_pw > 0)
+        scan_pwords(t, (const unsigned char *)scan, len, &p);
     if (p.n == 0) {
         for (size_t i = 0; i < m.n; i++)
             add_hit(m.id[i], sum, hits, hits_cap, &n);
