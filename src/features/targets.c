@@ -355,7 +355,11 @@ struct blit {
     uint16_t row;               /* the row it reports */
     uint8_t len;                /* bytes in the text (U+212A for 'k' is 3) */
     uint8_t lb, rb;             /* \\b before it, after it */
+    uint8_t kind;               /* BL_BOUND, or the last word of a hand row */
 };
+/* Boundary literal, or the last word of a row matched backwards by hand
+ * (struct hand_row). */
+enum { BL_BOUND, BL_WRITE_CODE, BL_CALL_TOOL };
 #define MAX_BLITS 64
 
 /* A branch that needs a '(' and has one of two shapes, matched by hand
@@ -693,7 +697,7 @@ static int split_blits(size_t row, const char *re, const char **rest, struct hu_
                 }
                 x[xl] = 0;
                 lex[(*nl)++] = x;
-                t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)bytes, (uint8_t)lb, (uint8_t)rb };
+                t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)bytes, (uint8_t)lb, (uint8_t)rb, BL_BOUND };
             }
         }
     }
@@ -770,6 +774,197 @@ no:
     return 0;
 }
 
+/* Two rows whose first words are common ("write", "code", "use", "call")
+ * and go on with "(\S+ ){0,n}": Hyperscan ran an engine from every
+ * occurrence of the first word.  They are matched from their LAST word
+ * instead: its literals are pure literals in the main database (every
+ * occurrence reported), and the callback checks the rest backwards from
+ * the literal's start (wc_left, ct_left) and the "s?\b" after it.  The
+ * rows are recognised by their exact text: a row edited in the table
+ * falls back to Hyperscan. */
+struct hand_row {
+    const char *re;
+    uint8_t kind;
+    const char *const *last;    /* the last word's literals */
+};
+static const char *const wc_last[] = {
+    "function", "class", "script", "program", "method", "module", "unit test", "unit tests", "test suite",
+    "endpoint", "cli tool", "library", "algorithm", "regex", "sql query", NULL
+};
+static const char *const ct_last[] = { "tool", "tools", "function", "functions", NULL };
+static const struct hand_row hand_rows[] = {
+    { "(write|create|implement|generate|build|code) (me )?(a|an|the|some|two|three)? ?(\\S+ ){0,3}(function|class|script|program|method|module|unit tests?|test suite|endpoint|cli tool|library|algorithm|regex|sql query)s?\\b",
+      BL_WRITE_CODE, wc_last },
+    { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b",
+      BL_CALL_TOOL, ct_last },
+};
+
+/* \s without HS_FLAG_UCP (probed): space, \t \n \v \f \r. */
+static int is_space(unsigned char c)
+{
+    return c == ' ' || (c >= 9 && c <= 13);
+}
+
+struct lit {
+    const char *s;
+    size_t n;
+};
+#define LIT(x) { x, sizeof x - 1 }
+
+/* (a loop, not memcmp: the literals are short and most fail on their
+ * last byte) */
+static int ends_with(const unsigned char *x, size_t h, const struct lit *l)
+{
+    if (h < l->n)
+        return 0;
+    for (size_t i = 1; i <= l->n; i++)
+        if (x[h - i] != (unsigned char)l->s[l->n - i])
+            return 0;
+    return 1;
+}
+
+/* Does x[0..h) end with one of lits[0..n) followed by nothing? */
+static int ends_with_any(const unsigned char *x, size_t h, const struct lit *lits, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ends_with(x, h, &lits[i]))
+            return 1;
+    return 0;
+}
+
+static const struct lit wc_verbs[] = {
+    LIT("write"), LIT("create"), LIT("implement"), LIT("generate"), LIT("build"), LIT("code"),
+};
+static const struct lit wc_dets[] = { LIT("a"), LIT("an"), LIT("the"), LIT("some"), LIT("two"), LIT("three") };
+static const struct lit me_sp = LIT("me ");
+#define N_WC_VERBS (sizeof wc_verbs / sizeof wc_verbs[0])
+#define N_WC_DETS (sizeof wc_dets / sizeof wc_dets[0])
+
+/* x[0..h) ends with "(write|...|code) " */
+static int wc_verb_sp(const unsigned char *x, size_t h)
+{
+    if (h < 5 || x[h - 1] != ' ')
+        return 0;
+    unsigned char c = x[h - 2];                     /* write, create, generate, code; implement; build */
+    if (c != 'e' && c != 't' && c != 'd')
+        return 0;
+    return ends_with_any(x, h - 1, wc_verbs, N_WC_VERBS);
+}
+
+/* x[0..h) ends with "(write|...|code) (me )?(a|an|the|some|two|three)? ?" */
+static int wc_head(const unsigned char *x, size_t h)
+{
+    if (h == 0)
+        return 0;
+    unsigned char c = x[h - 1];
+    if (c != ' ' && c != 'a' && c != 'n' && c != 'e' && c != 'o')
+        return 0;                                   /* neither a space nor a determiner's end */
+    for (int sp = 0; sp < 2; sp++) {                /* " ?" absent, present */
+        if (sp && x[h - 1] != ' ')
+            break;
+        size_t h1 = h - (size_t)sp;
+        for (int d = -1; d < (int)N_WC_DETS; d++) { /* no determiner, or wc_dets[d] */
+            if (d >= 0 && !ends_with(x, h1, &wc_dets[d]))
+                continue;
+            size_t h2 = h1 - (d < 0 ? 0 : wc_dets[d].n);
+            if (wc_verb_sp(x, h2) || (ends_with(x, h2, &me_sp) && wc_verb_sp(x, h2 - 3)))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The start of the run of \S bytes that ends at x[h - 2], when x[0..h)
+ * ends with "\S+ ", else SIZE_MAX. */
+static size_t chunk_start(const unsigned char *x, size_t h)
+{
+    if (h < 2 || x[h - 1] != ' ' || is_space(x[h - 2]))
+        return SIZE_MAX;
+    size_t rs = h - 2;
+    while (rs > 0 && !is_space(x[rs - 1]))
+        rs--;
+    return rs;
+}
+
+/* Does x[0..p) end with "(write|...) (me )?(a|...)? ?(\S+ ){0,3}"?  A
+ * chunk "\S+ " is taken from the start of its run: a chunk that starts
+ * after a determiner at the start of its run ("write thefoo function")
+ * is matched as well by the whole run as a chunk, with as many chunks.
+ * Walks back at most three runs. */
+static int wc_left(const unsigned char *x, size_t p)
+{
+    size_t h = p;
+    for (int k = 0;; k++) {
+        if (wc_head(x, h))
+            return 1;
+        if (k == 3)
+            return 0;
+        h = chunk_start(x, h);
+        if (h == SIZE_MAX)
+            return 0;
+    }
+}
+
+static const struct lit ct_verbs[] = { LIT("call"), LIT("invoke"), LIT("invo\xe2\x84\xaa" "e"), LIT("use") };
+static const struct lit ct_dets[] = {
+    LIT("the"), LIT("a"), LIT("this"), LIT("these"), LIT("one of the"), LIT("any of the"),
+};
+
+/* x[0..h) ends with "(call|invoke|use) (the|a|...|any of the) " ('k' also
+ * as U+212A, as row_uncased spells it) */
+static int ct_head(const unsigned char *x, size_t h)
+{
+    if (h < 6 || x[h - 1] != ' ' || (x[h - 2] != 'e' && x[h - 2] != 'a' && x[h - 2] != 's'))
+        return 0;
+    for (size_t d = 0; d < sizeof ct_dets / sizeof ct_dets[0]; d++) {
+        if (!ends_with(x, h - 1, &ct_dets[d]))
+            continue;
+        size_t g = h - 1 - ct_dets[d].n;
+        if (g > 0 && x[g - 1] == ' ' && ends_with_any(x, g - 1, ct_verbs, sizeof ct_verbs / sizeof ct_verbs[0]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does x[0..p) end with "(call|...) (the|...) (\S+ ){0,2}"?  Every chunk
+ * starts after a space.  Walks back at most two runs. */
+static int ct_left(const unsigned char *x, size_t p)
+{
+    size_t h = p;
+    for (int k = 0;; k++) {
+        if (ct_head(x, h))
+            return 1;
+        if (k == 2)
+            return 0;
+        h = chunk_start(x, h);
+        if (h == SIZE_MAX)
+            return 0;
+    }
+}
+
+/* Row i as a hand row: its last words go to t->lits and lex[] (no 'k'
+ * in them: checked), 1; or 0 (not a hand row, or no room). */
+static int split_hand(size_t row, const char *re, struct hu_targets *t, const char **lex, size_t *nl)
+{
+    for (size_t h = 0; h < sizeof hand_rows / sizeof hand_rows[0]; h++) {
+        const struct hand_row *hr = &hand_rows[h];
+        if (strcmp(re, hr->re) != 0)
+            continue;
+        size_t n = 0;
+        while (hr->last[n])
+            n++;
+        if (t->n_lits + n > MAX_BLITS)
+            return 0;
+        for (size_t k = 0; k < n; k++) {
+            hu_assert(strchr(hr->last[k], 'k') == NULL && strlen(hr->last[k]) < 32);
+            lex[(*nl)++] = hr->last[k];
+            t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)strlen(hr->last[k]), 0, 1, hr->kind };
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /* Compile exprs[0..n) into *db.  HU_OK, HU_ENOMEM or HU_EINTERNAL. */
 static int compile_exprs(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
                          hs_database_t **db, char *errbuf, size_t errcap)
@@ -816,6 +1011,8 @@ static int compile_rows(struct hu_targets **out, const unsigned char *skip, char
             continue;
         unsigned fl = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
         if (!row_needs_caseless(re)) {
+            if (split_hand(i, re, t, lex, &nl))
+                continue;
             if (split_blits(i, re, &re, t, lex, &nl, owned, &no) != HU_OK) {
                 rc = HU_ENOMEM;
                 goto done;
@@ -951,18 +1148,43 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
         if (j >= c->t->n_lits || to < c->t->lits[j].len || to > c->len)
             return 0;
         const struct blit *b = &c->t->lits[j];
+        const unsigned char *x = c->text;
         size_t e = (size_t)to, s = e - b->len;
-        if (b->lb && is_word(s > 0 ? c->text[s - 1] : 0) == is_word(c->text[s]))
-            return 0;
-        if (b->rb && is_word(c->text[e - 1]) == is_word(e < c->len ? c->text[e] : 0))
-            return 0;
         id = b->row;
+        if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1))
+            return 0;
+        if (b->kind == BL_WRITE_CODE) {
+            /* the last word ends in a letter: "s?\\b" ends the match at e
+             * or, after an 's', at e + 1 */
+            if (e < c->len && is_word(x[e])) {
+                if (x[e] != 's' || (e + 1 < c->len && is_word(x[e + 1])))
+                    return 0;
+                to = e + 1;
+            }
+            if (!wc_left(x, s))
+                return 0;
+        } else if (b->kind == BL_CALL_TOOL) {
+            if ((e < c->len && is_word(x[e])) || !ct_left(x, s))
+                return 0;
+        } else {
+            if (b->lb && is_word(s > 0 ? x[s - 1] : 0) == is_word(x[s]))
+                return 0;
+            if (b->rb && is_word(x[e - 1]) == is_word(e < c->len ? x[e] : 0))
+                return 0;
+        }
     }
     if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1) || c->n >= N_PATTERNS)
         return 0;
     c->seen[id >> 6] |= UINT64_C(1) << (id & 63);
-    c->to[c->n] = to;
-    c->id[c->n++] = id;
+    /* in end order; a hand row may end one byte after its report */
+    size_t k = c->n++;
+    while (k > 0 && c->to[k - 1] > to) {
+        c->to[k] = c->to[k - 1];
+        c->id[k] = c->id[k - 1];
+        k--;
+    }
+    c->to[k] = to;
+    c->id[k] = id;
     return 0;
 }
 

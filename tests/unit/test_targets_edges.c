@@ -219,6 +219,41 @@ static void paren_branches_and_mixes_match_the_reference(void **state)
     assert_true(n_hits - h0 > 50000);
 }
 
+/* The two rows matched backwards from their last word: their words,
+ * near misses and separators, so that every optional part, the chunk
+ * count limits and the "s?\\b" after the last word come and go. */
+static const char *const hand_pieces[] = {
+    "write", "create", "implement", "generate", "build", "code", "rewrite", "coder", "me", "a", "an", "the",
+    "some", "two", "three", "thefoo", "anx", "function", "functions", "functionsx", "class", "classes",
+    "unit test", "unit tests", "unit testss", "sql query", "cli tool", "regex", "x", "foo", "s", "_", "9",
+    "call", "invoke", "invo\xe2\x84\xaa" "e", "use", "user", "this", "these", "one of the", "any of the",
+    "tool", "tools", "toolx", "\xc3\xa9", "\xc2\xa0", "\xe2\x84\xaa",
+};
+static const char *const hand_seps[] = { " ", " ", " ", " ", "", "  ", "\t", "\n", "-", ".", "\xc2\xa0" };
+
+static void hand_rows_match_the_reference(void **state)
+{
+    (void)state;
+    char t[512];
+    size_t np = sizeof hand_pieces / sizeof hand_pieces[0], ns = sizeof hand_seps / sizeof hand_seps[0];
+    uint64_t h0 = n_hits, c0 = n_checked;
+    for (int r = 0; r < 300000; r++) {
+        size_t n = 0, k = 1 + rnd() % 10;
+        for (size_t i = 0; i < k; i++) {
+            const char *p = hand_pieces[rnd() % np], *q = hand_seps[rnd() % ns];
+            size_t l = strlen(p), m = strlen(q);
+            memcpy(t + n, p, l);
+            n += l;
+            memcpy(t + n, q, m);
+            n += m;
+        }
+        check(t, n);
+    }
+    print_message("rows matched backwards: %llu texts, %llu reference hits\n",
+                  (unsigned long long)(n_checked - c0), (unsigned long long)(n_hits - h0));
+    assert_true(n_hits - h0 > 50000);
+}
+
 /* Explicit cases, with what the regexes say. */
 static void paren_branches_by_hand(void **state)
 {
@@ -267,6 +302,7 @@ int main(void)
         cmocka_unit_test(paren_branches_by_hand),
         cmocka_unit_test(boundary_literals_between_every_pair_of_neighbours),
         cmocka_unit_test(paren_branches_and_mixes_match_the_reference),
+        cmocka_unit_test(hand_rows_match_the_reference),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
