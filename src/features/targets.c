@@ -359,7 +359,7 @@ struct blit {
 };
 /* Boundary literal, or the last word of a row matched backwards by hand
  * (struct hand_row). */
-enum { BL_BOUND, BL_WRITE_CODE, BL_CALL_TOOL };
+enum { BL_BOUND, BL_WRITE_CODE, BL_CALL_TOOL, BL_SHOW_REASONING };
 #define MAX_BLITS 64
 
 /* A branch that needs a '(' and has one of two shapes, matched by hand
@@ -792,11 +792,16 @@ static const char *const wc_last[] = {
     "endpoint", "cli tool", "library", "algorithm", "regex", "sql query", NULL
 };
 static const char *const ct_last[] = { "tool", "tools", "function", "functions", NULL };
+static const char *const sr_last[] = {
+    "reasoning", "chain of thought", "chain-of-thought", "chain of-thought", "chain-of thought", "thought process", NULL
+};
 static const struct hand_row hand_rows[] = {
     { "(write|create|implement|generate|build|code) (me )?(a|an|the|some|two|three)? ?(\\S+ ){0,3}(function|class|script|program|method|module|unit tests?|test suite|endpoint|cli tool|library|algorithm|regex|sql query)s?\\b",
       BL_WRITE_CODE, wc_last },
     { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b",
       BL_CALL_TOOL, ct_last },
+    { "(show|write down|write out|include|give|present) (all (of )?)?(your|the) (\\S+ )?(reasoning|chain[- ]of[- ]thought|thought process)\\b",
+      BL_SHOW_REASONING, sr_last },
 };
 
 /* \s without HS_FLAG_UCP (probed): space, \t \n \v \f \r. */
@@ -940,6 +945,43 @@ static int ct_left(const unsigned char *x, size_t p)
         if (h == SIZE_MAX)
             return 0;
     }
+}
+
+static const struct lit sr_verbs[] = {
+    LIT("show"), LIT("write down"), LIT("write out"), LIT("include"), LIT("give"), LIT("present"),
+};
+static const struct lit sr_alls[] = { LIT("all "), LIT("all of ") };
+static const struct lit sr_dets[] = { LIT("your"), LIT("the") };
+
+/* x[0..h) ends with "(show|...|present) (all (of )?)?(your|the) " */
+static int sr_head(const unsigned char *x, size_t h)
+{
+    if (h < 6 || x[h - 1] != ' ' || (x[h - 2] != 'r' && x[h - 2] != 'e'))
+        return 0;
+    for (size_t d = 0; d < 2; d++) {
+        if (!ends_with(x, h - 1, &sr_dets[d]))
+            continue;
+        size_t g = h - 1 - sr_dets[d].n;
+        for (int a = -1; a < 2; a++) {              /* no "all ", "all ", "all of " */
+            if (a >= 0 && !ends_with(x, g, &sr_alls[a]))
+                continue;
+            size_t g1 = g - (a < 0 ? 0 : sr_alls[a].n);
+            if (g1 > 0 && x[g1 - 1] == ' ' &&
+                ends_with_any(x, g1 - 1, sr_verbs, sizeof sr_verbs / sizeof sr_verbs[0]))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does x[0..p) end with "(show|...) (all (of )?)?(your|the) (\S+ )?"?
+ * The chunk starts after a space.  Walks back at most one run. */
+static int sr_left(const unsigned char *x, size_t p)
+{
+    if (sr_head(x, p))
+        return 1;
+    size_t h = chunk_start(x, p);
+    return h != SIZE_MAX && sr_head(x, h);
 }
 
 /* Row i as a hand row: its last words go to t->lits and lex[] (no 'k'
@@ -1162,6 +1204,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
                 to = e + 1;
             }
             if (!wc_left(x, s))
+                return 0;
+        } else if (b->kind == BL_SHOW_REASONING) {
+            if ((e < c->len && is_word(x[e])) || !sr_left(x, s))
                 return 0;
         } else if (b->kind == BL_CALL_TOOL) {
             if ((e < c->len && is_word(x[e])) || !ct_left(x, s))

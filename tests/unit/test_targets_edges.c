@@ -227,7 +227,9 @@ static const char *const hand_pieces[] = {
     "some", "two", "three", "thefoo", "anx", "function", "functions", "functionsx", "class", "classes",
     "unit test", "unit tests", "unit testss", "sql query", "cli tool", "regex", "x", "foo", "s", "_", "9",
     "call", "invoke", "invo\xe2\x84\xaa" "e", "use", "user", "this", "these", "one of the", "any of the",
-    "tool", "tools", "toolx", "\xc3\xa9", "\xc2\xa0", "\xe2\x84\xaa",
+    "tool", "tools", "toolx", "show", "write down", "write out", "include", "give", "present", "all", "of",
+    "all of", "your", "reasoning", "reasoningx", "chain of thought", "chain-of-thought", "chain of-thought",
+    "chain", "thought process", "thought", "\xc3\xa9", "\xc2\xa0", "\xe2\x84\xaa",
 };
 static const char *const hand_seps[] = { " ", " ", " ", " ", "", "  ", "\t", "\n", "-", ".", "\xc2\xa0" };
 
