@@ -256,6 +256,61 @@ static void hand_rows_match_the_reference(void **state)
     assert_true(n_hits - h0 > 50000);
 }
 
+/* The same rows from their grammar: each slot one of its options (""
+ * drops it), slots joined by a separator, mostly a space. */
+static const char *const g_wc[][8] = {
+    { "", "re", "x" }, { "write", "create", "implement", "generate", "build", "code", "coder" },
+    { "", "me", "mee" }, { "", "a", "an", "the", "some", "two", "three", "thex" },
+    { "", "x", "x y", "x y z", "x y z w", "thefoo", "a b" },
+    { "function", "class", "unit test", "sql query", "cli tool", "regex", "tool" }, { "", "s", "x", "s_" },
+};
+static const char *const g_ct[][8] = {
+    { "", "re", "x" }, { "call", "invoke", "invo\xe2\x84\xaa" "e", "use", "cal" },
+    { "the", "a", "this", "these", "one of the", "any of the", "", "an" },
+    { "", "x", "x y", "x y z", "thefoo" }, { "tool", "tools", "function", "functions", "toolx" }, { "", "s", "x" },
+};
+static const char *const g_sr[][8] = {
+    { "", "re", "x" }, { "show", "write down", "write out", "include", "give", "present", "shows" },
+    { "", "all", "all of", "of", "alls" }, { "your", "the", "", "yours" }, { "", "x", "x y", "thefoo" },
+    { "reasoning", "chain of thought", "chain-of-thought", "chain of-thought", "thought process", "chain" },
+    { "", "s", "x", "-" },
+};
+
+static size_t gen_grammar(const char *const (*g)[8], size_t slots, char *t)
+{
+    size_t n = 0, ns = sizeof hand_seps / sizeof hand_seps[0];
+    for (size_t i = 0; i < slots; i++) {
+        size_t no = 0;
+        while (no < 8 && g[i][no] != NULL)
+            no++;
+        const char *p = g[i][rnd() % no];
+        size_t l = strlen(p);
+        memcpy(t + n, p, l);
+        n += l;
+        if (l > 0 && i + 2 < slots) {               /* no separator before the "s?" slot */
+            const char *q = (rnd() % 4) ? " " : hand_seps[rnd() % ns];
+            memcpy(t + n, q, strlen(q));
+            n += strlen(q);
+        }
+    }
+    return n;
+}
+
+static void hand_rows_from_their_grammar(void **state)
+{
+    (void)state;
+    char t[512];
+    uint64_t h0 = n_hits, c0 = n_checked;
+    for (int r = 0; r < 100000; r++) {
+        check(t, gen_grammar(g_wc, sizeof g_wc / sizeof g_wc[0], t));
+        check(t, gen_grammar(g_ct, sizeof g_ct / sizeof g_ct[0], t));
+        check(t, gen_grammar(g_sr, sizeof g_sr / sizeof g_sr[0], t));
+    }
+    print_message("rows matched backwards, from their grammar: %llu texts, %llu reference hits\n",
+                  (unsigned long long)(n_checked - c0), (unsigned long long)(n_hits - h0));
+    assert_true(n_hits - h0 > 50000);
+}
+
 /* Explicit cases, with what the regexes say. */
 static void paren_branches_by_hand(void **state)
 {
@@ -305,6 +360,7 @@ int main(void)
         cmocka_unit_test(boundary_literals_between_every_pair_of_neighbours),
         cmocka_unit_test(paren_branches_and_mixes_match_the_reference),
         cmocka_unit_test(hand_rows_match_the_reference),
+        cmocka_unit_test(hand_rows_from_their_grammar),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
