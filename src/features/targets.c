@@ -35,36 +35,85 @@
  *     Hyperscan each caseless 's' and 'k' turns a literal into a class with
  *     a multi-byte branch: dropping the flag took bench_json's scan from
  *     3.1 to 2.8 us a line, the compile from 0.41 to 0.28 s.
- *   - Branches that cannot match without a '(' ("return \w+\(", "function
- *     \w+\(", "\w+\(\) *\{" of two coding rows) live in a second database
- *     that is scanned only when memchr finds a '(' in the text.  In the main
- *     database their leading words ("return", "function", "def") launched a
- *     \w+ engine at every occurrence (~70 ns each); bench_json's prose says
- *     "return" and "function" three times a line: 2.8 -> 2.3 us a line.
- *     Reports of both scans are merged by end offset (a row split over both
- *     counts once, at its first end), so sums add in end-offset order as
- *     before.  Rows that end at the same offset may come in another order
- *     (Hyperscan leaves it unspecified, in one database as in two): the
- *     test counts such cases (~0.2% of its scans) and found no sum that
- *     differs by a bit (only three or more hits of one target could).
+ *   - Branches that cannot match without a '(' ("return \w+\(", "def
+ *     \w+\(", "function \w+\(", "\w+\(\) *\{" of two coding rows) are not
+ *     compiled: scan_pwords matches them by hand over memchr's '(' bytes
+ *     ("<prefix>\w+\(" with a literal prefix ending in a space: the word
+ *     run before the '(' must be preceded by the prefix; "\w+\(\) *\{":
+ *     "()", spaces, '{').  In the main database their leading words
+ *     launched a \w+ engine at every occurrence (2.8 -> 2.3 us a line on
+ *     bench_json's salad when they moved to a second database scanned when
+ *     the text has a '('); on real prompts most lines have a '(' and that
+ *     second scan cost 0.18 us a line: by hand, 1.52 -> 1.39 us (bench_scan,
+ *     real set).  Other branches that need a '(' would still go to that
+ *     second database (none today).
+ *   - Boundary literals: branches "\b(lit|lit|...)\b", "\blit\b" (the
+ *     language row, "\brepo\b", "\bgui\b", "\bocr\b") are compiled as pure
+ *     literals without SINGLEMATCH, one expression per literal and per
+ *     spelling of its 'k's; the callback checks each \b itself as
+ *     Hyperscan would without HS_FLAG_UCP (probed: a word byte is
+ *     [0-9A-Za-z_], any byte of a multi-byte code point -- U+212A too --
+ *     and the outside of the text are not; "c\+\+\b" needs a word byte
+ *     after the "++").  1.65 -> 1.54 us a line on the real set, 2.62 ->
+ *     2.49 on the salad (bench_scan).
+ *   - Three rows that start with common words and go on with "(\S+ )"
+ *     gaps -- "(write|...|code) ... (function|...)s?\b", "(call|invoke|
+ *     use) (the|...) (\S+ ){0,2}(tool|...)\b", "(show|...) (all (of )?)?
+ *     (your|the) (\S+ )?(reasoning|...)\b" -- are matched backwards from
+ *     their LAST word (struct hand_row, recognised by their exact text):
+ *     its literals are pure literals in the main database, and for each
+ *     occurrence the callback checks the "s?\b" after it and walks back at
+ *     most as many runs of \S as the row has gaps (wc_left, ct_left,
+ *     sr_left; O(1) runs per occurrence, so O(len) per text).  Left out
+ *     of the table, the three cost ~0.12, ~0.07 and ~0.08 us a line on the
+ *     real set, ~0.52, ~0.29 and ~0 on the salad; by hand: real 1.42 ->
+ *     1.32 us, salad about even (the salad's "function", "tool" and
+ *     "reasoning" make the callback run ~10 times a line).
+ *   Reports: a row may now be several expressions (boundary literals and
+ *   the rest) and hand-matched parts: each scan keeps a row's first report
+ *   only, in end-offset order (a hand row may end one byte after its
+ *   report: inserted in order), and the '(' matches are merged with the
+ *   main scan's by end offset (a row split over both counts once, at its
+ *   first end), so sums add in end-offset order as before.  Rows that end
+ *   at the same offset may come in another order (Hyperscan leaves it
+ *   unspecified): the test counts such cases (~0.2% of its scans) and found
+ *   no sum that differs by a bit (only three or more hits of one target
+ *   could).  tests/unit/test_targets_edges.c holds the hand-made parts to
+ *   the reference at their edges (every neighbour byte pair of every
+ *   boundary literal, near misses, the rows' grammars).
  *
- * Where the time goes (measured with each row alone and with each row left
- * out, on bench_json-like prose and on the prompts corpus; docs/internals/
+ * Where the time goes (measured by us with bench/bench_scan.c, 20,000
+ * lines of real prompts joined to ~0.95 KB and 20,000 of bench_json's
+ * salad, each row left out of the whole table and each row alone,
+ * minimum of 5-7 runs on the shared 2-core EPYC; docs/internals/
  * features.md): not in rows that are pure literals (one FDR pass for all)
  * but in rows whose first literal is a common word followed by a gap or an
  * unbounded repeat -- Hyperscan triggers on the leftmost literal and runs
- * an engine from each occurrence, whatever the rarer words after it.  The
- * costliest on the bench, in context: "(write|...|code) ... (\S+ ){0,3}
- * (function|...)" ~0.6 us, "\b(python|...)\b" ~0.3 us, "(call|invoke|use)
- * (the|a|...) (\S+ ){0,2}(tool|...)" ~0.3 us; the bench's words make
- * them match for real, so only a different engine would remove that cost.
+ * an engine from each occurrence, whatever the rarer words after it.
+ * Leave-one-out numbers are NOT additive: the database's structure
+ * changes with its rows.  Left out of the table, the language row made
+ * the real set 0.4 us SLOWER, the 11 Russian rows 0.2 us slower, the 69
+ * rows that need a non-ASCII byte 0.12 us slower (so gating them on a
+ * non-ASCII byte does not pay), while the two rows "(нажми|...) на" and
+ * "(изображении|...)" cost 0.07 us together; measure the whole table
+ * after each change.
  * Tried and measured, not kept: expanding alternations into literal cross
  * products (faster for one row, slower for the table: FDR confirms more
  * literals at every common word), splitting a row's alternatives into
  * expressions sharing its id (compiles to the same database), dropping
  * HS_FLAG_UTF8 (~2%), SINGLEMATCH off (slower), platform tuning (the host
  * is already targeted), gating more rows on a necessary literal (the
- * anchor literals cost as much in FDR as the rows they guard).
+ * anchor literals cost as much in FDR as the rows they guard); on the real
+ * set: a database without U+212A spellings used when the text has no
+ * U+212A (no faster), gating the write-...-function row on its last word
+ * (that word is in 41% of real lines and the row alone costs 0.33 us),
+ * gating "(show|...) ... (reasoning|...)", "(show|reveal|...) ...
+ * (chain...|scratchpad|...)" and "(according to|...) ... (rubric|...)"
+ * on their last words in a second database (0.5% of real lines, -0.13 us,
+ * but the salad says "reasoning" and "rubric" on every line and that
+ * database alone costs 0.39 us there: +15%), moving "import \w+ from"
+ * out (no change), short never-matching literals to steer the literal
+ * matcher (no change).
  *
  * Compile time matters (every process and every test binary compiles the
  * table): bounded wildcards over UTF-8 are expensive to compile --
