@@ -405,11 +405,12 @@ struct blit {
     uint8_t len;                /* bytes in the text (U+212A for 'k' is 3) */
     uint8_t lb, rb;             /* \\b before it, after it */
     uint8_t kind;               /* BL_BOUND, or the last word of a hand row */
+    uint8_t shape;              /* BL_SHAPE: index in shapes[] */
 };
 /* Boundary literal, or the last word of a row matched backwards by hand
  * (struct hand_row). */
-enum { BL_BOUND, BL_WRITE_CODE, BL_CALL_TOOL, BL_SHOW_REASONING };
-#define MAX_BLITS 64
+enum { BL_BOUND, BL_WRITE_CODE, BL_SHAPE };
+#define MAX_BLITS 128
 
 /* A branch that needs a '(' and has one of two shapes, matched by hand
  * after a memchr for '(' (no second Hyperscan scan):
@@ -433,6 +434,7 @@ struct hu_targets {
     size_t n_lits;
     struct pword pw[MAX_PWORDS];
     size_t n_pw;
+    uint8_t late[N_PATTERNS];   /* the row's expression ends in "\\b": see on_match */
 };
 
 struct hu_targets_scratch {
@@ -746,7 +748,7 @@ static int split_blits(size_t row, const char *re, const char **rest, struct hu_
                 }
                 x[xl] = 0;
                 lex[(*nl)++] = x;
-                t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)bytes, (uint8_t)lb, (uint8_t)rb, BL_BOUND };
+                t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)bytes, (uint8_t)lb, (uint8_t)rb, BL_BOUND, 0 };
             }
         }
     }
@@ -822,36 +824,6 @@ no:
     t->n_pw = n0;
     return 0;
 }
-
-/* Two rows whose first words are common ("write", "code", "use", "call")
- * and go on with "(\S+ ){0,n}": Hyperscan ran an engine from every
- * occurrence of the first word.  They are matched from their LAST word
- * instead: its literals are pure literals in the main database (every
- * occurrence reported), and the callback checks the rest backwards from
- * the literal's start (wc_left, ct_left) and the "s?\b" after it.  The
- * rows are recognised by their exact text: a row edited in the table
- * falls back to Hyperscan. */
-struct hand_row {
-    const char *re;
-    uint8_t kind;
-    const char *const *last;    /* the last word's literals */
-};
-static const char *const wc_last[] = {
-    "function", "class", "script", "program", "method", "module", "unit test", "unit tests", "test suite",
-    "endpoint", "cli tool", "library", "algorithm", "regex", "sql query", NULL
-};
-static const char *const ct_last[] = { "tool", "tools", "function", "functions", NULL };
-static const char *const sr_last[] = {
-    "reasoning", "chain of thought", "chain-of-thought", "chain of-thought", "chain-of thought", "thought process", NULL
-};
-static const struct hand_row hand_rows[] = {
-    { "(write|create|implement|generate|build|code) (me )?(a|an|the|some|two|three)? ?(\\S+ ){0,3}(function|class|script|program|method|module|unit tests?|test suite|endpoint|cli tool|library|algorithm|regex|sql query)s?\\b",
-      BL_WRITE_CODE, wc_last },
-    { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b",
-      BL_CALL_TOOL, ct_last },
-    { "(show|write down|write out|include|give|present) (all (of )?)?(your|the) (\\S+ )?(reasoning|chain[- ]of[- ]thought|thought process)\\b",
-      BL_SHOW_REASONING, sr_last },
-};
 
 /* \s without HS_FLAG_UCP (probed): space, \t \n \v \f \r. */
 static int is_space(unsigned char c)
@@ -959,36 +931,49 @@ static int wc_left(const unsigned char *x, size_t p)
     }
 }
 
-static const struct lit ct_verbs[] = { LIT("call"), LIT("invoke"), LIT("invo\xe2\x84\xaa" "e"), LIT("use") };
-static const struct lit ct_dets[] = {
-    LIT("the"), LIT("a"), LIT("this"), LIT("these"), LIT("one of the"), LIT("any of the"),
+/* Rows "V (O)?D (\S+ ){0,n}W", V, D and W alternations of literals, O an
+ * optional literal ending in a space, followed by "\b" or nothing: x[0..h)
+ * ends with "V (O)?D "? */
+struct shape {
+    const struct lit *verbs;
+    size_t nv;
+    const struct lit *opts;     /* may be NULL */
+    size_t nopt;
+    const struct lit *dets;
+    size_t nd;
+    int chunks;                 /* n */
+    int bound;                  /* "\b" after W (W ends in a word byte) */
 };
+#define LITS(a) a, sizeof a / sizeof a[0]
 
-/* x[0..h) ends with "(call|invoke|use) (the|a|...|any of the) " ('k' also
- * as U+212A, as row_uncased spells it) */
-static int ct_head(const unsigned char *x, size_t h)
+static int shape_head(const struct shape *sh, const unsigned char *x, size_t h)
 {
-    if (h < 6 || x[h - 1] != ' ' || (x[h - 2] != 'e' && x[h - 2] != 'a' && x[h - 2] != 's'))
+    if (h < 2 || x[h - 1] != ' ')
         return 0;
-    for (size_t d = 0; d < sizeof ct_dets / sizeof ct_dets[0]; d++) {
-        if (!ends_with(x, h - 1, &ct_dets[d]))
+    for (size_t d = 0; d < sh->nd; d++) {
+        if (!ends_with(x, h - 1, &sh->dets[d]))
             continue;
-        size_t g = h - 1 - ct_dets[d].n;
-        if (g > 0 && x[g - 1] == ' ' && ends_with_any(x, g - 1, ct_verbs, sizeof ct_verbs / sizeof ct_verbs[0]))
-            return 1;
+        size_t g = h - 1 - sh->dets[d].n;
+        for (size_t o = 0; o <= sh->nopt; o++) {    /* O absent, or opts[o - 1] */
+            if (o > 0 && !ends_with(x, g, &sh->opts[o - 1]))
+                continue;
+            size_t g1 = g - (o > 0 ? sh->opts[o - 1].n : 0);
+            if (g1 > 0 && x[g1 - 1] == ' ' && ends_with_any(x, g1 - 1, sh->verbs, sh->nv))
+                return 1;
+        }
     }
     return 0;
 }
 
-/* Does x[0..p) end with "(call|...) (the|...) (\S+ ){0,2}"?  Every chunk
- * starts after a space.  Walks back at most two runs. */
-static int ct_left(const unsigned char *x, size_t p)
+/* Does x[0..p) end with "V (O)?D (\S+ ){0,n}"?  Every chunk starts after
+ * a space (D is followed by one).  Walks back at most n runs. */
+static int shape_left(const struct shape *sh, const unsigned char *x, size_t p)
 {
     size_t h = p;
     for (int k = 0;; k++) {
-        if (ct_head(x, h))
+        if (shape_head(sh, x, h))
             return 1;
-        if (k == 2)
+        if (k == sh->chunks)
             return 0;
         h = chunk_start(x, h);
         if (h == SIZE_MAX)
@@ -996,45 +981,69 @@ static int ct_left(const unsigned char *x, size_t p)
     }
 }
 
+/* 'k' is also spelt U+212A, as row_uncased does */
+static const struct lit ct_verbs[] = { LIT("call"), LIT("invoke"), LIT("invo\xe2\x84\xaa" "e"), LIT("use") };
+static const struct lit ct_dets[] = {
+    LIT("the"), LIT("a"), LIT("this"), LIT("these"), LIT("one of the"), LIT("any of the"),
+};
 static const struct lit sr_verbs[] = {
     LIT("show"), LIT("write down"), LIT("write out"), LIT("include"), LIT("give"), LIT("present"),
 };
-static const struct lit sr_alls[] = { LIT("all "), LIT("all of ") };
+static const struct lit sr_opts[] = { LIT("all "), LIT("all of ") };
 static const struct lit sr_dets[] = { LIT("your"), LIT("the") };
+static const struct lit st_verbs[] = {
+    LIT("show"), LIT("reveal"), LIT("write out"), LIT("output"), LIT("display"), LIT("give me"), LIT("print"),
+    LIT("include"), LIT("expose"),
+};
+static const struct lit st_opts[] = { LIT("me ") };
+static const struct lit st_dets[] = {
+    LIT("your"), LIT("the"), LIT("all"), LIT("full"), LIT("complete"), LIT("entire"), LIT("detailed"),
+};
+static const struct shape shapes[] = {
+    { LITS(ct_verbs), NULL, 0, LITS(ct_dets), 2, 1 },
+    { LITS(sr_verbs), LITS(sr_opts), LITS(sr_dets), 1, 1 },
+    { LITS(st_verbs), LITS(st_opts), LITS(st_dets), 2, 0 },
+};
 
-/* x[0..h) ends with "(show|...|present) (all (of )?)?(your|the) " */
-static int sr_head(const unsigned char *x, size_t h)
-{
-    if (h < 6 || x[h - 1] != ' ' || (x[h - 2] != 'r' && x[h - 2] != 'e'))
-        return 0;
-    for (size_t d = 0; d < 2; d++) {
-        if (!ends_with(x, h - 1, &sr_dets[d]))
-            continue;
-        size_t g = h - 1 - sr_dets[d].n;
-        for (int a = -1; a < 2; a++) {              /* no "all ", "all ", "all of " */
-            if (a >= 0 && !ends_with(x, g, &sr_alls[a]))
-                continue;
-            size_t g1 = g - (a < 0 ? 0 : sr_alls[a].n);
-            if (g1 > 0 && x[g1 - 1] == ' ' &&
-                ends_with_any(x, g1 - 1, sr_verbs, sizeof sr_verbs / sizeof sr_verbs[0]))
-                return 1;
-        }
-    }
-    return 0;
-}
+/* Rows whose first words are common ("write", "code", "use", "show")
+ * and go on with "(\S+ ){0,n}": Hyperscan ran an engine from
+ * every occurrence of the first word.  They are matched from their LAST
+ * word instead: its literals are pure literals in the main database
+ * (every occurrence reported), and the callback checks what may follow
+ * it ("s?\b", "\b" or nothing) and the rest backwards from the literal's
+ * start (wc_left, shape_left).  The rows are recognised by their exact
+ * text: a row edited in the table falls back to Hyperscan. */
+struct hand_row {
+    const char *re;
+    uint8_t kind, shape;
+    const char *const *last;    /* the last word's literals, 'k' in both spellings */
+};
+static const char *const wc_last[] = {
+    "function", "class", "script", "program", "method", "module", "unit test", "unit tests", "test suite",
+    "endpoint", "cli tool", "library", "algorithm", "regex", "sql query", NULL
+};
+static const char *const ct_last[] = { "tool", "tools", "function", "functions", NULL };
+static const char *const sr_last[] = {
+    "reasoning", "chain of thought", "chain-of-thought", "chain of-thought", "chain-of thought", "thought process", NULL
+};
+static const char *const st_last[] = {
+    "chain of thought", "chain-of-thought", "chain of-thought", "chain-of thought", "reasoning trace",
+    "reasoning steps", "reasoning process", "thought process", "inner monologue", "scratchpad",
+    "thinking process", "thin\xe2\x84\xaaing process", NULL
+};
+static const struct hand_row hand_rows[] = {
+    { "(write|create|implement|generate|build|code) (me )?(a|an|the|some|two|three)? ?(\\S+ ){0,3}(function|class|script|program|method|module|unit tests?|test suite|endpoint|cli tool|library|algorithm|regex|sql query)s?\\b",
+      BL_WRITE_CODE, 0, wc_last },
+    { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b",
+      BL_SHAPE, 0, ct_last },
+    { "(show|write down|write out|include|give|present) (all (of )?)?(your|the) (\\S+ )?(reasoning|chain[- ]of[- ]thought|thought process)\\b",
+      BL_SHAPE, 1, sr_last },
+    { "(show|reveal|write out|output|display|give me|print|include|expose) (me )?(your|the|all|full|complete|entire|detailed) (\\S+ ){0,2}(chain[- ]of[- ]thought|reasoning (trace|steps|process)|thought process|inner monologue|scratchpad|thinking process)",
+      BL_SHAPE, 2, st_last },
+};
 
-/* Does x[0..p) end with "(show|...) (all (of )?)?(your|the) (\S+ )?"?
- * The chunk starts after a space.  Walks back at most one run. */
-static int sr_left(const unsigned char *x, size_t p)
-{
-    if (sr_head(x, p))
-        return 1;
-    size_t h = chunk_start(x, p);
-    return h != SIZE_MAX && sr_head(x, h);
-}
-
-/* Row i as a hand row: its last words go to t->lits and lex[] (no 'k'
- * in them: checked), 1; or 0 (not a hand row, or no room). */
+/* Row i as a hand row: its last words go to t->lits and lex[] (pure
+ * literals: checked), 1; or 0 (not a hand row, or no room). */
 static int split_hand(size_t row, const char *re, struct hu_targets *t, const char **lex, size_t *nl)
 {
     for (size_t h = 0; h < sizeof hand_rows / sizeof hand_rows[0]; h++) {
@@ -1047,9 +1056,10 @@ static int split_hand(size_t row, const char *re, struct hu_targets *t, const ch
         if (t->n_lits + n > MAX_BLITS)
             return 0;
         for (size_t k = 0; k < n; k++) {
-            hu_assert(strchr(hr->last[k], 'k') == NULL && strlen(hr->last[k]) < 32);
+            hu_assert(strpbrk(hr->last[k], "()[]{}?*+.^$|\\") == NULL && strlen(hr->last[k]) < 32);
             lex[(*nl)++] = hr->last[k];
-            t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)strlen(hr->last[k]), 0, 1, hr->kind };
+            t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)strlen(hr->last[k]), 0, 1, hr->kind,
+                                                  hr->shape };
         }
         return 1;
     }
@@ -1133,6 +1143,8 @@ static int compile_rows(struct hu_targets **out, const unsigned char *skip, char
             owned[no++] = rest;
             re = rest;
         }
+        size_t rl = strlen(re);
+        t->late[i] = rl >= 2 && re[rl - 2] == '\\' && re[rl - 1] == 'b';
         exprs[ne] = re, flags[ne] = fl, ids[ne++] = (unsigned)i;
     }
     /* every occurrence of a boundary literal is reported (no SINGLEMATCH):
@@ -1220,6 +1232,7 @@ void hu_targets_scratch_destroy(struct hu_targets_scratch *s)
 struct scan_ctx {
     uint64_t to[N_PATTERNS];
     uint32_t id[N_PATTERNS];
+    uint8_t late[N_PATTERNS];
     size_t n;
     uint64_t seen[(N_PATTERNS + 63) / 64];
     const struct hu_targets *t;
@@ -1227,11 +1240,24 @@ struct scan_ctx {
     size_t len;
 };
 
+/* Does a report (flags a: bit 0 ends in "\\b", bit 1 from a literal's
+ * callback; row ia) go before report (b, ib) that ends at the same
+ * offset?  Two of Hyperscan's own: never (their order stays). */
+static int goes_before(unsigned a, uint32_t ia, unsigned b, uint32_t ib)
+{
+    if (!((a | b) & 2))
+        return 0;
+    return (a & 1) < (b & 1) || ((a & 1) == (b & 1) && ia < ib);
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
                     void *ctx)
 {
     struct scan_ctx *c = ctx;
+    unsigned late = 0, hand = id >= N_PATTERNS;
     (void)from, (void)fl;
+    if (id < N_PATTERNS)
+        late = c->t->late[id];
     if (id >= N_PATTERNS) {
         /* a boundary literal ends at `to`: check its \b as Hyperscan's
          * regex would (outside the text is not a word byte) */
@@ -1242,6 +1268,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
         const unsigned char *x = c->text;
         size_t e = (size_t)to, s = e - b->len;
         id = b->row;
+        late = b->kind == BL_WRITE_CODE || (b->kind == BL_SHAPE && shapes[b->shape].bound) ||
+               (b->kind == BL_BOUND && b->rb);
         if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1))
             return 0;
         if (b->kind == BL_WRITE_CODE) {
@@ -1254,11 +1282,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
             }
             if (!wc_left(x, s))
                 return 0;
-        } else if (b->kind == BL_SHOW_REASONING) {
-            if ((e < c->len && is_word(x[e])) || !sr_left(x, s))
-                return 0;
-        } else if (b->kind == BL_CALL_TOOL) {
-            if ((e < c->len && is_word(x[e])) || !ct_left(x, s))
+        } else if (b->kind == BL_SHAPE) {
+            const struct shape *sh = &shapes[b->shape];
+            if ((sh->bound && e < c->len && is_word(x[e])) || !shape_left(sh, x, s))
                 return 0;
         } else {
             if (b->lb && is_word(s > 0 ? x[s - 1] : 0) == is_word(x[s]))
@@ -1270,15 +1296,23 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1) || c->n >= N_PATTERNS)
         return 0;
     c->seen[id >> 6] |= UINT64_C(1) << (id & 63);
-    /* in end order; a hand row may end one byte after its report */
+    /* In end order (a hand row may end one byte after its report).  Rows
+     * that end together: Hyperscan's own reports keep their order; a
+     * report of a boundary literal or a last word (flag 2) takes the place
+     * the reference gave that row (rows as expression ids, row number
+     * order as far as the test has seen, a match that ends in "\\b" --
+     * checked by Hyperscan on the next byte -- after the others). */
+    late |= hand << 1;
     size_t k = c->n++;
-    while (k > 0 && c->to[k - 1] > to) {
+    while (k > 0 && (c->to[k - 1] > to || (c->to[k - 1] == to && goes_before(late, id, c->late[k - 1], c->id[k - 1])))) {
         c->to[k] = c->to[k - 1];
         c->id[k] = c->id[k - 1];
+        c->late[k] = c->late[k - 1];
         k--;
     }
     c->to[k] = to;
     c->id[k] = id;
+    c->late[k] = (uint8_t)late;  /* bit 0: ends in "\\b", bit 1: hand report */
     return 0;
 }
 

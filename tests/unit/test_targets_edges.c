@@ -229,7 +229,8 @@ static const char *const hand_pieces[] = {
     "call", "invoke", "invo\xe2\x84\xaa" "e", "use", "user", "this", "these", "one of the", "any of the",
     "tool", "tools", "toolx", "show", "write down", "write out", "include", "give", "present", "all", "of",
     "all of", "your", "reasoning", "reasoningx", "chain of thought", "chain-of-thought", "chain of-thought",
-    "chain", "thought process", "thought", "\xc3\xa9", "\xc2\xa0", "\xe2\x84\xaa",
+    "chain", "thought process", "thought", "reveal", "print", "expose", "me", "scratchpad", "inner monologue",
+    "reasoning trace", "thinking process", "complete", "\xc3\xa9", "\xc2\xa0", "\xe2\x84\xaa",
 };
 static const char *const hand_seps[] = { " ", " ", " ", " ", "", "  ", "\t", "\n", "-", ".", "\xc2\xa0" };
 
@@ -276,6 +277,15 @@ static const char *const g_sr[][8] = {
     { "", "s", "x", "-" },
 };
 
+static const char *const g_st[][8] = {
+    { "", "re", "x" }, { "show", "reveal", "write out", "output", "display", "give me", "print", "expose" },
+    { "", "me", "mes" }, { "your", "the", "all", "full", "complete", "entire", "detailed", "" },
+    { "", "x", "x y", "x y z" },
+    { "chain of thought", "reasoning trace", "reasoning steps", "thought process", "inner monologue",
+      "scratchpad", "thinking process", "thin\xe2\x84\xaaing process" },
+    { "", "s", "x", "-" },
+};
+
 static size_t gen_grammar(const char *const (*g)[8], size_t slots, char *t)
 {
     size_t n = 0, ns = sizeof hand_seps / sizeof hand_seps[0];
@@ -305,6 +315,7 @@ static void hand_rows_from_their_grammar(void **state)
         check(t, gen_grammar(g_wc, sizeof g_wc / sizeof g_wc[0], t));
         check(t, gen_grammar(g_ct, sizeof g_ct / sizeof g_ct[0], t));
         check(t, gen_grammar(g_sr, sizeof g_sr / sizeof g_sr[0], t));
+        check(t, gen_grammar(g_st, sizeof g_st / sizeof g_st[0], t));
     }
     print_message("rows matched backwards, from their grammar: %llu texts, %llu reference hits\n",
                   (unsigned long long)(n_checked - c0), (unsigned long long)(n_hits - h0));
