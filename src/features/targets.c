@@ -56,29 +56,39 @@
  *     and the outside of the text are not; "c\+\+\b" needs a word byte
  *     after the "++").  1.65 -> 1.54 us a line on the real set, 2.62 ->
  *     2.49 on the salad (bench_scan).
- *   - Three rows that start with common words and go on with "(\S+ )"
+ *   - Four rows that start with common words and go on with "(\S+ )"
  *     gaps -- "(write|...|code) ... (function|...)s?\b", "(call|invoke|
  *     use) (the|...) (\S+ ){0,2}(tool|...)\b", "(show|...) (all (of )?)?
- *     (your|the) (\S+ )?(reasoning|...)\b" -- are matched backwards from
- *     their LAST word (struct hand_row, recognised by their exact text):
- *     its literals are pure literals in the main database, and for each
- *     occurrence the callback checks the "s?\b" after it and walks back at
- *     most as many runs of \S as the row has gaps (wc_left, ct_left,
- *     sr_left; O(1) runs per occurrence, so O(len) per text).  Left out
- *     of the table, the three cost ~0.12, ~0.07 and ~0.08 us a line on the
- *     real set, ~0.52, ~0.29 and ~0 on the salad; by hand: real 1.42 ->
- *     1.32 us, salad about even (the salad's "function", "tool" and
- *     "reasoning" make the callback run ~10 times a line).
+ *     (your|the) (\S+ )?(reasoning|...)\b", "(show|reveal|...) (me )?
+ *     (your|the|...) (\S+ ){0,2}(chain...|scratchpad|...)" -- are matched
+ *     backwards from their LAST word (struct hand_row, recognised by their
+ *     exact text; the last three are one struct shape "V (O)?D (\S+ ){0,n}
+ *     W"): the last word's literals are pure literals in the main database,
+ *     and for each occurrence the callback checks what may follow it
+ *     ("s?\b", "\b" or nothing) and walks back at most as many runs of \S
+ *     as the row has gaps (wc_left, shape_left: O(1) runs per occurrence,
+ *     so O(len) per text).  Left out of the table, the first three cost
+ *     ~0.12, ~0.07 and ~0.08 us a line on the real set, ~0.52, ~0.29 and
+ *     ~0 on the salad; by hand, all four: real 1.39 -> 1.25 us, salad
+ *     2.43 -> 2.66 (the salad says "function", "tool" and "reasoning" ~10
+ *     times a line, each a callback).  The rubric row ("(according to|
+ *     ...) (the|...) (\S+ ){0,2}(rubric|...)") by hand too saved 0.02 us
+ *     on the real set and cost 0.16 on the salad ("rubric" is a salad
+ *     word): left to Hyperscan.
  *   Reports: a row may now be several expressions (boundary literals and
  *   the rest) and hand-matched parts: each scan keeps a row's first report
  *   only, in end-offset order (a hand row may end one byte after its
  *   report: inserted in order), and the '(' matches are merged with the
  *   main scan's by end offset (a row split over both counts once, at its
  *   first end), so sums add in end-offset order as before.  Rows that end
- *   at the same offset may come in another order (Hyperscan leaves it
- *   unspecified): the test counts such cases (~0.2% of its scans) and found
- *   no sum that differs by a bit (only three or more hits of one target
- *   could).  tests/unit/test_targets_edges.c holds the hand-made parts to
+ *   at the same offset: Hyperscan's own reports keep their order, and a
+ *   report from a literal's callback goes where the reference put that row
+ *   (before rows whose match ends in "\b", which Hyperscan checks on the
+ *   next byte, then by row number; goes_before) -- appended last, three
+ *   hits of one target at one offset added in another order gave sums one
+ *   bit apart.  Other ties may still come in another order than the
+ *   reference's (it leaves the order unspecified): the test counts them
+ *   (~0.2% of its scans) and finds no sum that differs by a bit.  tests/unit/test_targets_edges.c holds the hand-made parts to
  *   the reference at their edges (every neighbour byte pair of every
  *   boundary literal, near misses, the rows' grammars).
  *
@@ -397,13 +407,14 @@ const struct hu_target_pattern *hu_targets_table(size_t *n)
 
 /* ---- compiled database ----------------------------------------------------- */
 
-/* One literal of a boundary branch ("\\bgui\\b", "\\b(python|c\\+\\+|...)\\b"),
- * compiled as a pure literal without SINGLEMATCH (expression id N_PATTERNS
- * + its index); the match callback checks the \\b at each end itself. */
+/* One literal of a boundary branch ("\bgui\b", "\b(python|c\+\+|...)\b")
+ * or of a hand row's last word, compiled as a pure literal without
+ * SINGLEMATCH (expression id N_PATTERNS + its index); the match callback
+ * checks the \b at each end, or the hand row, itself. */
 struct blit {
     uint16_t row;               /* the row it reports */
     uint8_t len;                /* bytes in the text (U+212A for 'k' is 3) */
-    uint8_t lb, rb;             /* \\b before it, after it */
+    uint8_t lb, rb;             /* \b before it, after it */
     uint8_t kind;               /* BL_BOUND, or the last word of a hand row */
     uint8_t shape;              /* BL_SHAPE: index in shapes[] */
 };
@@ -414,10 +425,10 @@ enum { BL_BOUND, BL_WRITE_CODE, BL_SHAPE };
 
 /* A branch that needs a '(' and has one of two shapes, matched by hand
  * after a memchr for '(' (no second Hyperscan scan):
- *   PW_CALL   "<prefix>\\w+\\(", the prefix a literal ending in a non-word
- *             byte ("return ", "def "): the \\w+ is then the whole run of
+ *   PW_CALL   "<prefix>\w+\(", the prefix a literal ending in a non-word
+ *             byte ("return ", "def "): the \w+ is then the whole run of
  *             word bytes before the '(';
- *   PW_BRACE  "\\w+\\(\\) *\\{". */
+ *   PW_BRACE  "\w+\(\) *\{". */
 enum { PW_CALL, PW_BRACE };
 struct pword {
     uint16_t row;
@@ -434,7 +445,7 @@ struct hu_targets {
     size_t n_lits;
     struct pword pw[MAX_PWORDS];
     size_t n_pw;
-    uint8_t late[N_PATTERNS];   /* the row's expression ends in "\\b": see on_match */
+    uint8_t late[N_PATTERNS];   /* the row's expression ends in "\b": see on_match */
 };
 
 struct hu_targets_scratch {
@@ -1240,7 +1251,7 @@ struct scan_ctx {
     size_t len;
 };
 
-/* Does a report (flags a: bit 0 ends in "\\b", bit 1 from a literal's
+/* Does a report (flags a: bit 0 ends in "\b", bit 1 from a literal's
  * callback; row ia) go before report (b, ib) that ends at the same
  * offset?  Two of Hyperscan's own: never (their order stays). */
 static int goes_before(unsigned a, uint32_t ia, unsigned b, uint32_t ib)
@@ -1259,8 +1270,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     if (id < N_PATTERNS)
         late = c->t->late[id];
     if (id >= N_PATTERNS) {
-        /* a boundary literal ends at `to`: check its \b as Hyperscan's
-         * regex would (outside the text is not a word byte) */
+        /* a boundary literal or a hand row's last word ends at `to`:
+         * check its \b as Hyperscan's regex would (outside the text is
+         * not a word byte), or the hand row around it */
         size_t j = id - N_PATTERNS;
         if (j >= c->t->n_lits || to < c->t->lits[j].len || to > c->len)
             return 0;
@@ -1300,7 +1312,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
      * that end together: Hyperscan's own reports keep their order; a
      * report of a boundary literal or a last word (flag 2) takes the place
      * the reference gave that row (rows as expression ids, row number
-     * order as far as the test has seen, a match that ends in "\\b" --
+     * order as far as the test has seen, a match that ends in "\b" --
      * checked by Hyperscan on the next byte -- after the others). */
     late |= hand << 1;
     size_t k = c->n++;
@@ -1312,7 +1324,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     }
     c->to[k] = to;
     c->id[k] = id;
-    c->late[k] = (uint8_t)late;  /* bit 0: ends in "\\b", bit 1: hand report */
+    c->late[k] = (uint8_t)late;  /* bit 0: ends in "\b", bit 1: hand report */
     return 0;
 }
 
