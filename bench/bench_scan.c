@@ -4,20 +4,23 @@
  * word salad.
  *
  *   bench_scan [runs] [mode] [prompts dir]
- *     runs    passes over each text set; the minimum is printed (default 5)
+ *     runs    passes over each text set; the minimum is printed (default 5);
+ *             timed with the thread's CPU clock (the machine is shared),
+ *             a table and the whole table interleaved when compared
  *     mode    "total" (default): us per line of hu_targets_scan on both sets;
  *             "rows": the same with each row left out of the whole table
  *             (cost of the row in context, in ns per line), sorted;
  *             "alone": each row compiled alone (ns per line);
- *             "real": the whole table on the real set only (for perf);
+ *             "real", "salad": the whole table on one set only (for perf);
  *             "<i>[,<j>...]": the table without rows i, j, ... only
  *     dir     the prompts corpus (default ../shared/data/prompts)
  *
  * The texts are made as bench_json makes its two files (not byte for
  * byte): a real line joins two or more corpus texts of <= 2 KB with a
- * blank line until it reaches 150..1150 bytes (mean ~1.5 KB); a salad line
- * draws bench_json's 29 words.  Both go through hu_text_normalise once,
- * before timing, so only the scan is timed.
+ * blank line until it reaches 150..1150 bytes (~0.95 KB a line here:
+ * bench_json's lines add ~0.35 KB of JSON fields); a salad line draws
+ * bench_json's 29 words.  20,000 lines of each.  Both go through
+ * hu_text_normalise once, before timing, so only the scan is timed.
  *
  * This file includes src/features/targets.c to reach its compile step
  * (compile_rows with a skip mask): the library's copy of targets.o is then
