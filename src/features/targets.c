@@ -753,7 +753,9 @@ static int split_blits(size_t row, const char *re, const char **rest, struct hu_
                         memcpy(x + xl, "\\x{212A}", 8);
                         xl += 8, bytes += 3;
                     } else {
-                        xl += (size_t)sprintf(x + xl, "\\x%02x", (unsigned char)lit[j]);
+                        static const char hex[] = "0123456789abcdef";
+                        unsigned char c = (unsigned char)lit[j];
+                        x[xl++] = '\\', x[xl++] = 'x', x[xl++] = hex[c >> 4], x[xl++] = hex[c & 15];
                         bytes++;
                     }
                 }
