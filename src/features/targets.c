@@ -35,36 +35,101 @@
  *     Hyperscan each caseless 's' and 'k' turns a literal into a class with
  *     a multi-byte branch: dropping the flag took bench_json's scan from
  *     3.1 to 2.8 us a line, the compile from 0.41 to 0.28 s.
- *   - Branches that cannot match without a '(' ("return \w+\(", "function
- *     \w+\(", "\w+\(\) *\{" of two coding rows) live in a second database
- *     that is scanned only when memchr finds a '(' in the text.  In the main
- *     database their leading words ("return", "function", "def") launched a
- *     \w+ engine at every occurrence (~70 ns each); bench_json's prose says
- *     "return" and "function" three times a line: 2.8 -> 2.3 us a line.
- *     Reports of both scans are merged by end offset (a row split over both
- *     counts once, at its first end), so sums add in end-offset order as
- *     before.  Rows that end at the same offset may come in another order
- *     (Hyperscan leaves it unspecified, in one database as in two): the
- *     test counts such cases (~0.2% of its scans) and found no sum that
- *     differs by a bit (only three or more hits of one target could).
+ *   - Branches that cannot match without a '(' ("return \w+\(", "def
+ *     \w+\(", "function \w+\(", "\w+\(\) *\{" of two coding rows) are not
+ *     compiled: scan_pwords matches them by hand over memchr's '(' bytes
+ *     ("<prefix>\w+\(" with a literal prefix ending in a space: the word
+ *     run before the '(' must be preceded by the prefix; "\w+\(\) *\{":
+ *     "()", spaces, '{').  In the main database their leading words
+ *     launched a \w+ engine at every occurrence (2.8 -> 2.3 us a line on
+ *     bench_json's salad when they moved to a second database scanned when
+ *     the text has a '('); on real prompts most lines have a '(' and that
+ *     second scan cost 0.18 us a line: by hand, 1.52 -> 1.39 us (bench_scan,
+ *     real set).  Other branches that need a '(' would still go to that
+ *     second database (none today).
+ *   - Boundary literals: branches "\b(lit|lit|...)\b", "\blit\b" (the
+ *     language row, "\brepo\b", "\bgui\b", "\bocr\b") are compiled as pure
+ *     literals without SINGLEMATCH, one expression per literal and per
+ *     spelling of its 'k's; the callback checks each \b itself as
+ *     Hyperscan would without HS_FLAG_UCP (probed: a word byte is
+ *     [0-9A-Za-z_], any byte of a multi-byte code point -- U+212A too --
+ *     and the outside of the text are not; "c\+\+\b" needs a word byte
+ *     after the "++").  1.65 -> 1.54 us a line on the real set, 2.62 ->
+ *     2.49 on the salad (bench_scan).
+ *   - Four rows that start with common words and go on with "(\S+ )"
+ *     gaps -- "(write|...|code) ... (function|...)s?\b", "(call|invoke|
+ *     use) (the|...) (\S+ ){0,2}(tool|...)\b", "(show|...) (all (of )?)?
+ *     (your|the) (\S+ )?(reasoning|...)\b", "(show|reveal|...) (me )?
+ *     (your|the|...) (\S+ ){0,2}(chain...|scratchpad|...)" -- are matched
+ *     backwards from their LAST word (struct hand_row, recognised by their
+ *     exact text; the last three are one struct shape "V (O)?D (\S+ ){0,n}
+ *     W"): the last word's literals are pure literals in the main database,
+ *     and for each occurrence the callback checks what may follow it
+ *     ("s?\b", "\b" or nothing) and walks back at most as many runs of \S
+ *     as the row has gaps (wc_left, shape_left: O(1) runs per occurrence,
+ *     so O(len) per text).  Left out of the table, the first three cost
+ *     ~0.12, ~0.07 and ~0.08 us a line on the real set, ~0.52, ~0.29 and
+ *     ~0 on the salad; by hand, all four: real 1.39 -> 1.25 us, salad
+ *     2.43 -> 2.66 (the salad says "function", "tool" and "reasoning" ~10
+ *     times a line, each a callback).  The rubric row ("(according to|
+ *     ...) (the|...) (\S+ ){0,2}(rubric|...)") by hand too saved 0.02 us
+ *     on the real set and cost 0.16 on the salad ("rubric" is a salad
+ *     word): left to Hyperscan.
+ *   Reports: a row may now be several expressions (boundary literals and
+ *   the rest) and hand-matched parts: each scan keeps a row's first report
+ *   only, in end-offset order (a hand row may end one byte after its
+ *   report: inserted in order), and the '(' matches are merged with the
+ *   main scan's by end offset (a row split over both counts once, at its
+ *   first end), so sums add in end-offset order as before.  Rows that end
+ *   at the same offset: Hyperscan's own reports keep their order, and a
+ *   report from a literal's callback goes where the reference put that row
+ *   (before rows whose match ends in "\b", which Hyperscan checks on the
+ *   next byte, then by row number; goes_before) -- appended last, three
+ *   hits of one target at one offset added in another order gave sums one
+ *   bit apart.  Other ties may still come in another order than the
+ *   reference's (it leaves the order unspecified): the test counts them
+ *   (~0.2% of its scans) and finds no sum that differs by a bit.  tests/unit/test_targets_edges.c holds the hand-made parts to
+ *   the reference at their edges (every neighbour byte pair of every
+ *   boundary literal, near misses, the rows' grammars).
  *
- * Where the time goes (measured with each row alone and with each row left
- * out, on bench_json-like prose and on the prompts corpus; docs/internals/
+ * All of it, measured by us with `bench_json 64 3 stages,real` ("text:
+ * Hyperscan targets", binaries before and after interleaved, medians of
+ * 4-5 runs): real prompts file 1.61 -> 1.28 us a line, salad file 2.36 ->
+ * 2.44 (its words are the hand rows' last words); the table compiles in
+ * ~0.27 s instead of ~0.30.
+ *
+ * Where the time goes (measured by us with bench/bench_scan.c, 20,000
+ * lines of real prompts joined to ~0.95 KB and 20,000 of bench_json's
+ * salad, each row left out of the whole table and each row alone,
+ * minimum of 5-7 runs on the shared 2-core EPYC; docs/internals/
  * features.md): not in rows that are pure literals (one FDR pass for all)
  * but in rows whose first literal is a common word followed by a gap or an
  * unbounded repeat -- Hyperscan triggers on the leftmost literal and runs
- * an engine from each occurrence, whatever the rarer words after it.  The
- * costliest on the bench, in context: "(write|...|code) ... (\S+ ){0,3}
- * (function|...)" ~0.6 us, "\b(python|...)\b" ~0.3 us, "(call|invoke|use)
- * (the|a|...) (\S+ ){0,2}(tool|...)" ~0.3 us; the bench's words make
- * them match for real, so only a different engine would remove that cost.
+ * an engine from each occurrence, whatever the rarer words after it.
+ * Leave-one-out numbers are NOT additive: the database's structure
+ * changes with its rows.  Left out of the table, the language row made
+ * the real set 0.4 us SLOWER, the 11 Russian rows 0.2 us slower, the 69
+ * rows that need a non-ASCII byte 0.12 us slower (so gating them on a
+ * non-ASCII byte does not pay), while the two rows "(нажми|...) на" and
+ * "(изображении|...)" cost 0.07 us together; measure the whole table
+ * after each change.
  * Tried and measured, not kept: expanding alternations into literal cross
  * products (faster for one row, slower for the table: FDR confirms more
  * literals at every common word), splitting a row's alternatives into
  * expressions sharing its id (compiles to the same database), dropping
  * HS_FLAG_UTF8 (~2%), SINGLEMATCH off (slower), platform tuning (the host
  * is already targeted), gating more rows on a necessary literal (the
- * anchor literals cost as much in FDR as the rows they guard).
+ * anchor literals cost as much in FDR as the rows they guard); on the real
+ * set: a database without U+212A spellings used when the text has no
+ * U+212A (no faster), gating the write-...-function row on its last word
+ * (that word is in 41% of real lines and the row alone costs 0.33 us),
+ * gating "(show|...) ... (reasoning|...)", "(show|reveal|...) ...
+ * (chain...|scratchpad|...)" and "(according to|...) ... (rubric|...)"
+ * on their last words in a second database (0.5% of real lines, -0.13 us,
+ * but the salad says "reasoning" and "rubric" on every line and that
+ * database alone costs 0.39 us there: +15%), moving "import \w+ from"
+ * out (no change), short never-matching literals to steer the literal
+ * matcher (no change).
  *
  * Compile time matters (every process and every test binary compiles the
  * table): bounded wildcards over UTF-8 are expensive to compile --
@@ -348,9 +413,45 @@ const struct hu_target_pattern *hu_targets_table(size_t *n)
 
 /* ---- compiled database ----------------------------------------------------- */
 
+/* One literal of a boundary branch ("\bgui\b", "\b(python|c\+\+|...)\b")
+ * or of a hand row's last word, compiled as a pure literal without
+ * SINGLEMATCH (expression id N_PATTERNS + its index); the match callback
+ * checks the \b at each end, or the hand row, itself. */
+struct blit {
+    uint16_t row;               /* the row it reports */
+    uint8_t len;                /* bytes in the text (U+212A for 'k' is 3) */
+    uint8_t lb, rb;             /* \b before it, after it */
+    uint8_t kind;               /* BL_BOUND, or the last word of a hand row */
+    uint8_t shape;              /* BL_SHAPE: index in shapes[] */
+};
+/* Boundary literal, or the last word of a row matched backwards by hand
+ * (struct hand_row). */
+enum { BL_BOUND, BL_WRITE_CODE, BL_SHAPE };
+#define MAX_BLITS 128
+
+/* A branch that needs a '(' and has one of two shapes, matched by hand
+ * after a memchr for '(' (no second Hyperscan scan):
+ *   PW_CALL   "<prefix>\w+\(", the prefix a literal ending in a non-word
+ *             byte ("return ", "def "): the \w+ is then the whole run of
+ *             word bytes before the '(';
+ *   PW_BRACE  "\w+\(\) *\{". */
+enum { PW_CALL, PW_BRACE };
+struct pword {
+    uint16_t row;
+    uint8_t kind;
+    uint8_t plen;
+    char prefix[16];
+};
+#define MAX_PWORDS 16
+
 struct hu_targets {
     hs_database_t *db;          /* every row, less the branches in db_paren */
     hs_database_t *db_paren;    /* branches that need a '(' in the text (NULL: none) */
+    struct blit lits[MAX_BLITS];
+    size_t n_lits;
+    struct pword pw[MAX_PWORDS];
+    size_t n_pw;
+    uint8_t late[N_PATTERNS];   /* the row's expression ends in "\b": see on_match */
 };
 
 struct hu_targets_scratch {
@@ -530,6 +631,460 @@ static void free_exprs(char **owned, size_t n)
         hu_free(owned[i]);
 }
 
+/* Hyperscan's \b without HS_FLAG_UCP: a word byte is [0-9A-Za-z_]; any
+ * byte of a multi-byte code point (U+212A KELVIN SIGN included, probed)
+ * and the outside of the text are not. */
+static int is_word(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+/* Is re[s..e) a boundary branch: "\b" body, body "\b" or "\b" body "\b",
+ * where body is a literal or a group "(lit|lit|...)" of literals (ASCII
+ * without metacharacters, punctuation may be escaped)?  Sets *lb, *rb
+ * and the body's bounds, parentheses excluded. */
+static int blit_branch(const char *re, size_t s, size_t e, int *lb, int *rb, size_t *bs, size_t *be)
+{
+    *lb = *rb = 0;
+    if (e - s >= 2 && re[s] == '\\' && re[s + 1] == 'b') {
+        *lb = 1;
+        s += 2;
+    }
+    if (e - s >= 3 && re[e - 2] == '\\' && re[e - 1] == 'b') {
+        if (re[e - 3] == '\\')
+            return 0;
+        *rb = 1;
+        e -= 2;
+    }
+    if ((!*lb && !*rb) || s >= e)
+        return 0;
+    int grp = re[s] == '(';
+    if (grp) {
+        if (e - s < 3 || re[e - 1] != ')')
+            return 0;
+        s++, e--;
+    }
+    size_t run = 0;                                 /* bytes of the current literal */
+    for (size_t i = s; i < e; i++) {
+        unsigned char c = (unsigned char)re[i];
+        if (c == '\\') {
+            unsigned char d = i + 1 < e ? (unsigned char)re[i + 1] : 0;
+            if (d == 0 || is_word(d) || d >= 0x80)
+                return 0;                           /* \w, \b, \x..: not a literal */
+            i++, run++;
+            continue;
+        }
+        if (c == '|') {
+            if (!grp || run == 0)
+                return 0;
+            run = 0;
+            continue;
+        }
+        if (c < 0x20 || c >= 0x80 || strchr("()[]{}?*+.^$", c) != NULL)
+            return 0;
+        run++;
+    }
+    if (run == 0)
+        return 0;
+    *bs = s, *be = e;
+    return 1;
+}
+
+/* Split the boundary branches off row `row` (a row without
+ * HS_FLAG_CASELESS: re is the table's own text): their literals go to
+ * t->lits and, as expressions, to lex[] (hu_malloc'd, also listed in
+ * owned[]); *rest is the row less those branches (re itself when it has
+ * none, NULL when it has nothing else, else hu_malloc'd and in owned[]).
+ * Each 'k' is written both as 'k' and as U+212A (what row_uncased does
+ * with a class), one literal per combination.  HU_OK or HU_ENOMEM; a row
+ * whose literals would not fit is left whole. */
+static int split_blits(size_t row, const char *re, const char **rest, struct hu_targets *t,
+                       const char **lex, size_t *nl, char **owned, size_t *no)
+{
+    size_t n = strlen(re), starts[64], ends[64], nb = 0, b = 0;
+    int depth = 0, in_class = 0, is_blit[64], any = 0;
+    size_t lits_before = t->n_lits, nl_before = *nl, no_before = *no;
+    *rest = re;
+    for (size_t i = 0; i <= n; i++) {
+        char c = re[i];
+        if (i == n || (c == '|' && depth == 0 && !in_class)) {
+            if (nb == 64)
+                return HU_OK;
+            starts[nb] = b, ends[nb++] = i, b = i + 1;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n)
+            i++;
+        else if (in_class)
+            in_class = c != ']';
+        else if (c == '[')
+            in_class = 1;
+        else if (c == '(')
+            depth++;
+        else if (c == ')')
+            depth--;
+    }
+    for (size_t k = 0; k < nb; k++) {
+        int lb, rb;
+        size_t bs, be;
+        is_blit[k] = blit_branch(re, starts[k], ends[k], &lb, &rb, &bs, &be);
+        if (!is_blit[k])
+            continue;
+        any = 1;
+        /* each literal of the body, unescaped, in every 'k' spelling */
+        for (size_t i = bs; i <= be; i++) {
+            char lit[64];
+            size_t ll = 0, nk = 0;
+            while (i < be && re[i] != '|') {
+                if (re[i] == '\\')
+                    i++;
+                if (ll == sizeof lit)
+                    goto undo;
+                nk += re[i] == 'k';
+                lit[ll++] = re[i++];
+            }
+            if (nk > 3)
+                goto undo;
+            for (unsigned v = 0; v < (1u << nk); v++) {
+                if (t->n_lits == MAX_BLITS)
+                    goto undo;
+                char *x = hu_malloc(ll * 8 + 1);
+                if (x == NULL)
+                    goto nomem;
+                owned[(*no)++] = x;
+                size_t xl = 0, bytes = 0;
+                unsigned kbit = 0;
+                for (size_t j = 0; j < ll; j++) {
+                    if (lit[j] == 'k' && (v >> kbit++ & 1)) {
+                        memcpy(x + xl, "\\x{212A}", 8);
+                        xl += 8, bytes += 3;
+                    } else {
+                        static const char hex[] = "0123456789abcdef";
+                        unsigned char c = (unsigned char)lit[j];
+                        x[xl++] = '\\', x[xl++] = 'x', x[xl++] = hex[c >> 4], x[xl++] = hex[c & 15];
+                        bytes++;
+                    }
+                }
+                x[xl] = 0;
+                lex[(*nl)++] = x;
+                t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)bytes, (uint8_t)lb, (uint8_t)rb, BL_BOUND, 0 };
+            }
+        }
+    }
+    if (!any)
+        return HU_OK;
+    size_t nrest = 0;
+    for (size_t k = 0; k < nb; k++)
+        nrest += !is_blit[k];
+    if (nrest == 0) {
+        *rest = NULL;
+        return HU_OK;
+    }
+    char *r = hu_malloc(n + 1);
+    if (r == NULL)
+        goto nomem;
+    owned[(*no)++] = r;
+    size_t kr = 0;
+    for (size_t k = 0; k < nb; k++) {
+        if (is_blit[k])
+            continue;
+        if (kr)
+            r[kr++] = '|';
+        memcpy(r + kr, re + starts[k], ends[k] - starts[k]);
+        kr += ends[k] - starts[k];
+    }
+    r[kr] = 0;
+    *rest = r;
+    return HU_OK;
+undo:                                               /* too many: the row stays whole */
+    while (*no > no_before)
+        hu_free(owned[--(*no)]);
+    t->n_lits = lits_before, *nl = nl_before, *rest = re;
+    return HU_OK;
+nomem:
+    while (*no > no_before)
+        hu_free(owned[--(*no)]);
+    t->n_lits = lits_before, *nl = nl_before;
+    return HU_ENOMEM;
+}
+
+/* paren[] is the '|'-joined branches of row `row` that need a '(' (from
+ * split_paren, a row without HS_FLAG_CASELESS).  If every branch has a
+ * shape of struct pword, add them to t->pw and return 1 (the row needs
+ * no paren database); else add nothing and return 0. */
+static int split_pwords(size_t row, const char *paren, struct hu_targets *t)
+{
+    static const char call[] = "\\w+\\(", brace[] = "\\w+\\(\\) *\\{";
+    size_t n0 = t->n_pw;
+    for (const char *b = paren; *b;) {
+        const char *e = strchr(b, '|');
+        size_t bl = e ? (size_t)(e - b) : strlen(b), cl = sizeof call - 1;
+        struct pword w = { (uint16_t)row, PW_BRACE, 0, { 0 } };
+        if (t->n_pw == MAX_PWORDS)
+            goto no;
+        if (!(bl == sizeof brace - 1 && memcmp(b, brace, bl) == 0)) {
+            /* "<prefix>\w+\(": a literal prefix of lower-case letters,
+             * digits and spaces (no 'k': row_uncased would have spelt it
+             * [k\x{212A}]) ending in a space */
+            if (bl <= cl || bl - cl > sizeof w.prefix || memcmp(b + bl - cl, call, cl) != 0 || b[bl - cl - 1] != ' ')
+                goto no;
+            for (size_t i = 0; i < bl - cl; i++)
+                if (!((b[i] >= 'a' && b[i] <= 'z' && b[i] != 'k') || (b[i] >= '0' && b[i] <= '9') || b[i] == ' '))
+                    goto no;
+            w.kind = PW_CALL;
+            w.plen = (uint8_t)(bl - cl);
+            memcpy(w.prefix, b, bl - cl);
+        }
+        t->pw[t->n_pw++] = w;
+        b += bl + (e != NULL);
+    }
+    return 1;
+no:
+    t->n_pw = n0;
+    return 0;
+}
+
+/* \s without HS_FLAG_UCP (probed): space, \t \n \v \f \r. */
+static int is_space(unsigned char c)
+{
+    return c == ' ' || (c >= 9 && c <= 13);
+}
+
+struct lit {
+    const char *s;
+    size_t n;
+};
+#define LIT(x) { x, sizeof x - 1 }
+
+/* (a loop, not memcmp: the literals are short and most fail on their
+ * last byte) */
+static int ends_with(const unsigned char *x, size_t h, const struct lit *l)
+{
+    if (h < l->n)
+        return 0;
+    for (size_t i = 1; i <= l->n; i++)
+        if (x[h - i] != (unsigned char)l->s[l->n - i])
+            return 0;
+    return 1;
+}
+
+/* Does x[0..h) end with one of lits[0..n) followed by nothing? */
+static int ends_with_any(const unsigned char *x, size_t h, const struct lit *lits, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ends_with(x, h, &lits[i]))
+            return 1;
+    return 0;
+}
+
+static const struct lit wc_verbs[] = {
+    LIT("write"), LIT("create"), LIT("implement"), LIT("generate"), LIT("build"), LIT("code"),
+};
+static const struct lit wc_dets[] = { LIT("a"), LIT("an"), LIT("the"), LIT("some"), LIT("two"), LIT("three") };
+static const struct lit me_sp = LIT("me ");
+#define N_WC_VERBS (sizeof wc_verbs / sizeof wc_verbs[0])
+#define N_WC_DETS (sizeof wc_dets / sizeof wc_dets[0])
+
+/* x[0..h) ends with "(write|...|code) " */
+static int wc_verb_sp(const unsigned char *x, size_t h)
+{
+    if (h < 5 || x[h - 1] != ' ')
+        return 0;
+    unsigned char c = x[h - 2];                     /* write, create, generate, code; implement; build */
+    if (c != 'e' && c != 't' && c != 'd')
+        return 0;
+    return ends_with_any(x, h - 1, wc_verbs, N_WC_VERBS);
+}
+
+/* x[0..h) ends with "(write|...|code) (me )?(a|an|the|some|two|three)? ?" */
+static int wc_head(const unsigned char *x, size_t h)
+{
+    if (h == 0)
+        return 0;
+    unsigned char c = x[h - 1];
+    if (c != ' ' && c != 'a' && c != 'n' && c != 'e' && c != 'o')
+        return 0;                                   /* neither a space nor a determiner's end */
+    for (int sp = 0; sp < 2; sp++) {                /* " ?" absent, present */
+        if (sp && x[h - 1] != ' ')
+            break;
+        size_t h1 = h - (size_t)sp;
+        for (int d = -1; d < (int)N_WC_DETS; d++) { /* no determiner, or wc_dets[d] */
+            if (d >= 0 && !ends_with(x, h1, &wc_dets[d]))
+                continue;
+            size_t h2 = h1 - (d < 0 ? 0 : wc_dets[d].n);
+            if (wc_verb_sp(x, h2) || (ends_with(x, h2, &me_sp) && wc_verb_sp(x, h2 - 3)))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The start of the run of \S bytes that ends at x[h - 2], when x[0..h)
+ * ends with "\S+ ", else SIZE_MAX. */
+static size_t chunk_start(const unsigned char *x, size_t h)
+{
+    if (h < 2 || x[h - 1] != ' ' || is_space(x[h - 2]))
+        return SIZE_MAX;
+    size_t rs = h - 2;
+    while (rs > 0 && !is_space(x[rs - 1]))
+        rs--;
+    return rs;
+}
+
+/* Does x[0..p) end with "(write|...) (me )?(a|...)? ?(\S+ ){0,3}"?  A
+ * chunk "\S+ " is taken from the start of its run: a chunk that starts
+ * after a determiner at the start of its run ("write thefoo function")
+ * is matched as well by the whole run as a chunk, with as many chunks.
+ * Walks back at most three runs. */
+static int wc_left(const unsigned char *x, size_t p)
+{
+    size_t h = p;
+    for (int k = 0;; k++) {
+        if (wc_head(x, h))
+            return 1;
+        if (k == 3)
+            return 0;
+        h = chunk_start(x, h);
+        if (h == SIZE_MAX)
+            return 0;
+    }
+}
+
+/* Rows "V (O)?D (\S+ ){0,n}W", V, D and W alternations of literals, O an
+ * optional literal ending in a space, followed by "\b" or nothing: x[0..h)
+ * ends with "V (O)?D "? */
+struct shape {
+    const struct lit *verbs;
+    size_t nv;
+    const struct lit *opts;     /* may be NULL */
+    size_t nopt;
+    const struct lit *dets;
+    size_t nd;
+    int chunks;                 /* n */
+    int bound;                  /* "\b" after W (W ends in a word byte) */
+};
+#define LITS(a) a, sizeof a / sizeof a[0]
+
+static int shape_head(const struct shape *sh, const unsigned char *x, size_t h)
+{
+    if (h < 2 || x[h - 1] != ' ')
+        return 0;
+    for (size_t d = 0; d < sh->nd; d++) {
+        if (!ends_with(x, h - 1, &sh->dets[d]))
+            continue;
+        size_t g = h - 1 - sh->dets[d].n;
+        for (size_t o = 0; o <= sh->nopt; o++) {    /* O absent, or opts[o - 1] */
+            if (o > 0 && !ends_with(x, g, &sh->opts[o - 1]))
+                continue;
+            size_t g1 = g - (o > 0 ? sh->opts[o - 1].n : 0);
+            if (g1 > 0 && x[g1 - 1] == ' ' && ends_with_any(x, g1 - 1, sh->verbs, sh->nv))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does x[0..p) end with "V (O)?D (\S+ ){0,n}"?  Every chunk starts after
+ * a space (D is followed by one).  Walks back at most n runs. */
+static int shape_left(const struct shape *sh, const unsigned char *x, size_t p)
+{
+    size_t h = p;
+    for (int k = 0;; k++) {
+        if (shape_head(sh, x, h))
+            return 1;
+        if (k == sh->chunks)
+            return 0;
+        h = chunk_start(x, h);
+        if (h == SIZE_MAX)
+            return 0;
+    }
+}
+
+/* 'k' is also spelt U+212A, as row_uncased does */
+static const struct lit ct_verbs[] = { LIT("call"), LIT("invoke"), LIT("invo\xe2\x84\xaa" "e"), LIT("use") };
+static const struct lit ct_dets[] = {
+    LIT("the"), LIT("a"), LIT("this"), LIT("these"), LIT("one of the"), LIT("any of the"),
+};
+static const struct lit sr_verbs[] = {
+    LIT("show"), LIT("write down"), LIT("write out"), LIT("include"), LIT("give"), LIT("present"),
+};
+static const struct lit sr_opts[] = { LIT("all "), LIT("all of ") };
+static const struct lit sr_dets[] = { LIT("your"), LIT("the") };
+static const struct lit st_verbs[] = {
+    LIT("show"), LIT("reveal"), LIT("write out"), LIT("output"), LIT("display"), LIT("give me"), LIT("print"),
+    LIT("include"), LIT("expose"),
+};
+static const struct lit st_opts[] = { LIT("me ") };
+static const struct lit st_dets[] = {
+    LIT("your"), LIT("the"), LIT("all"), LIT("full"), LIT("complete"), LIT("entire"), LIT("detailed"),
+};
+static const struct shape shapes[] = {
+    { LITS(ct_verbs), NULL, 0, LITS(ct_dets), 2, 1 },
+    { LITS(sr_verbs), LITS(sr_opts), LITS(sr_dets), 1, 1 },
+    { LITS(st_verbs), LITS(st_opts), LITS(st_dets), 2, 0 },
+};
+
+/* Rows whose first words are common ("write", "code", "use", "show")
+ * and go on with "(\S+ ){0,n}": Hyperscan ran an engine from
+ * every occurrence of the first word.  They are matched from their LAST
+ * word instead: its literals are pure literals in the main database
+ * (every occurrence reported), and the callback checks what may follow
+ * it ("s?\b", "\b" or nothing) and the rest backwards from the literal's
+ * start (wc_left, shape_left).  The rows are recognised by their exact
+ * text: a row edited in the table falls back to Hyperscan. */
+struct hand_row {
+    const char *re;
+    uint8_t kind, shape;
+    const char *const *last;    /* the last word's literals, 'k' in both spellings */
+};
+static const char *const wc_last[] = {
+    "function", "class", "script", "program", "method", "module", "unit test", "unit tests", "test suite",
+    "endpoint", "cli tool", "library", "algorithm", "regex", "sql query", NULL
+};
+static const char *const ct_last[] = { "tool", "tools", "function", "functions", NULL };
+static const char *const sr_last[] = {
+    "reasoning", "chain of thought", "chain-of-thought", "chain of-thought", "chain-of thought", "thought process", NULL
+};
+static const char *const st_last[] = {
+    "chain of thought", "chain-of-thought", "chain of-thought", "chain-of thought", "reasoning trace",
+    "reasoning steps", "reasoning process", "thought process", "inner monologue", "scratchpad",
+    "thinking process", "thin\xe2\x84\xaaing process", NULL
+};
+static const struct hand_row hand_rows[] = {
+    { "(write|create|implement|generate|build|code) (me )?(a|an|the|some|two|three)? ?(\\S+ ){0,3}(function|class|script|program|method|module|unit tests?|test suite|endpoint|cli tool|library|algorithm|regex|sql query)s?\\b",
+      BL_WRITE_CODE, 0, wc_last },
+    { "(call|invoke|use) (the|a|this|these|one of the|any of the) (\\S+ ){0,2}(tool|tools|function|functions)\\b",
+      BL_SHAPE, 0, ct_last },
+    { "(show|write down|write out|include|give|present) (all (of )?)?(your|the) (\\S+ )?(reasoning|chain[- ]of[- ]thought|thought process)\\b",
+      BL_SHAPE, 1, sr_last },
+    { "(show|reveal|write out|output|display|give me|print|include|expose) (me )?(your|the|all|full|complete|entire|detailed) (\\S+ ){0,2}(chain[- ]of[- ]thought|reasoning (trace|steps|process)|thought process|inner monologue|scratchpad|thinking process)",
+      BL_SHAPE, 2, st_last },
+};
+
+/* Row i as a hand row: its last words go to t->lits and lex[] (pure
+ * literals: checked), 1; or 0 (not a hand row, or no room). */
+static int split_hand(size_t row, const char *re, struct hu_targets *t, const char **lex, size_t *nl)
+{
+    for (size_t h = 0; h < sizeof hand_rows / sizeof hand_rows[0]; h++) {
+        const struct hand_row *hr = &hand_rows[h];
+        if (strcmp(re, hr->re) != 0)
+            continue;
+        size_t n = 0;
+        while (hr->last[n])
+            n++;
+        if (t->n_lits + n > MAX_BLITS)
+            return 0;
+        for (size_t k = 0; k < n; k++) {
+            hu_assert(strpbrk(hr->last[k], "()[]{}?*+.^$|\\") == NULL && strlen(hr->last[k]) < 32);
+            lex[(*nl)++] = hr->last[k];
+            t->lits[t->n_lits++] = (struct blit){ (uint16_t)row, (uint8_t)strlen(hr->last[k]), 0, 1, hr->kind,
+                                                  hr->shape };
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /* Compile exprs[0..n) into *db.  HU_OK, HU_ENOMEM or HU_EINTERNAL. */
 static int compile_exprs(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
                          hs_database_t **db, char *errbuf, size_t errcap)
@@ -550,24 +1105,40 @@ static int compile_exprs(const char *const *exprs, const unsigned *flags, const 
     return bad_row ? HU_EINTERNAL : HU_ENOMEM;
 }
 
-static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
+/* Compile every row whose skip[] entry is 0 (skip == NULL: every row;
+ * bench/bench_scan.c leaves rows out to measure what each costs). */
+static int compile_rows(struct hu_targets **out, const unsigned char *skip, char *errbuf, size_t errcap)
 {
     /* main: one expression per row (or none, when all its branches need
-     * '('); paren: one per row with such branches */
-    const char *exprs[N_PATTERNS], *pexprs[N_PATTERNS];
-    char *owned[3 * N_PATTERNS];
-    unsigned flags[N_PATTERNS], ids[N_PATTERNS], pflags[N_PATTERNS], pids[N_PATTERNS];
-    size_t ne = 0, np = 0, no = 0;
+     * '(' or are boundary literals) and one per boundary literal; paren:
+     * one per row with branches that need '(' */
+    const char *exprs[N_PATTERNS + MAX_BLITS], *pexprs[N_PATTERNS], *lex[MAX_BLITS];
+    char *owned[4 * N_PATTERNS + MAX_BLITS];
+    unsigned flags[N_PATTERNS + MAX_BLITS], ids[N_PATTERNS + MAX_BLITS], pflags[N_PATTERNS], pids[N_PATTERNS];
+    size_t ne = 0, np = 0, no = 0, nl = 0;
     struct hu_targets *t = NULL;
     int rc = HU_OK;
 
     /* Hyperscan's databases and scratch come from our hooks too, so that
      * failure injection reaches them (process-wide, idempotent). */
     (void)hs_set_allocator(hu_malloc, hu_free);
+    t = hu_calloc(1, sizeof *t);
+    if (t == NULL)
+        return HU_ENOMEM;
     for (size_t i = 0; i < N_PATTERNS; i++) {
         const char *re = table[i].re;
+        if (skip != NULL && skip[i])
+            continue;
         unsigned fl = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
         if (!row_needs_caseless(re)) {
+            if (split_hand(i, re, t, lex, &nl))
+                continue;
+            if (split_blits(i, re, &re, t, lex, &nl, owned, &no) != HU_OK) {
+                rc = HU_ENOMEM;
+                goto done;
+            }
+            if (re == NULL)
+                continue;                           /* boundary literals only */
             char *u = row_uncased(re);
             if (u == NULL) {
                 rc = HU_ENOMEM;
@@ -584,29 +1155,32 @@ static int compile_table(struct hu_targets **out, char *errbuf, size_t errcap)
         }
         if (paren != NULL) {
             owned[no++] = paren;
-            pexprs[np] = paren, pflags[np] = fl, pids[np++] = (unsigned)i;
+            if (fl & HS_FLAG_CASELESS || !split_pwords(i, paren, t))
+                pexprs[np] = paren, pflags[np] = fl, pids[np++] = (unsigned)i;
             if (rest == NULL)
                 continue;
             owned[no++] = rest;
             re = rest;
         }
+        size_t rl = strlen(re);
+        t->late[i] = rl >= 2 && re[rl - 2] == '\\' && re[rl - 1] == 'b';
         exprs[ne] = re, flags[ne] = fl, ids[ne++] = (unsigned)i;
     }
-    t = hu_calloc(1, sizeof *t);
-    if (t == NULL) {
-        rc = HU_ENOMEM;
-        goto done;
-    }
-    rc = compile_exprs(exprs, flags, ids, ne, &t->db, errbuf, errcap);
+    /* every occurrence of a boundary literal is reported (no SINGLEMATCH):
+     * the first may fail its \b check */
+    for (size_t j = 0; j < nl; j++)
+        exprs[ne] = lex[j], flags[ne] = HS_FLAG_UTF8, ids[ne++] = (unsigned)(N_PATTERNS + j);
+    if (ne > 0)
+        rc = compile_exprs(exprs, flags, ids, ne, &t->db, errbuf, errcap);
     if (rc == HU_OK && np > 0)
         rc = compile_exprs(pexprs, pflags, pids, np, &t->db_paren, errbuf, errcap);
+done:
     if (rc != HU_OK) {
         hs_free_database(t->db);
         hu_free(t);
-        goto done;
+        t = NULL;
     }
     *out = t;
-done:
     free_exprs(owned, no);
     return rc;
 }
@@ -619,7 +1193,7 @@ int hu_targets_create(struct hu_targets **out, char *errbuf, size_t errcap)
     *out = NULL;
     pthread_mutex_lock(&shared_lock);
     if (shared_db == NULL)
-        rc = compile_table(&shared_db, errbuf, errcap);
+        rc = compile_rows(&shared_db, NULL, errbuf, errcap);
     if (rc == HU_OK) {
         shared_refs++;
         *out = shared_db;
@@ -652,7 +1226,7 @@ int hu_targets_scratch_create(const struct hu_targets *t, struct hu_targets_scra
     if (s == NULL)
         return HU_ENOMEM;
     /* one scratch fits both databases */
-    if (hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS ||
+    if ((t->db != NULL && hs_alloc_scratch(t->db, &s->scratch) != HS_SUCCESS) ||
         (t->db_paren != NULL && hs_alloc_scratch(t->db_paren, &s->scratch) != HS_SUCCESS)) {
         hs_free_scratch(s->scratch);
         hu_free(s);
@@ -670,23 +1244,95 @@ void hu_targets_scratch_destroy(struct hu_targets_scratch *s)
     hu_free(s);
 }
 
-/* Reports of one hs_scan: (end offset, row) in report order.  SINGLEMATCH
- * bounds them to one per expression: N_PATTERNS per database. */
+/* Reports of one hs_scan: (end offset, row) in report order, the first
+ * of each row only (a row's branches may be several expressions: its
+ * boundary literals and the rest).  Hyperscan reports in end-offset
+ * order; SINGLEMATCH and `seen` bound them to N_PATTERNS per database. */
 struct scan_ctx {
     uint64_t to[N_PATTERNS];
     uint32_t id[N_PATTERNS];
+    uint8_t late[N_PATTERNS];
     size_t n;
+    uint64_t seen[(N_PATTERNS + 63) / 64];
+    const struct hu_targets *t;
+    const unsigned char *text;
+    size_t len;
 };
+
+/* Does a report (flags a: bit 0 ends in "\b", bit 1 from a literal's
+ * callback; row ia) go before report (b, ib) that ends at the same
+ * offset?  Two of Hyperscan's own: never (their order stays). */
+static int goes_before(unsigned a, uint32_t ia, unsigned b, uint32_t ib)
+{
+    if (!((a | b) & 2))
+        return 0;
+    return (a & 1) < (b & 1) || ((a & 1) == (b & 1) && ia < ib);
+}
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
                     void *ctx)
 {
     struct scan_ctx *c = ctx;
+    unsigned late = 0, hand = id >= N_PATTERNS;
     (void)from, (void)fl;
-    if (id < N_PATTERNS && c->n < N_PATTERNS) {
-        c->to[c->n] = to;
-        c->id[c->n++] = id;
+    if (id < N_PATTERNS)
+        late = c->t->late[id];
+    if (id >= N_PATTERNS) {
+        /* a boundary literal or a hand row's last word ends at `to`:
+         * check its \b as Hyperscan's regex would (outside the text is
+         * not a word byte), or the hand row around it */
+        size_t j = id - N_PATTERNS;
+        if (j >= c->t->n_lits || to < c->t->lits[j].len || to > c->len)
+            return 0;
+        const struct blit *b = &c->t->lits[j];
+        const unsigned char *x = c->text;
+        size_t e = (size_t)to, s = e - b->len;
+        id = b->row;
+        late = b->kind == BL_WRITE_CODE || (b->kind == BL_SHAPE && shapes[b->shape].bound) ||
+               (b->kind == BL_BOUND && b->rb);
+        if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1))
+            return 0;
+        if (b->kind == BL_WRITE_CODE) {
+            /* the last word ends in a letter: "s?\\b" ends the match at e
+             * or, after an 's', at e + 1 */
+            if (e < c->len && is_word(x[e])) {
+                if (x[e] != 's' || (e + 1 < c->len && is_word(x[e + 1])))
+                    return 0;
+                to = e + 1;
+            }
+            if (!wc_left(x, s))
+                return 0;
+        } else if (b->kind == BL_SHAPE) {
+            const struct shape *sh = &shapes[b->shape];
+            if ((sh->bound && e < c->len && is_word(x[e])) || !shape_left(sh, x, s))
+                return 0;
+        } else {
+            if (b->lb && is_word(s > 0 ? x[s - 1] : 0) == is_word(x[s]))
+                return 0;
+            if (b->rb && is_word(x[e - 1]) == is_word(e < c->len ? x[e] : 0))
+                return 0;
+        }
     }
+    if (id >= N_PATTERNS || (c->seen[id >> 6] >> (id & 63) & 1) || c->n >= N_PATTERNS)
+        return 0;
+    c->seen[id >> 6] |= UINT64_C(1) << (id & 63);
+    /* In end order (a hand row may end one byte after its report).  Rows
+     * that end together: Hyperscan's own reports keep their order; a
+     * report of a boundary literal or a last word (flag 2) takes the place
+     * the reference gave that row (rows as expression ids, row number
+     * order as far as the test has seen, a match that ends in "\b" --
+     * checked by Hyperscan on the next byte -- after the others). */
+    late |= hand << 1;
+    size_t k = c->n++;
+    while (k > 0 && (c->to[k - 1] > to || (c->to[k - 1] == to && goes_before(late, id, c->late[k - 1], c->id[k - 1])))) {
+        c->to[k] = c->to[k - 1];
+        c->id[k] = c->id[k - 1];
+        c->late[k] = c->late[k - 1];
+        k--;
+    }
+    c->to[k] = to;
+    c->id[k] = id;
+    c->late[k] = (uint8_t)late;  /* bit 0: ends in "\b", bit 1: hand report */
     return 0;
 }
 
@@ -696,6 +1342,65 @@ static void add_hit(uint32_t id, float sum[HU_TARGET_COUNT], uint32_t *hits, siz
     if (hits && *n < hits_cap)
         hits[*n] = id;
     (*n)++;
+}
+
+/* The struct pword branches over s[0..len): for each of their rows, the
+ * first end of a match (what SINGLEMATCH reports), appended to p in
+ * end-offset order.  One memchr walk over the '(' bytes; the word run
+ * before each '(' is walked once (runs end at a '('), so O(len). */
+static void scan_pwords(const struct hu_targets *t, const unsigned char *s, size_t len, struct scan_ctx *p)
+{
+    size_t best[MAX_PWORDS], left = t->n_pw;
+    for (size_t w = 0; w < t->n_pw; w++)
+        best[w] = SIZE_MAX;
+    for (const unsigned char *q = memchr(s, '(', len); q != NULL && left > 0;
+         q = memchr(q + 1, '(', len - (size_t)(q + 1 - s))) {
+        size_t i = (size_t)(q - s), j = i;
+        while (j > 0 && is_word(s[j - 1]))
+            j--;
+        if (j == i)
+            continue;                               /* both shapes need \w+ before '(' */
+        for (size_t w = 0; w < t->n_pw; w++) {
+            const struct pword *pw = &t->pw[w];
+            if (best[w] != SIZE_MAX)
+                continue;
+            if (pw->kind == PW_CALL) {
+                if (j >= pw->plen && memcmp(s + j - pw->plen, pw->prefix, pw->plen) == 0)
+                    best[w] = i + 1, left--;
+            } else if (i + 1 < len && s[i + 1] == ')') {
+                size_t k = i + 2;
+                while (k < len && s[k] == ' ')
+                    k++;
+                if (k < len && s[k] == '{')
+                    best[w] = k + 1, left--;
+            }
+        }
+    }
+    /* per row, its first end; rows in end order (insertion, a few rows) */
+    for (size_t w = 0; w < t->n_pw; w++) {
+        if (best[w] == SIZE_MAX)
+            continue;
+        uint32_t row = t->pw[w].row;
+        size_t k = 0;
+        while (k < p->n && p->id[k] != row)
+            k++;
+        if (k < p->n) {
+            if (p->to[k] <= best[w])
+                continue;
+            memmove(p->to + k, p->to + k + 1, (p->n - k - 1) * sizeof p->to[0]);
+            memmove(p->id + k, p->id + k + 1, (p->n - k - 1) * sizeof p->id[0]);
+            p->n--;
+        }
+        k = p->n;
+        while (k > 0 && p->to[k - 1] > best[w]) {
+            p->to[k] = p->to[k - 1];
+            p->id[k] = p->id[k - 1];
+            k--;
+        }
+        p->to[k] = best[w];
+        p->id[k] = row;
+        p->n++;
+    }
 }
 
 size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
@@ -709,9 +1414,17 @@ size_t hu_targets_scan(const struct hu_targets *t, struct hu_targets_scratch *s,
     if (len > UINT32_MAX)
         len = UINT32_MAX;
     m.n = p.n = 0;
-    (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &m);
+    memset(m.seen, 0, sizeof m.seen);
+    memset(p.seen, 0, sizeof p.seen);
+    m.t = p.t = t;
+    m.text = p.text = (const unsigned char *)scan;
+    m.len = p.len = len;
+    if (t->db != NULL)
+        (void)hs_scan(t->db, scan, (unsigned)len, 0, s->scratch, on_match, &m);
     if (t->db_paren != NULL && memchr(scan, '(', len) != NULL)
         (void)hs_scan(t->db_paren, scan, (unsigned)len, 0, s->scratch, on_match, &p);
+    if (t->n_pw > 0)
+        scan_pwords(t, (const unsigned char *)scan, len, &p);
     if (p.n == 0) {
         for (size_t i = 0; i < m.n; i++)
             add_hit(m.id[i], sum, hits, hits_cap, &n);
