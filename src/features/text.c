@@ -1466,6 +1466,9 @@ size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t ca
     tb->pos = tb->start = 0;
     tb->in_tok = 0;
     tb->letters = 0;
+    tb->stops = 0;
+    tb->lt_pend = 0;
+    tb->ocap = cap;
     return normalise(p, len, out, cap, scan, scap, scan_len, tb);
 }
 
@@ -1666,6 +1669,26 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
  * word fast path appends a space and letters, or "<name>": tz_word_n
  * updates the state in O(1).  Exactness: tests/unit/test_textref.c. */
 
+/* hu__stop_pack of the token o[s..e): one load when 8 bytes from s lie
+ * inside the template's buffer (bytes past what is written are masked
+ * off, their values never count). */
+static inline uint64_t tz_pack(const struct hu__tokbuf *tb, const char *o, size_t s, size_t e)
+{
+    size_t n = e - s;
+    if (tb->ocap - s < 8)
+        return hu__stop_pack(o + s, n);
+    uint64_t v;
+    memcpy(&v, o + s, 8);
+    return v & hu__stop_mask(n);
+}
+
+/* The stop word count of token number tb->n, o[s..e) (s < e): the
+ * language guess counts the first 256 tokens. */
+static inline uint64_t tz_stop(const struct hu__tokbuf *tb, const char *o, size_t s, size_t e)
+{
+    return hu__stop_inc(tz_pack(tb, o, s, e)) & (UINT64_C(0) - (uint64_t)(tb->n < 256));
+}
+
 static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t e, uint32_t cjk)
 {
     if (tb->n == tb->cap || e > UINT32_MAX) {
@@ -1677,7 +1700,28 @@ static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t
     tb->toks[tb->n].cjk = cjk;
     if (tb->hs != NULL)                 /* NULL: no SimHash wanted */
         tb->hs[tb->n] = hu_hash_seeded(o + s, e - s, tb->seed);
+    tb->stops += tz_stop(tb, o, s, e);
     tb->n++;
+}
+
+/* Slot tokens ("<" 1-6 of [a-z] ">") whose letters the language guess
+ * does not count: the writer's own slots ("<num>", written whole) are
+ * never counted (tz_word_n), and any other '<' that reaches the template
+ * (a literal '<', a fullwidth one folded) is settled here once the bytes
+ * after it are written, exactly as hu__lang_ascii_letters reads the
+ * finished template.  A pending '<' at q - 1 has only [a-z] in o[q..b)
+ * (fewer than 6, or 6 and the next byte not yet written), so at most one
+ * is pending.  Returns the letters to take back (its slot's). */
+static inline size_t tz_lt_settle(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    const unsigned char *u = (const unsigned char *)o;
+    size_t q = tb->lt_pend, j = q;
+    while (j < b && j < q + 6 && u[j] >= 'a' && u[j] <= 'z')
+        j++;
+    if (j == b)                         /* not settled yet */
+        return 0;
+    tb->lt_pend = 0;
+    return u[j] == '>' && j > q ? j - q : 0;
 }
 
 /* Classify o[tb->pos .. b): the bytes written since the last call. */
@@ -1686,10 +1730,16 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
     const unsigned char *u = (const unsigned char *)o;
     size_t i = tb->pos, start = tb->start, letters = 0;
     int in_tok = tb->in_tok;            /* in registers: the token stores may alias tb */
+    if (tb->lt_pend != 0)
+        letters -= tz_lt_settle(tb, o, b);
     while (i < b) {
         unsigned char c = u[i];
         if (c < 0x80) {
             letters += ascii_letter(c);
+            if (c == '<') {             /* a slot token, or a literal '<' */
+                tb->lt_pend = i + 1;
+                letters -= tz_lt_settle(tb, o, b);
+            }
             if (word_ascii[c]) {
                 if (!in_tok) {
                     in_tok = 1;
@@ -1732,21 +1782,26 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
  * then word characters, none CJK: ASCII letters or "<name>" (letters != 0:
  * counted here), or a word em_word wrote (letters == 0: em_word counts
  * them).  Code points >= 0x80 are counted by the caller. */
-static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters)
+static inline __attribute__((always_inline)) void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b,
+                                                            int letters)
 {
     size_t a = tb->pos;
     if (a == b)
         return;
+    if (tb->lt_pend != 0)
+        tb->letters -= tz_lt_settle(tb, o, b);
     /* Whether a space comes first and whether a token is open depend on
      * the text (a word after a word or after punctuation) and defeat the
-     * branch predictor: without hashing and with room, the token entry is
-     * stored either way and counted only when the space closes it. */
+     * branch predictor: without hashing and with room, the token entry and
+     * its stop word count are stored either way and counted only when the
+     * space closes it. */
     int sp = o[a] == ' ', in_tok = tb->in_tok, close = in_tok & sp;
     if (tb->hs == NULL && tb->n < tb->cap && b <= UINT32_MAX) {
         struct hu__token *t = &tb->toks[tb->n];
         t->start = (uint32_t)tb->start;
         t->end = (uint32_t)a;
         t->cjk = 0;
+        tb->stops += tz_stop(tb, o, tb->start, a) & (UINT64_C(0) - (uint64_t)close);
         tb->n += (size_t)close;
     } else if (close) {
         tz_add(tb, o, tb->start, a, 0);
@@ -1755,8 +1810,10 @@ static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int
     if (a < b) {
         tb->start = in_tok & !sp ? tb->start : a;
         tb->in_tok = 1;
-        if (letters)                    /* all letters, or "<name>" */
-            tb->letters += o[a] != '<' ? b - a : b - a - 2;
+        if (letters)                    /* all letters, or a slot ("<name>") */
+            tb->letters += o[a] != '<' ? b - a : 0;
+        else if (o[b - 1] == '<')       /* '<' alone: a slot token may follow */
+            tb->lt_pend = b;
     } else {
         tb->in_tok = in_tok & !sp;
     }
@@ -1771,6 +1828,8 @@ static inline void tz_sep(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     if (tb->pos == b)
         return;
+    if (tb->lt_pend != 0)
+        tb->letters -= tz_lt_settle(tb, o, b);
     if (tb->in_tok) {
         tz_add(tb, o, tb->start, tb->pos, 0);
         tb->in_tok = 0;
@@ -1785,6 +1844,8 @@ static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int ha
     size_t a = tb->pos;
     if (a == b)
         return;
+    if (tb->lt_pend != 0)
+        tb->letters -= tz_lt_settle(tb, o, b);
     if (tb->in_tok) {                   /* a space or the character ends it */
         tz_add(tb, o, tb->start, a, 0);
         tb->in_tok = 0;
@@ -1805,6 +1866,7 @@ static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int ha
 static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     tz_scan(tb, o, b);
+    tb->lt_pend = 0;                    /* no '>' follows: no slot token */
     if (tb->in_tok) {
         tz_add(tb, o, tb->start, b, 0);
         tb->in_tok = 0;
