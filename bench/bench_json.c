@@ -470,7 +470,7 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
                 sink += h1 ^ h2;
                 b = ns_now(); ns[ST_HEADTAIL] += b - a; a = b;
                 lc.latin += tb.letters;
-                sink += (uint64_t)hu__lang_guess_stops(tl, &lc, tb.stops);
+                sink += (uint64_t)hu__lang_guess_counts(tpl, tl, toks, nt, &lc);
                 b = ns_now(); ns[ST_LANG] += b - a; a = b;
             }
             float sum[HU_TARGET_COUNT] = { 0 };

@@ -151,8 +151,16 @@ static uint64_t stop_words(const char *norm, size_t len, const struct hu__token 
 {
     uint64_t acc = 0;
     if (toks != NULL) {
-        for (size_t k = 0; k < n_toks && k < 256; k++)
-            acc += hu__stop_inc(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start));
+        size_t m = n_toks < 256 ? n_toks : 256, k = 0;
+        /* tokens with 8 bytes readable from their start: one load each
+         * (tokens come in order: only the last few are not) */
+        for (; k < m && toks[k].start + (size_t)8 <= len; k++) {
+            uint64_t v;
+            memcpy(&v, norm + toks[k].start, 8);
+            acc += hu__stop_inc(v & hu__stop_mask(toks[k].end - toks[k].start));
+        }
+        for (; k < m; k++)
+            acc += hu__stop_inc(hu__stop_pack(norm + toks[k].start, toks[k].end - toks[k].start));
     } else {
         size_t pos = 0, start = 0, ntok = 0;
         int cjkflag = 0;
@@ -230,13 +238,6 @@ int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *
     if (norm == NULL || len == 0)
         return HU_LANG_NONE;
     return decide(c, needs_stops(c) ? stop_words(norm, len, toks, n) : 0);
-}
-
-int hu__lang_guess_stops(size_t len, const struct hu__lang_counts *c, uint64_t stops)
-{
-    if (len == 0)
-        return HU_LANG_NONE;
-    return decide(c, stops);
 }
 
 size_t hu__lang_ascii_letters(const char *norm, size_t len)

@@ -35,12 +35,6 @@ static inline void hu__lang_count_cp(struct hu__lang_counts *c, uint32_t cp);
 /* hu__lang_guess_tokens given the counts of norm (the same value). */
 int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *toks, size_t n,
                           const struct hu__lang_counts *c);
-/* The same from the counts and the stop words of the first 256 tokens
- * already added up (hu__stop_inc, below): what the normaliser gathers as
- * it writes the template (struct hu__tokbuf, text.h).  c->latin holds the
- * ASCII letters too (hu__lang_ascii_letters).  len: the text's length
- * (0: HU_LANG_NONE).  O(1). */
-int hu__lang_guess_stops(size_t len, const struct hu__lang_counts *c, uint64_t stops);
 /* ASCII letters of norm[0..len) that the guess counts: every [A-Za-z]
  * byte except those of slot tokens ("<" 1-6 of [a-z] ">").  O(len), eight
  * bytes a step. */

@@ -1466,9 +1466,7 @@ size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t ca
     tb->pos = tb->start = 0;
     tb->in_tok = 0;
     tb->letters = 0;
-    tb->stops = 0;
     tb->lt_pend = 0;
-    tb->ocap = cap;
     return normalise(p, len, out, cap, scan, scap, scan_len, tb);
 }
 
@@ -1669,26 +1667,6 @@ size_t hu__tokenize_hashed(const char *norm, size_t len, uint64_t seed, struct h
  * word fast path appends a space and letters, or "<name>": tz_word_n
  * updates the state in O(1).  Exactness: tests/unit/test_textref.c. */
 
-/* hu__stop_pack of the token o[s..e): one load when 8 bytes from s lie
- * inside the template's buffer (bytes past what is written are masked
- * off, their values never count). */
-static inline uint64_t tz_pack(const struct hu__tokbuf *tb, const char *o, size_t s, size_t e)
-{
-    size_t n = e - s;
-    if (tb->ocap - s < 8)
-        return hu__stop_pack(o + s, n);
-    uint64_t v;
-    memcpy(&v, o + s, 8);
-    return v & hu__stop_mask(n);
-}
-
-/* The stop word count of token number tb->n, o[s..e) (s < e): the
- * language guess counts the first 256 tokens. */
-static inline uint64_t tz_stop(const struct hu__tokbuf *tb, const char *o, size_t s, size_t e)
-{
-    return hu__stop_inc(tz_pack(tb, o, s, e)) & (UINT64_C(0) - (uint64_t)(tb->n < 256));
-}
-
 static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t e, uint32_t cjk)
 {
     if (tb->n == tb->cap || e > UINT32_MAX) {
@@ -1700,7 +1678,6 @@ static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t
     tb->toks[tb->n].cjk = cjk;
     if (tb->hs != NULL)                 /* NULL: no SimHash wanted */
         tb->hs[tb->n] = hu_hash_seeded(o + s, e - s, tb->seed);
-    tb->stops += tz_stop(tb, o, s, e);
     tb->n++;
 }
 
@@ -1711,17 +1688,20 @@ static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t
  * after it are written, exactly as hu__lang_ascii_letters reads the
  * finished template.  A pending '<' at q - 1 has only [a-z] in o[q..b)
  * (fewer than 6, or 6 and the next byte not yet written), so at most one
- * is pending.  Returns the letters to take back (its slot's). */
-static inline size_t tz_lt_settle(struct hu__tokbuf *tb, const char *o, size_t b)
+ * is pending; its slot's letters are taken back from tb->letters.  Out
+ * of line: the callers are the token fast paths, and a '<' outside the
+ * writer's slots is rare. */
+static __attribute__((noinline)) void tz_lt_settle(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     const unsigned char *u = (const unsigned char *)o;
     size_t q = tb->lt_pend, j = q;
     while (j < b && j < q + 6 && u[j] >= 'a' && u[j] <= 'z')
         j++;
     if (j == b)                         /* not settled yet */
-        return 0;
+        return;
     tb->lt_pend = 0;
-    return u[j] == '>' && j > q ? j - q : 0;
+    if (u[j] == '>' && j > q)
+        tb->letters -= j - q;
 }
 
 /* Classify o[tb->pos .. b): the bytes written since the last call. */
@@ -1731,14 +1711,14 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
     size_t i = tb->pos, start = tb->start, letters = 0;
     int in_tok = tb->in_tok;            /* in registers: the token stores may alias tb */
     if (tb->lt_pend != 0)
-        letters -= tz_lt_settle(tb, o, b);
+        tz_lt_settle(tb, o, b);
     while (i < b) {
         unsigned char c = u[i];
         if (c < 0x80) {
             letters += ascii_letter(c);
             if (c == '<') {             /* a slot token, or a literal '<' */
                 tb->lt_pend = i + 1;
-                letters -= tz_lt_settle(tb, o, b);
+                tz_lt_settle(tb, o, b);
             }
             if (word_ascii[c]) {
                 if (!in_tok) {
@@ -1789,19 +1769,17 @@ static inline __attribute__((always_inline)) void tz_word_n(struct hu__tokbuf *t
     if (a == b)
         return;
     if (tb->lt_pend != 0)
-        tb->letters -= tz_lt_settle(tb, o, b);
+        tz_lt_settle(tb, o, b);
     /* Whether a space comes first and whether a token is open depend on
      * the text (a word after a word or after punctuation) and defeat the
-     * branch predictor: without hashing and with room, the token entry and
-     * its stop word count are stored either way and counted only when the
-     * space closes it. */
+     * branch predictor: without hashing and with room, the token entry is
+     * stored either way and counted only when the space closes it. */
     int sp = o[a] == ' ', in_tok = tb->in_tok, close = in_tok & sp;
     if (tb->hs == NULL && tb->n < tb->cap && b <= UINT32_MAX) {
         struct hu__token *t = &tb->toks[tb->n];
         t->start = (uint32_t)tb->start;
         t->end = (uint32_t)a;
         t->cjk = 0;
-        tb->stops += tz_stop(tb, o, tb->start, a) & (UINT64_C(0) - (uint64_t)close);
         tb->n += (size_t)close;
     } else if (close) {
         tz_add(tb, o, tb->start, a, 0);
@@ -1829,7 +1807,7 @@ static inline void tz_sep(struct hu__tokbuf *tb, const char *o, size_t b)
     if (tb->pos == b)
         return;
     if (tb->lt_pend != 0)
-        tb->letters -= tz_lt_settle(tb, o, b);
+        tz_lt_settle(tb, o, b);
     if (tb->in_tok) {
         tz_add(tb, o, tb->start, tb->pos, 0);
         tb->in_tok = 0;
@@ -1845,7 +1823,7 @@ static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int ha
     if (a == b)
         return;
     if (tb->lt_pend != 0)
-        tb->letters -= tz_lt_settle(tb, o, b);
+        tz_lt_settle(tb, o, b);
     if (tb->in_tok) {                   /* a space or the character ends it */
         tz_add(tb, o, tb->start, a, 0);
         tb->in_tok = 0;

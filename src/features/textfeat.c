@@ -33,5 +33,5 @@ void hu__text_feats_tokbuf(const char *norm, size_t len, const struct hu__tokbuf
     out->simhash = tb->hs ? hu__simhash_hashes(tb->hs, tb->toks, tb->n) : 0;
     hu__head_tail_tokens(norm, tb->toks, tb->n, &out->head, &out->tail);
     lc.latin += tb->letters;                    /* hu__lang_ascii_letters */
-    out->lang = hu__lang_guess_stops(len, &lc, tb->stops);
+    out->lang = hu__lang_guess_counts(norm, len, tb->toks, tb->n, &lc);
 }
