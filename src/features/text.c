@@ -740,7 +740,8 @@ static inline size_t ascii_word_end(const unsigned char *u, size_t len, size_t i
  * the output, whole 8-byte chunks are copied (the bytes past the word
  * land beyond the output's length, where the next write goes), so a word
  * of up to 8 letters is one load, one or and one store. */
-static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_t in_avail)
+static inline __attribute__((always_inline)) void wr_letters_lower(struct wr *w, const char *s, size_t n,
+                                                                   size_t in_avail)
 {
     const uint64_t lc = UINT64_C(0x2020202020202020);
     if (w->full)
