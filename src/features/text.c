@@ -472,7 +472,7 @@ static inline void em_raw(struct dual *d, const char *s, size_t n)
 
 /* wr_raw of one ASCII byte: when the pending space and the byte both
  * fit, both stored without a branch on whether the space is due. */
-static inline void wr_byte(struct wr *w, char c)
+static inline __attribute__((always_inline)) void wr_byte(struct wr *w, char c)
 {
     size_t sp = (size_t)((w->pend_space != 0) & (w->len > 0));
     if (!w->full && w->len + 2 <= w->cap) {
@@ -489,7 +489,7 @@ static inline void wr_byte(struct wr *w, char c)
 }
 
 /* em_cp of an ASCII byte. */
-static inline void em_byte(struct dual *d, char c)
+static inline __attribute__((always_inline)) void em_byte(struct dual *d, char c)
 {
     wr_byte(&d->t, c);
     if (d->has_s)
