@@ -40,19 +40,21 @@ int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *
  * bytes a step. */
 size_t hu__lang_ascii_letters(const char *norm, size_t len);
 
-/* The stop words, for counting them where the tokens are made.  A token
- * of n bytes is packed into a uint64 (its first min(n, 8) bytes,
- * little-endian, zero above: hu__stop_pack); hu__stop_inc of that value
- * is 1 << (HU__STOP_FIELD * language) for a stop word and 0 otherwise,
- * so that the stop words of up to 4095 tokens add up in one uint64, a
- * field per language (en, es, fr, de, pt).  Every stop word has at most
- * 5 bytes and a token never holds a NUL, so a longer token, packed from
- * its first 8 bytes, matches nothing: no test of the length.  The table
- * (lang.c) is a constant: 256 slots, one stop word per slot under the
- * multiplier (a collision is a compile-time warning, an error with
- * WERROR=1), the key in the low 56 bits and the field's shift in the top
- * byte, 0 in an empty slot (so v must not be 0: no token packs to 0).
- * One multiply, one load and one compare per token, no branch. */
+/* The stop-word lookup of the guess (lang.c; here for
+ * tests/unit/test_textref.c, which holds the table to the reference's
+ * list).  A token of n bytes is packed into a uint64 (its first
+ * min(n, 8) bytes, little-endian, zero above: hu__stop_pack);
+ * hu__stop_inc of that value is 1 << (HU__STOP_FIELD * language) for a
+ * stop word and 0 otherwise, so that the stop words of up to 4095 tokens
+ * add up in one uint64, a field per language (en, es, fr, de, pt).  Every
+ * stop word has at most 5 bytes and a token never holds a NUL, so a
+ * longer token, packed from its first 8 bytes, matches nothing: no test
+ * of the length.  The table is a constant: 256 slots, each word at its
+ * home slot under the multiplier (a collision is a compile-time warning,
+ * an error with WERROR=1), the key in the low 56 bits and the field's
+ * shift in the top byte, 0 in an empty slot (so v must not be 0: no
+ * token packs to 0).  One multiply, one load and one compare per token,
+ * no branch. */
 #define HU__STOP_FIELD 12               /* bits per count: up to 4095 >= 256 tokens */
 #define HU__STOP_SLOTS 256
 #define HU__STOP_MUL   UINT64_C(0x0c5a6b0c1542af29)
