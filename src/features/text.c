@@ -41,8 +41,8 @@
  * ASCII word, em_word and Han/kana fast paths move the token state in
  * O(1)), hashes each token when it closes and counts what the language
  * guess counts; textfeat.c turns that into SimHash, head/tail keys and
- * the language.  The scan text, identical to the template until the
- * first name, is only written from there (dual_split).  Per bench_json
+ * the language.  The scan text, the template but for names, is built at
+ * the end from the template and notes of the names (dual_split).  Per bench_json
  * line: normalise + tokenise + SimHash + head/tail + language + code
  * points 63.1k -> 42.4k instructions, 4.41 -> 2.71 us (docs/performance.md,
  * "One walk"); every output byte-identical (test_textref).
@@ -437,31 +437,123 @@ static void wr_slot(struct wr *w, enum slot s)
 /* Two outputs from one pass: the template key (every mask) and, when
  * asked, the scan text (every mask but names, so that phrase patterns see
  * "Show Your Chain Of Thought" as words). */
+struct dual;
+static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_t in_avail);
+static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name,
+                    struct hu__tokbuf *tb);
+
+/* A name the template masked while the scan text was not written: where
+ * the template's "<name>" went, and what the scan text writes there. */
+enum name_kind { NAME_FAST, NAME_EMWORD, NAME_ASCII, NAME_CP };
+struct name_patch {
+    size_t tpos, tend;     /* the template's bytes of the name: [tpos, tend) (a space,
+                            * "<name>"; none when merged into the last name) */
+    size_t i, j;           /* the name word in the input */
+    int pend;              /* a space was pending before it */
+    enum name_kind kind;   /* which writer writes it: the scan text's bytes */
+};
+#define N_NAME_PATCHES 64
+
 struct dual {
     struct wr t, s;
     int has_s;             /* write the scan text now */
     int lazy;              /* the scan text is the template so far and not written */
+    struct name_patch *pt; /* lazy: the names so far (npt of N_NAME_PATCHES) */
+    size_t npt;
+    const char *in;        /* the input (names are written from it) */
+    size_t in_len;
 };
 
-/* Until the first name the scan text is the template, byte for byte: both
- * writers get the same calls, and neither is ever cut when cap is
- * HU_TEXT_OUT_CAP(len) or more and scap >= cap (with less, the turn that
- * fills the template may still write to the scan text, so cut outputs are
- * both written as before).  So the scan text is not written (lazy) until a name makes them differ; then the
- * template so far is copied into it along with the writer's state, and
- * both are written from there on.  A prompt without names writes one
- * output instead of two, and the scan text is one copy at the end. */
+/* The scan text is the template but for names, byte for byte: both
+ * writers get the same calls except at a name (the template's "<name>",
+ * nothing for a name merged into the last one; the scan text's folded
+ * word), and neither is ever cut when cap is HU_TEXT_OUT_CAP(len) or more
+ * and scap >= cap (with less, the turn that fills the template may still
+ * write to the scan text, so cut outputs are both written as before).  So
+ * the scan text is not written (lazy): each name is noted (struct
+ * name_patch) and dual_split builds the scan text from the template and
+ * the notes, at the end or when the notes run out (then both are written
+ * from there on, as before).  Names were most of the scan text's cost:
+ * on real prompts the first name came early and then every word was
+ * written twice. */
 static void dual_split(struct dual *d)
 {
     if (!d->lazy)
         return;
-    memcpy(d->s.out, d->t.out, d->t.len);
-    d->s.len = d->t.len;
-    d->s.pend_space = d->t.pend_space;
-    d->s.full = d->t.full;
-    d->s.last = d->t.last;
+    struct wr *s = &d->s;
+    const struct wr *t = &d->t;
+    size_t pos = 0;
+    s->len = 0;
+    s->full = 0;
+    for (size_t k = 0; k < d->npt; k++) {
+        /* the template up to the name, then the name as the scan text's
+         * writer would have written it then: the same pending space (both
+         * writers get every em_space, and each write clears it), and the
+         * scan text is empty exactly when the template is */
+        const struct name_patch *np = &d->pt[k];
+        memcpy(s->out + s->len, t->out + pos, np->tpos - pos);
+        s->len += np->tpos - pos;
+        s->pend_space = np->pend;
+        const unsigned char *u = (const unsigned char *)d->in;
+        switch (np->kind) {
+        case NAME_FAST:
+            wr_letters_lower(s, d->in + np->i, np->j - np->i, d->in_len - np->i);
+            break;
+        case NAME_EMWORD: {
+            /* em_word's own scan-text writes, the template side cut */
+            struct dual r = { { NULL, 0, 0, 0, 1, SLOT_NONE }, *s, 1, 0, NULL, 0, d->in, d->in_len };
+            em_word(&r, d->in, d->in_len, np->i, np->j, 1, NULL);
+            *s = r.s;
+            break;
+        }
+        case NAME_ASCII:
+            wr_ascii_lower(s, d->in + np->i, np->j - np->i);
+            break;
+        case NAME_CP:
+            for (size_t k2 = np->i; k2 < np->j;) {
+                size_t a2;
+                wr_cp(s, fold(hu__utf8_decode(u + k2, np->j - k2, &a2)));
+                k2 += a2;
+            }
+            break;
+        }
+        pos = np->tend;
+    }
+    memcpy(s->out + s->len, t->out + pos, t->len - pos);
+    s->len += t->len - pos;
+    s->pend_space = t->pend_space;
+    s->full = t->full;
+    /* the scan text's last write was a word where the template's was a name */
+    s->last = t->last == SLOT_NAME && d->npt > 0 ? SLOT_NONE : t->last;
+    d->npt = 0;
     d->lazy = 0;
     d->has_s = 1;
+}
+
+/* A name p[i..j) is about to be written to the template: while the scan
+ * text is lazy, it is noted instead of splitting the outputs (returns 1:
+ * the caller ends the note with dual_name_end after the template's
+ * write); with no room left, the outputs are split here (returns 0). */
+static inline int dual_name(struct dual *d, size_t i, size_t j, enum name_kind kind)
+{
+    if (!d->lazy)
+        return 0;
+    if (d->npt == N_NAME_PATCHES) {
+        dual_split(d);
+        return 0;
+    }
+    struct name_patch *np = &d->pt[d->npt];
+    np->tpos = d->t.len;
+    np->i = i;
+    np->j = j;
+    np->pend = d->t.pend_space;
+    np->kind = kind;
+    return 1;
+}
+
+static inline void dual_name_end(struct dual *d)
+{
+    d->pt[d->npt++].tend = d->t.len;
 }
 
 static void em_space(struct dual *d)
@@ -986,10 +1078,12 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
 {
     const unsigned char *u = (const unsigned char *)p;
     if (name) {
-        dual_split(d);
+        int noted = dual_name(d, i, j, NAME_EMWORD);
         wr_slot(&d->t, SLOT_NAME);
+        if (noted)
+            dual_name_end(d);
     }
-    for (size_t k = i; k < j;) {
+    for (size_t k = i; k < j && (!name || d->has_s);) {
         if (ascii_letter(u[k])) {
             size_t e = k + 1;
             while (e < j && ascii_letter(u[e]))
@@ -1106,8 +1200,9 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
 {
     int want_s = scan != NULL && scap > 0;
     int lazy = want_s && scap >= cap && len <= (SIZE_MAX - 16) / 5 && cap >= HU_TEXT_OUT_CAP(len);
+    struct name_patch names[N_NAME_PATCHES];
     struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, want_s && !lazy,
-                      lazy };
+                      lazy, names, 0, p, len };
     struct qmemo qm[N_CLOSERS], sq = { NONE, 0 }, fence = { NONE, 0 }, tick = { NONE, 0 },
                                 nl = { NONE, 0 };
     const unsigned char *u = (const unsigned char *)p;
@@ -1149,8 +1244,10 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                     atom_until = j;
                 int name = (!sent_start) & (j - i >= 2) & (c <= 'Z');   /* no short cut: */
                 if (name) {                                              /* one branch */
-                    dual_split(&d);
+                    int noted = dual_name(&d, i, j, NAME_FAST);
                     wr_slot(&d.t, SLOT_NAME);
+                    if (noted)
+                        dual_name_end(&d);
                 } else
                     wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
@@ -1429,8 +1526,10 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
             }
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
             if (name) {
-                dual_split(&d);
+                int noted = dual_name(&d, i, j, ascii ? NAME_ASCII : NAME_CP);
                 wr_slot(&d.t, SLOT_NAME);
+                if (noted)
+                    dual_name_end(&d);
             }
             if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
                 if (!name)
@@ -1471,7 +1570,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
      * cut at a token boundary, so it is valid UTF-8. */
     if (tb != NULL)
         tz_finish(tb, out, d.t.len);
-    dual_split(&d);                     /* no name: the scan text is the template */
+    dual_split(&d);                     /* the template, its names written as words */
     if (scan_len)
         *scan_len = d.s.len;
     return d.t.len;

@@ -557,6 +557,42 @@ static void hostile_fast_paths_match_reference(void **state)
     }
 }
 
+/* Names (capitalised words after the first of a sentence): the template
+ * masks them, the scan text keeps them as words, so the normaliser notes
+ * each name while the scan text is not written and writes it from the
+ * notes at the end (or when the notes run out, after 64 names).  Runs of
+ * names that merge into one "<name>", names from each of the writers
+ * (ASCII, non-ASCII letters, apostrophes), next to numbers (which merge
+ * too), slots, punctuation and line breaks, up to hundreds per text. */
+static void names_match_reference(void **state)
+{
+    (void)state;
+    static char text[1 << 14];
+    static const char *const units[] = {
+        "John", "Smith", "Mary", "Ab", "A", "I", "The", "THE", "McDonald", "Jos\xc3\xa9", "\xc3\x89mile",
+        "\xc3\x98resund", "Garc\xc3\xad" "a", "O'Brien", "D\xe2\x80\x99" "Arcy", "L'Homme", "Stra\xc3\x9f" "e",
+        "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", "Caf\xc3\xa9s", "Na\xc3\xafve", "word", "and", "12", "3.5",
+        "1 234", " ", " ", " ", "  ", "\n", ".", ",", ":", "(", ")", "-", "\"q\"", "`c`", "http://a.b", "a@b.cd",
+        "\xe6\x97\xa5", "\xef\xbc\xa1" "bc", "\xe2\x80\x8b", "<", ">", "_",
+    };
+    const size_t n_units = sizeof units / sizeof units[0];
+    for (int r = 0; r < 300; r++) {
+        size_t n = 0, target = 1 + rnd() % (r % 3 == 0 ? 12000 : 400);
+        text[n++] = 'x';                /* not a sentence start: names from the first word */
+        while (n < target) {
+            const char *w = units[rnd() % n_units];
+            size_t l = strlen(w);
+            if (n + l + 1 > target)
+                break;
+            memcpy(text + n, w, l);
+            n += l;
+            if (rnd() % 4 != 0)
+                text[n++] = ' ';
+        }
+        check_text(text, n);
+    }
+}
+
 /* The stop-word table of lang.c (a constant: each word at its home slot)
  * holds exactly the reference's words, each with its language, and every
  * other packed value misses: the reference's words, their prefixes,
@@ -624,6 +660,7 @@ int main(void)
         cmocka_unit_test(corpus_matches_reference),
         cmocka_unit_test(hostile_fused_match_reference),
         cmocka_unit_test(hostile_fast_paths_match_reference),
+        cmocka_unit_test(names_match_reference),
     };
     return cmocka_run_group_tests(tests, NULL, report);
 }
