@@ -29,9 +29,9 @@
  * whether a token is a stop word is a coin toss: on real prompts that
  * branch and the memchr pass for slot letters were most of the stage).
  * Measured by me (bench_json stages,real, minimum of 3 runs, three runs
- * each, the machine shared): the language stage 0.78-0.79 -> 0.28 us per
- * real-prompt line (1.5 KB) and 0.32-0.33 -> 0.19-0.20 us on the word
- * salad.  Counting the stop words inside the normaliser instead, as each
+ * each of main's binary and this one, alternated, the machine shared):
+ * the language stage 0.77-0.78 -> 0.27-0.28 us per real-prompt line
+ * (1.5 KB) and 0.32-0.33 -> 0.20 us on the word salad.  Counting the stop words inside the normaliser instead, as each
  * token closes, was tried and cost it more than it saved (~45
  * instructions per token on the token state in memory, and 8-byte loads
  * of bytes still in the store buffer).

@@ -76,10 +76,14 @@
  * the letter test, a count of trailing zeros) and by mispredicted
  * branches, more than by instructions.  wr_letters_lower, em_byte and
  * wr_byte are forced inline (GCC had left them calls), the word's end is
- * one operation shorter.  Measured by me (bench_json stages,real, minimum
- * of 3 runs, three runs each, shared machine), normalise + tokens with
- * the slot letters moved in: 2.81-2.86 -> 2.55-2.61 us per real line and
- * 1.56-1.60 -> 1.49-1.54 us on the salad.  Tried and dropped: taking the
+ * one operation shorter, and the scan text is built from notes of the
+ * names (dual_split) instead of being written word by word after the
+ * first name (on real prompts most words were written twice: -9%
+ * instructions).  Measured by me (bench_json stages,real, minimum of 3
+ * runs, three runs each of main's binary and this one, alternated, shared
+ * machine), normalise + tokens with the slot letters moved in:
+ * 2.81-2.84 -> 2.40-2.44 us per real line and 1.56-1.59 -> 1.48-1.51 us
+ * on the salad.  Tried and dropped: taking the
  * space after a word in the word's turn without a branch (-13
  * mispredictions per line in callgrind, but slower: the next turn's start
  * then waits on a load), and the word's end sixteen bytes a step with a
