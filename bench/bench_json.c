@@ -485,7 +485,7 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
                 hu__head_tail_tokens(tpl, toks, nt, &h1, &h2);
                 sink += h1 ^ h2;
                 b = ns_now(); ns[ST_HEADTAIL] += b - a; a = b;
-                lc.latin += tb.letters - hu__lang_slot_letters(tpl, tl);
+                lc.latin += tb.letters;
                 sink += (uint64_t)hu__lang_guess_counts(tpl, tl, toks, nt, &lc);
                 b = ns_now(); ns[ST_LANG] += b - a; a = b;
             }

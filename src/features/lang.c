@@ -18,11 +18,24 @@
  * 21.1k -> 8.5k instructions on a 653-byte prose prompt (bench_json;
  * tests/unit/test_textref.c holds it to the former code).  On the
  * per-prompt path the walk is gone: the normaliser counts the code points
- * and ASCII letters as it writes the template (struct hu__lang_counts,
- * text.h), slot letters are found by memchr for '<', and the stop words
- * of the tokens are added in one register: 8.5k -> 3.3k instructions.
+ * and the ASCII letters outside slot tokens as it writes the template
+ * (struct hu__lang_counts and tb->letters, text.h), and what is left here
+ * is the stop words of the first 256 tokens, added in one register.
+ *
+ * The stop-word probe is branch-free (lang.h): a constant table of 256
+ * slots with every word at its home slot, the token's first bytes masked
+ * to its length without a branch, a mask instead of a select on the
+ * match (the compiler had turned "key == v ? inc : 0" into a branch, and
+ * whether a token is a stop word is a coin toss: on real prompts that
+ * branch and the memchr pass for slot letters were most of the stage).
+ * Measured by me (bench_json stages,real, minimum of 3 runs, three runs
+ * each of main's binary and this one, alternated, the machine shared):
+ * the language stage 0.77-0.78 -> 0.27-0.28 us per real-prompt line
+ * (1.5 KB) and 0.32-0.33 -> 0.20 us on the word salad.  Counting the stop words inside the normaliser instead, as each
+ * token closes, was tried and cost it more than it saved (~45
+ * instructions per token on the token state in memory, and 8-byte loads
+ * of bytes still in the store buffer).
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "features/lang.h"
@@ -31,134 +44,63 @@
 
 enum { L_EN, L_ES, L_FR, L_DE, L_PT, L_N };
 
-struct stopword {
-    const char *w;
-    unsigned char lang;
-};
+_Static_assert(HU__STOP_FIELD * L_N <= 64, "one field per language in a uint64");
+_Static_assert((1u << HU__STOP_FIELD) > 256, "a field counts 256 tokens");
 
 /* Words that are frequent in one language and rare in the others ("de",
- * "en", "a" are shared and left out). */
-static const struct stopword stops[] = {
-    { "the", L_EN }, { "and", L_EN }, { "of", L_EN }, { "to", L_EN }, { "is", L_EN },
-    { "you", L_EN }, { "that", L_EN }, { "it", L_EN }, { "for", L_EN }, { "what", L_EN },
-    { "how", L_EN }, { "with", L_EN }, { "this", L_EN }, { "are", L_EN }, { "i", L_EN },
-    { "your", L_EN }, { "can", L_EN }, { "be", L_EN }, { "an", L_EN }, { "in", L_EN },
-    { "el", L_ES }, { "la", L_ES }, { "que", L_ES }, { "y", L_ES }, { "los", L_ES },
-    { "las", L_ES }, { "por", L_ES }, { "para", L_ES }, { "una", L_ES }, { "es", L_ES },
-    { "del", L_ES }, { "con", L_ES }, { "cómo", L_ES }, { "qué", L_ES }, { "al", L_ES },
-    { "se", L_ES }, { "lo", L_ES }, { "su", L_ES }, { "paso", L_ES }, { "cuál", L_ES },
-    { "le", L_FR }, { "les", L_FR }, { "des", L_FR }, { "est", L_FR }, { "et", L_FR },
-    { "une", L_FR }, { "vous", L_FR }, { "pas", L_FR }, { "du", L_FR }, { "je", L_FR },
-    { "der", L_DE }, { "die", L_DE }, { "und", L_DE }, { "ist", L_DE }, { "nicht", L_DE },
-    { "ich", L_DE }, { "sie", L_DE }, { "das", L_DE }, { "ein", L_DE }, { "mit", L_DE },
-    { "não", L_PT }, { "você", L_PT }, { "os", L_PT }, { "uma", L_PT }, { "é", L_PT },
-    { "do", L_PT }, { "da", L_PT }, { "em", L_PT }, { "como", L_PT },
+ * "en", "a" are shared and left out), packed as hu__stop_pack packs a
+ * token: W3('t','h','e') is "the", '\xC3','\xB3' is "ó" in UTF-8.  Each
+ * word sits in its home slot HU__STOP_SLOT(key) (lang.h): two words in one
+ * slot would override an initializer, which -Wextra reports
+ * (-Woverride-init), and tests/unit/test_textref.c checks every word and
+ * every slot against the reference's list of words. */
+#define B_(c, i) ((uint64_t)(unsigned char)(c) << (8 * (i)))
+#define W1(a) B_(a, 0)
+#define W2(a, b) (W1(a) | B_(b, 1))
+#define W3(a, b, c) (W2(a, b) | B_(c, 2))
+#define W4(a, b, c, d) (W3(a, b, c) | B_(d, 3))
+#define W5(a, b, c, d, e) (W4(a, b, c, d) | B_(e, 4))
+#define SW(lang, key) [HU__STOP_SLOT(key)] = (key) | ((uint64_t)(HU__STOP_FIELD * (lang)) << 56)
+const uint64_t hu__stop_tab[HU__STOP_SLOTS] = {
+    SW(L_EN, W3('t', 'h', 'e')), SW(L_EN, W3('a', 'n', 'd')), SW(L_EN, W2('o', 'f')),
+    SW(L_EN, W2('t', 'o')), SW(L_EN, W2('i', 's')), SW(L_EN, W3('y', 'o', 'u')),
+    SW(L_EN, W4('t', 'h', 'a', 't')), SW(L_EN, W2('i', 't')), SW(L_EN, W3('f', 'o', 'r')),
+    SW(L_EN, W4('w', 'h', 'a', 't')), SW(L_EN, W3('h', 'o', 'w')), SW(L_EN, W4('w', 'i', 't', 'h')),
+    SW(L_EN, W4('t', 'h', 'i', 's')), SW(L_EN, W3('a', 'r', 'e')), SW(L_EN, W1('i')),
+    SW(L_EN, W4('y', 'o', 'u', 'r')), SW(L_EN, W3('c', 'a', 'n')), SW(L_EN, W2('b', 'e')),
+    SW(L_EN, W2('a', 'n')), SW(L_EN, W2('i', 'n')),
+    SW(L_ES, W2('e', 'l')), SW(L_ES, W2('l', 'a')), SW(L_ES, W3('q', 'u', 'e')),
+    SW(L_ES, W1('y')), SW(L_ES, W3('l', 'o', 's')), SW(L_ES, W3('l', 'a', 's')),
+    SW(L_ES, W3('p', 'o', 'r')), SW(L_ES, W4('p', 'a', 'r', 'a')), SW(L_ES, W3('u', 'n', 'a')),
+    SW(L_ES, W2('e', 's')), SW(L_ES, W3('d', 'e', 'l')), SW(L_ES, W3('c', 'o', 'n')),
+    SW(L_ES, W5('c', '\xC3', '\xB3', 'm', 'o')), SW(L_ES, W4('q', 'u', '\xC3', '\xA9')),
+    SW(L_ES, W2('a', 'l')), SW(L_ES, W2('s', 'e')), SW(L_ES, W2('l', 'o')), SW(L_ES, W2('s', 'u')),
+    SW(L_ES, W4('p', 'a', 's', 'o')), SW(L_ES, W5('c', 'u', '\xC3', '\xA1', 'l')),
+    SW(L_FR, W2('l', 'e')), SW(L_FR, W3('l', 'e', 's')), SW(L_FR, W3('d', 'e', 's')),
+    SW(L_FR, W3('e', 's', 't')), SW(L_FR, W2('e', 't')), SW(L_FR, W3('u', 'n', 'e')),
+    SW(L_FR, W4('v', 'o', 'u', 's')), SW(L_FR, W3('p', 'a', 's')), SW(L_FR, W2('d', 'u')),
+    SW(L_FR, W2('j', 'e')),
+    SW(L_DE, W3('d', 'e', 'r')), SW(L_DE, W3('d', 'i', 'e')), SW(L_DE, W3('u', 'n', 'd')),
+    SW(L_DE, W3('i', 's', 't')), SW(L_DE, W5('n', 'i', 'c', 'h', 't')), SW(L_DE, W3('i', 'c', 'h')),
+    SW(L_DE, W3('s', 'i', 'e')), SW(L_DE, W3('d', 'a', 's')), SW(L_DE, W3('e', 'i', 'n')),
+    SW(L_DE, W3('m', 'i', 't')),
+    SW(L_PT, W4('n', '\xC3', '\xA3', 'o')), SW(L_PT, W5('v', 'o', 'c', '\xC3', '\xAA')),
+    SW(L_PT, W2('o', 's')), SW(L_PT, W3('u', 'm', 'a')), SW(L_PT, W2('\xC3', '\xA9')),
+    SW(L_PT, W2('d', 'o')), SW(L_PT, W2('d', 'a')), SW(L_PT, W2('e', 'm')),
+    SW(L_PT, W4('c', 'o', 'm', 'o')),
 };
 
-/* Stop words packed into a uint64 (up to 8 bytes, little-endian, zero
- * padded) in an open-addressing table of STOP_SLOTS keys, a sixteenth
- * full, so that a token nearly always resolves at its first slot: one
- * 8-byte load, a mask, a multiply and one compare, without a branch on
- * the outcome (a binary search of the sorted words, ~7 unpredictable
- * compares, was a fifth of the language guess).  No stop word is longer
- * than 5 bytes and a token never holds a NUL (hu__next_token), so a
- * longer token, packed from its first 8 bytes, matches no key: the old
- * rule "tokens over 8 bytes are skipped" needs no branch either. */
-#define N_STOPS (sizeof stops / sizeof stops[0])
-#define STOP_SLOTS 1024u                /* power of two, >= 16 * N_STOPS */
-static uint64_t stop_key[STOP_SLOTS];   /* 0: empty */
-static unsigned char stop_lang_of[STOP_SLOTS];   /* L_N in empty slots */
-/* 1 << (STOP_FIELD * language) for a stop word's slot, 0 elsewhere: the
- * counts of the first 256 tokens are added in one register, a field per
- * language, instead of incrementing score[] in memory (a chain of
- * store-to-load forwards on the same word, one per token). */
-#define STOP_FIELD 12                   /* bits per count: up to 4095 > 256 tokens */
-static uint64_t stop_inc[STOP_SLOTS];
-/* The longest probe sequence of a key (1: every key at its home slot).
- * Linear probing keeps a key within stop_probe slots of its home with
- * no empty slot between, and keys are distinct, so the lookup can test
- * those slots unconditionally instead of stopping at a match or an empty
- * slot (whether a token is a stop word is a coin toss for the branch
- * predictor). */
-static unsigned stop_probe = 1;
-static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
-
-static uint64_t pack(const char *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n && i < 8; i++)
-        v |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    return v;
-}
-
-/* pack() of norm[start .. start + n), with one load when 8 bytes are
- * readable inside norm[0..len). */
+/* hu__stop_pack of norm[start .. start + n), with one load when 8 bytes
+ * are readable inside norm[0..len). */
 static inline uint64_t pack_at(const char *norm, size_t len, size_t start, size_t n)
 {
     if (len - start < 8)
-        return pack(norm + start, n);
+        return hu__stop_pack(norm + start, n);
     uint64_t v;
     memcpy(&v, norm + start, 8);
-    if (n == 0)
-        return 0;
     /* little-endian: the first n bytes; the mask without a branch on the
      * token's length (shorter or longer than 8 bytes: a coin toss) */
-    size_t m = n < 8 ? n : 8;
-    return v & (~UINT64_C(0) >> (8 * (8 - m)));
-}
-
-static unsigned stop_slot(uint64_t v)
-{
-    /* an odd multiplier under which the stop words of stops[] all land
-     * in distinct home slots (stop_probe 1: one compare per token); any
-     * other list still works, with longer probes */
-    return (unsigned)((v * UINT64_C(0xaa80754d1a1a8d4f)) >> 54) & (STOP_SLOTS - 1);
-}
-
-static void packed_init(void)
-{
-    memset(stop_lang_of, L_N, sizeof stop_lang_of);
-    for (size_t i = 0; i < N_STOPS; i++) {
-        uint64_t v = pack(stops[i].w, strlen(stops[i].w));
-        unsigned k = stop_slot(v);
-        unsigned d = 1;
-        while (stop_key[k] != 0 && stop_key[k] != v) {
-            k = (k + 1) & (STOP_SLOTS - 1);
-            d++;
-        }
-        if (stop_key[k] == 0) {         /* a repeated word keeps its first language */
-            if (d > stop_probe)
-                stop_probe = d;
-            stop_key[k] = v;
-            stop_lang_of[k] = stops[i].lang;
-            stop_inc[k] = UINT64_C(1) << (STOP_FIELD * stops[i].lang);
-        }
-    }
-}
-
-_Static_assert(STOP_FIELD * L_N <= 64, "one field per language in a uint64");
-
-/* The stop_inc of the stop word (if any) packed in v. */
-static inline uint64_t stop_inc_of(uint64_t v)
-{
-    unsigned k = stop_slot(v);
-    if (stop_probe == 1)                            /* the same every call */
-        return stop_key[k] == v ? stop_inc[k] : 0;
-    uint64_t inc = 0;
-    for (unsigned d = 0; d < stop_probe; d++) {     /* the same count every call */
-        unsigned kd = (k + d) & (STOP_SLOTS - 1);
-        inc |= stop_key[kd] == v ? stop_inc[kd] : 0;  /* an empty slot holds 0 */
-    }
-    return inc;
-}
-
-/* Count the stop word (if any) packed in v: score[L_N] takes the misses. */
-static inline void stop_count(uint64_t v, unsigned score[L_N + 1])
-{
-    unsigned k = stop_slot(v);
-    while (stop_key[k] != v && stop_key[k] != 0)
-        k = (k + 1) & (STOP_SLOTS - 1);
-    score[stop_lang_of[k]]++;          /* an empty slot holds L_N */
+    return v & hu__stop_mask(n);
 }
 
 /* Letters among 8 ASCII bytes (x has no byte >= 0x80): (c | 0x20) in
@@ -173,15 +115,13 @@ static unsigned ascii_letters8(uint64_t x)
     return (unsigned)((m * ones) >> 56);                /* sum of the bytes */
 }
 
-/* The decision from the counts: toks == NULL walks the tokens here for
- * the stop words, else the first n of hu__tokenize. */
-static int decide(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks,
-                  const struct hu__lang_counts *c)
+/* The decision from the counts and the stop words of the first 256
+ * tokens (hu__stop_inc added up). */
+static int decide(const struct hu__lang_counts *c, uint64_t stops)
 {
-    unsigned score[L_N + 1] = { 0 };    /* [L_N]: tokens that are no stop word */
+    unsigned score[L_N];
     size_t han = c->han, kana = c->kana, hangul = c->hangul, latin = c->latin, other = c->other;
 
-    score[L_ES] = (unsigned)c->es;
     size_t cjk = han + kana + hangul;
     /* A Latin character is worth about a fifth of a CJK one in content. */
     size_t latin_w = latin / 5;
@@ -195,21 +135,9 @@ static int decide(const char *norm, size_t len, const struct hu__token *toks, si
     if (latin == 0)
         return HU_LANG_OTHER;
 
-    pthread_once(&packed_once, packed_init);
-    if (toks != NULL) {
-        uint64_t acc = 0;
-        for (size_t k = 0; k < n_toks && k < 256; k++)
-            acc += stop_inc_of(pack_at(norm, len, toks[k].start, toks[k].end - toks[k].start));
-        for (int l = 0; l < L_N; l++)
-            score[l] += (unsigned)(acc >> (STOP_FIELD * l)) & ((1u << STOP_FIELD) - 1);
-    } else {
-        size_t pos = 0, start = 0, ntok = 0;
-        int cjkflag = 0;
-        while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
-            ntok++;
-            stop_count(pack_at(norm, len, start, pos - start), score);
-        }
-    }
+    for (int l = 0; l < L_N; l++)
+        score[l] = (unsigned)(stops >> (HU__STOP_FIELD * l)) & ((1u << HU__STOP_FIELD) - 1);
+    score[L_ES] += (unsigned)c->es;
     int best = -1;
     unsigned bs = 0;
     int tie = 0;
@@ -229,6 +157,42 @@ static int decide(const char *norm, size_t len, const struct hu__token *toks, si
     if (best == L_ES)
         return HU_LANG_ES;
     return HU_LANG_OTHER;
+}
+
+/* The stop words of the first 256 tokens: toks[0..n) or, toks == NULL,
+ * the tokens walked here. */
+static uint64_t stop_words(const char *norm, size_t len, const struct hu__token *toks, size_t n_toks)
+{
+    uint64_t acc = 0;
+    if (toks != NULL) {
+        size_t m = n_toks < 256 ? n_toks : 256, k = 0;
+        /* tokens with 8 bytes readable from their start: one load each
+         * (tokens come in order: only the last few are not) */
+        for (; k < m && toks[k].start + (size_t)8 <= len; k++) {
+            uint64_t v;
+            memcpy(&v, norm + toks[k].start, 8);
+            acc += hu__stop_inc(v & hu__stop_mask(toks[k].end - toks[k].start));
+        }
+        for (; k < m; k++)
+            acc += hu__stop_inc(hu__stop_pack(norm + toks[k].start, toks[k].end - toks[k].start));
+    } else {
+        size_t pos = 0, start = 0, ntok = 0;
+        int cjkflag = 0;
+        while (ntok < 256 && hu__next_token(norm, len, &pos, &start, &cjkflag)) {
+            ntok++;
+            acc += hu__stop_inc(pack_at(norm, len, start, pos - start));
+        }
+    }
+    return acc;
+}
+
+/* Does the decision read the stop words (a Latin text)? */
+static int needs_stops(const struct hu__lang_counts *c)
+{
+    size_t cjk = c->han + c->kana + c->hangul;
+    if (cjk > 0 && cjk >= c->latin / 5 && cjk >= c->other)
+        return 0;
+    return c->other <= c->latin && c->latin != 0;
 }
 
 /* toks == NULL: walk the tokens here; else the first n of hu__tokenize. */
@@ -279,7 +243,7 @@ static int guess(const char *norm, size_t len, const struct hu__token *toks, siz
         }
         hu__lang_count_cp(&c, cp);
     }
-    return decide(norm, len, toks, n_toks, &c);
+    return decide(&c, needs_stops(&c) ? stop_words(norm, len, toks, n_toks) : 0);
 }
 
 int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *toks, size_t n,
@@ -287,22 +251,7 @@ int hu__lang_guess_counts(const char *norm, size_t len, const struct hu__token *
 {
     if (norm == NULL || len == 0)
         return HU_LANG_NONE;
-    return decide(norm, len, toks, n, c);
-}
-
-size_t hu__lang_slot_letters(const char *norm, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)norm;
-    size_t n = 0;
-    for (const char *q = memchr(norm, '<', len); q != NULL;
-         q = memchr(q + 1, '<', len - (size_t)(q + 1 - norm))) {
-        size_t a = (size_t)(q - norm) + 1, j = a;
-        while (j < len && j < a + 6 && u[j] >= 'a' && u[j] <= 'z')
-            j++;
-        if (j < len && u[j] == '>' && j > a)
-            n += j - a;
-    }
-    return n;
+    return decide(c, needs_stops(c) ? stop_words(norm, len, toks, n) : 0);
 }
 
 size_t hu__lang_ascii_letters(const char *norm, size_t len)

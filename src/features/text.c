@@ -41,8 +41,8 @@
  * ASCII word, em_word and Han/kana fast paths move the token state in
  * O(1)), hashes each token when it closes and counts what the language
  * guess counts; textfeat.c turns that into SimHash, head/tail keys and
- * the language.  The scan text, identical to the template until the
- * first name, is only written from there (dual_split).  Per bench_json
+ * the language.  The scan text, the template but for names, is built at
+ * the end from the template and notes of the names (dual_split).  Per bench_json
  * line: normalise + tokenise + SimHash + head/tail + language + code
  * points 63.1k -> 42.4k instructions, 4.41 -> 2.71 us (docs/performance.md,
  * "One walk"); every output byte-identical (test_textref).
@@ -65,6 +65,30 @@
  * mispredicted branches (callgrind's simulator), 3.31 -> 2.63 us; on the
  * salad 26.5k -> 28.0k instructions (stores for branches), 1.61 -> 1.51
  * us (docs/performance.md, "Real prompt text").
+ *
+ * The language guess also needs the ASCII letters outside slot tokens
+ * ("<num>"): the writer's own slots are never counted (tz_word_n), and any
+ * other '<' in the template (a literal one, a fullwidth one folded) is
+ * settled once the bytes after it are written (tz_lt_settle, out of line:
+ * rare), instead of a memchr pass over the finished template.  And the
+ * scanner is a chain: each turn starts where the last one ended, so on
+ * real text it is bound by that chain's latency (the word's end: a load,
+ * the letter test, a count of trailing zeros) and by mispredicted
+ * branches, more than by instructions.  wr_letters_lower, em_byte and
+ * wr_byte are forced inline (GCC had left them calls), the word's end is
+ * one operation shorter, and the scan text is built from notes of the
+ * names (dual_split) instead of being written word by word after the
+ * first name (on real prompts most words were written twice: -9%
+ * instructions).  Measured by me (bench_json stages,real, minimum of 3
+ * runs, three runs each of main's binary and this one, alternated, shared
+ * machine), normalise + tokens with the slot letters moved in:
+ * 2.81-2.84 -> 2.40-2.44 us per real line and 1.56-1.59 -> 1.48-1.51 us
+ * on the salad.  Tried and dropped: taking the
+ * space after a word in the word's turn without a branch (-13
+ * mispredictions per line in callgrind, but slower: the next turn's start
+ * then waits on a load), and the word's end sixteen bytes a step with a
+ * branch-free choice of half (more instructions, no fewer
+ * mispredictions).
  *
  * Bounded look-ahead: a quote, a fence or a backtick needs its closer.  The
  * search for a closer of kind k starting at i is memoised (struct qmemo): if
@@ -417,31 +441,123 @@ static void wr_slot(struct wr *w, enum slot s)
 /* Two outputs from one pass: the template key (every mask) and, when
  * asked, the scan text (every mask but names, so that phrase patterns see
  * "Show Your Chain Of Thought" as words). */
+struct dual;
+static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_t in_avail);
+static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t j, int name,
+                    struct hu__tokbuf *tb);
+
+/* A name the template masked while the scan text was not written: where
+ * the template's "<name>" went, and what the scan text writes there. */
+enum name_kind { NAME_FAST, NAME_EMWORD, NAME_ASCII, NAME_CP };
+struct name_patch {
+    size_t tpos, tend;     /* the template's bytes of the name: [tpos, tend) (a space,
+                            * "<name>"; none when merged into the last name) */
+    size_t i, j;           /* the name word in the input */
+    int pend;              /* a space was pending before it */
+    enum name_kind kind;   /* which writer writes it: the scan text's bytes */
+};
+#define N_NAME_PATCHES 64
+
 struct dual {
     struct wr t, s;
     int has_s;             /* write the scan text now */
     int lazy;              /* the scan text is the template so far and not written */
+    struct name_patch *pt; /* lazy: the names so far (npt of N_NAME_PATCHES) */
+    size_t npt;
+    const char *in;        /* the input (names are written from it) */
+    size_t in_len;
 };
 
-/* Until the first name the scan text is the template, byte for byte: both
- * writers get the same calls, and neither is ever cut when cap is
- * HU_TEXT_OUT_CAP(len) or more and scap >= cap (with less, the turn that
- * fills the template may still write to the scan text, so cut outputs are
- * both written as before).  So the scan text is not written (lazy) until a name makes them differ; then the
- * template so far is copied into it along with the writer's state, and
- * both are written from there on.  A prompt without names writes one
- * output instead of two, and the scan text is one copy at the end. */
+/* The scan text is the template but for names, byte for byte: both
+ * writers get the same calls except at a name (the template's "<name>",
+ * nothing for a name merged into the last one; the scan text's folded
+ * word), and neither is ever cut when cap is HU_TEXT_OUT_CAP(len) or more
+ * and scap >= cap (with less, the turn that fills the template may still
+ * write to the scan text, so cut outputs are both written as before).  So
+ * the scan text is not written (lazy): each name is noted (struct
+ * name_patch) and dual_split builds the scan text from the template and
+ * the notes, at the end or when the notes run out (then both are written
+ * from there on, as before).  Names were most of the scan text's cost:
+ * on real prompts the first name came early and then every word was
+ * written twice. */
 static void dual_split(struct dual *d)
 {
     if (!d->lazy)
         return;
-    memcpy(d->s.out, d->t.out, d->t.len);
-    d->s.len = d->t.len;
-    d->s.pend_space = d->t.pend_space;
-    d->s.full = d->t.full;
-    d->s.last = d->t.last;
+    struct wr *s = &d->s;
+    const struct wr *t = &d->t;
+    size_t pos = 0;
+    s->len = 0;
+    s->full = 0;
+    for (size_t k = 0; k < d->npt; k++) {
+        /* the template up to the name, then the name as the scan text's
+         * writer would have written it then: the same pending space (both
+         * writers get every em_space, and each write clears it), and the
+         * scan text is empty exactly when the template is */
+        const struct name_patch *np = &d->pt[k];
+        memcpy(s->out + s->len, t->out + pos, np->tpos - pos);
+        s->len += np->tpos - pos;
+        s->pend_space = np->pend;
+        const unsigned char *u = (const unsigned char *)d->in;
+        switch (np->kind) {
+        case NAME_FAST:
+            wr_letters_lower(s, d->in + np->i, np->j - np->i, d->in_len - np->i);
+            break;
+        case NAME_EMWORD: {
+            /* em_word's own scan-text writes, the template side cut */
+            struct dual r = { { NULL, 0, 0, 0, 1, SLOT_NONE }, *s, 1, 0, NULL, 0, d->in, d->in_len };
+            em_word(&r, d->in, d->in_len, np->i, np->j, 1, NULL);
+            *s = r.s;
+            break;
+        }
+        case NAME_ASCII:
+            wr_ascii_lower(s, d->in + np->i, np->j - np->i);
+            break;
+        case NAME_CP:
+            for (size_t k2 = np->i; k2 < np->j;) {
+                size_t a2;
+                wr_cp(s, fold(hu__utf8_decode(u + k2, np->j - k2, &a2)));
+                k2 += a2;
+            }
+            break;
+        }
+        pos = np->tend;
+    }
+    memcpy(s->out + s->len, t->out + pos, t->len - pos);
+    s->len += t->len - pos;
+    s->pend_space = t->pend_space;
+    s->full = t->full;
+    /* the scan text's last write was a word where the template's was a name */
+    s->last = t->last == SLOT_NAME && d->npt > 0 ? SLOT_NONE : t->last;
+    d->npt = 0;
     d->lazy = 0;
     d->has_s = 1;
+}
+
+/* A name p[i..j) is about to be written to the template: while the scan
+ * text is lazy, it is noted instead of splitting the outputs (returns 1:
+ * the caller ends the note with dual_name_end after the template's
+ * write); with no room left, the outputs are split here (returns 0). */
+static inline int dual_name(struct dual *d, size_t i, size_t j, enum name_kind kind)
+{
+    if (!d->lazy)
+        return 0;
+    if (d->npt == N_NAME_PATCHES) {
+        dual_split(d);
+        return 0;
+    }
+    struct name_patch *np = &d->pt[d->npt];
+    np->tpos = d->t.len;
+    np->i = i;
+    np->j = j;
+    np->pend = d->t.pend_space;
+    np->kind = kind;
+    return 1;
+}
+
+static inline void dual_name_end(struct dual *d)
+{
+    d->pt[d->npt++].tend = d->t.len;
 }
 
 static void em_space(struct dual *d)
@@ -472,7 +588,7 @@ static inline void em_raw(struct dual *d, const char *s, size_t n)
 
 /* wr_raw of one ASCII byte: when the pending space and the byte both
  * fit, both stored without a branch on whether the space is due. */
-static inline void wr_byte(struct wr *w, char c)
+static inline __attribute__((always_inline)) void wr_byte(struct wr *w, char c)
 {
     size_t sp = (size_t)((w->pend_space != 0) & (w->len > 0));
     if (!w->full && w->len + 2 <= w->cap) {
@@ -489,7 +605,7 @@ static inline void wr_byte(struct wr *w, char c)
 }
 
 /* em_cp of an ASCII byte. */
-static inline void em_byte(struct dual *d, char c)
+static inline __attribute__((always_inline)) void em_byte(struct dual *d, char c)
 {
     wr_byte(&d->t, c);
     if (d->has_s)
@@ -722,9 +838,16 @@ static inline size_t ascii_word_end(const unsigned char *u, size_t len, size_t i
     while (len - i >= 8) {
         uint64_t x;
         memcpy(&x, u + i, 8);
-        uint64_t l = (x & (0x7F * ones)) | (0x20 * ones);
-        uint64_t letter = (l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones) & ~x;
-        uint64_t stop = ~letter & h;
+        /* The word's end is on the loop's critical path (the next turn
+         * starts there), so one operation fewer than the exact per-byte
+         * test: bytes >= 0x80 are not masked to 7 bits first.  Such a byte
+         * is a stop itself (x's bit 7), and its sums may carry into the
+         * bytes above it only: every byte below the first stop is < 0x80
+         * and carries nothing (0x7F + 0x1F < 0x100), so the first stop,
+         * the only one read, is exact. */
+        uint64_t l = x | (0x20 * ones);
+        uint64_t ge_a = l + (0x80 - 'a') * ones, gt_z = l + (0x80 - 'z' - 1) * ones;
+        uint64_t stop = ~(ge_a & ~(gt_z | x)) & h;
         if (stop != 0)
             return i + ((size_t)__builtin_ctzll(stop) >> 3);
         i += 8;
@@ -740,7 +863,8 @@ static inline size_t ascii_word_end(const unsigned char *u, size_t len, size_t i
  * the output, whole 8-byte chunks are copied (the bytes past the word
  * land beyond the output's length, where the next write goes), so a word
  * of up to 8 letters is one load, one or and one store. */
-static inline void wr_letters_lower(struct wr *w, const char *s, size_t n, size_t in_avail)
+static inline __attribute__((always_inline)) void wr_letters_lower(struct wr *w, const char *s, size_t n,
+                                                                   size_t in_avail)
 {
     const uint64_t lc = UINT64_C(0x2020202020202020);
     if (w->full)
@@ -958,10 +1082,12 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
 {
     const unsigned char *u = (const unsigned char *)p;
     if (name) {
-        dual_split(d);
+        int noted = dual_name(d, i, j, NAME_EMWORD);
         wr_slot(&d->t, SLOT_NAME);
+        if (noted)
+            dual_name_end(d);
     }
-    for (size_t k = i; k < j;) {
+    for (size_t k = i; k < j && (!name || d->has_s);) {
         if (ascii_letter(u[k])) {
             size_t e = k + 1;
             while (e < j && ascii_letter(u[e]))
@@ -1078,8 +1204,9 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
 {
     int want_s = scan != NULL && scap > 0;
     int lazy = want_s && scap >= cap && len <= (SIZE_MAX - 16) / 5 && cap >= HU_TEXT_OUT_CAP(len);
+    struct name_patch names[N_NAME_PATCHES];
     struct dual d = { { out, cap, 0, 0, 0, SLOT_NONE }, { scan, scap, 0, 0, 0, SLOT_NONE }, want_s && !lazy,
-                      lazy };
+                      lazy, names, 0, p, len };
     struct qmemo qm[N_CLOSERS], sq = { NONE, 0 }, fence = { NONE, 0 }, tick = { NONE, 0 },
                                 nl = { NONE, 0 };
     const unsigned char *u = (const unsigned char *)p;
@@ -1121,8 +1248,10 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                     atom_until = j;
                 int name = (!sent_start) & (j - i >= 2) & (c <= 'Z');   /* no short cut: */
                 if (name) {                                              /* one branch */
-                    dual_split(&d);
+                    int noted = dual_name(&d, i, j, NAME_FAST);
                     wr_slot(&d.t, SLOT_NAME);
+                    if (noted)
+                        dual_name_end(&d);
                 } else
                     wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
@@ -1401,8 +1530,10 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
             }
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
             if (name) {
-                dual_split(&d);
+                int noted = dual_name(&d, i, j, ascii ? NAME_ASCII : NAME_CP);
                 wr_slot(&d.t, SLOT_NAME);
+                if (noted)
+                    dual_name_end(&d);
             }
             if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
                 if (!name)
@@ -1443,7 +1574,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
      * cut at a token boundary, so it is valid UTF-8. */
     if (tb != NULL)
         tz_finish(tb, out, d.t.len);
-    dual_split(&d);                     /* no name: the scan text is the template */
+    dual_split(&d);                     /* the template, its names written as words */
     if (scan_len)
         *scan_len = d.s.len;
     return d.t.len;
@@ -1466,6 +1597,7 @@ size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t ca
     tb->pos = tb->start = 0;
     tb->in_tok = 0;
     tb->letters = 0;
+    tb->lt_pend = 0;
     return normalise(p, len, out, cap, scan, scap, scan_len, tb);
 }
 
@@ -1680,16 +1812,45 @@ static inline void tz_add(struct hu__tokbuf *tb, const char *o, size_t s, size_t
     tb->n++;
 }
 
+/* Slot tokens ("<" 1-6 of [a-z] ">") whose letters the language guess
+ * does not count: the writer's own slots ("<num>", written whole) are
+ * never counted (tz_word_n), and any other '<' that reaches the template
+ * (a literal '<', a fullwidth one folded) is settled here once the bytes
+ * after it are written, exactly as hu__lang_ascii_letters reads the
+ * finished template.  A pending '<' at q - 1 has only [a-z] in o[q..b)
+ * (fewer than 6, or 6 and the next byte not yet written), so at most one
+ * is pending; its slot's letters are taken back from tb->letters.  Out
+ * of line: the callers are the token fast paths, and a '<' outside the
+ * writer's slots is rare. */
+static __attribute__((noinline)) void tz_lt_settle(struct hu__tokbuf *tb, const char *o, size_t b)
+{
+    const unsigned char *u = (const unsigned char *)o;
+    size_t q = tb->lt_pend, j = q;
+    while (j < b && j < q + 6 && u[j] >= 'a' && u[j] <= 'z')
+        j++;
+    if (j == b)                         /* not settled yet */
+        return;
+    tb->lt_pend = 0;
+    if (u[j] == '>' && j > q)
+        tb->letters -= j - q;
+}
+
 /* Classify o[tb->pos .. b): the bytes written since the last call. */
 static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     const unsigned char *u = (const unsigned char *)o;
     size_t i = tb->pos, start = tb->start, letters = 0;
     int in_tok = tb->in_tok;            /* in registers: the token stores may alias tb */
+    if (tb->lt_pend != 0)
+        tz_lt_settle(tb, o, b);
     while (i < b) {
         unsigned char c = u[i];
         if (c < 0x80) {
             letters += ascii_letter(c);
+            if (c == '<') {             /* a slot token, or a literal '<' */
+                tb->lt_pend = i + 1;
+                tz_lt_settle(tb, o, b);
+            }
             if (word_ascii[c]) {
                 if (!in_tok) {
                     in_tok = 1;
@@ -1732,11 +1893,14 @@ static inline void tz_scan(struct hu__tokbuf *tb, const char *o, size_t b)
  * then word characters, none CJK: ASCII letters or "<name>" (letters != 0:
  * counted here), or a word em_word wrote (letters == 0: em_word counts
  * them).  Code points >= 0x80 are counted by the caller. */
-static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int letters)
+static inline __attribute__((always_inline)) void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b,
+                                                            int letters)
 {
     size_t a = tb->pos;
     if (a == b)
         return;
+    if (tb->lt_pend != 0)
+        tz_lt_settle(tb, o, b);
     /* Whether a space comes first and whether a token is open depend on
      * the text (a word after a word or after punctuation) and defeat the
      * branch predictor: without hashing and with room, the token entry is
@@ -1755,8 +1919,10 @@ static inline void tz_word_n(struct hu__tokbuf *tb, const char *o, size_t b, int
     if (a < b) {
         tb->start = in_tok & !sp ? tb->start : a;
         tb->in_tok = 1;
-        if (letters)                    /* all letters, or "<name>" */
-            tb->letters += o[a] != '<' ? b - a : b - a - 2;
+        if (letters)                    /* all letters, or a slot ("<name>") */
+            tb->letters += o[a] != '<' ? b - a : 0;
+        else if (o[b - 1] == '<')       /* '<' alone: a slot token may follow */
+            tb->lt_pend = b;
     } else {
         tb->in_tok = in_tok & !sp;
     }
@@ -1771,6 +1937,8 @@ static inline void tz_sep(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     if (tb->pos == b)
         return;
+    if (tb->lt_pend != 0)
+        tz_lt_settle(tb, o, b);
     if (tb->in_tok) {
         tz_add(tb, o, tb->start, tb->pos, 0);
         tb->in_tok = 0;
@@ -1785,6 +1953,8 @@ static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int ha
     size_t a = tb->pos;
     if (a == b)
         return;
+    if (tb->lt_pend != 0)
+        tz_lt_settle(tb, o, b);
     if (tb->in_tok) {                   /* a space or the character ends it */
         tz_add(tb, o, tb->start, a, 0);
         tb->in_tok = 0;
@@ -1805,6 +1975,7 @@ static inline void tz_cjk(struct hu__tokbuf *tb, const char *o, size_t b, int ha
 static inline void tz_finish(struct hu__tokbuf *tb, const char *o, size_t b)
 {
     tz_scan(tb, o, b);
+    tb->lt_pend = 0;                    /* no '>' follows: no slot token */
     if (tb->in_tok) {
         tz_add(tb, o, tb->start, b, 0);
         tb->in_tok = 0;

@@ -130,16 +130,21 @@ struct hu__tokbuf {
     size_t n;                      /* tokens in toks (<= cap) */
     int overflow;                  /* there were more than cap */
     struct hu__lang_counts lc;     /* code points >= 0x80 (hu__tokenize_hashed) */
-    size_t letters;                /* [A-Za-z] bytes of the template, slots' included */
+    size_t letters;                /* [A-Za-z] bytes of the template outside slot
+                                    * tokens: hu__lang_ascii_letters (lang.h) */
     /* the scanner's state over the template written so far */
     size_t pos;                    /* bytes of the template classified */
     size_t start;                  /* start of the open token */
     int in_tok;                    /* a token is open */
+    size_t lt_pend;                /* 0, or the byte after a '<' whose slot
+                                    * token is not settled yet */
 };
 
 /* hu_text_normalise that also tokenises the template as it writes it
  * (tb != NULL; tb == NULL is hu_text_normalise).  The template and scan
- * text are those of hu_text_normalise, byte for byte.  O(len). */
+ * text are those of hu_text_normalise, byte for byte.  Without overflow,
+ * tb->lc and tb->letters are the counts the language guess needs
+ * (hu__lang_guess_counts).  O(len). */
 size_t hu__text_normalise_tokens(const char *p, size_t len, char *out, size_t cap,
                                  char *scan, size_t scap, size_t *scan_len, struct hu__tokbuf *tb);
 

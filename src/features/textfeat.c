@@ -32,6 +32,6 @@ void hu__text_feats_tokbuf(const char *norm, size_t len, const struct hu__tokbuf
     struct hu__lang_counts lc = tb->lc;
     out->simhash = tb->hs ? hu__simhash_hashes(tb->hs, tb->toks, tb->n) : 0;
     hu__head_tail_tokens(norm, tb->toks, tb->n, &out->head, &out->tail);
-    lc.latin += tb->letters - hu__lang_slot_letters(norm, len);   /* hu__lang_ascii_letters */
+    lc.latin += tb->letters;                    /* hu__lang_ascii_letters */
     out->lang = hu__lang_guess_counts(norm, len, tb->toks, tb->n, &lc);
 }
