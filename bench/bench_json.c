@@ -42,6 +42,7 @@
 #include "core/hash.h"
 #include "features/features.h"
 #include "features/lang.h"
+#include "features/linear.h"
 #include "features/simhash.h"
 #include "features/targets.h"
 #include "features/text.h"
@@ -395,8 +396,10 @@ static double run_once(enum which w, uint64_t *lines, uint64_t *check)
  * readings per line, so ~0.2 us of its sum is the clock itself):
  *
  *   1. the text sub-stages: the functions hu_features_extract calls on a
- *      prompt, in its order (the linear model is not loaded by default and
- *      is not timed), and the system prompt's template;
+ *      prompt, in its order, and the system prompt's template; and, on a
+ *      row of its own, the linear target model that `huella analyze`
+ *      loads by default (model_path(); the other rows are without it, as
+ *      the "ingest + features + profiles" row);
  *   2. hu_features_extract, whole (everything above plus tools, network,
  *      client hashes, the exact-duplicate caches);
  *   (both as the observer runs them: without the SimHash, which profiles
@@ -407,12 +410,13 @@ static double run_once(enum which w, uint64_t *lines, uint64_t *check)
  * analyze (a stage timed right after another finds its data in cache).
  * Ingest is timed in all three passes; its mean is printed. */
 enum stage { ST_INGEST, ST_CHARS, ST_NORM, ST_TPLHASH, ST_HEADTAIL, ST_LANG,
-             ST_TARGETS, ST_SYSTEM, ST_EXTRACT, ST_OBSERVE, N_STAGES };
+             ST_TARGETS, ST_SYSTEM, ST_EXTRACT, ST_OBSERVE, ST_MODEL, N_STAGES };
 static const char *const stage_names[N_STAGES] = {
     "ingest (hu_ingest_next)", "  text: code points", "  text: normalise + tokens",
     "  text: template hash", "  text: head/tail keys",
     "  text: language", "  text: Hyperscan targets", "  system prompt template",
     "features (hu_features_extract, whole)", "features + profile (hu_observer_observe)",
+    "target model (not in the rows above)",
 };
 
 static uint64_t ns_now(void)
@@ -438,6 +442,11 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
     size_t cap = HU_TEXT_OUT_CAP(HU_MAX_FIELD_BYTES);
     char *tpl = malloc(cap), *scan = malloc(cap);
     static struct hu__token toks[4096];
+    struct hu_linear_model *lm = NULL;      /* mode 0, when there is a model */
+    if (mode == 0 && model_path() != NULL && hu_linear_load(model_path(), &lm, NULL, 0) != HU_OK) {
+        fprintf(stderr, "bench_json: stage breakdown: cannot load %s\n", model_path());
+        exit(1);
+    }
     if (hu_ingest_create(&ing, paths, 1, &o) != HU_OK || hu_features_create(NULL, &fx, NULL, 0) != HU_OK ||
         hu_fx_worker_create(fx, &fw) != HU_OK || hu_targets_create(&tg, NULL, 0) != HU_OK ||
         hu_targets_scratch_create(tg, &ts) != HU_OK || hu_observer_create(&oc, &obs, NULL, 0) != HU_OK ||
@@ -492,6 +501,12 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
             float sum[HU_TARGET_COUNT] = { 0 };
             sink += hu_targets_scan(tg, ts, scan, sl, sum, NULL, 0);
             b = ns_now(); ns[ST_TARGETS] += b - a; a = b;
+            if (lm != NULL && nt != SIZE_MAX) {
+                float m[HU_TARGET_COUNT];
+                hu_linear_score_tokens(lm, tpl, toks, nt, m);
+                sink += (uint64_t)(m[0] * 8);
+                b = ns_now(); ns[ST_MODEL] += b - a; a = b;
+            }
             (*prompts)++;
         }
         if (ev.system.ptr != NULL) {
@@ -503,6 +518,7 @@ static uint64_t stage_pass(int mode, uint64_t ns[N_STAGES], uint64_t *prompts)
     hu_observer_destroy(obs);
     hu_targets_scratch_destroy(ts);
     hu_targets_destroy(tg);
+    hu_linear_destroy(lm);
     hu_fx_worker_destroy(fw);
     hu_features_destroy(fx);
     hu_ingest_destroy(ing);
@@ -537,12 +553,17 @@ static void stage_breakdown(int runs)
     printf("where a line's time goes (us per line; %llu lines, %llu prompts; minimum of %d runs):\n",
            (unsigned long long)lines, (unsigned long long)prompts, runs);
     for (int s = 0; s < N_STAGES; s++) {
+        if (s == ST_MODEL && model_path() == NULL) {
+            printf("  %-44s %8s\n", stage_names[s], "no model");
+            continue;
+        }
         printf("  %-44s %8.3f\n", stage_names[s], (double)best[s] * per);
         if (s == ST_SYSTEM)
             printf("  %-44s %8.3f\n", "  text stages, sum", (double)text * per);
+        if (s == ST_OBSERVE)
+            printf("  %-44s %8.3f\n", "profile update (observe - features)",
+                   ((double)best[ST_OBSERVE] - (double)best[ST_EXTRACT]) * per);
     }
-    printf("  %-44s %8.3f\n", "profile update (observe - features)",
-           ((double)best[ST_OBSERVE] - (double)best[ST_EXTRACT]) * per);
 }
 
 /* Is `key` in the comma-separated list (NULL: everything)? */
