@@ -33,12 +33,10 @@
 
 #include "features/targets.h"
 #include "core/alloc.h"
-#include "targets_ref.h"
+#include "targets_ref_scan.h"
 
 static struct hu_targets *db;
 static struct hu_targets_scratch *scr;
-static hs_database_t *ref_db;
-static hs_scratch_t *ref_scr;
 static uint64_t n_checked, n_hits;
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -56,45 +54,15 @@ static int setup(void **state)
     char err[256];
     if (hu_targets_create(&db, err, sizeof err) != HU_OK || hu_targets_scratch_create(db, &scr) != HU_OK)
         return -1;
-    const char *ex[REF_ROWS];
-    unsigned fl[REF_ROWS], ids[REF_ROWS];
-    for (size_t i = 0; i < REF_ROWS; i++) {
-        ex[i] = ref_table[i].re;
-        fl[i] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
-        ids[i] = (unsigned)i;
-    }
-    hs_compile_error_t *ce = NULL;
-    if (hs_compile_multi(ex, fl, ids, (unsigned)REF_ROWS, HS_MODE_BLOCK, NULL, &ref_db, &ce) != HS_SUCCESS) {
-        hs_free_compile_error(ce);
-        return -1;
-    }
-    return hs_alloc_scratch(ref_db, &ref_scr) == HS_SUCCESS ? 0 : -1;
+    return ref_open();
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hs_free_scratch(ref_scr);
-    hs_free_database(ref_db);
+    ref_close();
     hu_targets_scratch_destroy(scr);
     hu_targets_destroy(db);
-    return 0;
-}
-
-struct ref_ctx {
-    float sum[HU_TARGET_COUNT];
-    uint32_t hits[REF_ROWS];
-    size_t n;
-};
-
-static int ref_on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl, void *ctx)
-{
-    struct ref_ctx *c = ctx;
-    (void)from, (void)to, (void)fl;
-    c->sum[ref_table[id].target] += ref_table[id].weight;
-    if (c->n < REF_ROWS)
-        c->hits[c->n] = id;
-    c->n++;
     return 0;
 }
 
@@ -102,19 +70,11 @@ static int ref_on_match(unsigned id, unsigned long long from, unsigned long long
 static void check(const char *s, size_t n)
 {
     struct ref_ctx r;
-    memset(&r, 0, sizeof r);
-    if (n > 0)
-        assert_int_equal(hs_scan(ref_db, s, (unsigned)n, 0, ref_scr, ref_on_match, &r), HS_SUCCESS);
+    assert_int_equal(ref_scan(s, n, &r), HS_SUCCESS);
     float sum[HU_TARGET_COUNT] = { 0 };
     uint32_t hits[REF_ROWS];
     size_t got = hu_targets_scan(db, scr, s, n, sum, hits, REF_ROWS);
-    int same = got == r.n;
-    for (size_t i = 0; same && i < got; i++) {
-        size_t j = 0;
-        while (j < r.n && r.hits[j] != hits[i])
-            j++;
-        same = j < r.n;
-    }
+    int same = ref_same_rows(hits, got, &r);
     n_checked++;
     n_hits += r.n;
     if (!same || memcmp(sum, r.sum, sizeof sum) != 0) {
