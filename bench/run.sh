@@ -36,6 +36,8 @@ if [ -x "$B/bench/bench_featurize" ] && [ -x "$B/huella" ]; then
         "$fz_in" 100000 3
     rm -f "$fz_in"
 fi
+# ---- the per-request feature stages, and the target model on real text ----
+section bench_features "feature stages on generated ~1 KB prompts (0.5 s each); the target model on real prompt text" 0.5
 section bench_sketch "sketch ops, profile observe/serialize/merge, bytes per profile"
 section bench_net "address parsing, prefix hashing, ASN/geo lookups, loads of the real CSV files"
 section bench_sim "simulate: seed-2026 into a null sink, lines per wall and CPU second, peak RSS" 0.01 0.1
