@@ -31,10 +31,11 @@
  * Measured by me (bench_json stages,real, minimum of 3 runs, three runs
  * each of main's binary and this one, alternated, the machine shared):
  * the language stage 0.77-0.78 -> 0.27-0.28 us per real-prompt line
- * (1.5 KB) and 0.32-0.33 -> 0.20 us on the word salad.  Counting the stop words inside the normaliser instead, as each
- * token closes, was tried and cost it more than it saved (~45
- * instructions per token on the token state in memory, and 8-byte loads
- * of bytes still in the store buffer).
+ * (1.5 KB) and 0.32-0.33 -> 0.20 us on the word salad.  Counting the
+ * stop words inside the normaliser instead, as each token closes, was
+ * tried and cost it more than it saved (~45 instructions per token on the
+ * token state in memory, and 8-byte loads of bytes still in the store
+ * buffer).
  */
 #include <string.h>
 

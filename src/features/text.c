@@ -560,6 +560,17 @@ static inline void dual_name_end(struct dual *d)
     d->pt[d->npt++].tend = d->t.len;
 }
 
+/* The template's "<name>" for the name p[i..j), noted for the scan text
+ * while it is lazy (the caller writes the scan text's word when it is
+ * not). */
+static inline void dual_write_name(struct dual *d, size_t i, size_t j, enum name_kind kind)
+{
+    int noted = dual_name(d, i, j, kind);
+    wr_slot(&d->t, SLOT_NAME);
+    if (noted)
+        dual_name_end(d);
+}
+
 static void em_space(struct dual *d)
 {
     d->t.pend_space = 1;
@@ -1082,10 +1093,7 @@ static void em_word(struct dual *d, const char *p, size_t len, size_t i, size_t 
 {
     const unsigned char *u = (const unsigned char *)p;
     if (name) {
-        int noted = dual_name(d, i, j, NAME_EMWORD);
-        wr_slot(&d->t, SLOT_NAME);
-        if (noted)
-            dual_name_end(d);
+        dual_write_name(d, i, j, NAME_EMWORD);
     }
     for (size_t k = i; k < j && (!name || d->has_s);) {
         if (ascii_letter(u[k])) {
@@ -1248,10 +1256,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
                     atom_until = j;
                 int name = (!sent_start) & (j - i >= 2) & (c <= 'Z');   /* no short cut: */
                 if (name) {                                              /* one branch */
-                    int noted = dual_name(&d, i, j, NAME_FAST);
-                    wr_slot(&d.t, SLOT_NAME);
-                    if (noted)
-                        dual_name_end(&d);
+                    dual_write_name(&d, i, j, NAME_FAST);
                 } else
                     wr_letters_lower(&d.t, p + i, j - i, len - i);
                 if (d.has_s)
@@ -1530,10 +1535,7 @@ normalise(const char *p, size_t len, char *out, size_t cap, char *scan, size_t s
             }
             int name = latin && !sent_start && lead >= 2 && is_upper_latin(cp);
             if (name) {
-                int noted = dual_name(&d, i, j, ascii ? NAME_ASCII : NAME_CP);
-                wr_slot(&d.t, SLOT_NAME);
-                if (noted)
-                    dual_name_end(&d);
+                dual_write_name(&d, i, j, ascii ? NAME_ASCII : NAME_CP);
             }
             if (ascii) {        /* ASCII letters and apostrophes: lower-case in bulk */
                 if (!name)

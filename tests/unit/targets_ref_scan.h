@@ -3,8 +3,8 @@
  * as hu_targets_scan compiled it before the speed work (every row with
  * CASELESS | UTF8 | SINGLEMATCH, one block-mode database), and one scan of
  * it with the sums added in Hyperscan's report order.  test_targets_equiv
- * and test_targets_edges hold hu_targets_scan to it.  Header-only: each
- * test is its own binary.
+ * and test_targets_edges hold hu_targets_scan to it (ref_check).
+ * Header-only, included after <cmocka.h>: each test is its own binary.
  */
 #ifndef HU_TESTS_TARGETS_REF_SCAN_H
 #define HU_TESTS_TARGETS_REF_SCAN_H
@@ -84,6 +84,38 @@ static int ref_same_rows(const uint32_t *hits, size_t got, const struct ref_ctx 
             return 0;
     }
     return 1;
+}
+
+/* Scan s[0..n) with hu_targets_scan (db, scr) and with the reference into
+ * *r; fail the test unless both report the same rows (in any order: rows
+ * that end at one offset may come in another order, which Hyperscan leaves
+ * unspecified) and per-target sums equal bit for bit.  On failure the rows,
+ * the sums and, with show_text, the text's bytes are printed.  Returns 1
+ * when the rows also came in the reference's order. */
+static int ref_check(const struct hu_targets *db, struct hu_targets_scratch *scr, const char *s, size_t n,
+                     int show_text, struct ref_ctx *r)
+{
+    assert_int_equal(ref_scan(s, n, r), HS_SUCCESS);
+    float sum[HU_TARGET_COUNT] = { 0 };
+    uint32_t hits[REF_ROWS];
+    size_t got = hu_targets_scan(db, scr, s, n, sum, hits, REF_ROWS);
+    if (!ref_same_rows(hits, got, r) || memcmp(sum, r->sum, sizeof sum) != 0) {
+        print_error("scan of %zu bytes: %zu rows (reference %zu)\n", n, got, r->n);
+        if (show_text) {
+            print_error("  text \"");
+            for (size_t i = 0; i < n; i++)
+                print_error((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? "%c" : "\\x%02x",
+                            (unsigned char)s[i]);
+            print_error("\"\n");
+        }
+        for (size_t i = 0; i < got || i < r->n; i++)
+            print_error("  hit %zu: row %d (reference row %d)\n", i, i < got ? (int)hits[i] : -1,
+                        i < r->n ? (int)r->hits[i] : -1);
+        for (int t = 0; t < HU_TARGET_COUNT; t++)
+            print_error("  sum[%d] %.9g (reference %.9g)\n", t, (double)sum[t], (double)r->sum[t]);
+        fail();
+    }
+    return got == r->n && memcmp(hits, r->hits, r->n * sizeof hits[0]) == 0;
 }
 
 #endif

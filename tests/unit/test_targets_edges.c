@@ -70,24 +70,9 @@ static int teardown(void **state)
 static void check(const char *s, size_t n)
 {
     struct ref_ctx r;
-    assert_int_equal(ref_scan(s, n, &r), HS_SUCCESS);
-    float sum[HU_TARGET_COUNT] = { 0 };
-    uint32_t hits[REF_ROWS];
-    size_t got = hu_targets_scan(db, scr, s, n, sum, hits, REF_ROWS);
-    int same = ref_same_rows(hits, got, &r);
+    (void)ref_check(db, scr, s, n, 1, &r);
     n_checked++;
     n_hits += r.n;
-    if (!same || memcmp(sum, r.sum, sizeof sum) != 0) {
-        print_error("text of %zu bytes: %zu rows (reference %zu): \"", n, got, r.n);
-        for (size_t i = 0; i < n; i++)
-            print_error((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? "%c" : "\\x%02x",
-                        (unsigned char)s[i]);
-        print_error("\"\n");
-        for (size_t i = 0; i < got || i < r.n; i++)
-            print_error("  hit %zu: row %d (reference row %d)\n", i, i < got ? (int)hits[i] : -1,
-                        i < r.n ? (int)r.hits[i] : -1);
-        fail();
-    }
 }
 
 /* ---- boundary literals ----------------------------------------------------- */
